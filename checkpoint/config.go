@@ -1,0 +1,123 @@
+// Package checkpoint reads and writes GPT-2 checkpoints in the exact Hugging Face layout:
+// a config.json and a model.safetensors holding HF tensor names with Conv1D [in, out] weights.
+//
+// It knows nothing about GoMLX: tensors are plain float32 slices with a shape, so the same
+// files serve the GoMLX model (package gpt2), the float64 test reference, and the tiny
+// checkpoint writer that tests and the offline `tiny` stand-in model use.
+package checkpoint
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Config mirrors the fields of a GPT-2 config.json that the model needs.
+type Config struct {
+	ModelType          string   `json:"model_type,omitempty"`
+	Architectures      []string `json:"architectures,omitempty"`
+	NLayer             int      `json:"n_layer"`
+	NHead              int      `json:"n_head"`
+	NEmbd              int      `json:"n_embd"`
+	NPositions         int      `json:"n_positions"`
+	NCtx               int      `json:"n_ctx,omitempty"`
+	VocabSize          int      `json:"vocab_size"`
+	LayerNormEpsilon   float64  `json:"layer_norm_epsilon"`
+	ActivationFunction string   `json:"activation_function"`
+	BosTokenID         int      `json:"bos_token_id"`
+	EosTokenID         int      `json:"eos_token_id"`
+}
+
+// HeadDim is the width of one attention head.
+func (c Config) HeadDim() int { return c.NEmbd / c.NHead }
+
+// Validate reports a config that cannot describe a GPT-2.
+func (c Config) Validate() error {
+	switch {
+	case c.NLayer <= 0 || c.NHead <= 0 || c.NEmbd <= 0 || c.NPositions <= 0 || c.VocabSize <= 0:
+		return fmt.Errorf("checkpoint: config has non-positive sizes (n_layer=%d n_head=%d n_embd=%d n_positions=%d vocab_size=%d)",
+			c.NLayer, c.NHead, c.NEmbd, c.NPositions, c.VocabSize)
+	case c.NEmbd%c.NHead != 0:
+		return fmt.Errorf("checkpoint: n_embd=%d is not divisible by n_head=%d", c.NEmbd, c.NHead)
+	case c.LayerNormEpsilon <= 0:
+		return fmt.Errorf("checkpoint: layer_norm_epsilon=%g must be positive", c.LayerNormEpsilon)
+	case c.ActivationFunction != "gelu_new" && c.ActivationFunction != "":
+		return fmt.Errorf("checkpoint: activation_function %q is not supported (GPT-2 uses \"gelu_new\")", c.ActivationFunction)
+	}
+	return nil
+}
+
+// ReadConfig reads dir/config.json.
+func ReadConfig(dir string) (Config, error) {
+	var c Config
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return c, fmt.Errorf("checkpoint: reading config: %w", err)
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("checkpoint: parsing %s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	if c.ActivationFunction == "" {
+		c.ActivationFunction = "gelu_new"
+	}
+	return c, c.Validate()
+}
+
+// Tensor is a dense float32 tensor in row-major order.
+type Tensor struct {
+	Shape []int
+	Data  []float32
+}
+
+// Sizes of the published GPT-2 checkpoints (layers / width / heads); all have a 1024-token
+// context and a 50257-token vocabulary.
+var knownSizes = map[string][3]int{
+	"gpt2":        {12, 768, 12},
+	"gpt2-medium": {24, 1024, 16},
+	"gpt2-large":  {36, 1280, 20},
+	"gpt2-xl":     {48, 1600, 25},
+	"distilgpt2":  {6, 768, 12},
+}
+
+// KnownConfig returns the config of a published GPT-2 size (gpt2, gpt2-medium, gpt2-large,
+// gpt2-xl, distilgpt2), e.g. to build random models of those shapes for benchmarks.
+func KnownConfig(name string) (Config, bool) {
+	s, ok := knownSizes[name]
+	if !ok {
+		return Config{}, false
+	}
+	return Config{
+		ModelType: "gpt2", Architectures: []string{"GPT2LMHeadModel"},
+		NLayer: s[0], NEmbd: s[1], NHead: s[2], NPositions: 1024, NCtx: 1024, VocabSize: 50257,
+		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new", BosTokenID: 50256, EosTokenID: 50256,
+	}, true
+}
+
+// ExpectedShapes lists every tensor a GPT-2 checkpoint must hold, by its HF name without any
+// "transformer." prefix, with its shape (Conv1D weights are [in, out]).
+func ExpectedShapes(c Config) map[string][]int {
+	d := c.NEmbd
+	m := map[string][]int{
+		"wte.weight":  {c.VocabSize, d},
+		"wpe.weight":  {c.NPositions, d},
+		"ln_f.weight": {d},
+		"ln_f.bias":   {d},
+	}
+	for i := range c.NLayer {
+		p := fmt.Sprintf("h.%d.", i)
+		m[p+"ln_1.weight"] = []int{d}
+		m[p+"ln_1.bias"] = []int{d}
+		m[p+"attn.c_attn.weight"] = []int{d, 3 * d}
+		m[p+"attn.c_attn.bias"] = []int{3 * d}
+		m[p+"attn.c_proj.weight"] = []int{d, d}
+		m[p+"attn.c_proj.bias"] = []int{d}
+		m[p+"ln_2.weight"] = []int{d}
+		m[p+"ln_2.bias"] = []int{d}
+		m[p+"mlp.c_fc.weight"] = []int{d, 4 * d}
+		m[p+"mlp.c_fc.bias"] = []int{4 * d}
+		m[p+"mlp.c_proj.weight"] = []int{4 * d, d}
+		m[p+"mlp.c_proj.bias"] = []int{d}
+	}
+	return m
+}
