@@ -4,6 +4,12 @@
 // It knows nothing about GoMLX: tensors are plain float32 slices with a shape, so the same
 // files serve the GoMLX model (package gpt2), the float64 test reference, and the tiny
 // checkpoint writer that tests and the offline `tiny` stand-in model use.
+//
+// Read/Load decode model.safetensors (or a sharded index) with every tensor checked against
+// ExpectedShapes; Write/WriteTiny produce the same layout; Locate maps a model name (gpt2 …
+// gpt2-xl, distilgpt2, tiny, or a folder) to a checkpoint folder through the shared Hugging
+// Face cache (package hfhub). "tiny" is a random-weight stand-in, NOT GPT-2: label its results
+// with TinyDescription.
 package checkpoint
 
 import (

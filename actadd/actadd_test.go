@@ -1,0 +1,307 @@
+package actadd_test
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/reference"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// testConfig is a small random GPT-2 with the real vocabulary, so the real tokenizer applies.
+var testConfig = checkpoint.Config{NLayer: 4, NHead: 4, NEmbd: 32, NPositions: 128, VocabSize: 50257,
+	LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
+
+var (
+	setupOnce sync.Once
+	testModel *actadd.Model
+	testRef   *reference.Model
+	setupErr  error
+)
+
+// models returns the shared random test model and its float64 reference.
+func models(t testing.TB) (*actadd.Model, *reference.Model) {
+	t.Helper()
+	setupOnce.Do(func() {
+		w := checkpoint.RandomTensors(testConfig, 42)
+		var g *gpt2.Model
+		if g, setupErr = gpt2.New(gobackend.GetBackend(), "random test model", testConfig, w); setupErr != nil {
+			return
+		}
+		if testModel, setupErr = actadd.Wrap(g, "go"); setupErr != nil {
+			return
+		}
+		testRef, setupErr = reference.New(testConfig, w)
+	})
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+	return testModel, testRef
+}
+
+// refSteering computes c·(h+ − h−) at resid_pre[layer] with the float64 reference, following
+// the protocol independently of package actadd: BOS, right-padding with the space token.
+func refSteering(t *testing.T, ref *reference.Model, tok *bpe.Tokenizer, plus, minus string, coeff float64, layer int) [][]float64 {
+	t.Helper()
+	p, m := tok.EncodeWithBOS(plus), tok.EncodeWithBOS(minus)
+	for len(p) < len(m) {
+		p = append(p, 220)
+	}
+	for len(m) < len(p) {
+		m = append(m, 220)
+	}
+	point := gpt2.ResidPre(layer)
+	_, hp, err := ref.Forward(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hm, err := ref.Forward(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := make([][]float64, len(p))
+	for i := range s {
+		s[i] = make([]float64, len(hp[point][i]))
+		for j := range s[i] {
+			s[i][j] = coeff * (hp[point][i][j] - hm[point][i][j])
+		}
+	}
+	return s
+}
+
+func maxAbsDiff(got [][]float32, want [][]float64) float64 {
+	worst := 0.0
+	for i := range want {
+		for j := range want[i] {
+			worst = max(worst, math.Abs(float64(got[i][j])-want[i][j]))
+		}
+	}
+	return worst
+}
+
+func TestSteeredLogitsMatchReference(t *testing.T) {
+	m, ref := models(t)
+	prompt := "I went up to my friend and said"
+	tokens := m.Tok.EncodeWithBOS(prompt)
+	for _, layer := range []int{0, 2, testConfig.NLayer - 1} {
+		for _, pair := range [][2]string{{" weddings", ""}, {"Love", "Hate"}} {
+			add := actadd.Pair(pair[0], pair[1], 3.5).AtLayer(layer)
+			got, err := m.Logits(prompt, add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := refSteering(t, ref, m.Tok, pair[0], pair[1], 3.5, layer)
+			want, _, err := ref.Forward(tokens, map[string][][]float64{gpt2.ResidPre(layer): s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxAbsDiff(got, want); d > 1e-4 {
+				t.Errorf("layer %d %q−%q: steered logits differ from the reference by %g", layer, pair[0], pair[1], d)
+			}
+			// The steering must matter, or the comparison above proves nothing.
+			base, _, _ := ref.Forward(tokens, nil)
+			if d := maxAbsDiff(got, base); d < 1e-3 {
+				t.Errorf("layer %d: steering changed the logits by only %g", layer, d)
+			}
+		}
+	}
+}
+
+func TestZeroCoefficientIsUnsteered(t *testing.T) {
+	m, _ := models(t)
+	prompt := "The weather today is"
+	base, err := m.Logits(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := m.Logits(prompt, actadd.Pair(" weddings", "", 0).AtLayer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range base {
+		if !slices.Equal(base[i], zero[i]) {
+			t.Fatalf("position %d: coefficient 0 changed the logits", i)
+		}
+	}
+	opts := actadd.GenerateOptions{MaxNewTokens: 12, Sampling: actadd.Greedy}
+	g0, err := m.Generate([]string{prompt}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1, err := m.Generate([]string{prompt}, opts, actadd.Pair(" weddings", "", 0).AtLayer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g0[0].Tokens, g1[0].Tokens) {
+		t.Errorf("coefficient 0 changed greedy tokens:\n%v\n%v", g0[0].Tokens, g1[0].Tokens)
+	}
+}
+
+func TestCachedGenerationEqualsRecomputation(t *testing.T) {
+	m, _ := models(t)
+	prompts := []string{"I went up to my friend and said", "Yesterday my neighbour told me"}
+	for _, adds := range [][]actadd.Addition{nil, {actadd.Pair(" weddings", "", 4).AtLayer(1)}} {
+		cached, err := m.Generate(prompts, actadd.GenerateOptions{MaxNewTokens: 24, Sampling: actadd.Greedy}, adds...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uncached, err := m.Generate(prompts, actadd.GenerateOptions{MaxNewTokens: 24, Sampling: actadd.Greedy, NoCache: true}, adds...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range prompts {
+			if len(cached[i].Generated()) != 24 {
+				t.Fatalf("got %d new tokens, want 24", len(cached[i].Generated()))
+			}
+			if !slices.Equal(cached[i].Tokens, uncached[i].Tokens) {
+				t.Errorf("steered=%v row %d: KV-cached %v != recomputed %v", adds != nil, i, cached[i].Generated(), uncached[i].Generated())
+			}
+		}
+	}
+}
+
+func TestMixedBatchEqualsRowsAlone(t *testing.T) {
+	m, _ := models(t)
+	prompt := "I went up to my friend and said"
+	rows := []actadd.Row{
+		{Prompt: prompt},
+		{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair(" weddings", "", 2).AtLayer(0)}},
+		{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair(" weddings", "", -1).AtLayer(3)}},
+		{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair("Love", "Hate", 5).AtLayer(2), actadd.Pair(" weddings", "", 1).AtLayer(1)}},
+		{Prompt: "Short one", Adds: []actadd.Addition{actadd.Pair("Love", "Hate", 5).AtLayer(2).AtPosition(actadd.Back)}},
+	}
+	opts := actadd.GenerateOptions{MaxNewTokens: 8, Sampling: actadd.Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 1, Seed: 3}}
+	together, err := m.GenerateRows(rows, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lpTogether, err := m.LogProbsRows(rows, actadd.ScoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		// Alone, row i must use the same random stream: put it at index i among copies.
+		alone := make([]actadd.Row, i+1)
+		for j := range alone {
+			alone[j] = r
+		}
+		got, err := m.GenerateRows(alone, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[i].Tokens, together[i].Tokens) {
+			t.Errorf("row %d: batched %v, alone %v", i, together[i].Generated(), got[i].Generated())
+		}
+		lp, err := m.LogProbsRows([]actadd.Row{r}, actadd.ScoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range lp[0] {
+			if d := math.Abs(float64(lp[0][j] - lpTogether[i][j])); d > 1e-5 {
+				t.Errorf("row %d position %d: log-prob batched %g alone %g", i, j, lpTogether[i][j], lp[0][j])
+				break
+			}
+		}
+	}
+}
+
+func TestSweepCompilesAtMostTwoPrograms(t *testing.T) {
+	m, _ := models(t)
+	prompt := "I went up to my friend and said"
+	before := m.Builds()
+	var rows []actadd.Row
+	for l := range testConfig.NLayer {
+		for _, c := range []float64{-1, 1, 4} {
+			rows = append(rows, actadd.Row{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair(" sweep", "", c).AtLayer(l)}})
+		}
+	}
+	// One batched job, then the same sweep one configuration at a time.
+	if _, err := m.LogProbsRows(rows, actadd.ScoreOptions{BatchSize: len(rows)}); err != nil {
+		t.Fatal(err)
+	}
+	afterBatched := m.Builds()
+	for _, r := range rows {
+		if _, err := m.Logits(r.Prompt, r.Adds...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := m.Builds()
+	t.Logf("builds: batched sweep %d, one-by-one sweep %d", afterBatched-before, after-afterBatched)
+	if afterBatched-before > 2 {
+		t.Errorf("a batched sweep over %d layers × 3 coefficients built %d programs, want ≤ 2", testConfig.NLayer, afterBatched-before)
+	}
+	if after-afterBatched > 1 {
+		t.Errorf("a one-by-one sweep built %d programs, want ≤ 1 (vectors are cached, the steered program is reused)", after-afterBatched)
+	}
+}
+
+func TestVectorSaveLoad(t *testing.T) {
+	m, _ := models(t)
+	add := actadd.Pair(" weddings", "", 2).AtLayer(2).AtPosition(actadd.Mid)
+	v, err := m.Vector(add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "weddings.safetensors")
+	if err := actadd.SaveVector(path, v, add); err != nil {
+		t.Fatal(err)
+	}
+	v2, saved, err := actadd.LoadVector(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v.Data, v2.Data) || v.N != v2.N || v.D != v2.D || v.Layer != v2.Layer || v.Plus != v2.Plus || v.Minus != v2.Minus || v.Model != v2.Model {
+		t.Fatalf("loaded vector differs: %+v vs %+v", v2, v)
+	}
+	if saved.Coeff != add.Coeff || saved.Position != add.Position || saved.Layer != add.Layer {
+		t.Fatalf("loaded addition %v, saved %v", saved, add)
+	}
+	prompt := "I went up to my friend and said"
+	a, err := m.Logits(prompt, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Logits(prompt, saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Fatalf("re-applied vector gives different logits at position %d", i)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	m, _ := models(t)
+	ok := actadd.Pair(" weddings", "", 1).AtLayer(1)
+	gen := actadd.GenerateOptions{MaxNewTokens: 2}
+	long := actadd.Pair("a b c d e f g h i j", "", 1).AtLayer(1)
+	cases := map[string]error{}
+	_, cases["empty prompt"] = m.Generate([]string{""}, gen, ok)
+	_, cases["prompt shorter than vector"] = m.Generate([]string{"Hi"}, gen, long)
+	_, cases["layer out of range"] = m.Logits("Hello there", ok.AtLayer(testConfig.NLayer))
+	_, cases["negative layer"] = m.Logits("Hello there", ok.AtLayer(-1))
+	_, cases["NaN coefficient"] = m.Logits("Hello there", ok.WithCoeff(math.NaN()))
+	_, cases["Inf coefficient"] = m.Logits("Hello there", ok.WithCoeff(math.Inf(1)))
+	_, cases["mismatched batch lengths"] = m.NextTokenRanks([]string{"a", "b"}, []int{1}, actadd.ScoreOptions{})
+	_, cases["no new tokens"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{})
+	_, cases["bad top-p"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: 1, Sampling: actadd.Sampling{Temperature: 1, TopP: 2}})
+	_, cases["unknown point"] = m.Logits("Hello there", ok.AtPoint("hook_nope"))
+	wide := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 1, D: 64, Data: make([]float32, 64)}
+	_, cases["vector for another width"] = m.Logits("Hello there", actadd.Apply(wide, 1))
+	for name, err := range cases {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}

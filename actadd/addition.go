@@ -1,0 +1,120 @@
+package actadd
+
+import (
+	"fmt"
+	"math"
+)
+
+// Position says where in a prompt of T tokens a steering vector of n positions is added.
+type Position int
+
+const (
+	// Front adds at positions [0, n): the paper's choice (BOS cancels at position 0).
+	Front Position = iota
+	// Mid adds at [(T-n)/2, (T-n)/2+n).
+	Mid
+	// Back adds at the prompt's last n positions [T-n, T).
+	Back
+)
+
+func (p Position) String() string {
+	switch p {
+	case Front:
+		return "front"
+	case Mid:
+		return "mid"
+	case Back:
+		return "back"
+	}
+	return fmt.Sprintf("Position(%d)", int(p))
+}
+
+// start is the first position covered by a vector of n positions in a prompt of t tokens.
+func (p Position) start(t, n int) int {
+	switch p {
+	case Mid:
+		return (t - n) / 2
+	case Back:
+		return t - n
+	}
+	return 0
+}
+
+// DefaultPoint is the kind of hook point ActAdd steers: the residual stream entering a block.
+const DefaultPoint = "hook_resid_pre"
+
+// Addition is one activation addition: the steering vector of a prompt pair (or a given
+// Vector), scaled by Coeff and added to the hook point Point of block Layer at Position.
+// Build one with Pair and refine it with the With/At methods:
+//
+//	actadd.Pair(" weddings", "", 1.0).AtLayer(6)
+type Addition struct {
+	Plus, Minus string   // the prompt pair; ignored when Vector is set
+	Coeff       float64  // c in S = c·(h+ − h−)
+	Layer       int      // block whose hook point is steered, 0..n_layer-1
+	Point       string   // kind of hook point: "hook_resid_pre" (default), "hook_resid_mid", ...
+	Position    Position // where in the prompt the vector goes
+	Vector      *Vector  // a precomputed vector (from MeanDifference or LoadVector); nil: use Plus/Minus
+}
+
+// Pair is the addition c·(h(plus) − h(minus)) at layer 0's resid_pre, front positions; choose the
+// layer with AtLayer.
+func Pair(plus, minus string, coeff float64) Addition {
+	return Addition{Plus: plus, Minus: minus, Coeff: coeff, Point: DefaultPoint}
+}
+
+// Apply is the addition of a precomputed vector with coefficient coeff, at the layer and point
+// the vector was taken from.
+func Apply(v *Vector, coeff float64) Addition {
+	return Addition{Plus: v.Plus, Minus: v.Minus, Coeff: coeff, Layer: v.Layer, Point: v.Point, Vector: v}
+}
+
+// AtLayer returns a copy of a steering block l.
+func (a Addition) AtLayer(l int) Addition { a.Layer = l; return a }
+
+// WithCoeff returns a copy of a with coefficient c.
+func (a Addition) WithCoeff(c float64) Addition { a.Coeff = c; return a }
+
+// AtPoint returns a copy of a steering another kind of hook point, e.g. "hook_resid_post".
+func (a Addition) AtPoint(kind string) Addition { a.Point = kind; return a }
+
+// AtPosition returns a copy of a placed at Front, Mid or Back.
+func (a Addition) AtPosition(p Position) Addition { a.Position = p; return a }
+
+func (a Addition) String() string {
+	return fmt.Sprintf("%+g·(%q − %q) at blocks.%d.%s (%s)", a.Coeff, a.Plus, a.Minus, a.Layer, a.point(), a.Position)
+}
+
+func (a Addition) point() string {
+	if a.Point == "" {
+		return DefaultPoint
+	}
+	return a.Point
+}
+
+// validPoints are the hook kinds inside a block that can be steered.
+var validPoints = map[string]bool{
+	"hook_resid_pre": true, "hook_attn_out": true, "hook_resid_mid": true, "hook_mlp_out": true, "hook_resid_post": true,
+}
+
+// check reports an addition that cannot apply to a model with nLayer blocks of width d.
+func (a Addition) check(nLayer, d int) error {
+	switch {
+	case math.IsNaN(a.Coeff) || math.IsInf(a.Coeff, 0):
+		return fmt.Errorf("actadd: coefficient %v of %s is not a finite number", a.Coeff, a)
+	case a.Layer < 0 || a.Layer >= nLayer:
+		return fmt.Errorf("actadd: layer %d is out of range: this model has layers 0..%d", a.Layer, nLayer-1)
+	case !validPoints[a.point()]:
+		return fmt.Errorf("actadd: unknown hook point kind %q (use hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out or hook_resid_post)", a.Point)
+	case a.Position < Front || a.Position > Back:
+		return fmt.Errorf("actadd: unknown position %v (use Front, Mid or Back)", a.Position)
+	case a.Vector == nil && a.Plus == "" && a.Minus == "":
+		return fmt.Errorf("actadd: addition has neither a prompt pair nor a vector: give Pair(plus, minus, c) at least one non-empty prompt")
+	}
+	if v := a.Vector; v != nil {
+		if v.D != d {
+			return fmt.Errorf("actadd: vector was built for a model of width %d (%s), this model has width %d", v.D, v.Model, d)
+		}
+	}
+	return nil
+}

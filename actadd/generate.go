@@ -1,0 +1,386 @@
+package actadd
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/gpt2"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// GenerateOptions control Generate.
+type GenerateOptions struct {
+	MaxNewTokens int // tokens to add to every prompt (required)
+	Sampling
+	StopAtEOS bool      // stop a row once it produces <|endoftext|> (the token is kept)
+	BatchSize int       // rows per program call; 0 means 32
+	Progress  io.Writer // periodic progress lines; nil for none
+	// NoCache recomputes the whole sequence at every step instead of using the KV cache: slow,
+	// but an independent check of the cached path. Steering then applies to the prompt positions
+	// at every step, which is equivalent since attention is causal.
+	NoCache bool
+}
+
+// Row is one prompt with its own additions (none for an unsteered row).
+type Row struct {
+	Prompt string
+	Adds   []Addition
+}
+
+// Completion is one generated continuation.
+type Completion struct {
+	Row
+	Tokens    []int  // BOS, the prompt's tokens, then the generated ones
+	PromptLen int    // tokens of BOS + prompt
+	Text      string // the generated part, decoded
+}
+
+// Generated returns the generated token ids.
+func (c Completion) Generated() []int { return c.Tokens[c.PromptLen:] }
+
+// Generate continues every prompt with the same additions (none: the unsteered model).
+func (m *Model) Generate(prompts []string, opts GenerateOptions, adds ...Addition) ([]Completion, error) {
+	rows := make([]Row, len(prompts))
+	for i, p := range prompts {
+		rows[i] = Row{Prompt: p, Adds: adds}
+	}
+	return m.GenerateRows(rows, opts)
+}
+
+// GenerateRows continues every row, each with its own additions, batching rows of equal prompt
+// length together whatever their additions: a whole layer × coefficient sweep is one batched job
+// on one compiled program. Row i samples from its own random stream (Seed, i).
+func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("actadd: no prompts to continue")
+	}
+	if opts.MaxNewTokens <= 0 {
+		return nil, fmt.Errorf("actadd: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
+	}
+	if err := opts.Sampling.check(); err != nil {
+		return nil, err
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 32
+	}
+	prep, err := m.prepareRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range prep.rows {
+		if need := len(r.tokens) + opts.MaxNewTokens; need > m.Config.NPositions {
+			return nil, fmt.Errorf("actadd: row %d: %d prompt tokens + %d new tokens exceed the context of %d positions",
+				i, len(r.tokens), opts.MaxNewTokens, m.Config.NPositions)
+		}
+	}
+	out := make([]Completion, len(rows))
+	prog := newProgress(opts.Progress, "generate "+m.Label(), "tokens", len(rows)*opts.MaxNewTokens)
+	for _, bt := range prep.batches(opts.BatchSize) {
+		if err := m.generateBatch(prep, bt, opts, out, prog); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// generateBatch generates the rows idx (all of the same prompt length) and stores them in out.
+func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress) error {
+	real := len(bt.idx)
+	seqs := make([][]int, bt.width)
+	samplers := make([]*sampler, real)
+	done := make([]bool, real)
+	for b := range bt.width {
+		seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
+		if b < real {
+			samplers[b] = newSampler(opts.Sampling, bt.idx[b], seqs[b])
+		}
+	}
+	promptLen := len(seqs[0])
+	pick := func(logits []float32) {
+		v := m.Config.VocabSize
+		for b := range bt.width {
+			if b >= real { // padding rows follow the last real row
+				seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
+				continue
+			}
+			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
+			if !done[b] {
+				tok = samplers[b].next(logits[b*v : (b+1)*v])
+				samplers[b].observe(tok)
+			}
+			seqs[b] = append(seqs[b], tok)
+			done[b] = done[b] || (opts.StopAtEOS && tok == bpe.BOS)
+		}
+	}
+	allDone := func() bool {
+		for _, d := range done {
+			if !d {
+				return false
+			}
+		}
+		return true
+	}
+
+	if opts.NoCache {
+		for step := 0; step < opts.MaxNewTokens && !allDone(); step++ {
+			logits, err := m.lastLogits(prep, bt, seqs)
+			if err != nil {
+				return err
+			}
+			pick(logits)
+			prog.add(real)
+		}
+	} else {
+		capacity := min(roundUp(promptLen+opts.MaxNewTokens, 32), m.Config.NPositions)
+		logits, cache, err := m.prefill(prep, bt, seqs, capacity)
+		if err != nil {
+			return err
+		}
+		pick(logits)
+		prog.add(real)
+		for step := 1; step < opts.MaxNewTokens && !allDone(); step++ {
+			last := make([][]int, len(seqs))
+			for b, s := range seqs {
+				last[b] = s[len(s)-1:]
+			}
+			if logits, cache, err = m.step(last, promptLen+step-1, cache); err != nil {
+				return err
+			}
+			pick(logits)
+			prog.add(real)
+		}
+		for _, t := range cache {
+			t.FinalizeAll()
+		}
+	}
+	for b, i := range bt.idx {
+		toks := seqs[b]
+		if opts.StopAtEOS { // drop what follows the first EOS
+			for j := promptLen; j < len(toks); j++ {
+				if toks[j] == bpe.BOS {
+					toks = toks[:j+1]
+					break
+				}
+			}
+		}
+		text, err := m.Tok.Decode(toks[promptLen:])
+		if err != nil {
+			return err
+		}
+		out[i] = Completion{Row: prep.rows[i].row, Tokens: toks, PromptLen: promptLen, Text: text}
+	}
+	return nil
+}
+
+// prefill runs the prompts (steered) and returns the last position's logits [batch·vocab] and a
+// KV cache with room for capacity positions.
+func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([]float32, []*tensors.Tensor, error) {
+	inputs, err := m.steeredInputs(prep, bt, seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("prefill/%s/%d/%d", prep.point, k, capacity), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.prefill", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[2], in[3])
+			}
+			h, cache := w.Prefill(in[0], in[1], hook, capacity)
+			outs := []*Node{w.Logits(lastPosition(h))}
+			return append(append(outs, cache.Keys...), cache.Values...)
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	outs, err := p.Call(inputs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	logits := tensors.MustCopyFlatData[float32](outs[0])
+	outs[0].FinalizeAll()
+	return logits, outs[1:], nil
+}
+
+// step runs one token per row at position pos through the cached model.
+func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) ([]float32, []*tensors.Tensor, error) {
+	nl := m.Config.NLayer
+	p, err := m.program("step", func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.step", func(w *gpt2.Weights, in []*Node) []*Node {
+			kv := &gpt2.KVCache{Keys: in[2 : 2+nl], Values: in[2+nl : 2+2*nl]}
+			h, next := w.Step(in[0], in[1], kv, nil)
+			outs := []*Node{w.Logits(lastPosition(h))}
+			return append(append(outs, next.Keys...), next.Values...)
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := m.TokensTensor(last)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := []any{tok, tensors.FromScalar(int32(pos))}
+	for _, t := range cache {
+		donated, err := DonateTensorBuffer(t, m.Backend(), 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("actadd: reusing the KV cache: %w", err)
+		}
+		args = append(args, donated)
+	}
+	outs, err := p.Call(args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	logits := tensors.MustCopyFlatData[float32](outs[0])
+	outs[0].FinalizeAll()
+	return logits, outs[1:], nil
+}
+
+// lastLogits runs the whole sequences (steered at their prompt positions) and returns the last
+// position's logits: the uncached path.
+func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, error) {
+	inputs, err := m.steeredInputs(prep, bt, seqs)
+	if err != nil {
+		return nil, err
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("last/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.last", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[2], in[3])
+			}
+			return []*Node{w.Logits(lastPosition(w.Forward(in[0], in[1], hook)))}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := p.Call(inputs...)
+	if err != nil {
+		return nil, err
+	}
+	defer outs[0].FinalizeAll()
+	return tensors.MustCopyFlatData[float32](outs[0]), nil
+}
+
+// lastPosition slices hidden [batch, seq, d] to its last position, [batch, d].
+func lastPosition(h *Node) *Node {
+	seq := h.Shape().Dimensions[1]
+	return Squeeze(SliceAxis(h, 1, AxisElem(seq-1)), 1)
+}
+
+func roundUp(n, to int) int { return (n + to - 1) / to * to }
+
+// prepared holds rows tokenized and their additions resolved to vectors.
+type prepared struct {
+	rows  []preparedRow
+	point string // the kind of hook point steered (one per call)
+	k     int    // most additions on one row
+	// context is the model's context length.
+	context int
+}
+
+type preparedRow struct {
+	row    Row
+	tokens []int
+	adds   []resolvedAddition
+}
+
+type resolvedAddition struct {
+	Addition
+	vector *Vector
+}
+
+// prepareRows tokenizes the rows and computes their steering vectors.
+func (m *Model) prepareRows(rows []Row) (*prepared, error) {
+	prep := &prepared{context: m.Config.NPositions}
+	for i, r := range rows {
+		tokens, err := m.tokenize(r.Prompt)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		pr := preparedRow{row: r, tokens: tokens}
+		for _, a := range r.Adds {
+			v, err := m.Vector(a)
+			if err != nil {
+				return nil, fmt.Errorf("row %d: %w", i, err)
+			}
+			if prep.point == "" {
+				prep.point = a.point()
+			} else if prep.point != a.point() {
+				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
+			}
+			if v.N > len(tokens) {
+				return nil, fmt.Errorf("actadd: row %d: prompt %q has %d tokens (with BOS) but the steering vector %s covers %d: the prompt must be at least as long as the vector",
+					i, r.Prompt, len(tokens), a, v.N)
+			}
+			pr.adds = append(pr.adds, resolvedAddition{a, v})
+		}
+		prep.k = max(prep.k, len(pr.adds))
+		prep.rows = append(prep.rows, pr)
+	}
+	return prep, nil
+}
+
+// batch is a group of rows of equal prompt length, padded to width rows by repeating its last
+// row, so that every batch of a group has the same shape and reuses one compiled program.
+type batch struct {
+	idx   []int // the real rows
+	width int
+}
+
+// row is the row at batch position b (padding positions repeat the last real row).
+func (bt batch) row(b int) int { return bt.idx[min(b, len(bt.idx)-1)] }
+
+// batches groups row indices by prompt length into batches of at most size rows.
+func (p *prepared) batches(size int) []batch {
+	byLen := map[int][]int{}
+	var lens []int
+	for i, r := range p.rows {
+		n := len(r.tokens)
+		if _, ok := byLen[n]; !ok {
+			lens = append(lens, n)
+		}
+		byLen[n] = append(byLen[n], i)
+	}
+	sort.Ints(lens)
+	var out []batch
+	for _, n := range lens {
+		g := byLen[n]
+		width := min(size, len(g))
+		for s := 0; s < len(g); s += width {
+			out = append(out, batch{idx: g[s:min(s+width, len(g))], width: width})
+		}
+	}
+	return out
+}
+
+// steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
+// vectors and gates, as the inputs of a steered program.
+func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
+	tok, err := m.TokensTensor(seqs)
+	if err != nil {
+		return nil, err
+	}
+	seq := len(seqs[0])
+	inputs := []any{tok, gpt2.PositionsTensor(len(seqs), seq, 0)}
+	if prep.k == 0 {
+		return inputs, nil
+	}
+	placed := make([][]*placedAddition, bt.width)
+	for b := range bt.width {
+		r := prep.rows[bt.row(b)]
+		for _, a := range r.adds {
+			placed[b] = append(placed[b], &placedAddition{vector: a.vector, layer: a.Layer, coeff: a.Coeff,
+				start: a.Position.start(len(r.tokens), a.vector.N)})
+		}
+	}
+	vectors, gates := steeringInputs(placed, prep.k, m.Config.NLayer, seq, m.Config.NEmbd)
+	return append(inputs, vectors, gates), nil
+}

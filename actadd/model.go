@@ -1,0 +1,90 @@
+// Package actadd implements Activation Addition (Turner et al., arXiv 2308.10248): steering GPT-2
+// by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt pair, to the
+// residual stream of a new prompt, with no training.
+//
+// The residual stream is edited in one place, steer.go. Everything else here prepares the
+// steering inputs (vector.go: vectors from prompt pairs; addition.go: what to add where) or uses a
+// steered model: generate.go (batched, KV-cached sampling with the protocol's sampler in
+// sample.go) and score.go (per-token log-probabilities and next-token ranks).
+//
+// Steering vectors, coefficients and layers are runtime inputs of the compiled programs: sweeping
+// them never recompiles, and each row of a batch can carry its own configuration.
+package actadd
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/actadd-go/actadd/backend"
+	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/gpt2"
+)
+
+// Model is a GPT-2 with its tokenizer, ready to be steered.
+type Model struct {
+	*gpt2.Model
+	Tok *bpe.Tokenizer
+	// BackendName is the backend the model runs on ("go", "xla:cuda", ...), for labels.
+	BackendName string
+
+	mu       sync.Mutex
+	programs map[string]*gpt2.Program
+	acts     map[actsKey][][]float32 // per-layer activation differences of prompt pairs, see vector.go
+}
+
+// Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local
+// checkpoint directory, or "tiny", the random-weight offline stand-in) on the backend chosen by
+// backend.New (GOMLX_BACKEND, else XLA when a PJRT plugin is installed, else the go backend).
+func Load(name string) (*Model, error) {
+	b, _, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	m, err := gpt2.Load(b, name)
+	if err != nil {
+		return nil, err
+	}
+	return Wrap(m, backend.Describe(b))
+}
+
+// Wrap makes a loaded gpt2.Model steerable; backendName labels results.
+func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
+	tok, err := bpe.New()
+	if err != nil {
+		return nil, err
+	}
+	if m.Config.VocabSize != tok.VocabSize() {
+		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d", m.Name, m.Config.VocabSize, tok.VocabSize())
+	}
+	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}}, nil
+}
+
+// Label names the model and backend, e.g. "gpt2-xl on xla:cuda", for figures and printed results.
+func (m *Model) Label() string { return fmt.Sprintf("%s on %s", m.Name, m.BackendName) }
+
+// program returns the cached program named key, building it with build the first time.
+func (m *Model) program(key string, build func() (*gpt2.Program, error)) (*gpt2.Program, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.programs[key]; ok {
+		return p, nil
+	}
+	p, err := build()
+	if err != nil {
+		return nil, err
+	}
+	m.programs[key] = p
+	return p, nil
+}
+
+// tokenize encodes a prompt with BOS prepended, as TransformerLens does.
+func (m *Model) tokenize(prompt string) ([]int, error) {
+	if prompt == "" {
+		return nil, fmt.Errorf("actadd: empty prompt: give some text to continue or score")
+	}
+	ids := m.Tok.EncodeWithBOS(prompt)
+	if len(ids) > m.Config.NPositions {
+		return nil, fmt.Errorf("actadd: prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten it", len(ids), m.Config.NPositions)
+	}
+	return ids, nil
+}

@@ -1,0 +1,262 @@
+package actadd
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// ScoreOptions control LogProbs and NextTokenRanks.
+type ScoreOptions struct {
+	// SkipFirst drops the predictions made at the first n positions (BOS is position 0): the
+	// paper excludes the n steered positions from its perplexity comparison.
+	SkipFirst int
+	BatchSize int       // rows per program call; 0 means 32
+	Progress  io.Writer // periodic progress lines; nil for none
+}
+
+// LogProbs scores every text (BOS prepended) with the same additions: out[i][j] is the
+// log-probability of token t+1 given tokens 0..t, for t = SkipFirst+j, t < len-1.
+func (m *Model) LogProbs(texts []string, opts ScoreOptions, adds ...Addition) ([][]float32, error) {
+	rows := make([]Row, len(texts))
+	for i, t := range texts {
+		rows[i] = Row{Prompt: t, Adds: adds}
+	}
+	return m.LogProbsRows(rows, opts)
+}
+
+// LogProbsRows is LogProbs with additions per row. Rows of any lengths are batched together,
+// padded on the right (padding never influences real positions: attention is causal).
+func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error) {
+	prep, err := m.prepareScoring(rows, &opts)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range prep.rows {
+		if len(r.tokens) < 2 {
+			return nil, fmt.Errorf("actadd: row %d (%q) has no token to score after BOS", i, r.row.Prompt)
+		}
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("logprobs/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.logprobs", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[2], in[3])
+			}
+			tokens := in[0]
+			t := tokens.Shape().Dimensions[1]
+			logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
+			next := SliceAxis(tokens, 1, AxisRange(1, t))                                       // [b, t-1]
+			return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(rows))
+	prog := newProgress(opts.Progress, "score "+m.Label(), "texts", len(rows))
+	for _, bt := range prep.scoringBatches(opts.BatchSize) {
+		seqs, seq := paddedRows(prep, bt)
+		inputs, err := m.steeredInputs(prep, bt, seqs)
+		if err != nil {
+			return nil, err
+		}
+		outs, err := p.Call(inputs...)
+		if err != nil {
+			return nil, err
+		}
+		lp := tensors.MustCopyFlatData[float32](outs[0])
+		outs[0].FinalizeAll()
+		for b, i := range bt.idx {
+			n := len(prep.rows[i].tokens)
+			from := min(opts.SkipFirst, n-1)
+			out[i] = append([]float32(nil), lp[b*(seq-1)+from:b*(seq-1)+n-1]...)
+		}
+		prog.add(len(bt.idx))
+	}
+	return out, nil
+}
+
+// NextTokenRanks returns, for every prompt (BOS prepended), the rank of targets[i] in the
+// next-token distribution after the prompt: the number of tokens with a strictly higher logit
+// (0 = the most likely token). P@K of an item is rank < K.
+func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOptions, adds ...Addition) ([]int, error) {
+	if len(prompts) != len(targets) {
+		return nil, fmt.Errorf("actadd: %d prompts but %d targets: give one target token per prompt", len(prompts), len(targets))
+	}
+	rows := make([]Row, len(prompts))
+	for i, t := range prompts {
+		rows[i] = Row{Prompt: t, Adds: adds}
+		if targets[i] < 0 || targets[i] >= m.Config.VocabSize {
+			return nil, fmt.Errorf("actadd: target %d of prompt %d is not a token id", targets[i], i)
+		}
+	}
+	prep, err := m.prepareScoring(rows, &opts)
+	if err != nil {
+		return nil, err
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("ranks/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.ranks", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[4], in[5])
+			}
+			h := w.Forward(in[0], in[1], hook)
+			b := h.Shape().Dimensions[0]
+			rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
+			last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
+			logits := w.Logits(last)                             // [b, vocab]
+			target := pickLogits(logits, in[3])                  // [b]
+			higher := GreaterThan(logits, ExpandAxes(target, -1))
+			return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1)}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	ranks := make([]int, len(rows))
+	prog := newProgress(opts.Progress, "rank "+m.Label(), "prompts", len(rows))
+	for _, bt := range prep.scoringBatches(opts.BatchSize) {
+		seqs, _ := paddedRows(prep, bt)
+		inputs, err := m.steeredInputs(prep, bt, seqs)
+		if err != nil {
+			return nil, err
+		}
+		lastIdx := make([]int32, bt.width)
+		tgt := make([]int32, bt.width)
+		for b := range bt.width {
+			i := bt.row(b)
+			lastIdx[b] = int32(len(prep.rows[i].tokens) - 1)
+			tgt[b] = int32(targets[i])
+		}
+		inputs = append(inputs[:2], append([]any{lastIdx, tgt}, inputs[2:]...)...)
+		outs, err := p.Call(inputs...)
+		if err != nil {
+			return nil, err
+		}
+		r := tensors.MustCopyFlatData[int32](outs[0])
+		outs[0].FinalizeAll()
+		for b, i := range bt.idx {
+			ranks[i] = int(r[b])
+		}
+		prog.add(len(bt.idx))
+	}
+	return ranks, nil
+}
+
+// pickLogits gathers logits[..., idx] for every leading index: logits [a..., vocab], idx [a...].
+func pickLogits(logits, idx *Node) *Node {
+	g := logits.Graph()
+	lead := idx.Shape().Dimensions
+	var coords []*Node
+	for axis := range lead {
+		coords = append(coords, Iota(g, shapes.Make(dtypes.Int32, lead...), axis))
+	}
+	coords = append(coords, ConvertDType(idx, dtypes.Int32))
+	return Gather(logits, Stack(coords, -1))
+}
+
+// logSumExp reduces the last axis: log Σ exp(x), computed stably.
+func logSumExp(x *Node) *Node {
+	mx := StopGradient(ReduceAndKeep(x, ReduceMax, -1))
+	return Add(Log(ReduceSum(Exp(Sub(x, mx)), -1)), Squeeze(mx, -1))
+}
+
+// prepareScoring validates options and rows for scoring.
+func (m *Model) prepareScoring(rows []Row, opts *ScoreOptions) (*prepared, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("actadd: no texts to score")
+	}
+	if opts.SkipFirst < 0 {
+		return nil, fmt.Errorf("actadd: SkipFirst must be ≥ 0, got %d", opts.SkipFirst)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 32
+	}
+	return m.prepareRows(rows)
+}
+
+// scoringBatches sorts rows by length and cuts them into batches of size rows (the last one
+// padded to size when there are several), so similar lengths share a batch.
+func (p *prepared) scoringBatches(size int) []batch {
+	order := make([]int, len(p.rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(p.rows[order[a]].tokens) < len(p.rows[order[b]].tokens) })
+	width := min(size, len(order))
+	var out []batch
+	for s := 0; s < len(order); s += width {
+		out = append(out, batch{idx: order[s:min(s+width, len(order))], width: width})
+	}
+	return out
+}
+
+// paddedRows returns a batch's token rows right-padded with the space token to a common length,
+// rounded up to a multiple of 16 (within the context) so that few shapes get compiled.
+func paddedRows(prep *prepared, bt batch) ([][]int, int) {
+	longest := 0
+	for _, i := range bt.idx {
+		longest = max(longest, len(prep.rows[i].tokens))
+	}
+	seq := longest
+	if r := roundUp(longest, 16); r <= prep.context {
+		seq = r
+	}
+	seqs := make([][]int, bt.width)
+	for b := range bt.width {
+		row := append(make([]int, 0, seq), prep.rows[bt.row(b)].tokens...)
+		for len(row) < seq {
+			row = append(row, bpe.Space)
+		}
+		seqs[b] = row
+	}
+	return seqs, seq
+}
+
+// Logits returns the logits [seq][vocab] of one prompt (BOS prepended) under the additions.
+func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
+	prep, err := m.prepareRows([]Row{{Prompt: prompt, Adds: adds}})
+	if err != nil {
+		return nil, err
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("logits/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.logits", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[2], in[3])
+			}
+			return []*Node{w.Logits(w.Forward(in[0], in[1], hook))}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	seqs := [][]int{prep.rows[0].tokens}
+	inputs, err := m.steeredInputs(prep, batch{idx: []int{0}, width: 1}, seqs)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := p.Call(inputs...)
+	if err != nil {
+		return nil, err
+	}
+	flat := tensors.MustCopyFlatData[float32](outs[0])
+	outs[0].FinalizeAll()
+	v := m.Config.VocabSize
+	out := make([][]float32, len(seqs[0]))
+	for t := range out {
+		out[t] = flat[t*v : (t+1)*v]
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package checkpoint
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/hfhub/hubtest"
+)
+
+func TestLocateLocalDir(t *testing.T) {
+	cfg := smallConfig()
+	dir := t.TempDir()
+	if err := WriteTiny(dir, cfg, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, gotCfg, err := Locate(dir, hfhub.Options{Offline: true, CacheDir: t.TempDir()})
+	if err != nil || got != dir || gotCfg.NEmbd != cfg.NEmbd {
+		t.Fatalf("Locate(local) = %s, %+v, %v", got, gotCfg, err)
+	}
+	empty := t.TempDir()
+	_, _, err = Locate(empty, hfhub.Options{Offline: true})
+	wantErr(t, err, empty, "config.json")
+	writeConfig(t, empty, cfg)
+	_, _, err = Locate(empty, hfhub.Options{Offline: true})
+	wantErr(t, err, "model.safetensors")
+}
+
+func TestLocateUnknown(t *testing.T) {
+	_, _, err := Locate("gpt3", hfhub.Options{Offline: true, CacheDir: t.TempDir()})
+	wantErr(t, err, `"gpt3"`, "gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny", "folder")
+}
+
+func TestLocateTiny(t *testing.T) {
+	root := t.TempDir()
+	opts := hfhub.Options{CacheDir: filepath.Join(root, "huggingface", "hub"), Offline: true}
+	dir, cfg, err := Locate(TinyName, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(dir) != filepath.Join(root, "huggingface", "actadd") || !strings.HasPrefix(filepath.Base(dir), "tiny-") || dir != TinyDir(opts) {
+		t.Errorf("tiny generated in %s", dir)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ConfigFile)); cfg.NLayer != 4 || cfg.NEmbd != 64 || cfg.VocabSize != 50257 ||
+		!strings.Contains(string(b), TinyDescription) {
+		t.Errorf("tiny config %+v; config.json:\n%s", cfg, b)
+	}
+	tensors, err := Read(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tensorsDigest(tensors) != tensorsDigest(RandomTensors(TinyConfig(), TinySeed)) {
+		t.Error("tiny weights are not RandomTensors(TinyConfig(), TinySeed)")
+	}
+	// Reused, not regenerated: a marker file in the folder survives.
+	marker := filepath.Join(dir, "marker")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dir2, _, err := Locate(TinyName, opts); err != nil || dir2 != dir {
+		t.Fatalf("second Locate(tiny) = %s, %v", dir2, err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Error("the tiny model was regenerated instead of reused")
+	}
+	// An incomplete folder is replaced.
+	if err := os.Remove(filepath.Join(dir, WeightsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Locate(TinyName, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(dir, cfg); err != nil {
+		t.Errorf("after repair: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "*.tmp-*"))
+	if len(left) != 0 {
+		t.Errorf("temporary folders left: %v", left)
+	}
+	if Describe(TinyName) != TinyDescription || !strings.Contains(Describe("gpt2"), "openai-community/gpt2") {
+		t.Error("Describe")
+	}
+}
+
+func TestLocateThroughHub(t *testing.T) {
+	cfg := smallConfig()
+	src := t.TempDir()
+	if err := WriteTiny(src, cfg, 7); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, name := range []string{ConfigFile, WeightsFile, "README.md"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = b
+	}
+	srv := hubtest.NewServer(t, hubtest.Repo{Repo: hfhub.Repo{ID: "openai-community/gpt2"}, Files: files})
+	cache := t.TempDir()
+	opts := hfhub.Options{CacheDir: cache, Endpoint: srv.URL}
+
+	dir, gotCfg, err := Locate("gpt2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cache, "models--openai-community--gpt2", "snapshots", srv.Commit(hfhub.Repo{ID: "openai-community/gpt2"})); dir != want {
+		t.Errorf("dir %s, want %s", dir, want)
+	}
+	tensors, err := Read(dir, gotCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTensors(t, tensors, RandomTensors(cfg, 7))
+
+	srv.Close()
+	before := srv.RequestCount()
+	for _, offline := range []bool{true, false} {
+		o := opts
+		o.Offline = offline
+		dir2, _, err := Locate("gpt2", o)
+		if err != nil || dir2 != dir {
+			t.Fatalf("offline=%v with the hub gone: %s, %v", offline, dir2, err)
+		}
+	}
+	if srv.RequestCount() != before {
+		t.Errorf("cached Locate made %d requests", srv.RequestCount()-before)
+	}
+
+	_, _, err = Locate("gpt2-medium", hfhub.Options{CacheDir: cache, Offline: true})
+	if !errors.Is(err, hfhub.ErrNotCached) {
+		t.Fatalf("missing model offline: %v does not match hfhub.ErrNotCached", err)
+	}
+	wantErr(t, err, "gpt2-medium", "openai-community/gpt2-medium", filepath.Join(cache, "models--openai-community--gpt2-medium"),
+		"huggingface-cli download", "ACTADD_MODEL=tiny", "not GPT-2")
+	if strings.Count(err.Error(), "ACTADD_MODEL") != 1 {
+		t.Errorf("advice repeated: %v", err)
+	}
+}

@@ -1,0 +1,226 @@
+package datasets
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Document is one text of a corpus.
+type Document struct {
+	Text string
+}
+
+var nulRuns = regexp.MustCompile("\x00+")
+
+// CleanText removes runs of NUL characters, as the authors did when reading OpenWebText (whose
+// original archives separate documents with NULs). Every reader in this package applies it.
+func CleanText(s string) string {
+	if !strings.Contains(s, "\x00") {
+		return s
+	}
+	return nulRuns.ReplaceAllLiteralString(s, "")
+}
+
+// ReadDocuments streams the documents stored at each path, in order, each cleaned with
+// CleanText. What a path holds is decided by its name:
+//
+//   - *.jsonl, *.json: one JSON object per line with a string field "text" (blank lines are
+//     skipped; a line without "text" is an error);
+//   - *.parquet: the string column "text" of a parquet file, e.g. the Hugging Face hub's parquet
+//     conversion of OpenWebText (null values become empty documents);
+//   - a directory: its *.txt, *.jsonl, *.json and *.parquet files (not subdirectories), sorted
+//     by name;
+//   - any other file: plain text, the whole file being one document.
+//
+// The sequence yields a non-nil error at most once, as its last element. Stop early by breaking
+// out of the loop.
+func ReadDocuments(paths ...string) iter.Seq2[Document, error] {
+	return func(yield func(Document, error) bool) {
+		for _, path := range paths {
+			if !readPath(path, true, yield) {
+				return
+			}
+		}
+	}
+}
+
+// LoadDocuments collects ReadDocuments(paths...) into a slice.
+func LoadDocuments(paths ...string) ([]Document, error) {
+	var docs []Document
+	for doc, err := range ReadDocuments(paths...) {
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, doc)
+	}
+	return docs, nil
+}
+
+// readPath yields the documents of path and reports whether to go on.
+func readPath(path string, top bool, yield func(Document, error) bool) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
+	}
+	if st.IsDir() {
+		if !top {
+			return true
+		}
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
+		}
+		var names []string
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".txt", ".jsonl", ".json", ".parquet":
+				if !e.IsDir() {
+					names = append(names, e.Name())
+				}
+			}
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if !readPath(filepath.Join(path, name), false, yield) {
+				return false
+			}
+		}
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".json":
+		f, err := os.Open(path)
+		if err != nil {
+			return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
+		}
+		defer f.Close()
+		for doc, err := range ReadJSONL(f) {
+			if err != nil {
+				return yield(Document{}, fmt.Errorf("datasets: %s: %w", path, err))
+			}
+			if !yield(doc, nil) {
+				return false
+			}
+		}
+		return true
+	case ".parquet":
+		return readParquet(path, yield)
+	default:
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
+		}
+		return yield(Document{Text: CleanText(string(data))}, nil)
+	}
+}
+
+// ReadJSONL streams the documents of r, which holds one JSON object per line with a string
+// field "text" (other fields are ignored; blank lines are skipped). Texts are cleaned with
+// CleanText. The sequence yields a non-nil error at most once, as its last element.
+func ReadJSONL(r io.Reader) iter.Seq2[Document, error] {
+	return func(yield func(Document, error) bool) {
+		br := bufio.NewReader(r)
+		for line := 1; ; line++ {
+			b, err := br.ReadBytes('\n')
+			if len(strings.TrimSpace(string(b))) > 0 {
+				var rec struct {
+					Text *string `json:"text"`
+				}
+				if jerr := json.Unmarshal(b, &rec); jerr != nil {
+					yield(Document{}, fmt.Errorf("line %d: %w (want one JSON object per line, like {\"text\": \"...\"})", line, jerr))
+					return
+				}
+				if rec.Text == nil {
+					yield(Document{}, fmt.Errorf("line %d: no string field \"text\" (want one JSON object per line, like {\"text\": \"...\"})", line))
+					return
+				}
+				if !yield(Document{Text: CleanText(*rec.Text)}, nil) {
+					return
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(Document{}, fmt.Errorf("line %d: %w", line, err))
+				return
+			}
+		}
+	}
+}
+
+// parquetText is the one column read from parquet files.
+type parquetText struct {
+	Text *string `parquet:"text,optional"`
+}
+
+// readParquet yields the "text" column of a parquet file. github.com/parquet-go/parquet-go
+// (the reader github.com/gomlx/go-huggingface's datasets package uses) panics on files or
+// schemas it cannot handle, so the schema is checked first and any remaining panic is turned
+// into an error.
+func readParquet(path string, yield func(Document, error) bool) (goOn bool) {
+	fail := func(err error) bool {
+		return yield(Document{}, fmt.Errorf("datasets: reading parquet file %s: %w", path, err))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fail(fmt.Errorf("%w (is it a complete parquet file? delete it to download it again)", err))
+	}
+	col, ok := pf.Schema().Lookup("text")
+	if !ok || !col.Node.Leaf() || col.Node.Type().Kind() != parquet.ByteArray {
+		return fail(errors.New(`no string column "text"; OpenWebText parquet files have one`))
+	}
+	inYield := false
+	defer func() {
+		if p := recover(); p != nil {
+			if inYield {
+				panic(p) // the caller's panic, not the library's
+			}
+			goOn = fail(fmt.Errorf("parquet library failed: %v", p))
+		}
+	}()
+	reader := parquet.NewGenericReader[parquetText](pf)
+	defer reader.Close()
+	batch := make([]parquetText, 64)
+	for {
+		n, err := reader.Read(batch)
+		for _, row := range batch[:n] {
+			var doc Document
+			if row.Text != nil {
+				doc.Text = CleanText(*row.Text)
+			}
+			inYield = true
+			more := yield(doc, nil)
+			inYield = false
+			if !more {
+				return false
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package datasets
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/parquet-go/parquet-go"
+)
+
+func TestCleanText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                          "",
+		"plain":                     "plain",
+		"a\x00b":                    "ab",
+		"\x00\x00\x00lead":          "lead",
+		"mid\x00\x00\x00dle\x00":    "middle",
+		"naïve\x00\x00 café\x00 ok": "naïve café ok",
+	} {
+		if got := CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReadJSONL(t *testing.T) {
+	in := "{\"text\": \"first\\u0000\\u0000 doc\", \"id\": 1}\n\n  \n{\"text\": \"\"}\n{\"text\": \"last, no newline\"}"
+	var got []string
+	for doc, err := range ReadJSONL(strings.NewReader(in)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, doc.Text)
+	}
+	want := []string{"first doc", "", "last, no newline"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("ReadJSONL = %q, want %q", got, want)
+	}
+
+	for _, bad := range []string{"{\"text\": \"ok\"}\nnot json\n", "{\"title\": \"no text\"}\n", "{\"text\": 3}\n"} {
+		var err error
+		for _, e := range ReadJSONL(strings.NewReader(bad)) {
+			if e != nil {
+				err = e
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), "line") {
+			t.Errorf("ReadJSONL(%q): error %v, want one naming the line", bad, err)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// parquetRow mimics the hub's parquet conversion of OpenWebText (an optional string column
+// "text"), plus a column the reader must ignore.
+type parquetRow struct {
+	Text *string `parquet:"text,optional"`
+	Len  int64   `parquet:"len"`
+}
+
+func parquetBytes(t *testing.T, texts ...*string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[parquetRow](&buf)
+	rows := make([]parquetRow, len(texts))
+	for i, s := range texts {
+		rows[i].Text = s
+		if s != nil {
+			rows[i].Len = int64(len(*s))
+		}
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func ptr(s string) *string { return &s }
+
+func TestLoadDocumentsFormats(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "b.txt"), "second\x00 file\n")
+	writeFile(t, filepath.Join(dir, "a.txt"), "first file")
+	writeFile(t, filepath.Join(dir, "c.jsonl"), `{"text": "json one"}`+"\n"+`{"text": "json two"}`+"\n")
+	writeFile(t, filepath.Join(dir, "ignored.md"), "not a document")
+	if err := os.WriteFile(filepath.Join(dir, "d.parquet"), parquetBytes(t, ptr("pq one"), nil, ptr("pq\x00\x00 three")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub.txt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	docs, err := LoadDocuments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range docs {
+		got = append(got, d.Text)
+	}
+	want := []string{"first file", "second file\n", "json one", "json two", "pq one", "", "pq three"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("LoadDocuments(dir) = %q, want %q", got, want)
+	}
+
+	// Several paths, a single plain-text file, early stop.
+	docs, err = LoadDocuments(filepath.Join(dir, "a.txt"), filepath.Join(dir, "d.parquet"))
+	if err != nil || len(docs) != 4 || docs[0].Text != "first file" || docs[3].Text != "pq three" {
+		t.Errorf("LoadDocuments(a.txt, d.parquet) = %v, %v", docs, err)
+	}
+	n := 0
+	for _, err := range ReadDocuments(dir) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 5 {
+			break
+		}
+	}
+}
+
+func TestLoadDocumentsErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "garbage.parquet"), "PAR1 this is not parquet at all")
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[struct {
+		Body string `parquet:"body"`
+	}](&buf)
+	if _, err := w.Write([]struct {
+		Body string `parquet:"body"`
+	}{{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notext.parquet"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, wantMsg := range map[string]string{
+		"garbage.parquet": "parquet",
+		"notext.parquet":  `no string column "text"`,
+		"missing.jsonl":   "no such file",
+	} {
+		_, err := LoadDocuments(filepath.Join(dir, name))
+		if err == nil || !strings.Contains(err.Error(), wantMsg) {
+			t.Errorf("LoadDocuments(%s): error %v, want one containing %q", name, err, wantMsg)
+		}
+	}
+}
+
+func TestLoadOpenWebTextSample(t *testing.T) {
+	path, ok := shareddata.Path("openwebtext-sample", "owt1000.jsonl")
+	if !ok {
+		t.Skip("shared data openwebtext-sample/owt1000.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
+	}
+	docs, err := LoadDocuments(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1000 {
+		t.Fatalf("got %d documents, want 1000", len(docs))
+	}
+	words := 0
+	for i, d := range docs {
+		if d.Text == "" || strings.Contains(d.Text, "\x00") {
+			t.Errorf("document %d is empty or holds NUL", i)
+		}
+		words += len(strings.Fields(d.Text))
+	}
+	// The data README says ~771k words.
+	if words < 700_000 || words > 850_000 {
+		t.Errorf("%d words in total, want about 771k", words)
+	}
+}

@@ -1,0 +1,213 @@
+package datasets
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/internal/shareddata"
+)
+
+func tokenizer(t *testing.T) *bpe.Tokenizer {
+	t.Helper()
+	tok, err := bpe.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestLAMAHead(t *testing.T) {
+	path, ok := shareddata.Path("lama-conceptnet", "test.head5.jsonl")
+	if !ok {
+		t.Skip("shared data lama-conceptnet/test.head5.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
+	}
+	recs, err := LoadLAMA(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 5 {
+		t.Fatalf("got %d records, want 5", len(recs))
+	}
+	r := recs[0]
+	if r.Sub != "alive" || r.Obj != "think" || r.Pred != "HasSubevent" || r.ObjLabel != "think" ||
+		r.UUID != "d4f11631dde8a43beda613ec845ff7d1" || len(r.MaskedSentences) != 1 {
+		t.Errorf("record 0 = %+v", r)
+	}
+	if p, ok := r.Prompt(); !ok || p != "One of the things you do when you are alive is" {
+		t.Errorf("Prompt() = %q, %v", p, ok)
+	}
+
+	tok := tokenizer(t)
+	probes, rep := SingleTokenProbes(recs, tok)
+	if rep.Total != 5 || rep.Kept != len(probes) {
+		t.Errorf("report %+v for %d probes", rep, len(probes))
+	}
+	dropped := 0
+	for reason, n := range rep.Dropped {
+		dropped += n
+		if reason != DropMultiToken {
+			t.Errorf("unexpected drop reason %q", reason)
+		}
+	}
+	if rep.Kept+dropped != 5 {
+		t.Errorf("kept %d + dropped %d != 5", rep.Kept, dropped)
+	}
+	for _, p := range probes {
+		if ids := tok.Encode(" " + p.Label); len(ids) != 1 || ids[0] != p.LabelToken || p.LabelText != " "+p.Label {
+			t.Errorf("probe %s: label %q token %d, Encode gives %v", p.UUID, p.Label, p.LabelToken, ids)
+		}
+		if strings.HasSuffix(p.Prompt, " ") || strings.Contains(p.Prompt, Mask) {
+			t.Errorf("probe %s: prompt %q", p.UUID, p.Prompt)
+		}
+	}
+	if len(probes) == 0 || probes[0].UUID != r.UUID || probes[0].LabelToken != tok.Encode(" think")[0] {
+		t.Errorf("first probe = %+v", probes)
+	}
+	t.Log(rep)
+}
+
+func TestSingleTokenProbesReasons(t *testing.T) {
+	rec := func(label string, sentences ...string) LAMARecord {
+		return LAMARecord{ObjLabel: label, MaskedSentences: sentences, UUID: label}
+	}
+	recs := []LAMARecord{
+		rec("cat", "A pet is a [MASK] ."),                        // kept: prompt "A pet is a", label " cat"
+		rec("dog", "First sentence.", "Second is a [MASK]."),     // kept: sentences joined with " "
+		rec("cat", "No mask here."),                              // no [MASK]
+		rec("cat", "[MASK] is a pet."),                           // empty prompt
+		rec("cat", "   [MASK] is a pet."),                        // empty prompt (spaces only)
+		rec("", "A pet is a [MASK]."),                            // empty label
+		rec("antidisestablishmentarianism", "It causes [MASK]."), // several tokens
+		rec("cat", `He said "[MASK]" twice [MASK].`),             // no space before: label "cat"
+		rec("s", "It is John'[MASK] ."),                          // "'s" merges with the prompt
+	}
+	tok := tokenizer(t)
+	probes, rep := SingleTokenProbes(recs, tok)
+	want := map[DropReason]int{DropNoMask: 1, DropEmptyPrompt: 2, DropEmptyLabel: 1, DropMultiToken: 1, DropMerges: 1}
+	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Total != 9 || rep.Kept != 3 {
+		t.Errorf("report = %+v, want dropped %v, 3 of 9 kept", rep, want)
+	}
+	if len(probes) != 3 {
+		t.Fatalf("got %d probes, want 3", len(probes))
+	}
+	for i, w := range []struct{ prompt, labelText string }{
+		{"A pet is a", " cat"}, {"First sentence. Second is a", " dog"}, {`He said "`, "cat"},
+	} {
+		p := probes[i]
+		if p.Prompt != w.prompt || p.LabelText != w.labelText || tok.Encode(w.labelText)[0] != p.LabelToken {
+			t.Errorf("probe %d = %+v, want prompt %q, label text %q", i, p, w.prompt, w.labelText)
+		}
+	}
+	if s := rep.String(); !strings.Contains(s, "kept 3 of 9") || !strings.Contains(s, "2 dropped: "+string(DropEmptyPrompt)) {
+		t.Errorf("String() = %q", s)
+	}
+}
+
+// lamaZip builds an archive shaped like LAMA's data.zip with lines ConceptNet lines.
+func lamaZip(t *testing.T, lines int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("data/Google_RE/date_of_birth_test.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(w, `{"other": "subset"}`)
+	if w, err = zw.Create(LAMAConceptNetEntry); err != nil {
+		t.Fatal(err)
+	}
+	for i := range lines {
+		fmt.Fprintf(w, `{"sub": "s%d", "obj": "cat", "pred": "IsA", "masked_sentences": ["A s%d is a [MASK] ."], "obj_label": "cat", "uuid": "u%d"}`+"\n", i, i, i)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDownloadLAMAConceptNet(t *testing.T) {
+	good := lamaZip(t, LAMAConceptNetLines)
+	var body atomic.Pointer[[]byte]
+	body.Store(&good)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path != "/LAMA/data.zip" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(*body.Load())
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	opts := LAMAOptions{URL: srv.URL + "/LAMA/data.zip", CacheDir: dir}
+
+	path, err := DownloadLAMAConceptNet(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(dir, "ConceptNet", "test.jsonl") {
+		t.Errorf("path = %s", path)
+	}
+	recs, err := LoadLAMA(path)
+	if err != nil || len(recs) != LAMAConceptNetLines || recs[7].UUID != "u7" {
+		t.Fatalf("LoadLAMA: %d records, %v", len(recs), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data.zip")); err != nil {
+		t.Errorf("archive not kept: %v", err)
+	}
+
+	// Cached: no request. Extracted file lost: re-extracted from the archive, no request.
+	n := hits.Load()
+	if _, err := DownloadLAMAConceptNet(opts); err != nil || hits.Load() != n {
+		t.Errorf("second call: %v, %d requests", err, hits.Load()-n)
+	}
+	os.Remove(path)
+	if _, err := DownloadLAMAConceptNet(opts); err != nil || hits.Load() != n {
+		t.Errorf("re-extraction: %v, %d requests", err, hits.Load()-n)
+	}
+
+	// Bad downloads are refused and leave nothing behind.
+	for name, data := range map[string][]byte{
+		"not a zip":  []byte("<html>error page</html>"),
+		"short file": lamaZip(t, 100),
+		"truncated":  good[:len(good)/2],
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := t.TempDir()
+			body.Store(&data)
+			_, err := DownloadLAMAConceptNet(LAMAOptions{URL: opts.URL, CacheDir: d})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			entries, _ := os.ReadDir(d)
+			if len(entries) != 0 {
+				t.Errorf("left %v in the cache folder", entries)
+			}
+		})
+	}
+	// A server that never answers: the timeout ends the wait.
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	_, err = DownloadLAMAConceptNet(LAMAOptions{URL: hang.URL, CacheDir: t.TempDir(), Timeout: 50 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "by hand") {
+		t.Errorf("hanging server: error %v", err)
+	}
+
+	_, err = DownloadLAMAConceptNet(LAMAOptions{URL: srv.URL + "/missing.zip", CacheDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("404: error %v", err)
+	}
+}

@@ -1,0 +1,155 @@
+// Package gpt2 is GPT-2 (every size: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2) as a
+// GoMLX graph, with TransformerLens-named hook points on its residual stream (hooks.go).
+//
+// The model follows the GPT-2 equations (nanoGPT's model.py is the same computation): learned
+// token and position embeddings, pre-norm blocks x += attn(ln_1(x)); x += mlp(ln_2(x)), causal
+// multi-head attention scaled by 1/sqrt(head_dim), gelu_new (tanh GELU, fused), a final LayerNorm
+// and an LM head tied to the token embedding. Everything is float32.
+//
+// A Model holds the weights on a GoMLX backend. Programs are built from it with Weights.Forward
+// (forward.go); run.go holds the ready-made ones (logits and captured activations).
+package gpt2
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Model is a GPT-2 whose weights live on a backend.
+type Model struct {
+	// Name says what the weights are: a Hugging Face model name ("gpt2-xl"), a local path, or
+	// checkpoint.TinyDescription for the random stand-in. Figures and results print it.
+	Name   string
+	Config checkpoint.Config
+
+	backend compute.Backend
+	params  []*tensors.Tensor // in paramNames order
+	names   []string
+
+	builds atomic.Int64 // graphs built from this model's weights
+}
+
+// paramNames fixes the order in which weights are passed to every graph.
+func paramNames(cfg checkpoint.Config) []string {
+	names := []string{"wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias"}
+	for l := range cfg.NLayer {
+		for _, s := range blockParamSuffixes {
+			names = append(names, fmt.Sprintf("h.%d.%s", l, s))
+		}
+	}
+	return names
+}
+
+var blockParamSuffixes = []string{
+	"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
+	"ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+}
+
+// New puts weights (HF names, as checkpoint.ExpectedShapes lists them) on backend. The weight
+// slices are not copied when the backend can share them; do not modify them afterwards.
+func New(backend compute.Backend, name string, cfg checkpoint.Config, weights map[string]checkpoint.Tensor) (*Model, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("gpt2: nil backend (use backend.New())")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	expected := checkpoint.ExpectedShapes(cfg)
+	m := &Model{Name: name, Config: cfg, backend: backend, names: paramNames(cfg)}
+	for _, n := range m.names {
+		t, ok := weights[n]
+		if !ok {
+			return nil, fmt.Errorf("gpt2: weight %q is missing", n)
+		}
+		if !equalInts(t.Shape, expected[n]) || len(t.Data) != product(expected[n]) {
+			return nil, fmt.Errorf("gpt2: weight %q has shape %v (%d values), want %v", n, t.Shape, len(t.Data), expected[n])
+		}
+		m.params = append(m.params, tensors.FromFlatDataAndDimensions(t.Data, t.Shape...))
+	}
+	return m, nil
+}
+
+// Backend is the backend the weights live on.
+func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Builds counts the graphs compiled from this model so far (every program, every shape). Sweeps
+// use it to prove that changing a steering vector, coefficient or layer does not recompile.
+func (m *Model) Builds() int64 { return m.builds.Load() }
+
+// Params returns the weight tensors, in the order Weights expects them as the first graph inputs.
+func (m *Model) Params() []*tensors.Tensor { return m.params }
+
+// NumParams is the number of weight tensors (the leading inputs of every program).
+func (m *Model) NumParams() int { return len(m.params) }
+
+// Finalize frees the weights on the backend.
+func (m *Model) Finalize() {
+	for _, t := range m.params {
+		t.FinalizeAll()
+	}
+	m.params = nil
+}
+
+// Weights are a model's weights as nodes of one graph.
+type Weights struct {
+	Config        checkpoint.Config
+	WTE, WPE      *Node // [vocab, d], [n_positions, d]
+	LnFGain, LnFB *Node
+	Blocks        []BlockWeights
+}
+
+// BlockWeights are one transformer block's weights (Conv1D weights are [in, out]).
+type BlockWeights struct {
+	Ln1Gain, Ln1Bias       *Node
+	AttnW, AttnB           *Node // c_attn: [d, 3d] (q, k, v), [3d]
+	AttnProjW, AttnProjB   *Node // c_proj: [d, d], [d]
+	Ln2Gain, Ln2Bias       *Node
+	FcW, FcB, ProjW, ProjB *Node // mlp.c_fc [d, 4d], [4d]; mlp.c_proj [4d, d], [d]
+}
+
+// Weights wraps the first NumParams() inputs of a graph (fed with Params()) as the model's
+// weights. Call it once per graph being built: each call counts as one build in Builds().
+func (m *Model) Weights(params []*Node) *Weights {
+	m.builds.Add(1)
+	if len(params) < len(m.params) {
+		panic(fmt.Sprintf("gpt2: Weights needs %d parameter nodes, got %d", len(m.params), len(params)))
+	}
+	w := &Weights{Config: m.Config, WTE: params[0], WPE: params[1], LnFGain: params[2], LnFB: params[3]}
+	p := params[4:]
+	for range m.Config.NLayer {
+		w.Blocks = append(w.Blocks, BlockWeights{
+			Ln1Gain: p[0], Ln1Bias: p[1], AttnW: p[2], AttnB: p[3], AttnProjW: p[4], AttnProjB: p[5],
+			Ln2Gain: p[6], Ln2Bias: p[7], FcW: p[8], FcB: p[9], ProjW: p[10], ProjB: p[11],
+		})
+		p = p[len(blockParamSuffixes):]
+	}
+	return w
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func product(dims []int) int {
+	p := 1
+	for _, d := range dims {
+		p *= d
+	}
+	return p
+}
+
+var _ = dtypes.Float32

@@ -1,0 +1,147 @@
+package gpt2
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Program is a compiled GoMLX program over a model's weights: the weights are its leading
+// inputs, supplied on every call, followed by the caller's inputs. Its graph is built (and
+// compiled) once per distinct shape of the inputs.
+type Program struct {
+	model *Model
+	exec  *Exec
+}
+
+// NewProgram wraps fn, which builds the graph given the model's weights and the caller's input
+// nodes, into a Program. Errors raised while building (GoMLX panics) are returned by Call.
+func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
+	n := m.NumParams()
+	exec, err := NewExec(m.backend, func(all []*Node) []*Node {
+		return fn(m.Weights(all[:n]), all[n:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
+	}
+	exec.SetMaxCache(64)
+	return &Program{model: m, exec: exec.WithName(name)}, nil
+}
+
+// Call runs the program on inputs (tensors, or Go values such as [][]int32).
+func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
+	args := make([]any, 0, p.model.NumParams()+len(inputs))
+	for _, t := range p.model.params {
+		args = append(args, t)
+	}
+	args = append(args, inputs...)
+	out, err := p.exec.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: running %s: %w", p.exec.Name(), err)
+	}
+	return out, nil
+}
+
+// Output of Model.Run.
+type Output struct {
+	// Logits [batch, seq, vocab].
+	Logits *tensors.Tensor
+	// Activations of the captured hook points, each [batch, seq, d_model].
+	Activations map[string]*tensors.Tensor
+}
+
+// Run does a plain forward pass on a batch of token rows of equal length (positions 0..seq-1)
+// and returns the logits and the activations of the requested hook points.
+func (m *Model) Run(tokens [][]int, capture ...string) (*Output, error) {
+	tok, err := m.TokensTensor(tokens)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range capture {
+		if _, err := ParseHookPoint(p, m.Config.NLayer); err != nil {
+			return nil, err
+		}
+	}
+	capture = append([]string(nil), capture...)
+	sort.Strings(capture)
+	prog, err := m.runProgram(capture)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := prog.Call(tok, PositionsTensor(len(tokens), len(tokens[0]), 0))
+	if err != nil {
+		return nil, err
+	}
+	res := &Output{Logits: outs[0], Activations: map[string]*tensors.Tensor{}}
+	for i, p := range capture {
+		res.Activations[p] = outs[1+i]
+	}
+	return res, nil
+}
+
+var runPrograms sync.Map // (*Model, capture list) → *Program
+
+func (m *Model) runProgram(capture []string) (*Program, error) {
+	key := struct {
+		m *Model
+		c string
+	}{m, strings.Join(capture, ",")}
+	if p, ok := runPrograms.Load(key); ok {
+		return p.(*Program), nil
+	}
+	p, err := m.NewProgram("gpt2.Run", func(w *Weights, in []*Node) []*Node {
+		captured := map[string]*Node{}
+		h := w.Forward(in[0], in[1], Capture(captured, capture...))
+		outs := []*Node{w.Logits(h)}
+		for _, c := range capture {
+			outs = append(outs, captured[c])
+		}
+		return outs
+	})
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := runPrograms.LoadOrStore(key, p)
+	return actual.(*Program), nil
+}
+
+// TokensTensor checks a batch of token rows (equal lengths, ids in the vocabulary, within the
+// context) and packs it as an int32 [batch, seq] tensor.
+func (m *Model) TokensTensor(rows [][]int) (*tensors.Tensor, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("gpt2: empty batch: give at least one row of tokens")
+	}
+	seq := len(rows[0])
+	if seq == 0 {
+		return nil, fmt.Errorf("gpt2: empty token row: every prompt needs at least one token (prepend BOS 50256)")
+	}
+	if seq > m.Config.NPositions {
+		return nil, fmt.Errorf("gpt2: %d tokens exceed the model's context of %d positions: shorten the text", seq, m.Config.NPositions)
+	}
+	flat := make([]int32, 0, len(rows)*seq)
+	for i, r := range rows {
+		if len(r) != seq {
+			return nil, fmt.Errorf("gpt2: row %d has %d tokens but row 0 has %d: rows of a batch must have equal length (pad them)", i, len(r), seq)
+		}
+		for _, t := range r {
+			if t < 0 || t >= m.Config.VocabSize {
+				return nil, fmt.Errorf("gpt2: token id %d in row %d is outside the vocabulary [0, %d)", t, i, m.Config.VocabSize)
+			}
+			flat = append(flat, int32(t))
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(flat, len(rows), seq), nil
+}
+
+// PositionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row.
+func PositionsTensor(batch, seq, start int) *tensors.Tensor {
+	flat := make([]int32, batch*seq)
+	for i := range flat {
+		flat[i] = int32(start + i%seq)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, batch, seq)
+}
