@@ -2,6 +2,7 @@ package gpt2
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
@@ -29,6 +30,10 @@ func Load(backend compute.Backend, name string) (*Model, error) {
 	m, err := New(backend, label, cfg, weights)
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: loading %s from %s: %w", name, dir, err)
+	}
+	m.Revision = dir
+	if filepath.Base(filepath.Dir(dir)) == "snapshots" || name == checkpoint.TinyName {
+		m.Revision = filepath.Base(dir) // the commit sha, or tiny-<hash>
 	}
 	return m, nil
 }

@@ -25,8 +25,11 @@ import (
 type Model struct {
 	// Name says what the weights are: a Hugging Face model name ("gpt2-xl"), a local path, or
 	// checkpoint.TinyDescription for the random stand-in. Figures and results print it.
-	Name   string
-	Config checkpoint.Config
+	Name string
+	// Revision pins the weights: the Hugging Face commit of a hub model, the generated folder of
+	// the tiny model, or the directory of a local checkpoint ("" for weights given to New).
+	Revision string
+	Config   checkpoint.Config
 
 	backend compute.Backend
 	params  []*tensors.Tensor // in paramNames order
