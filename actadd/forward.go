@@ -1,0 +1,70 @@
+package actadd
+
+import (
+	"fmt"
+
+	"github.com/actadd-go/actadd/gpt2"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// ForwardTokens runs one forward pass, logits included, over rows of token ids (all of the same
+// length, used as given: no BOS is added) with the additions applied to every row at their
+// positions, and returns the sum of all logits. Only that scalar is copied back: it forces the
+// whole pass (LM head included) to be computed and finished, without the cost of moving the
+// logits to the host. It is the unit of work the inference-overhead experiment times; with no
+// additions it runs the unmodified model (no hook in the graph).
+//
+// Each row must be at least as long as every addition's steering vector.
+func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
+	if len(rows) == 0 {
+		return 0, fmt.Errorf("actadd: ForwardTokens: no token rows: give at least one")
+	}
+	prep := &prepared{context: m.Config.NPositions}
+	var resolved []resolvedAddition
+	for _, a := range adds {
+		v, err := m.Vector(a)
+		if err != nil {
+			return 0, err
+		}
+		if prep.point == "" {
+			prep.point = a.point()
+		} else if prep.point != a.point() {
+			return 0, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
+		}
+		if v.N > len(rows[0]) {
+			return 0, fmt.Errorf("actadd: ForwardTokens: rows of %d tokens are shorter than the steering vector %s (%d positions): use longer rows", len(rows[0]), a, v.N)
+		}
+		resolved = append(resolved, resolvedAddition{a, v})
+	}
+	prep.k = len(resolved)
+	idx := make([]int, len(rows))
+	for i, r := range rows {
+		prep.rows = append(prep.rows, preparedRow{row: Row{Adds: adds}, tokens: r, adds: resolved})
+		idx[i] = i
+	}
+	k := prep.k
+	p, err := m.program(fmt.Sprintf("forward/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd.forward", func(w *gpt2.Weights, in []*Node) []*Node {
+			var hook gpt2.Hook
+			if k > 0 {
+				hook = steeringHook(prep.point, in[2], in[3])
+			}
+			logits := w.Logits(w.Forward(in[0], in[1], hook))
+			return []*Node{ReduceAllSum(logits)}
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	inputs, err := m.steeredInputs(prep, batch{idx: idx, width: len(rows)}, rows)
+	if err != nil {
+		return 0, err
+	}
+	outs, err := p.Call(inputs...)
+	if err != nil {
+		return 0, err
+	}
+	defer outs[0].FinalizeAll()
+	return float64(tensors.ToScalar[float32](outs[0])), nil
+}
