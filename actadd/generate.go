@@ -3,7 +3,9 @@ package actadd
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/gpt2"
@@ -101,11 +103,8 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	promptLen := len(seqs[0])
 	pick := func(logits []float32) {
 		v := m.Config.VocabSize
-		for b := range bt.width {
-			if b >= real { // padding rows follow the last real row
-				seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
-				continue
-			}
+		// Rows sample independently (each has its own random stream), so they run in parallel.
+		parallelRows(real, func(b int) {
 			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
 			if !done[b] {
 				tok = samplers[b].next(logits[b*v : (b+1)*v])
@@ -113,6 +112,9 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 			}
 			seqs[b] = append(seqs[b], tok)
 			done[b] = done[b] || (opts.StopAtEOS && tok == bpe.BOS)
+		})
+		for b := real; b < bt.width; b++ { // padding rows follow the last real row
+			seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
 		}
 	}
 	allDone := func() bool {
@@ -383,4 +385,20 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	}
 	vectors, gates := steeringInputs(placed, prep.k, m.Config.NLayer, seq, m.Config.NEmbd)
 	return append(inputs, vectors, gates), nil
+}
+
+// parallelRows calls fn(0..n-1) on all cores.
+func parallelRows(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

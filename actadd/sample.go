@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // Sampling is the protocol's sampler (TransformerLens sample_logits), applied per step in this
@@ -51,8 +50,8 @@ type sampler struct {
 	s      Sampling
 	rng    *rand.Rand
 	counts map[int]int // occurrences of each token in the row so far
-	buf    []float64
-	idx    []int
+	x, e   []float64   // scratch: processed logits, and exp(x - max)
+	idx    []int       // scratch: token ids being selected
 }
 
 func newSampler(s Sampling, row int, tokens []int) *sampler {
@@ -69,157 +68,159 @@ func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
 // next picks the next token from the row's logits.
 func (sm *sampler) next(logits []float32) int {
 	s := sm.s
-	x := sm.buf[:0]
 	temp := s.Temperature
 	if temp == 0 {
 		temp = 1
 	}
+	x := sm.x[:0]
 	for _, v := range logits {
 		x = append(x, float64(v)/temp)
 	}
-	sm.buf = x
+	sm.x = x
 	if s.FreqPenalty != 0 {
 		for tok, c := range sm.counts {
 			x[tok] -= s.FreqPenalty * float64(c)
 		}
 	}
-	if s.Temperature == 0 {
-		best := 0
-		for i, v := range x {
-			if v > x[best] {
-				best = i
-			}
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
 		}
+	}
+	if s.Temperature == 0 {
 		return best
 	}
-	keep := sm.candidates(x)
-	// Probabilities over the kept set (softmax renormalised over it, which is what sampling
-	// from the filtered logits does).
-	maxv := math.Inf(-1)
-	for _, i := range keep {
-		maxv = max(maxv, x[i])
+	e := sm.e[:0]
+	for _, v := range x {
+		e = append(e, math.Exp(v-x[best]))
 	}
+	sm.e = e
+	keep := sm.filter()
+	// Draw from the kept tokens in id order, as sampling from the filtered logits does.
 	total := 0.0
-	for _, i := range keep {
-		total += math.Exp(x[i] - maxv)
-	}
-	u := sm.rng.Float64() * total
-	acc := 0.0
-	for _, i := range keep {
-		acc += math.Exp(x[i] - maxv)
-		if u < acc {
-			return i
+	for i := range x {
+		if keep(i) {
+			total += e[i]
 		}
 	}
-	return keep[len(keep)-1]
+	u := sm.rng.Float64() * total
+	acc, last := 0.0, best
+	for i := range x {
+		if keep(i) {
+			acc += e[i]
+			last = i
+			if u < acc {
+				return i
+			}
+		}
+	}
+	return last
 }
 
-// candidates returns the token ids that survive top-k and top-p, most likely first (ties broken
-// by lower id).
-func (sm *sampler) candidates(x []float64) []int {
-	s := sm.s
+// filter applies top-k then top-p and returns which tokens survive. Tokens are ranked by
+// processed logit, ties broken by lower id; the survivors are a prefix of that ranking, found by
+// selection in expected linear time rather than by sorting the whole vocabulary.
+func (sm *sampler) filter() func(i int) bool {
+	s, x, e := sm.s, sm.x, sm.e
+	nucleus := s.TopP > 0 && s.TopP < 1
+	topK := s.TopK > 0 && s.TopK < len(x)
+	if !nucleus && !topK {
+		return func(int) bool { return true }
+	}
+	better := func(a, b int) bool { return x[a] > x[b] || (x[a] == x[b] && a < b) }
 	idx := sm.idx[:0]
 	for i := range x {
 		idx = append(idx, i)
 	}
 	sm.idx = idx
-	byLogit := func(a, b int) int {
-		switch {
-		case x[a] > x[b]:
-			return -1
-		case x[a] < x[b]:
-			return 1
+	if topK {
+		selectK(idx, s.TopK, better)
+		idx = idx[:s.TopK]
+	}
+	boundary := idx[0]
+	if nucleus {
+		mass := 0.0
+		for _, i := range idx {
+			mass += e[i]
 		}
-		return a - b
-	}
-	nucleus := s.TopP > 0 && s.TopP < 1
-	if s.TopK == 0 && !nucleus {
-		return idx // no filtering: order does not matter
-	}
-	limit := len(idx)
-	if s.TopK > 0 {
-		limit = min(limit, s.TopK)
-	}
-	if !nucleus {
-		partialSort(idx, limit, byLogit)
-		return idx[:limit]
-	}
-	// Sort only as much as needed: the head of the distribution usually holds the nucleus.
-	head := min(limit, 1024)
-	partialSort(idx, head, byLogit)
-	keep := idx[:head]
-	{
-		maxv := x[idx[0]]
-		total := 0.0
-		for _, v := range x {
-			total += math.Exp(v - maxv)
-		}
-		if s.TopK > 0 { // top-k came first: renormalise over the k survivors
-			total = 0
-			for _, i := range idx[:limit] {
-				total += math.Exp(x[i] - maxv)
+		boundary = selectMass(idx, e, s.TopP*mass, better)
+	} else {
+		for _, i := range idx {
+			if better(boundary, i) {
+				boundary = i
 			}
 		}
-		cum, cut := 0.0, -1
-		for j, i := range keep {
-			cum += math.Exp(x[i]-maxv) / total
-			if cum >= s.TopP {
-				cut = j + 1
-				break
-			}
-		}
-		if cut < 0 && head < limit { // the nucleus is wider than the head: sort everything
-			slices.SortFunc(idx[:limit], byLogit)
-			keep = idx[:limit]
-			cum = 0
-			cut = limit
-			for j, i := range keep {
-				cum += math.Exp(x[i]-maxv) / total
-				if cum >= s.TopP {
-					cut = j + 1
-					break
-				}
-			}
-		}
-		if cut < 0 {
-			cut = len(keep)
-		}
-		keep = keep[:cut]
 	}
-	return keep
+	return func(i int) bool { return i == boundary || better(i, boundary) }
 }
 
-// partialSort moves the k smallest elements (by cmp) of idx, sorted, to idx[:k].
-func partialSort(idx []int, k int, cmp func(a, b int) int) {
-	if k >= len(idx) {
-		slices.SortFunc(idx, cmp)
-		return
+// selectK reorders idx so that its k best elements (by better) come first, in any order.
+func selectK(idx []int, k int, better func(a, b int) bool) {
+	lo, hi := 0, len(idx)
+	for hi-lo > 1 {
+		p := partition(idx, lo, hi, better)
+		switch {
+		case p == k-1 || p == k:
+			return
+		case p > k:
+			hi = p
+		default:
+			lo = p + 1
+		}
 	}
-	// Quickselect the k-th element, then sort the head.
-	lo, hi := 0, len(idx)-1
+}
+
+// selectMass returns the element b such that the elements ranked up to b (by better) are the
+// smallest prefix whose weights sum to at least mass. It reorders idx.
+func selectMass(idx []int, w []float64, mass float64, better func(a, b int) bool) int {
+	lo, hi := 0, len(idx)
+	worst := idx[0]
 	for lo < hi {
-		p := idx[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for cmp(idx[i], p) < 0 {
-				i++
-			}
-			for cmp(idx[j], p) > 0 {
-				j--
-			}
-			if i <= j {
-				idx[i], idx[j] = idx[j], idx[i]
-				i++
-				j--
-			}
+		p := partition(idx, lo, hi, better)
+		above := 0.0
+		for _, i := range idx[lo:p] {
+			above += w[i]
 		}
-		if k-1 <= j {
-			hi = j
-		} else if k-1 >= i {
-			lo = i
-		} else {
-			break
+		switch {
+		case above >= mass && p > lo:
+			hi = p
+		case above+w[idx[p]] >= mass:
+			return idx[p]
+		default:
+			mass -= above + w[idx[p]]
+			worst = idx[p]
+			lo = p + 1
 		}
 	}
-	slices.SortFunc(idx[:k], cmp)
+	return worst // rounding left a sliver of mass: keep everything considered
+}
+
+// partition rearranges idx[lo:hi] around a pivot (median of three) so that better elements
+// come first, and returns the pivot's final position.
+func partition(idx []int, lo, hi int, better func(a, b int) bool) int {
+	b := medianOf3(idx, lo, lo+(hi-lo)/2, hi-1, better)
+	idx[b], idx[hi-1] = idx[hi-1], idx[b]
+	pivot := idx[hi-1]
+	store := lo
+	for i := lo; i < hi-1; i++ {
+		if better(idx[i], pivot) {
+			idx[i], idx[store] = idx[store], idx[i]
+			store++
+		}
+	}
+	idx[store], idx[hi-1] = idx[hi-1], idx[store]
+	return store
+}
+
+// medianOf3 returns which of positions a, b, c holds the middle element of the three.
+func medianOf3(idx []int, a, b, c int, better func(a, b int) bool) int {
+	x, y, z := idx[a], idx[b], idx[c]
+	switch {
+	case better(x, y) == better(y, z):
+		return b
+	case better(y, x) == better(x, z):
+		return a
+	}
+	return c
 }

@@ -1,33 +1,40 @@
 package gpt2
 
 import (
+	"math"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
-	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // KVCache holds, for every block, the attention keys and values of the positions processed so
-// far, each [batch, capacity, heads, head_dim]. Slots past the current position hold zeros and
+// far, each [batch, heads, capacity, head_dim]. Slots past the current position hold zeros and
 // are masked out.
 //
-// The cache is updated with Where(position == pos, new, cache) instead of DynamicUpdateSlice,
-// because GoMLX's pure-Go backend (compute v0.1.2) has no dynamic slicing.
+// A step writes its keys and values with ScatterSum into the (zero) slot of its position
+// instead of DynamicUpdateSlice, which GoMLX's pure-Go backend (compute v0.1.2) lacks. When the
+// cache tensors are donated to the step program (actadd does), the go backend updates them in
+// place: a step touches one slot, not the whole cache.
 type KVCache struct {
 	Keys, Values []*Node
 }
+
+// maskedOut is the additive attention mask of positions that may not be attended to: large
+// enough that exp underflows to exactly 0, finite so that no NaN arises.
+const maskedOut = -1e30
 
 // Forward builds the model on tokens [batch, seq] (int32) at absolute positions [batch, seq]
 // (int32), calling hook at every hook point, and returns the final LayerNorm's output
 // [batch, seq, d_model] (Logits turns it into logits). Attention is causal; rows padded on the
 // right are fine, since no real position attends to a later one.
 func (w *Weights) Forward(tokens, positions *Node, hook Hook) *Node {
+	mask := causalMask(tokens.Graph(), tokens.Shape().Dimensions[1])
 	return w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
-		out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: true})
-		return out
+		return attend(q, k, v, mask)
 	})
 }
 
@@ -36,51 +43,71 @@ func (w *Weights) Forward(tokens, positions *Node, hook Hook) *Node {
 func (w *Weights) Prefill(tokens, positions *Node, hook Hook, capacity int) (*Node, *KVCache) {
 	cache := &KVCache{}
 	seq := tokens.Shape().Dimensions[1]
+	mask := causalMask(tokens.Graph(), seq)
 	h := w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
-		out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: true})
-		cache.Keys = append(cache.Keys, GrowRight(k, 1, capacity-seq, 0))
-		cache.Values = append(cache.Values, GrowRight(v, 1, capacity-seq, 0))
-		return out
+		cache.Keys = append(cache.Keys, GrowRight(k, 2, capacity-seq, 0))
+		cache.Values = append(cache.Values, GrowRight(v, 2, capacity-seq, 0))
+		return attend(q, k, v, mask)
 	})
 	return h, cache
 }
 
 // Step runs one new token per row (tokens [batch, 1], int32) at position pos (a scalar int32
 // node, the same for every row), attending to cache positions [0, pos]. It returns the hidden
-// state [batch, 1, d_model] and the updated cache. The hook sees one position per row.
+// state [batch, 1, d_model] and the updated cache. The slot at pos must still be empty (zero).
+// The hook sees one position per row.
 func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KVCache) {
 	g := tokens.Graph()
-	batch := tokens.Shape().Dimensions[0]
-	capacity := cache.Keys[0].Shape().Dimensions[1]
-	slot := Iota(g, shapes.Make(dtypes.Int32, 1, capacity, 1, 1), 1)
-	isPos := Equal(slot, pos)                                     // [1, capacity, 1, 1]
-	visible := Reshape(LessOrEqual(slot, pos), 1, 1, 1, capacity) // [1, q=1, 1, kv]
-	positions := BroadcastToDims(Reshape(pos, 1, 1), batch, 1)    // [batch, 1]
+	batch, nHead := tokens.Shape().Dimensions[0], w.Config.NHead
+	capacity := cache.Keys[0].Shape().Dimensions[2]
+	slot := Iota(g, shapes.Make(dtypes.Int32, 1, 1, 1, capacity), 3)
+	mask := Where(LessOrEqual(slot, pos), ZerosLike(ConvertDType(slot, dtypes.Float32)), Const(g, float32(maskedOut)))
+	positions := BroadcastToDims(Reshape(pos, 1, 1), batch, 1) // [batch, 1]
+	// Scatter indices (b, h, pos) for every batch row and head: [batch, heads, 3].
+	bIdx := Iota(g, shapes.Make(dtypes.Int32, batch, nHead, 1), 0)
+	hIdx := Iota(g, shapes.Make(dtypes.Int32, batch, nHead, 1), 1)
+	idx := Concatenate([]*Node{bIdx, hIdx, BroadcastToDims(Reshape(pos, 1, 1, 1), batch, nHead, 1)}, -1)
 	next := &KVCache{}
 	h := w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
-		full := cache.Keys[l].Shape().Dimensions
-		isPosB := BroadcastToDims(isPos, full...)
-		kc := Where(isPosB, BroadcastToDims(k, full...), cache.Keys[l])
-		vc := Where(isPosB, BroadcastToDims(v, full...), cache.Values[l])
+		// k, v: [batch, heads, 1, head_dim] → updates [batch, heads, head_dim].
+		kc := ScatterSum(cache.Keys[l], idx, Squeeze(k, 2), true, true)
+		vc := ScatterSum(cache.Values[l], idx, Squeeze(v, 2), true, true)
 		next.Keys = append(next.Keys, kc)
 		next.Values = append(next.Values, vc)
-		out, _ := attention.Core(q, kc, vc, attention.LayoutBSHD, attention.CoreOptions{AttentionMask: visible})
-		return out
+		return attend(q, kc, vc, mask)
 	})
 	return h, next
 }
 
 // Logits applies the LM head (tied to the token embedding) to hidden states [..., d_model].
 func (w *Weights) Logits(hidden *Node) *Node {
-	return nn.Dense(hidden, w.WTE, nil, compute.DenseLayoutOutputsInput)
+	return nn.Dense(hidden, w.LMHead, nil, compute.DenseLayoutInputOutputs)
 }
 
-// attendFn computes block l's attention output [batch, seq, heads, head_dim] from its queries,
-// keys and values, each [batch, seq, heads, head_dim].
+// causalMask is the additive mask [1, 1, seq, seq] letting position i attend to j ≤ i.
+func causalMask(g *Graph, seq int) *Node {
+	row := Iota(g, shapes.Make(dtypes.Int32, 1, 1, seq, seq), 2)
+	col := Iota(g, shapes.Make(dtypes.Int32, 1, 1, seq, seq), 3)
+	return Where(LessOrEqual(col, row), Zeros(g, shapes.Make(dtypes.Float32, 1, 1, seq, seq)), Const(g, float32(maskedOut)))
+}
+
+// attend is scaled dot-product attention on [batch, heads, seq, head_dim] queries and
+// [batch, heads, kv, head_dim] keys and values with an additive mask broadcastable to
+// [batch, heads, seq, kv]. It returns [batch, heads, seq, head_dim]. The layout keeps batch and
+// heads leading, so neither matmul needs its operands transposed, and the softmax is one fused
+// op.
+func attend(q, k, v, mask *Node) *Node {
+	scale := 1 / math.Sqrt(float64(q.Shape().Dimensions[3]))
+	scores := Add(MulScalar(Einsum("bhqd,bhkd->bhqk", q, k), scale), mask)
+	return Einsum("bhqk,bhkd->bhqd", Softmax(scores, -1), v)
+}
+
+// attendFn computes block l's attention output [batch, heads, seq, head_dim] from its queries,
+// keys and values, each [batch, heads, seq, head_dim].
 type attendFn func(l int, q, k, v *Node) *Node
 
 // run is the GPT-2 forward pass; attend decides how keys and values are cached and masked.
-func (w *Weights) run(tokens, positions *Node, hook Hook, attend attendFn) *Node {
+func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *Node {
 	cfg := w.Config
 	d, nHead := cfg.NEmbd, cfg.NHead
 	batch, seq := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
@@ -93,11 +120,12 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attend attendFn) *Node
 
 		// Attention: x += c_proj(attn(ln_1(x))).
 		qkv := nn.Dense(w.layerNorm(x, b.Ln1Gain, b.Ln1Bias), b.AttnW, b.AttnB, compute.DenseLayoutInputOutputs)
-		split := func(i int) *Node {
-			return Reshape(SliceAxis(qkv, -1, AxisRange(i*d, (i+1)*d)), batch, seq, nHead, d/nHead)
-		}
-		heads := attend(l, split(0), split(1), split(2))
-		attnOut := nn.Dense(Reshape(heads, batch, seq, d), b.AttnProjW, b.AttnProjB, compute.DenseLayoutInputOutputs)
+		// [batch, seq, 3·d] → q, k, v each [batch, heads, seq, head_dim].
+		qkv = TransposeAllAxes(Reshape(qkv, batch, seq, 3, nHead, d/nHead), 2, 0, 3, 1, 4)
+		split := func(i int) *Node { return Squeeze(SliceAxis(qkv, 0, AxisElem(i)), 0) }
+		heads := attendFn(l, split(0), split(1), split(2))
+		heads = Reshape(TransposeAllAxes(heads, 0, 2, 1, 3), batch, seq, d)
+		attnOut := nn.Dense(heads, b.AttnProjW, b.AttnProjB, compute.DenseLayoutInputOutputs)
 		attnOut = hook.at(AttnOut(l), attnOut)
 		x = hook.at(ResidMid(l), Add(x, attnOut))
 

@@ -1,0 +1,97 @@
+package actadd_test
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// Benchmarks on a random-weight model of gpt2 (small) shape, go backend. Run with:
+//
+//	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./actadd -run '^$' -bench . -benchtime 3x
+
+var (
+	smallOnce  sync.Once
+	smallModel *actadd.Model
+)
+
+func gpt2Shaped(b *testing.B) *actadd.Model {
+	smallOnce.Do(func() {
+		cfg, _ := checkpoint.KnownConfig("gpt2")
+		g, err := gpt2.New(gobackend.GetBackend(), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if smallModel, err = actadd.Wrap(g, "go"); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return smallModel
+}
+
+// BenchmarkPremium is the paper's overhead measurement (E4): forward passes on 32 × 64 random
+// tokens, baseline and with the addition "This is a test prompt." − "" at layer L/2, alternated
+// so both see the same machine conditions. It reports both times and the premium.
+func BenchmarkPremium(b *testing.B) {
+	m := gpt2Shaped(b)
+	r := rand.New(rand.NewPCG(1, 2))
+	rows := make([][]int, 32)
+	for i := range rows {
+		for range 64 {
+			rows[i] = append(rows[i], r.IntN(m.Config.VocabSize))
+		}
+	}
+	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Config.NLayer / 2)
+	for _, adds := range [][]actadd.Addition{nil, {add}} { // compile and warm up
+		if _, err := m.ForwardTokens(rows, adds...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var base, steered time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for _, adds := range [][]actadd.Addition{nil, {add}} {
+			start := time.Now()
+			if _, err := m.ForwardTokens(rows, adds...); err != nil {
+				b.Fatal(err)
+			}
+			if adds == nil {
+				base += time.Since(start)
+			} else {
+				steered += time.Since(start)
+			}
+		}
+	}
+	b.ReportMetric(base.Seconds()/float64(b.N), "base-s/op")
+	b.ReportMetric(steered.Seconds()/float64(b.N), "steered-s/op")
+	b.ReportMetric(100*(steered.Seconds()/base.Seconds()-1), "premium-%")
+}
+
+// BenchmarkGenerate samples 200 completions × 40 new tokens of the 9-token (with BOS) E2 prompt
+// with the paper's sampler, steered at layer 6, and reports aggregate tokens per second.
+func BenchmarkGenerate(b *testing.B) {
+	m := gpt2Shaped(b)
+	prompts := make([]string, 200)
+	for i := range prompts {
+		prompts[i] = "I went up to my friend and said"
+	}
+	opts := actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling, BatchSize: 200}
+	add := actadd.Pair(" weddings", "", 1).AtLayer(6)
+	if _, err := m.Generate(prompts[:200], actadd.GenerateOptions{MaxNewTokens: 2, Sampling: actadd.PaperSampling, BatchSize: 200}, add); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if _, err := m.Generate(prompts, opts, add); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*200*40)/time.Since(start).Seconds(), "tokens/s")
+}
