@@ -12,8 +12,9 @@ import (
 )
 
 // KVCache holds, for every block, the attention keys and values of the positions processed so
-// far, each [batch, heads, capacity, head_dim]. Slots past the current position hold zeros and
-// are masked out.
+// far, each [batch·heads, capacity, head_dim]. Slots past the current position hold zeros and
+// are masked out. (Batch and heads are merged into one axis because the go backend normalizes
+// every matmul operand to rank 3 and would otherwise copy the whole cache at each step.)
 //
 // A step writes its keys and values with ScatterSum into the (zero) slot of its position
 // instead of DynamicUpdateSlice, which GoMLX's pure-Go backend (compute v0.1.2) lacks. When the
@@ -45,8 +46,8 @@ func (w *Weights) Prefill(tokens, positions *Node, hook Hook, capacity int) (*No
 	seq := tokens.Shape().Dimensions[1]
 	mask := causalMask(tokens.Graph(), seq)
 	h := w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
-		cache.Keys = append(cache.Keys, GrowRight(k, 2, capacity-seq, 0))
-		cache.Values = append(cache.Values, GrowRight(v, 2, capacity-seq, 0))
+		cache.Keys = append(cache.Keys, GrowRight(k, 1, capacity-seq, 0))
+		cache.Values = append(cache.Values, GrowRight(v, 1, capacity-seq, 0))
 		return attend(q, k, v, mask)
 	})
 	return h, cache
@@ -59,19 +60,18 @@ func (w *Weights) Prefill(tokens, positions *Node, hook Hook, capacity int) (*No
 func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KVCache) {
 	g := tokens.Graph()
 	batch, nHead := tokens.Shape().Dimensions[0], w.Config.NHead
-	capacity := cache.Keys[0].Shape().Dimensions[2]
-	slot := Iota(g, shapes.Make(dtypes.Int32, 1, 1, 1, capacity), 3)
+	capacity := cache.Keys[0].Shape().Dimensions[1]
+	slot := Iota(g, shapes.Make(dtypes.Int32, 1, 1, capacity), 2)
 	mask := Where(LessOrEqual(slot, pos), ZerosLike(ConvertDType(slot, dtypes.Float32)), Const(g, float32(maskedOut)))
 	positions := BroadcastToDims(Reshape(pos, 1, 1), batch, 1) // [batch, 1]
-	// Scatter indices (b, h, pos) for every batch row and head: [batch, heads, 3].
-	bIdx := Iota(g, shapes.Make(dtypes.Int32, batch, nHead, 1), 0)
-	hIdx := Iota(g, shapes.Make(dtypes.Int32, batch, nHead, 1), 1)
-	idx := Concatenate([]*Node{bIdx, hIdx, BroadcastToDims(Reshape(pos, 1, 1, 1), batch, nHead, 1)}, -1)
+	// Scatter indices (b·heads+h, pos) for every batch row and head: [batch·heads, 2].
+	bh := Iota(g, shapes.Make(dtypes.Int32, batch*nHead, 1), 0)
+	idx := Concatenate([]*Node{bh, BroadcastToDims(Reshape(pos, 1, 1), batch*nHead, 1)}, -1)
 	next := &KVCache{}
 	h := w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
-		// k, v: [batch, heads, 1, head_dim] → updates [batch, heads, head_dim].
-		kc := ScatterSum(cache.Keys[l], idx, Squeeze(k, 2), true, true)
-		vc := ScatterSum(cache.Values[l], idx, Squeeze(v, 2), true, true)
+		// k, v: [batch·heads, 1, head_dim] → updates [batch·heads, head_dim].
+		kc := ScatterSum(cache.Keys[l], idx, Squeeze(k, 1), true, true)
+		vc := ScatterSum(cache.Values[l], idx, Squeeze(v, 1), true, true)
 		next.Keys = append(next.Keys, kc)
 		next.Values = append(next.Values, vc)
 		return attend(q, kc, vc, mask)
@@ -84,26 +84,26 @@ func (w *Weights) Logits(hidden *Node) *Node {
 	return nn.Dense(hidden, w.LMHead, nil, compute.DenseLayoutInputOutputs)
 }
 
-// causalMask is the additive mask [1, 1, seq, seq] letting position i attend to j ≤ i.
+// causalMask is the additive mask [1, seq, seq] letting position i attend to j ≤ i.
 func causalMask(g *Graph, seq int) *Node {
-	row := Iota(g, shapes.Make(dtypes.Int32, 1, 1, seq, seq), 2)
-	col := Iota(g, shapes.Make(dtypes.Int32, 1, 1, seq, seq), 3)
-	return Where(LessOrEqual(col, row), Zeros(g, shapes.Make(dtypes.Float32, 1, 1, seq, seq)), Const(g, float32(maskedOut)))
+	row := Iota(g, shapes.Make(dtypes.Int32, 1, seq, seq), 1)
+	col := Iota(g, shapes.Make(dtypes.Int32, 1, seq, seq), 2)
+	return Where(LessOrEqual(col, row), Zeros(g, shapes.Make(dtypes.Float32, 1, seq, seq)), Const(g, float32(maskedOut)))
 }
 
-// attend is scaled dot-product attention on [batch, heads, seq, head_dim] queries and
-// [batch, heads, kv, head_dim] keys and values with an additive mask broadcastable to
-// [batch, heads, seq, kv]. It returns [batch, heads, seq, head_dim]. The layout keeps batch and
-// heads leading, so neither matmul needs its operands transposed, and the softmax is one fused
-// op.
+// attend is scaled dot-product attention on [batch·heads, seq, head_dim] queries and
+// [batch·heads, kv, head_dim] keys and values with an additive mask broadcastable to
+// [batch·heads, seq, kv]; it returns [batch·heads, seq, head_dim]. Both matmuls are already in
+// the backend's normalized [batch, rows, contracted] layout (no transposes or copies), and the
+// softmax is one fused op.
 func attend(q, k, v, mask *Node) *Node {
-	scale := 1 / math.Sqrt(float64(q.Shape().Dimensions[3]))
-	scores := Add(MulScalar(Einsum("bhqd,bhkd->bhqk", q, k), scale), mask)
-	return Einsum("bhqk,bhkd->bhqd", Softmax(scores, -1), v)
+	scale := 1 / math.Sqrt(float64(q.Shape().Dimensions[2]))
+	scores := Add(MulScalar(Einsum("bqd,bkd->bqk", q, k), scale), mask)
+	return Einsum("bqk,bkd->bqd", Softmax(scores, -1), v)
 }
 
-// attendFn computes block l's attention output [batch, heads, seq, head_dim] from its queries,
-// keys and values, each [batch, heads, seq, head_dim].
+// attendFn computes block l's attention output [batch·heads, seq, head_dim] from its queries,
+// keys and values, each [batch·heads, seq, head_dim].
 type attendFn func(l int, q, k, v *Node) *Node
 
 // run is the GPT-2 forward pass; attend decides how keys and values are cached and masked.
@@ -120,11 +120,11 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 
 		// Attention: x += c_proj(attn(ln_1(x))).
 		qkv := nn.Dense(w.layerNorm(x, b.Ln1Gain, b.Ln1Bias), b.AttnW, b.AttnB, compute.DenseLayoutInputOutputs)
-		// [batch, seq, 3·d] → q, k, v each [batch, heads, seq, head_dim].
+		// [batch, seq, 3·d] → q, k, v each [batch·heads, seq, head_dim].
 		qkv = TransposeAllAxes(Reshape(qkv, batch, seq, 3, nHead, d/nHead), 2, 0, 3, 1, 4)
-		split := func(i int) *Node { return Squeeze(SliceAxis(qkv, 0, AxisElem(i)), 0) }
+		split := func(i int) *Node { return Reshape(SliceAxis(qkv, 0, AxisElem(i)), batch*nHead, seq, d/nHead) }
 		heads := attendFn(l, split(0), split(1), split(2))
-		heads = Reshape(TransposeAllAxes(heads, 0, 2, 1, 3), batch, seq, d)
+		heads = Reshape(TransposeAllAxes(Reshape(heads, batch, nHead, seq, d/nHead), 0, 2, 1, 3), batch, seq, d)
 		attnOut := nn.Dense(heads, b.AttnProjW, b.AttnProjB, compute.DenseLayoutInputOutputs)
 		attnOut = hook.at(AttnOut(l), attnOut)
 		x = hook.at(ResidMid(l), Add(x, attnOut))
