@@ -43,13 +43,10 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 		prep.rows = append(prep.rows, preparedRow{row: Row{Adds: adds}, tokens: r, adds: resolved})
 		idx[i] = i
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("forward/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.forward", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[2], in[3])
-			}
+			hook := steeringHook(point, k, in)
 			logits := w.Logits(w.Forward(in[0], in[1], hook))
 			return []*Node{ReduceAllSum(logits)}
 		})

@@ -184,13 +184,10 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("prefill/%s/%d/%d", prep.point, k, capacity), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.prefill", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[2], in[3])
-			}
+			hook := steeringHook(point, k, in)
 			h, cache := w.Prefill(in[0], in[1], hook, capacity)
 			outs := []*Node{w.Logits(lastPosition(h))}
 			return append(append(outs, cache.Keys...), cache.Values...)
@@ -250,13 +247,10 @@ func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, e
 	if err != nil {
 		return nil, err
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("last/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.last", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[2], in[3])
-			}
+			hook := steeringHook(point, k, in)
 			return []*Node{w.Logits(lastPosition(w.Forward(in[0], in[1], hook)))}
 		})
 	})
@@ -383,8 +377,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 				start: a.Position.start(len(r.tokens), a.vector.N)})
 		}
 	}
-	vectors, gates := steeringInputs(placed, prep.k, m.Config.NLayer, seq, m.Config.NEmbd)
-	return append(inputs, vectors, gates), nil
+	return append(inputs, steeringInputs(placed, prep.k, m.Config.NLayer, m.Config.NEmbd)...), nil
 }
 
 // parallelRows calls fn(0..n-1) on all cores.

@@ -44,13 +44,10 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 			return nil, fmt.Errorf("actadd: row %d (%q) has no token to score after BOS", i, r.row.Prompt)
 		}
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("logprobs/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.logprobs", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[2], in[3])
-			}
+			hook := steeringHook(point, k, in)
 			tokens := in[0]
 			t := tokens.Shape().Dimensions[1]
 			logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
@@ -103,13 +100,10 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	if err != nil {
 		return nil, err
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("ranks/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.ranks", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[4], in[5])
-			}
+			hook := steeringHook(point, k, in)
 			h := w.Forward(in[0], in[1], hook)
 			b := h.Shape().Dimensions[0]
 			rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
@@ -229,13 +223,10 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := prep.k
+	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("logits/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.logits", func(w *gpt2.Weights, in []*Node) []*Node {
-			var hook gpt2.Hook
-			if k > 0 {
-				hook = steeringHook(prep.point, in[2], in[3])
-			}
+			hook := steeringHook(point, k, in)
 			return []*Node{w.Logits(w.Forward(in[0], in[1], hook))}
 		})
 	})

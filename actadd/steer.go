@@ -4,30 +4,49 @@ import (
 	"fmt"
 
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // This file is where the residual stream is edited.
 //
-// A steered program takes two runtime inputs besides the tokens:
+// A steered program takes three runtime inputs after its own (always last):
 //
-//	vectors [K, batch, seq, d_model]  float32: K addition slots per row, each an (unscaled)
-//	                                  steering vector already placed at its positions (front,
-//	                                  mid or back) and zero elsewhere;
-//	gates   [n_layer, K, batch]       float32: the coefficient of slot k of row b at layer l,
-//	                                  zero at every layer but the slot's own.
+//	vectors   [K, batch, span, d_model] float32: K addition slots per row, each an unscaled
+//	                                    steering vector (zero rows past its length);
+//	positions [K, batch, span]          int32: the stream positions those rows are added to
+//	                                    (front, mid or back placement, done on the host);
+//	gates     [n_layer, K, batch]       float32: the coefficient of slot k of row b at layer l,
+//	                                    zero at every layer but the slot's own.
 //
 // At the hook point of every layer l (blocks.{l}.hook_resid_pre unless the addition names another
-// kind of point) the hook adds Σ_k gates[l,k,b] · vectors[k,b] to the stream. Because vectors,
-// coefficients and layers are all inputs, a sweep over them reuses one compiled program, and each
-// row of a batch can carry its own configuration (or none: zero gates).
+// kind of point) the hook scatter-adds gates[l,k,b] · vectors[k,b,j] into stream position
+// positions[k,b,j] of row b. Only the span positions are touched (the go backend updates the
+// stream in place), so the premium over the unsteered model is a few small ops per layer.
+// Because vectors, positions, coefficients and layers are all inputs, a sweep over them reuses
+// one compiled program, and each row of a batch carries its own configuration (or none: zero
+// gates).
 
-// steeringHook returns the hook that adds the steering inputs at every layer's point of the
-// given kind (e.g. "hook_resid_pre").
-func steeringHook(kind string, vectors, gates *Node) gpt2.Hook {
+// steeringInputCount is the number of steering inputs at the end of a steered program's inputs.
+const steeringInputCount = 3
+
+// steeringHook returns the hook that adds the steering inputs (the last steeringInputCount of in)
+// at every layer's point of the given kind (e.g. "hook_resid_pre"); nil when k = 0 (unsteered
+// programs take no steering inputs and carry no hook).
+func steeringHook(kind string, k int, in []*Node) gpt2.Hook {
+	if k == 0 {
+		return nil
+	}
+	n := len(in)
+	vectors, positions, gates := in[n-3], in[n-2], in[n-1]
+	dims := vectors.Shape().Dimensions // [K, batch, span, d]
+	batch, span := dims[1], dims[2]
 	nLayer := gates.Shape().Dimensions[0]
-	k, batch := gates.Shape().Dimensions[1], gates.Shape().Dimensions[2]
+	// Scatter indices (b, position) for every slot, row and vector row: [K, batch, span, 2].
+	rows := Iota(vectors.Graph(), shapes.Make(dtypes.Int32, k, batch, span, 1), 1)
+	indices := Concatenate([]*Node{rows, ExpandAxes(positions, -1)}, -1)
 	points := make(map[string]int, nLayer)
 	for l := range nLayer {
 		points[pointName(kind, l)] = l
@@ -38,29 +57,42 @@ func steeringHook(kind string, vectors, gates *Node) gpt2.Hook {
 			return x
 		}
 		g := Reshape(SliceAxis(gates, 0, AxisElem(l)), k, batch, 1, 1)
-		delta := ReduceSum(Mul(vectors, g), 0) // [batch, seq, d_model]
-		return Add(x, delta)
+		return ScatterSum(x, indices, Mul(vectors, g), false, false)
 	}
 }
 
 // pointName is the hook point of kind (e.g. "hook_resid_pre") in block l.
 func pointName(kind string, l int) string { return fmt.Sprintf("blocks.%d.%s", l, kind) }
 
-// steeringInputs packs the per-row additions of a batch into the vectors and gates tensors.
-// rows[b] lists the additions of row b (at most k, possibly none).
-func steeringInputs(rows [][]*placedAddition, k, nLayer, seq, d int) (vectors, gates *tensors.Tensor) {
+// steeringInputs packs the per-row additions of a batch (rows[b], at most k each, possibly none)
+// into the vectors, positions and gates tensors.
+func steeringInputs(rows [][]*placedAddition, k, nLayer, d int) []any {
+	span := 1
+	for _, r := range rows {
+		for _, a := range r {
+			span = max(span, a.vector.N)
+		}
+	}
 	batch := len(rows)
-	vec := make([]float32, k*batch*seq*d)
+	vec := make([]float32, k*batch*span*d)
+	pos := make([]int32, k*batch*span)
 	gat := make([]float32, nLayer*k*batch)
 	for b, r := range rows {
 		for s, a := range r {
-			base := ((s*batch+b)*seq + a.start) * d
-			copy(vec[base:base+len(a.vector.Data)], a.vector.Data)
+			slot := s*batch + b
+			copy(vec[slot*span*d:], a.vector.Data)
+			for j := range span {
+				// Rows past the vector's length are zero; point them at its last position.
+				pos[slot*span+j] = int32(a.start + min(j, a.vector.N-1))
+			}
 			gat[(a.layer*k+s)*batch+b] = float32(a.coeff)
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(vec, k, batch, seq, d),
-		tensors.FromFlatDataAndDimensions(gat, nLayer, k, batch)
+	return []any{
+		tensors.FromFlatDataAndDimensions(vec, k, batch, span, d),
+		tensors.FromFlatDataAndDimensions(pos, k, batch, span),
+		tensors.FromFlatDataAndDimensions(gat, nLayer, k, batch),
+	}
 }
 
 // placedAddition is one steering vector placed in one row.
