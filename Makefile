@@ -34,7 +34,49 @@ vet:
 unit:
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
-test: vet unit
+test: vet unit notebooks-ci
 
 clean:
 	rm -rf .tools .cache
+
+# ---- Notebooks: notebooks/*.ipynb run headless through the GoNB kernel (notebooks/README.md) ----
+# `make jupyter` installs Debian's Jupyter (nbconvert, nbclient) when missing and the GoNB kernel
+# spec into JUPYTER_DATA_DIR; the notebook targets do it first. Debian's jupyter, not a pyenv one.
+JUPYTER := /usr/bin/jupyter
+JUPYTER_DATA_DIR := $(ROOT)/.tools/jupyter
+ACTADD_SCALE ?= paper
+ACTADD_FIGURES ?= $(ROOT)/figures
+# Per-cell limits in seconds (-1: none; paper-scale runs on a CPU take hours).
+NB_TIMEOUT ?= -1
+NB_CI_TIMEOUT ?= 900
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+NB_OUT := $(ROOT)/notebooks/.executed
+NB_CI_OUT := $(NB_OUT)/ci
+NBCHECK := $(ROOT)/.tools/bin/nbcheck
+# Figures notebooks-ci expects (each as .png, .svg and a .json sidecar naming the model).
+NB_CI_FIGURES := e1-perplexity-ratio-vs-relevance e2-wedding-count-vs-layer e2-success-vs-layer \
+  e3-conceptnet-p-at-k e4-overhead-vs-model-size
+# The kernel runs in notebooks/: make a local checkpoint folder and the figures folder absolute.
+NB_MODEL = $(if $(wildcard $(ACTADD_MODEL)/config.json),$(abspath $(ACTADD_MODEL)),$(ACTADD_MODEL))
+NB_ENV = JUPYTER=$(JUPYTER) JUPYTER_DATA_DIR=$(JUPYTER_DATA_DIR) NBCHECK=$(NBCHECK)
+
+$(ROOT)/.tools/bin/gonb: go.mod go.sum
+	@$(GO) install tool
+	@touch $@
+
+jupyter: $(ROOT)/.tools/bin/gonb
+	@GO=$(GO) GOBIN=$(GOBIN) JUPYTER_DATA_DIR=$(JUPYTER_DATA_DIR) scripts/notebooks-setup.sh
+	@$(GO) build -o $(NBCHECK) ./notebooks/nbcheck
+
+notebooks: jupyter
+	@$(NBCHECK) model $(NB_MODEL)
+	@echo "notebooks: model $(NB_MODEL), scale $(ACTADD_SCALE), figures -> $(abspath $(ACTADD_FIGURES))"
+	@$(NB_ENV) NB_TIMEOUT=$(NB_TIMEOUT) ACTADD_MODEL=$(NB_MODEL) ACTADD_SCALE=$(ACTADD_SCALE) \
+	  ACTADD_FIGURES=$(abspath $(ACTADD_FIGURES)) scripts/run-notebooks.sh $(NB_OUT) $(NOTEBOOKS)
+
+notebooks-ci: jupyter
+	@$(NBCHECK) clean $(NOTEBOOKS)
+	@rm -rf $(NB_CI_OUT)
+	@$(NB_ENV) NB_TIMEOUT=$(NB_CI_TIMEOUT) ACTADD_MODEL=tiny ACTADD_SCALE=quick \
+	  ACTADD_FIGURES=$(NB_CI_OUT)/figures scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
+	@$(NBCHECK) figures -model tiny $(NB_CI_OUT)/figures $(NB_CI_FIGURES)

@@ -1,0 +1,188 @@
+package experiments
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/plots"
+)
+
+// ConceptNetConfig configures E3: LAMA ConceptNet factual recall (P@K) with and without the
+// wedding vector.
+type ConceptNetConfig struct {
+	Layer       int // injection layer, or ScaledLayer
+	Coeff       float64
+	Plus, Minus string
+	Ks          []int // the K of P@K; nil means PAtKList()
+	MaxItems    int   // score only the first MaxItems probes; 0 means all
+	BatchSize   int   // prompts per program call; 0 means 32
+	// Source and Filter record where the probes came from and what the single-token filter
+	// dropped (LAMASet fills both); they are copied into results and sidecars.
+	Source   string
+	Filter   *datasets.LAMAFilterReport
+	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+}
+
+// PaperConceptNet is E3 as the paper ran it: the E1 wedding vector (layer 16 on GPT-2-XL,
+// scaled for other depths; c = 1) on every single-token LAMA ConceptNet item, K in PAtKList().
+func PaperConceptNet() ConceptNetConfig {
+	return ConceptNetConfig{Layer: ScaledLayer, Coeff: 1, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 32}
+}
+
+// QuickConceptNet is E3 at a CPU-sized scale: the first 200 probes.
+func QuickConceptNet() ConceptNetConfig {
+	c := PaperConceptNet()
+	c.MaxItems = 200
+	return c
+}
+
+// PAtKList is the paper's K values, unique(ceil(logspace(0, 2, 20))):
+// 1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49, 62, 79, 100.
+func PAtKList() []int {
+	var ks []int
+	for i := range 20 {
+		k := int(math.Ceil(math.Pow(10, 2*float64(i)/19)))
+		if len(ks) == 0 || ks[len(ks)-1] != k {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// PAtK is the fraction of ranks below k (rank 0 = the most likely token): mean P@K.
+func PAtK(ranks []int, k int) float64 {
+	if len(ranks) == 0 {
+		return 0
+	}
+	hit := 0
+	for _, r := range ranks {
+		if r < k {
+			hit++
+		}
+	}
+	return float64(hit) / float64(len(ranks))
+}
+
+// ConceptNetResult is E3's outcome.
+type ConceptNetResult struct {
+	RunInfo
+	Config ConceptNetConfig
+	Layer  int // the layer steered
+	// Items were scored; Skipped probes were shorter (with BOS) than the steering vector.
+	Items, Skipped int
+	Ks             []int
+	// Baseline[i] and Steered[i] are mean P@Ks[i] without and with steering.
+	Baseline, Steered []float64
+	// BaselineRanks and SteeredRanks are each item's label rank (0 = top).
+	BaselineRanks, SteeredRanks []int
+	Filter                      datasets.LAMAFilterReport
+	Source                      string
+}
+
+// ConceptNet runs E3: for each probe, the rank of its label token in the next-token
+// distribution after the prompt (with BOS), unsteered and steered, and mean P@K for each K.
+func ConceptNet(m *actadd.Model, probes []datasets.LAMAProbe, cfg ConceptNetConfig) (*ConceptNetResult, error) {
+	if err := checkModel(m, "ConceptNet"); err != nil {
+		return nil, err
+	}
+	if len(probes) == 0 {
+		return nil, fmt.Errorf("experiments: ConceptNet: no probes: load them with LAMAProbes")
+	}
+	ks := slices.Clone(cfg.Ks)
+	if ks == nil {
+		ks = PAtKList()
+	}
+	slices.Sort(ks)
+	ks = slices.Compact(ks)
+	if len(ks) == 0 || ks[0] < 1 {
+		return nil, fmt.Errorf("experiments: ConceptNet: K values %v must be ≥ 1 (nil for the paper's PAtKList())", cfg.Ks)
+	}
+	layer, err := ResolveLayer(cfg.Layer, m.Config.NLayer)
+	if err != nil {
+		return nil, err
+	}
+	add := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff).AtLayer(layer)
+	vec, err := m.Vector(add)
+	if err != nil {
+		return nil, err
+	}
+	res := &ConceptNetResult{RunInfo: newRunInfo(m), Config: cfg, Layer: layer, Ks: ks, Source: cfg.Source}
+	if cfg.Filter != nil {
+		res.Filter = *cfg.Filter
+	} else {
+		res.Filter = datasets.LAMAFilterReport{Total: len(probes), Kept: len(probes), Dropped: map[datasets.DropReason]int{}}
+	}
+	if cfg.MaxItems > 0 && cfg.MaxItems < len(probes) {
+		probes = probes[:cfg.MaxItems]
+	}
+	var prompts []string
+	var targets []int
+	for _, p := range probes {
+		if len(m.Tok.EncodeWithBOS(p.Prompt)) < vec.N {
+			res.Skipped++
+			continue
+		}
+		prompts = append(prompts, p.Prompt)
+		targets = append(targets, p.LabelToken)
+	}
+	if len(prompts) == 0 {
+		return nil, fmt.Errorf("experiments: ConceptNet: all %d probes are shorter than the steering vector (%d tokens)", len(probes), vec.N)
+	}
+	progress := progressTo(cfg.Progress)
+	fmt.Fprintf(progress, "E3 ConceptNet: %s, layer %d, %s\n", res.Label(), layer, plural(len(prompts), "probe"))
+	opts := actadd.ScoreOptions{BatchSize: cfg.BatchSize, Progress: progress}
+	if res.BaselineRanks, err = m.NextTokenRanks(prompts, targets, opts); err != nil {
+		return nil, fmt.Errorf("experiments: E3 baseline ranks: %w", err)
+	}
+	if res.SteeredRanks, err = m.NextTokenRanks(prompts, targets, opts, add); err != nil {
+		return nil, fmt.Errorf("experiments: E3 steered ranks: %w", err)
+	}
+	res.Items = len(prompts)
+	for _, k := range ks {
+		res.Baseline = append(res.Baseline, PAtK(res.BaselineRanks, k))
+		res.Steered = append(res.Steered, PAtK(res.SteeredRanks, k))
+	}
+	res.finish()
+	fmt.Fprintf(progress, "E3 ConceptNet: done in %.1fs; P@%d baseline %.3f, steered %.3f\n", res.WallSeconds, ks[len(ks)-1], res.Baseline[len(ks)-1], res.Steered[len(ks)-1])
+	return res, nil
+}
+
+// Figures renders E3's figure: mean P@K vs K (log x axis), baseline and ActAdd.
+func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
+	cfg := r.Config
+	title := plots.Heading(fmt.Sprintf("E3 LAMA ConceptNet P@K, layer %d, c=%g", r.Layer, cfg.Coeff), r.Model, r.Backend, plural(r.Items, "item"))
+	xLabel := fmt.Sprintf("K (label among the K most likely next tokens)\n%d items: %d of %d LAMA records have a single-token label", r.Items, r.Filter.Kept, r.Filter.Total)
+	p := plots.NewPlot(title, xLabel, "mean P@K")
+	plots.LogX(p)
+	ks := make([]float64, len(r.Ks))
+	for i, k := range r.Ks {
+		ks[i] = float64(k)
+	}
+	base := plots.Series{Name: "unsteered baseline", X: ks, Y: r.Baseline}
+	steered := plots.Series{Name: fmt.Sprintf("ActAdd %q − %q, c=%g, layer %d", cfg.Plus, cfg.Minus, cfg.Coeff, r.Layer), X: ks, Y: r.Steered}
+	if err := plots.AddLine(p, base, 1); err != nil {
+		return nil, err
+	}
+	if err := plots.AddLine(p, steered, 0); err != nil {
+		return nil, err
+	}
+	p.Y.Min, p.Y.Max = 0, max(p.Y.Max, 0.05)
+	p.Legend.Top, p.Legend.Left = true, true
+	sc, err := r.sidecar("E3", title, cfg, 0, r.Source)
+	if err != nil {
+		return nil, err
+	}
+	sc.SampleSizes = map[string]int{"items": r.Items, "skipped": r.Skipped, "records": r.Filter.Total, "kept_by_filter": r.Filter.Kept}
+	sc.Notes = []string{"filter: " + r.Filter.String(), fmt.Sprintf("layer used: %d (config %d)", r.Layer, cfg.Layer)}
+	sc.Series = []plots.Series{base, steered}
+	plots.Pad(p)
+	f, err := plots.NewFigure("e3-conceptnet-p-at-k", p, sc)
+	if err != nil {
+		return nil, err
+	}
+	return []*plots.Figure{f}, nil
+}

@@ -1,0 +1,85 @@
+package experiments_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/experiments"
+)
+
+// testProbes builds LAMA-style probes through the real single-token filter.
+func testProbes(t *testing.T) ([]datasets.LAMAProbe, datasets.LAMAFilterReport) {
+	t.Helper()
+	recs := []datasets.LAMARecord{
+		{UUID: "1", MaskedSentences: []string{"Birds can [MASK]."}, ObjLabel: "fly"},
+		{UUID: "2", MaskedSentences: []string{"You are likely to find a fork in a [MASK]."}, ObjLabel: "kitchen"},
+		{UUID: "3", MaskedSentences: []string{"A cat is a kind of [MASK]."}, ObjLabel: "animal"},
+		{UUID: "4", MaskedSentences: []string{"Ice is [MASK]."}, ObjLabel: "cold"},
+		{UUID: "5", MaskedSentences: []string{"People sleep in a [MASK]."}, ObjLabel: "bed"},
+		{UUID: "6", MaskedSentences: []string{"No mask here."}, ObjLabel: "x"},
+	}
+	probes, rep := datasets.SingleTokenProbes(recs, tinyModel(t).Tok)
+	if len(probes) != 5 {
+		t.Fatalf("kept %d probes (%s), want 5", len(probes), rep)
+	}
+	return probes, rep
+}
+
+func TestConceptNet(t *testing.T) {
+	m := tinyModel(t)
+	probes, rep := testProbes(t)
+	cfg := (&experiments.LAMASet{Probes: probes, Report: rep, Source: "test records"}).Config(experiments.QuickConceptNet())
+	cfg.Progress = quiet
+	res, err := experiments.ConceptNet(m, probes, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Items != 5 || res.Layer != 1 || !slices.Equal(res.Ks, experiments.PAtKList()) || res.Filter.Total != 6 || res.Source != "test records" {
+		t.Errorf("items %d, layer %d, Ks %v, filter %s, source %q", res.Items, res.Layer, res.Ks, res.Filter, res.Source)
+	}
+	for name, ps := range map[string][]float64{"baseline": res.Baseline, "steered": res.Steered} {
+		if len(ps) != len(res.Ks) {
+			t.Fatalf("%s: %d values for %d Ks", name, len(ps), len(res.Ks))
+		}
+		for i, p := range ps {
+			if p < 0 || p > 1 || (i > 0 && p < ps[i-1]) {
+				t.Errorf("%s: P@K %v is not non-decreasing in [0, 1]", name, ps)
+				break
+			}
+		}
+	}
+	for i, r := range res.BaselineRanks {
+		if r < 0 || r >= m.Config.VocabSize || res.SteeredRanks[i] < 0 {
+			t.Errorf("item %d: ranks %d, %d", i, r, res.SteeredRanks[i])
+		}
+	}
+	if slices.Equal(res.BaselineRanks, res.SteeredRanks) {
+		t.Errorf("steering changed no rank: %v", res.BaselineRanks)
+	}
+	figs, err := res.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigures(t, figs, "E3", true, "e3-conceptnet-p-at-k")
+	if figs[0].Sidecar.SampleSizes["records"] != 6 || figs[0].Sidecar.DataSource != "test records" {
+		t.Errorf("sidecar: %v, source %q", figs[0].Sidecar.SampleSizes, figs[0].Sidecar.DataSource)
+	}
+
+	// K = vocabulary size catches every label; c = 0 changes nothing; MaxItems cuts.
+	cfg.Ks, cfg.Coeff, cfg.MaxItems = []int{m.Config.VocabSize, 1}, 0, 3
+	res, err = experiments.ConceptNet(m, probes, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Items != 3 || !slices.Equal(res.Ks, []int{1, m.Config.VocabSize}) || res.Baseline[1] != 1 || res.Steered[1] != 1 {
+		t.Errorf("items %d, Ks %v, P@vocab %g/%g", res.Items, res.Ks, res.Baseline[1], res.Steered[1])
+	}
+	if !slices.Equal(res.BaselineRanks, res.SteeredRanks) {
+		t.Errorf("c = 0 changed ranks: %v vs %v", res.BaselineRanks, res.SteeredRanks)
+	}
+	cfg.Ks = []int{0}
+	if _, err := experiments.ConceptNet(m, probes, cfg); err == nil {
+		t.Error("ConceptNet accepted K = 0")
+	}
+}

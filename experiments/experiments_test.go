@@ -1,0 +1,133 @@
+package experiments_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"image"
+	_ "image/png"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/plots"
+	"github.com/gomlx/compute/gobackend"
+)
+
+var (
+	modelOnce sync.Once
+	model     *actadd.Model
+	modelErr  error
+)
+
+// tinyModel is the offline stand-in "tiny" (same config, seed and name as actadd.Load("tiny")),
+// built in memory so that tests touch no cache folder.
+func tinyModel(t testing.TB) *actadd.Model {
+	t.Helper()
+	modelOnce.Do(func() {
+		cfg := checkpoint.TinyConfig()
+		var g *gpt2.Model
+		g, modelErr = gpt2.New(gobackend.GetBackend(), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
+		if modelErr == nil {
+			model, modelErr = actadd.Wrap(g, "go")
+		}
+	})
+	if modelErr != nil {
+		t.Fatal(modelErr)
+	}
+	return model
+}
+
+// checkFigures checks that figs have the wanted names, decode as PNG and SVG, and carry
+// sidecars naming the experiment, the model and the backend.
+func checkFigures(t *testing.T, figs []*plots.Figure, experiment string, tiny bool, names ...string) {
+	t.Helper()
+	var got []string
+	for _, f := range figs {
+		got = append(got, f.Name)
+		if _, format, err := image.Decode(bytes.NewReader(f.PNG)); err != nil || format != "png" {
+			t.Errorf("%s: PNG does not decode: %v", f.Name, err)
+		}
+		var root struct {
+			XMLName xml.Name
+		}
+		if err := xml.Unmarshal(f.SVG, &root); err != nil || root.XMLName.Local != "svg" {
+			t.Errorf("%s: SVG does not parse or has root <%s>: %v", f.Name, root.XMLName.Local, err)
+		}
+		raw, err := json.Marshal(f.Sidecar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc plots.Sidecar
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			t.Fatal(err)
+		}
+		if sc.Experiment != experiment || sc.Model == "" || sc.Backend != "go" || len(sc.Series) == 0 || len(sc.Params) == 0 || len(sc.SampleSizes) == 0 {
+			t.Errorf("%s: incomplete sidecar: %s", f.Name, raw)
+		}
+		if tiny && (!sc.TinyStandIn || !strings.Contains(sc.Title, plots.StandInLabel)) {
+			t.Errorf("%s: title %q or sidecar does not say the model is the tiny stand-in", f.Name, sc.Title)
+		}
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("figures %v, want %v", got, names)
+	}
+}
+
+func TestResolveLayer(t *testing.T) {
+	for _, c := range []struct{ layer, nLayer, want int }{
+		{-1, 48, 16}, {-1, 36, 12}, {-1, 24, 8}, {-1, 12, 4}, {-1, 6, 2}, {-1, 4, 1}, {-1, 1, 0}, {3, 4, 3}, {0, 4, 0},
+	} {
+		got, err := experiments.ResolveLayer(c.layer, c.nLayer)
+		if err != nil || got != c.want {
+			t.Errorf("ResolveLayer(%d, %d) = %d, %v; want %d", c.layer, c.nLayer, got, err, c.want)
+		}
+	}
+	for _, bad := range []int{4, -2} {
+		if _, err := experiments.ResolveLayer(bad, 4); err == nil {
+			t.Errorf("ResolveLayer(%d, 4) accepted an out-of-range layer", bad)
+		}
+	}
+}
+
+func TestPAtKList(t *testing.T) {
+	want := []int{1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49, 62, 79, 100}
+	if got := experiments.PAtKList(); !slices.Equal(got, want) {
+		t.Errorf("PAtKList() = %v, want %v", got, want)
+	}
+	// Independently: numpy's linspace(0, 2, 20) steps by 2/19; ceil of 10^x, deduplicated.
+	seen := map[int]bool{}
+	var ref []int
+	for i := 0; i < 20; i++ {
+		k := int(math.Ceil(math.Pow(10, float64(i)*(2.0/19))))
+		if !seen[k] {
+			seen[k] = true
+			ref = append(ref, k)
+		}
+	}
+	if !slices.Equal(ref, want) {
+		t.Errorf("recomputed list %v differs from %v", ref, want)
+	}
+}
+
+func TestPAtK(t *testing.T) {
+	ranks := []int{0, 1, 5, 100}
+	for _, c := range []struct {
+		k    int
+		want float64
+	}{{1, 0.25}, {2, 0.5}, {6, 0.75}, {100, 0.75}, {101, 1}} {
+		if got := experiments.PAtK(ranks, c.k); got != c.want {
+			t.Errorf("PAtK(%v, %d) = %g, want %g", ranks, c.k, got, c.want)
+		}
+	}
+}
+
+// quiet silences progress lines in tests.
+var quiet io.Writer = io.Discard

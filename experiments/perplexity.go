@@ -1,0 +1,306 @@
+package experiments
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/plots"
+)
+
+// PerplexityConfig configures E1: the perplexity of OpenWebText documents under the steered
+// model relative to the unsteered one, binned by the documents' wedding-word frequency.
+type PerplexityConfig struct {
+	Layer       int     // injection layer, or ScaledLayer
+	Coeff       float64 // c
+	Plus, Minus string  // the prompt pair
+	// Docs is the sample size: SampleByRelevance takes Docs/2 of the most wedding-relevant
+	// documents and the rest at random among those without wedding words (seeded by Seed).
+	Docs int
+	Seed uint64
+	// BinWidth is the width of the relevance bins as a fraction (0.005 = 0.5% of words);
+	// MinBinDocs: only bins with MORE than this many documents are reported in the figure.
+	BinWidth   float64
+	MinBinDocs int
+	BatchSize  int // sentences per program call
+	// DocsPerCall is how many documents' sentences are scored in one LogProbsRows call (sorted
+	// by length there, so similar lengths share batches); 0 means 1000.
+	DocsPerCall int
+	// Source says where the documents came from (recorded in results and sidecars).
+	Source   string
+	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+}
+
+// PaperPerplexity is E1 as the paper ran it: layer 16 on GPT-2-XL (scaled for other depths),
+// c = 1, " weddings" − "", 300k documents half wedding-related, seed 0, bins 0.5% wide, bins
+// with more than 1000 documents.
+func PaperPerplexity() PerplexityConfig {
+	return PerplexityConfig{Layer: ScaledLayer, Coeff: 1, Plus: WeddingPlus, Minus: WeddingMinus,
+		Docs: 300_000, Seed: 0, BinWidth: 0.005, MinBinDocs: 1000, BatchSize: 32}
+}
+
+// QuickPerplexity is E1 at a CPU-sized scale: 8 documents, bins with more than 1 document.
+func QuickPerplexity() PerplexityConfig {
+	c := PaperPerplexity()
+	c.Docs, c.MinBinDocs, c.BatchSize = 8, 1, 16
+	return c
+}
+
+// DocScore is one document's E1 measurement: the sum over its scored tokens of
+// log p_steered − log p_baseline, and the number of those tokens.
+type DocScore struct {
+	Index     int     // the document's index in the corpus given to Perplexity
+	Relevance float64 // datasets.Relevance of the document
+	Sentences int     // sentences scored
+	Tokens    int     // tokens scored
+	SumDiff   float64 // Σ (steered − baseline) log-probability over the scored tokens
+}
+
+// MeanDiff is the document's mean log-probability difference per token (0 without tokens).
+func (d DocScore) MeanDiff() float64 {
+	if d.Tokens == 0 {
+		return 0
+	}
+	return d.SumDiff / float64(d.Tokens)
+}
+
+// RelevanceBin is one relevance bin of E1: documents with Lo <= relevance < Hi.
+type RelevanceBin struct {
+	Lo, Hi float64
+	Docs   int // documents in the bin (with at least one scored token)
+	Tokens int
+	// MeanDiff is X, the token-weighted mean of (steered − baseline) log-probability over the
+	// bin's documents: Σ SumDiff / Σ Tokens.
+	MeanDiff float64
+	// Ratio is the perplexity ratio steered/baseline, exp(−MeanDiff).
+	Ratio float64
+	// Shown is true when the bin has more than MinBinDocs documents (the figure's bins).
+	Shown bool
+}
+
+// PerplexityRatio is the perplexity of the steered model relative to the baseline, exp(−X),
+// for a mean log-probability difference X = mean(log p_steered − log p_baseline) per token.
+func PerplexityRatio(meanDiff float64) float64 { return math.Exp(-meanDiff) }
+
+// binEpsilon absorbs floating-point error when a relevance lies exactly on a bin edge:
+// 0.015/0.005 is 2.9999999999999996 in float64, but 0.015 belongs to the bin [0.015, 0.02).
+const binEpsilon = 1e-9
+
+// BinByRelevance groups documents into relevance bins of the given width ([k·width,
+// (k+1)·width)), skipping documents without scored tokens, and returns the non-empty bins in
+// increasing relevance. Each bin's MeanDiff is token-weighted and Ratio = exp(−MeanDiff); bins
+// with more than minDocs documents are marked Shown.
+func BinByRelevance(docs []DocScore, width float64, minDocs int) ([]RelevanceBin, error) {
+	if !(width > 0) || math.IsInf(width, 0) {
+		return nil, fmt.Errorf("experiments: relevance bin width %v must be positive (the paper's is 0.005, 0.5%% of words)", width)
+	}
+	type acc struct {
+		docs, tokens int
+		sum          float64
+	}
+	bins := map[int]*acc{}
+	for _, d := range docs {
+		if d.Tokens == 0 {
+			continue
+		}
+		if d.Relevance < 0 || math.IsNaN(d.Relevance) {
+			return nil, fmt.Errorf("experiments: document %d has relevance %v: relevance is a fraction of words, in [0, 1]", d.Index, d.Relevance)
+		}
+		k := int(math.Floor(d.Relevance/width + binEpsilon))
+		a := bins[k]
+		if a == nil {
+			a = &acc{}
+			bins[k] = a
+		}
+		a.docs++
+		a.tokens += d.Tokens
+		a.sum += d.SumDiff
+	}
+	var keys []int
+	for k := range bins {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]RelevanceBin, 0, len(keys))
+	for _, k := range keys {
+		a := bins[k]
+		x := a.sum / float64(a.tokens)
+		out = append(out, RelevanceBin{Lo: float64(k) * width, Hi: float64(k+1) * width, Docs: a.docs, Tokens: a.tokens,
+			MeanDiff: x, Ratio: PerplexityRatio(x), Shown: a.docs > minDocs})
+	}
+	return out, nil
+}
+
+// PerplexityResult is E1's outcome.
+type PerplexityResult struct {
+	RunInfo
+	Config PerplexityConfig
+	// Layer is the layer steered; VectorLen the steering vector's positions n (the first n
+	// predictions of every sentence are not scored).
+	Layer, VectorLen int
+	Docs             []DocScore // the sampled documents, relevant ones first (SampleByRelevance)
+	Bins             []RelevanceBin
+	// Sentences were scored; ShortSentences had no token to score after the n steered
+	// positions and LongSentences exceeded the model's context: both were skipped.
+	Sentences, ShortSentences, LongSentences int
+	Tokens                                   int // tokens scored in all
+	DocsWithoutTokens                        int // sampled documents with no scored token (not binned)
+}
+
+// Perplexity runs E1 on docs: it samples cfg.Docs documents with SampleByRelevance, splits each
+// into Punkt sentences (datasets.Sentences, trimmed of surrounding whitespace, as NLTK returns
+// them), scores every sentence (with BOS) under the baseline and the steered model, skipping the
+// predictions at the n steered positions, and bins the documents' mean difference by relevance
+// (BinByRelevance). Baseline and steered rows of many documents go to one LogProbsRows call, so
+// that both run on the same compiled program and sentences of similar length share batches.
+func Perplexity(m *actadd.Model, docs []datasets.Document, cfg PerplexityConfig) (*PerplexityResult, error) {
+	if err := checkModel(m, "Perplexity"); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Docs <= 0:
+		return nil, fmt.Errorf("experiments: Perplexity: Docs = %d: sample at least 1 document (paper: 300000)", cfg.Docs)
+	case len(docs) == 0:
+		return nil, fmt.Errorf("experiments: Perplexity: no documents: load some with OpenWebTextSample")
+	case cfg.MinBinDocs < 0:
+		return nil, fmt.Errorf("experiments: Perplexity: MinBinDocs = %d must be ≥ 0", cfg.MinBinDocs)
+	case !(cfg.BinWidth > 0):
+		return nil, fmt.Errorf("experiments: Perplexity: BinWidth = %v must be positive (paper: 0.005)", cfg.BinWidth)
+	}
+	layer, err := ResolveLayer(cfg.Layer, m.Config.NLayer)
+	if err != nil {
+		return nil, err
+	}
+	add := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff).AtLayer(layer)
+	vec, err := m.Vector(add)
+	if err != nil {
+		return nil, err
+	}
+	perCall := cfg.DocsPerCall
+	if perCall <= 0 {
+		perCall = 1000
+	}
+	progress := progressTo(cfg.Progress)
+	res := &PerplexityResult{RunInfo: newRunInfo(m), Config: cfg, Layer: layer, VectorLen: vec.N}
+	sample := datasets.SampleByRelevance(docs, cfg.Docs, cfg.Seed)
+	fmt.Fprintf(progress, "E1 perplexity: %s, layer %d, %s sampled (%d asked) from %d\n",
+		res.Label(), layer, plural(len(sample), "document"), cfg.Docs, len(docs))
+	res.Docs = make([]DocScore, len(sample))
+	for i, d := range sample {
+		res.Docs[i] = DocScore{Index: d.Index, Relevance: d.Relevance}
+	}
+	n := vec.N
+	for start := 0; start < len(sample); start += perCall {
+		end := min(start+perCall, len(sample))
+		var rows []actadd.Row
+		var owner []int // document (index in sample) of each sentence
+		for i := start; i < end; i++ {
+			for _, s := range datasets.Sentences(sample[i].Text) {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					continue
+				}
+				tokens := len(m.Tok.EncodeWithBOS(s))
+				switch {
+				case tokens <= n+1: // every prediction is at a steered position
+					res.ShortSentences++
+					continue
+				case tokens > m.Config.NPositions:
+					res.LongSentences++
+					continue
+				}
+				rows = append(rows, actadd.Row{Prompt: s}, actadd.Row{Prompt: s, Adds: []actadd.Addition{add}})
+				owner = append(owner, i)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(progress, "E1 perplexity: documents %d–%d of %d: %d sentences\n", start+1, end, len(sample), len(owner))
+		lp, err := m.LogProbsRows(rows, actadd.ScoreOptions{SkipFirst: n, BatchSize: cfg.BatchSize, Progress: progress})
+		if err != nil {
+			return nil, fmt.Errorf("experiments: E1 scoring: %w", err)
+		}
+		for j, i := range owner {
+			base, steered := lp[2*j], lp[2*j+1]
+			if len(base) != len(steered) {
+				return nil, fmt.Errorf("experiments: E1: baseline and steered scores of a sentence differ in length (%d vs %d): a bug", len(base), len(steered))
+			}
+			d := &res.Docs[i]
+			for t := range base {
+				d.SumDiff += float64(steered[t]) - float64(base[t])
+			}
+			d.Tokens += len(base)
+			d.Sentences++
+			res.Tokens += len(base)
+			res.Sentences++
+		}
+	}
+	for _, d := range res.Docs {
+		if d.Tokens == 0 {
+			res.DocsWithoutTokens++
+		}
+	}
+	if res.Bins, err = BinByRelevance(res.Docs, cfg.BinWidth, cfg.MinBinDocs); err != nil {
+		return nil, err
+	}
+	res.finish()
+	fmt.Fprintf(progress, "E1 perplexity: %d documents, %d sentences, %d tokens scored in %.1fs; %d of %d bins have > %d documents\n",
+		len(res.Docs)-res.DocsWithoutTokens, res.Sentences, res.Tokens, res.WallSeconds, res.shownBins(), len(res.Bins), cfg.MinBinDocs)
+	return res, nil
+}
+
+func (r *PerplexityResult) shownBins() int {
+	n := 0
+	for _, b := range r.Bins {
+		if b.Shown {
+			n++
+		}
+	}
+	return n
+}
+
+// Figures renders E1's figure: the perplexity ratio steered/baseline of each shown bin
+// against its relevance (bin centre, in % of words), with a dashed line at 1.
+func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
+	cfg := r.Config
+	scored := len(r.Docs) - r.DocsWithoutTokens
+	title := plots.Heading(fmt.Sprintf("E1 perplexity ratio (ActAdd/unsteered) vs wedding-word frequency, layer %d, c=%g", r.Layer, cfg.Coeff),
+		r.Model, r.Backend, plural(scored, "document"))
+	xLabel := fmt.Sprintf("wedding words (%% of the document's words; bin centres, bins %g%% wide)\nonly bins with > %d documents shown (%d of %d bins)",
+		100*cfg.BinWidth, cfg.MinBinDocs, r.shownBins(), len(r.Bins))
+	p := plots.NewPlot(title, xLabel, "perplexity ratio exp(−X), X = mean Δ log-prob per token")
+	s := plots.Series{Name: fmt.Sprintf("%q − %q, c=%g, layer %d", cfg.Plus, cfg.Minus, cfg.Coeff, r.Layer)}
+	var docs []float64
+	for _, b := range r.Bins {
+		if b.Shown {
+			s.X = append(s.X, 100*(b.Lo+b.Hi)/2)
+			s.Y = append(s.Y, b.Ratio)
+			s.Labels = append(s.Labels, fmt.Sprintf("%d docs, %d tokens", b.Docs, b.Tokens))
+			docs = append(docs, float64(b.Docs))
+		}
+	}
+	if err := plots.AddLine(p, s, 0); err != nil {
+		return nil, err
+	}
+	plots.AddHLine(p, 1, "ratio 1 (no change)", plots.Gray)
+	sc, err := r.sidecar("E1", title, cfg, cfg.Seed, cfg.Source)
+	if err != nil {
+		return nil, err
+	}
+	sc.SampleSizes = map[string]int{"documents": scored, "documents_asked": cfg.Docs, "sentences": r.Sentences,
+		"tokens": r.Tokens, "bins": len(r.Bins), "bins_shown": r.shownBins()}
+	sc.Notes = []string{fmt.Sprintf("layer used: %d (config %d); steering vector covers %d positions, whose predictions are not scored", r.Layer, cfg.Layer, r.VectorLen),
+		fmt.Sprintf("skipped sentences: %d with nothing to score, %d longer than the context", r.ShortSentences, r.LongSentences)}
+	sc.Series = []plots.Series{s, {Name: "documents per shown bin", X: s.X, Y: docs}}
+	plots.Pad(p)
+	f, err := plots.NewFigure("e1-perplexity-ratio-vs-relevance", p, sc)
+	if err != nil {
+		return nil, err
+	}
+	return []*plots.Figure{f}, nil
+}

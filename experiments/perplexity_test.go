@@ -1,0 +1,176 @@
+package experiments_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/experiments"
+)
+
+func TestPerplexityRatio(t *testing.T) {
+	for _, c := range []struct{ x, want float64 }{{0, 1}, {math.Log(2), 0.5}, {-math.Log(4), 4}} {
+		if got := experiments.PerplexityRatio(c.x); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("PerplexityRatio(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+}
+
+func TestBinByRelevance(t *testing.T) {
+	docs := []experiments.DocScore{
+		{Index: 0, Relevance: 0, Tokens: 10, SumDiff: 1},          // bin 0
+		{Index: 1, Relevance: 0.004, Tokens: 30, SumDiff: -3},     // bin 0
+		{Index: 2, Relevance: 0.015, Tokens: 5, SumDiff: -5},      // bin 3: on the edge (0.015/0.005 < 3 in float64)
+		{Index: 3, Relevance: 0.0199, Tokens: 15, SumDiff: -1},    // bin 3
+		{Index: 4, Relevance: 0.0199, Tokens: 20, SumDiff: -2},    // bin 3
+		{Index: 5, Relevance: 0.3, Tokens: 0, SumDiff: 0},         // no tokens: skipped
+		{Index: 6, Relevance: 0.010000001, Tokens: 4, SumDiff: 2}, // bin 2
+	}
+	bins, err := experiments.BinByRelevance(docs, 0.005, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []experiments.RelevanceBin{
+		{Lo: 0, Hi: 0.005, Docs: 2, Tokens: 40, MeanDiff: -2.0 / 40, Shown: true},
+		{Lo: 0.01, Hi: 0.015, Docs: 1, Tokens: 4, MeanDiff: 0.5, Shown: false},
+		{Lo: 0.015, Hi: 0.02, Docs: 3, Tokens: 40, MeanDiff: -8.0 / 40, Shown: true},
+	}
+	if len(bins) != len(want) {
+		t.Fatalf("got %d bins %+v, want %d", len(bins), bins, len(want))
+	}
+	for i, w := range want {
+		b := bins[i]
+		if math.Abs(b.Lo-w.Lo) > 1e-12 || math.Abs(b.Hi-w.Hi) > 1e-12 || b.Docs != w.Docs || b.Tokens != w.Tokens ||
+			math.Abs(b.MeanDiff-w.MeanDiff) > 1e-12 || b.Shown != w.Shown || math.Abs(b.Ratio-math.Exp(-w.MeanDiff)) > 1e-12 {
+			t.Errorf("bin %d = %+v, want %+v with Ratio exp(−MeanDiff) = %g", i, b, w, math.Exp(-w.MeanDiff))
+		}
+	}
+	// Token weighting, not a mean of document means: bin 0's document means are 0.1 and −0.1.
+	if bins[0].MeanDiff == 0 {
+		t.Error("bin 0 averaged document means instead of weighting by tokens")
+	}
+	if _, err := experiments.BinByRelevance(docs, 0, 1); err == nil {
+		t.Error("BinByRelevance accepted a zero bin width")
+	}
+	if got := (experiments.DocScore{Tokens: 4, SumDiff: -2}).MeanDiff(); got != -0.5 {
+		t.Errorf("MeanDiff = %g, want -0.5", got)
+	}
+}
+
+// weddingDocs is a small corpus: three documents with wedding words, four without.
+var weddingDocs = []datasets.Document{
+	{Text: "The wedding was lovely and the bride was happy. After the wedding they left on a honeymoon to Spain. Hi."},
+	{Text: "Plans for the wedding took a year. The groom forgot the rings at home."},
+	{Text: "Many couples marry in June. The marriage rate fell last year, a report says."},
+	{Text: "The weather today is sunny. Tomorrow it will rain in the north."},
+	{Text: "Stocks rose on Monday as investors cheered the news. Oil prices fell."},
+	{Text: "The team won the match in the last minute. Fans celebrated in the streets."},
+	{Text: "Scientists found water on a distant planet. " + strings.Repeat("ok ", 1100)},
+}
+
+func TestPerplexityEndToEnd(t *testing.T) {
+	m := tinyModel(t)
+	cfg := experiments.QuickPerplexity()
+	cfg.Docs, cfg.MinBinDocs, cfg.Progress, cfg.Source = 7, 0, quiet, "test corpus"
+	res, err := experiments.Perplexity(m, weddingDocs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Layer != 1 || res.VectorLen != 2 {
+		t.Errorf("layer %d, vector length %d; want the paper's layer scaled to 4 layers (1) and n = 2", res.Layer, res.VectorLen)
+	}
+	if len(res.Docs) != 7 || res.Docs[0].Relevance <= res.Docs[2].Relevance || res.Docs[2].Relevance == 0 || res.Docs[3].Relevance != 0 {
+		t.Errorf("sample: %+v", res.Docs)
+	}
+	if res.ShortSentences != 1 { // "Hi." is BOS + 2 tokens: nothing left to score after n = 2
+		t.Errorf("ShortSentences = %d, want 1", res.ShortSentences)
+	}
+	if res.LongSentences != 1 { // 1100 × "ok": longer than the context
+		t.Errorf("LongSentences = %d, want 1", res.LongSentences)
+	}
+	if res.Sentences == 0 || res.Tokens == 0 || res.DocsWithoutTokens != 0 {
+		t.Errorf("scored %d sentences, %d tokens, %d documents without tokens", res.Sentences, res.Tokens, res.DocsWithoutTokens)
+	}
+	binned, tokens := 0, 0
+	for _, b := range res.Bins {
+		binned += b.Docs
+		tokens += b.Tokens
+		if !(b.Ratio > 0) || math.IsInf(b.Ratio, 0) || math.Abs(b.Ratio-math.Exp(-b.MeanDiff)) > 1e-12 || !b.Shown {
+			t.Errorf("bad bin %+v", b)
+		}
+	}
+	if binned != 7 || tokens != res.Tokens || res.Bins[0].Lo != 0 {
+		t.Errorf("bins hold %d documents and %d tokens, want 7 and %d, first bin at 0: %+v", binned, tokens, res.Tokens, res.Bins)
+	}
+
+	// Independent check of one document: score its sentences with two LogProbs calls.
+	d := res.Docs[0]
+	var sentences []string
+	for _, s := range datasets.Sentences(weddingDocs[d.Index].Text) {
+		if s = strings.TrimSpace(s); len(m.Tok.EncodeWithBOS(s)) > 3 {
+			sentences = append(sentences, s)
+		}
+	}
+	add := actadd.Pair(" weddings", "", 1).AtLayer(1)
+	opts := actadd.ScoreOptions{SkipFirst: 2}
+	base, err := m.LogProbs(sentences, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steered, err := m.LogProbs(sentences, opts, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, n := 0.0, 0
+	for i := range base {
+		for j := range base[i] {
+			sum += float64(steered[i][j] - base[i][j])
+			n++
+		}
+	}
+	if n != d.Tokens || d.Sentences != len(sentences) || math.Abs(sum-d.SumDiff) > 1e-4*math.Max(1, math.Abs(sum)) {
+		t.Errorf("document %d: %d sentences, %d tokens, Σ diff %g; independent scoring: %d, %d, %g", d.Index, d.Sentences, d.Tokens, d.SumDiff, len(sentences), n, sum)
+	}
+	if sum == 0 {
+		t.Error("steering did not change any log-probability")
+	}
+
+	figs, err := res.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigures(t, figs, "E1", true, "e1-perplexity-ratio-vs-relevance")
+	if figs[0].Sidecar.DataSource != "test corpus" || figs[0].Sidecar.SampleSizes["documents"] != 7 {
+		t.Errorf("sidecar: source %q, sample sizes %v", figs[0].Sidecar.DataSource, figs[0].Sidecar.SampleSizes)
+	}
+
+	// With c = 0 the steered model is the baseline: every ratio is exactly 1.
+	cfg.Coeff = 0
+	zero, err := experiments.Perplexity(m, weddingDocs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range zero.Bins {
+		if b.Ratio != 1 {
+			t.Errorf("c = 0: bin %+v has ratio %g, want exactly 1", b, b.Ratio)
+		}
+	}
+}
+
+func TestPerplexityErrors(t *testing.T) {
+	m := tinyModel(t)
+	cfg := experiments.QuickPerplexity()
+	cfg.Progress = quiet
+	if _, err := experiments.Perplexity(m, nil, cfg); err == nil {
+		t.Error("Perplexity accepted no documents")
+	}
+	cfg.Layer = 7
+	if _, err := experiments.Perplexity(m, weddingDocs, cfg); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("layer 7 of 4: error %v", err)
+	}
+	if _, err := experiments.Perplexity(nil, weddingDocs, experiments.QuickPerplexity()); err == nil {
+		t.Error("Perplexity accepted a nil model")
+	}
+}

@@ -1,0 +1,212 @@
+package experiments
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/plots"
+)
+
+// WeddingConfig configures E2: wedding words in completions of one prompt, unsteered and with
+// the " weddings" vector injected at each layer.
+type WeddingConfig struct {
+	Prompt      string
+	Completions int // completions per setting (baseline and every layer)
+	NewTokens   int // tokens generated per completion
+	Sampling    actadd.Sampling
+	Layers      []int // layers to sweep; nil means all, 0..n_layer-1
+	Coeff       float64
+	Plus, Minus string
+	BatchSize   int // rows per program call; 0 means 32
+	// Examples is how many completions of each setting the result keeps as text.
+	Examples int
+	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+}
+
+// PaperWedding is E2 as the paper ran it: "I went up to my friend and said", 200 completions of
+// 40 tokens per setting, T = 1, top-p 0.3, frequency penalty 1, seed 0, " weddings" − "" with
+// c = 1 at every layer. BatchSize 100 (not a paper parameter) divides every sweep of 200
+// completions per setting evenly; lower it if the KV cache does not fit in memory.
+func PaperWedding() WeddingConfig {
+	return WeddingConfig{Prompt: "I went up to my friend and said", Completions: 200, NewTokens: 40,
+		Sampling: actadd.PaperSampling, Coeff: 1, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
+}
+
+// QuickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting.
+func QuickWedding() WeddingConfig {
+	c := PaperWedding()
+	c.Completions, c.NewTokens, c.BatchSize = 8, 12, 64
+	return c
+}
+
+// WeddingSetting is E2's outcome for the baseline or one injection layer.
+type WeddingSetting struct {
+	Layer   int  // injection layer; -1 for the baseline
+	Steered bool // false for the baseline
+	Counts  []int
+	// MeanCount is the mean number of wedding words per completion (datasets.WeddingCount) and
+	// Success the fraction of completions with at least one; the SEs are their standard errors.
+	MeanCount, MeanCountSE float64
+	Success, SuccessSE     float64
+	Examples               []string // the first completions, generated text only
+}
+
+// WeddingResult is E2's outcome.
+type WeddingResult struct {
+	RunInfo
+	Config   WeddingConfig
+	Baseline WeddingSetting
+	Layers   []WeddingSetting // in the order of Config.Layers (all layers when nil)
+}
+
+// WeddingSweep runs E2: Completions completions of the prompt unsteered and with the steering
+// vector at each layer, all as one GenerateRows job (rows of every setting share the compiled
+// prefill and step programs; each row carries its own addition). Row i of the job draws from
+// the random stream (Sampling.Seed, i): the baseline's completions are rows 0..C-1, layer
+// Layers[k]'s are rows (k+1)·C .. (k+2)·C-1.
+func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
+	if err := checkModel(m, "WeddingSweep"); err != nil {
+		return nil, err
+	}
+	if cfg.Completions <= 0 || cfg.NewTokens <= 0 {
+		return nil, fmt.Errorf("experiments: WeddingSweep: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", cfg.Completions, cfg.NewTokens)
+	}
+	layers := cfg.Layers
+	if layers == nil {
+		for l := range m.Config.NLayer {
+			layers = append(layers, l)
+		}
+	}
+	for _, l := range layers {
+		if l < 0 || l >= m.Config.NLayer {
+			return nil, fmt.Errorf("experiments: WeddingSweep: layer %d is out of range: this model has layers 0..%d", l, m.Config.NLayer-1)
+		}
+	}
+	res := &WeddingResult{RunInfo: newRunInfo(m), Config: cfg}
+	res.Config.Layers = layers
+	base := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff)
+	c := cfg.Completions
+	rows := make([]actadd.Row, 0, c*(1+len(layers)))
+	for range c {
+		rows = append(rows, actadd.Row{Prompt: cfg.Prompt})
+	}
+	for _, l := range layers {
+		adds := []actadd.Addition{base.AtLayer(l)}
+		for range c {
+			rows = append(rows, actadd.Row{Prompt: cfg.Prompt, Adds: adds})
+		}
+	}
+	progress := progressTo(cfg.Progress)
+	fmt.Fprintf(progress, "E2 wedding sweep: %s, baseline + %s × %d completions of %d tokens\n",
+		res.Label(), plural(len(layers), "layer"), c, cfg.NewTokens)
+	comps, err := m.GenerateRows(rows, actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens, Sampling: cfg.Sampling,
+		BatchSize: cfg.BatchSize, Progress: progress})
+	if err != nil {
+		return nil, fmt.Errorf("experiments: E2 generation: %w", err)
+	}
+	setting := func(layer int, part []actadd.Completion) WeddingSetting {
+		s := WeddingSetting{Layer: layer, Steered: layer >= 0, Counts: make([]int, len(part))}
+		hits := 0
+		var sum, sumSq float64
+		for i, comp := range part {
+			n := datasets.WeddingCount(comp.Text)
+			s.Counts[i] = n
+			sum += float64(n)
+			sumSq += float64(n) * float64(n)
+			if n > 0 {
+				hits++
+			}
+			if i < cfg.Examples {
+				s.Examples = append(s.Examples, comp.Text)
+			}
+		}
+		k := float64(len(part))
+		s.MeanCount = sum / k
+		s.Success = float64(hits) / k
+		if k > 1 {
+			s.MeanCountSE = math.Sqrt(max(0, (sumSq-k*s.MeanCount*s.MeanCount)/(k-1)) / k)
+		}
+		s.SuccessSE = math.Sqrt(s.Success * (1 - s.Success) / k)
+		return s
+	}
+	res.Baseline = setting(-1, comps[:c])
+	for k, l := range layers {
+		res.Layers = append(res.Layers, setting(l, comps[(k+1)*c:(k+2)*c]))
+	}
+	res.finish()
+	best := res.BestLayer()
+	fmt.Fprintf(progress, "E2 wedding sweep: done in %.1fs; baseline success %.3f, best layer %d success %.3f\n",
+		res.WallSeconds, res.Baseline.Success, best.Layer, best.Success)
+	return res, nil
+}
+
+// BestLayer returns the steered setting with the highest success fraction (the lowest layer
+// among ties).
+func (r *WeddingResult) BestLayer() WeddingSetting {
+	var best WeddingSetting
+	best.Success = -1
+	for _, s := range r.Layers {
+		if s.Success > best.Success {
+			best = s
+		}
+	}
+	return best
+}
+
+// Figures renders E2's two figures: mean wedding-word count vs layer and success fraction
+// (completions with at least one wedding word) vs layer, each with the baseline's value of the
+// same quantity as a dashed horizontal line (on the success figure that is the baseline's
+// success fraction; the authors' code drew the baseline mean count there).
+func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
+	cfg := r.Config
+	sample := fmt.Sprintf("%d completions/setting", cfg.Completions)
+	vecName := fmt.Sprintf("ActAdd %q − %q, c=%g", cfg.Plus, cfg.Minus, cfg.Coeff)
+	xLabel := fmt.Sprintf("injection layer (resid_pre)\nprompt %q, %d new tokens, T=%g, top-p %g, freq. penalty %g",
+		cfg.Prompt, cfg.NewTokens, cfg.Sampling.Temperature, cfg.Sampling.TopP, cfg.Sampling.FreqPenalty)
+	var layers []float64
+	var means, success []float64
+	for _, s := range r.Layers {
+		layers = append(layers, float64(s.Layer))
+		means = append(means, s.MeanCount)
+		success = append(success, s.Success)
+	}
+	var figs []*plots.Figure
+	for _, f := range []struct {
+		name, what, yLabel string
+		y                  []float64
+		baseline           float64
+		baseName           string
+		yMax               float64 // the y axis reaches at least this
+	}{
+		{"e2-wedding-count-vs-layer", "E2 wedding words vs injection layer", "mean wedding words per completion",
+			means, r.Baseline.MeanCount, fmt.Sprintf("unsteered baseline (%.3g)", r.Baseline.MeanCount), 1},
+		{"e2-success-vs-layer", "E2 completions with a wedding word vs injection layer", "fraction of completions with ≥ 1 wedding word",
+			success, r.Baseline.Success, fmt.Sprintf("unsteered baseline success (%.3g)", r.Baseline.Success), 1},
+	} {
+		title := plots.Heading(f.what, r.Model, r.Backend, sample)
+		p := plots.NewPlot(title, xLabel, f.yLabel)
+		s := plots.Series{Name: vecName, X: layers, Y: f.y}
+		if err := plots.AddLine(p, s, 0); err != nil {
+			return nil, err
+		}
+		plots.AddHLine(p, f.baseline, f.baseName, plots.Gray)
+		p.Y.Min, p.Y.Max = 0, max(p.Y.Max, f.yMax)
+		plots.Pad(p)
+		sc, err := r.sidecar("E2", title, cfg, cfg.Sampling.Seed, "")
+		if err != nil {
+			return nil, err
+		}
+		sc.SampleSizes = map[string]int{"completions_per_setting": cfg.Completions, "settings": len(r.Layers) + 1,
+			"completions": cfg.Completions * (len(r.Layers) + 1), "new_tokens": cfg.NewTokens}
+		sc.Series = []plots.Series{s, {Name: "baseline", X: []float64{-1}, Y: []float64{f.baseline}}}
+		fig, err := plots.NewFigure(f.name, p, sc)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, fig)
+	}
+	return figs, nil
+}

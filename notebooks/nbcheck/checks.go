@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/hfhub"
+)
+
+// checkModel makes sure the model can be loaded, fetching it when it is missing.
+func checkModel(name string) error {
+	if _, _, err := checkpoint.Locate(name, hfhub.DefaultOptions()); err != nil {
+		hint := ""
+		if name != checkpoint.TinyName {
+			hint = "\nTo run the notebooks offline with the random-weight stand-in (NOT GPT-2; its outputs are noise):\n  ACTADD_MODEL=tiny make notebooks"
+		}
+		return fmt.Errorf("model %q is not available:\n%v%s", name, err, hint)
+	}
+	return nil
+}
+
+// notebook is the part of nbformat 4 the checks read.
+type notebook struct {
+	NBFormat      int             `json:"nbformat"`
+	NBFormatMinor int             `json:"nbformat_minor"`
+	Metadata      json.RawMessage `json:"metadata"`
+	Cells         []cell          `json:"cells"`
+}
+
+type cell struct {
+	CellType       string          `json:"cell_type"`
+	Source         multiline       `json:"source"`
+	Outputs        []output        `json:"outputs"`
+	ExecutionCount *int            `json:"execution_count"`
+	Metadata       json.RawMessage `json:"metadata"`
+}
+
+type output struct {
+	OutputType string          `json:"output_type"`
+	Name       string          `json:"name"` // stream: stdout or stderr
+	Text       multiline       `json:"text"`
+	EName      string          `json:"ename"`
+	EValue     string          `json:"evalue"`
+	Traceback  []string        `json:"traceback"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// multiline is nbformat's string-or-list-of-strings.
+type multiline string
+
+func (m *multiline) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*m = multiline(s)
+		return nil
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return fmt.Errorf("expected a string or a list of strings: %w", err)
+	}
+	*m = multiline(strings.Join(ss, ""))
+	return nil
+}
+
+func readNotebook(path string) (*notebook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var nb notebook
+	if err := json.Unmarshal(data, &nb); err != nil {
+		return nil, fmt.Errorf("%s: not a valid notebook: %w", path, err)
+	}
+	if nb.NBFormat != 4 {
+		return nil, fmt.Errorf("%s: nbformat %d, want 4", path, nb.NBFormat)
+	}
+	return &nb, nil
+}
+
+// maxShown bounds the lines of a failing cell's output that checkRun prints.
+const maxShown = 40
+
+// checkRun reports the first code cell of an executed notebook that failed or did not run,
+// writing its output (the last maxShown lines) to w.
+func checkRun(path string, w io.Writer) error {
+	nb, err := readNotebook(path)
+	if err != nil {
+		return err
+	}
+	for i, c := range nb.Cells {
+		if c.CellType != "code" || strings.TrimSpace(string(c.Source)) == "" {
+			continue
+		}
+		var failed *output
+		for j := range c.Outputs {
+			if c.Outputs[j].OutputType == "error" {
+				failed = &c.Outputs[j]
+				break
+			}
+		}
+		if failed == nil && c.ExecutionCount != nil {
+			continue
+		}
+		name := filepath.Base(path)
+		fmt.Fprintf(w, "---- %s: cell %d failed. Its source begins:\n%s\n---- its output:\n", name, i+1, head(string(c.Source), 6))
+		var out strings.Builder
+		for _, o := range c.Outputs {
+			if o.OutputType == "stream" {
+				out.WriteString(string(o.Text))
+			}
+		}
+		fmt.Fprint(w, tail(out.String(), maxShown))
+		if failed == nil {
+			return fmt.Errorf("%s: cell %d was not executed", name, i+1)
+		}
+		fmt.Fprintln(w, "----")
+		return fmt.Errorf("%s: cell %d failed (%s: %s); the executed notebook is %s", name, i+1, failed.EName, failed.EValue, path)
+	}
+	return nil
+}
+
+func head(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("... (%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return "(no output)\n"
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// sidecar is the part of plots.Sidecar the checks read.
+type sidecar struct {
+	Experiment  string `json:"experiment"`
+	Model       string `json:"model"`
+	TinyStandIn bool   `json:"tiny_stand_in"`
+}
+
+// checkFigures checks every named figure in dir (every figure found when names is empty) and
+// returns how many it checked.
+func checkFigures(dir, model string, names []string) (int, error) {
+	if len(names) == 0 {
+		found, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil {
+			return 0, err
+		}
+		for _, f := range found {
+			names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+		}
+		if len(names) == 0 {
+			return 0, fmt.Errorf("no figures (NAME.json sidecars) in %s", dir)
+		}
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, n := range names {
+		if err := checkFigure(dir, n, model); err != nil {
+			errs = append(errs, fmt.Errorf("figure %s: %w", n, err))
+		}
+	}
+	return len(names), errors.Join(errs...)
+}
+
+func checkFigure(dir, name, model string) error {
+	base := filepath.Join(dir, name)
+	data, err := os.ReadFile(base + ".png")
+	if err != nil {
+		return err
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s.png is not a valid PNG: %w", base, err)
+	}
+	if b := img.Bounds(); b.Dx() < 16 || b.Dy() < 16 {
+		return fmt.Errorf("%s.png is only %dx%d pixels", base, b.Dx(), b.Dy())
+	}
+	if err := checkSVG(base + ".svg"); err != nil {
+		return err
+	}
+	data, err = os.ReadFile(base + ".json")
+	if err != nil {
+		return err
+	}
+	var sc sidecar
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return fmt.Errorf("%s.json is not valid JSON: %w", base, err)
+	}
+	switch {
+	case strings.TrimSpace(sc.Model) == "":
+		return fmt.Errorf("%s.json does not name the model", base)
+	case model == checkpoint.TinyName && !sc.TinyStandIn:
+		return fmt.Errorf("%s.json names model %q but is not marked tiny_stand_in", base, sc.Model)
+	case model == checkpoint.TinyName && !strings.Contains(sc.Model, checkpoint.TinyName):
+		return fmt.Errorf("%s.json names model %q, want the tiny stand-in", base, sc.Model)
+	case model != "" && model != checkpoint.TinyName && !strings.Contains(sc.Model, model):
+		return fmt.Errorf("%s.json names model %q, want %q", base, sc.Model, model)
+	}
+	return nil
+}
+
+// checkSVG checks that path is well-formed XML whose root element is <svg>.
+func checkSVG(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d := xml.NewDecoder(f)
+	d.Strict = true
+	root := ""
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s is not well-formed SVG: %w", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if root != "svg" {
+		return fmt.Errorf("%s has root element %q, want svg", path, root)
+	}
+	return nil
+}
+
+// checkClean checks that a notebook is as it must be committed: nbformat 4, the GoNB kernel,
+// and no outputs or execution counts.
+func checkClean(path string) error {
+	nb, err := readNotebook(path)
+	if err != nil {
+		return err
+	}
+	var meta struct {
+		Kernelspec struct {
+			Name string `json:"name"`
+		} `json:"kernelspec"`
+	}
+	if err := json.Unmarshal(nb.Metadata, &meta); err != nil || meta.Kernelspec.Name != "gonb" {
+		return fmt.Errorf("%s: kernelspec name %q, want gonb", path, meta.Kernelspec.Name)
+	}
+	if len(nb.Cells) == 0 {
+		return fmt.Errorf("%s: no cells", path)
+	}
+	for i, c := range nb.Cells {
+		switch c.CellType {
+		case "code":
+			if len(c.Outputs) > 0 || c.ExecutionCount != nil {
+				return fmt.Errorf("%s: cell %d has outputs or an execution count: clear them before committing", path, i+1)
+			}
+		case "markdown", "raw":
+		default:
+			return fmt.Errorf("%s: cell %d has unknown type %q", path, i+1, c.CellType)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+// Command nbcheck backs the Makefile's notebook targets:
+//
+//	nbcheck model NAME            is the model available (cached, downloadable, or tiny)?
+//	                              Downloads it when missing and the hub is reachable; fails
+//	                              with the loader's advice (e.g. ACTADD_MODEL=tiny) otherwise.
+//	nbcheck run NOTEBOOK.ipynb    did every code cell of an executed notebook (written by
+//	                              `jupyter nbconvert --execute --allow-errors`) run without error?
+//	                              On failure prints the failing cell's output, not a traceback.
+//	nbcheck figures [-model M] DIR NAME...
+//	                              does DIR hold NAME.png (a PNG), NAME.svg (an SVG) and NAME.json
+//	                              (a sidecar naming the model; with -model tiny, one marked as
+//	                              the tiny stand-in) for every NAME? With no NAME, at least one
+//	                              figure must be there, and every figure found is checked.
+//	nbcheck clean NOTEBOOK.ipynb...
+//	                              are the notebooks valid nbformat 4 for the GoNB kernel and
+//	                              free of outputs (as they must be committed)?
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "model":
+		if len(args) != 1 {
+			usage()
+		}
+		err = checkModel(args[0])
+	case "run":
+		if len(args) != 1 {
+			usage()
+		}
+		err = checkRun(args[0], os.Stderr)
+	case "figures":
+		fs := flag.NewFlagSet("figures", flag.ExitOnError)
+		model := fs.String("model", "", "model name the sidecars must carry (\"tiny\": the tiny stand-in)")
+		_ = fs.Parse(args)
+		if fs.NArg() < 1 {
+			usage()
+		}
+		var n int
+		n, err = checkFigures(fs.Arg(0), *model, fs.Args()[1:])
+		if err == nil {
+			fmt.Printf("nbcheck: %d figures in %s are valid PNG + SVG + sidecar\n", n, fs.Arg(0))
+		}
+	case "clean":
+		if len(args) == 0 {
+			usage()
+		}
+		for _, p := range args {
+			if e := checkClean(p); e != nil {
+				fmt.Fprintln(os.Stderr, "nbcheck:", e)
+				err = fmt.Errorf("%d notebooks are not clean", len(args))
+			}
+		}
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nbcheck:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: nbcheck model NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
+	os.Exit(2)
+}

@@ -1,0 +1,267 @@
+// Package nbutil is the plumbing the notebooks share, so that their cells show the ActAdd
+// library calls and little else: which model and scale to use (flags, then $ACTADD_MODEL and
+// $ACTADD_SCALE), where figures go ($ACTADD_FIGURES, else figures/ at the repository root),
+// failing a cell with a clean message instead of a stack trace, and showing results inline
+// through GoNB's gonbui (outside a notebook, as text).
+package nbutil
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/plots"
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// Environment variables the notebooks read (the Makefile's `notebooks` targets set them).
+const (
+	ModelEnv   = "ACTADD_MODEL"   // model name; default DefaultModel
+	ScaleEnv   = "ACTADD_SCALE"   // "paper" (default) or "quick"
+	FiguresEnv = "ACTADD_FIGURES" // folder for exported figures; default <repo>/figures
+)
+
+// DefaultModel is the model the notebooks use when neither a flag nor $ACTADD_MODEL names one.
+const DefaultModel = "gpt2"
+
+// Scales of an experiment: the paper's sizes, or a quick run for CI and first looks.
+const (
+	Paper = "paper"
+	Quick = "quick"
+)
+
+// ModelName returns flagValue if set, else $ACTADD_MODEL, else DefaultModel.
+func ModelName(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := os.Getenv(ModelEnv); v != "" {
+		return v
+	}
+	return DefaultModel
+}
+
+// Scale returns flagValue if set, else $ACTADD_SCALE, else Paper; anything but Paper or Quick is
+// an error.
+func Scale(flagValue string) (string, error) {
+	s := flagValue
+	if s == "" {
+		s = os.Getenv(ScaleEnv)
+	}
+	if s == "" {
+		s = Paper
+	}
+	if s != Paper && s != Quick {
+		return "", fmt.Errorf("unknown scale %q (from --scale or $%s): use %q or %q", s, ScaleEnv, Paper, Quick)
+	}
+	return s, nil
+}
+
+// FiguresDir returns the folder figures are exported to, creating it: $ACTADD_FIGURES, else
+// figures/ in the repository root (the nearest folder at or above the working directory, the
+// notebook's folder under GoNB, that holds a go.mod).
+func FiguresDir() (string, error) {
+	dir, err := figuresPath()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating the figures folder: %w (set $%s to a writable folder)", err, FiguresEnv)
+	}
+	return dir, nil
+}
+
+func figuresPath() (string, error) {
+	if dir := os.Getenv(FiguresEnv); dir != "" {
+		return dir, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "figures"), nil
+}
+
+// RepoRoot returns the nearest folder at or above the working directory that holds a go.mod.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod at or above %s: run the notebook from the repository's notebooks/ folder, or set $%s", wd, FiguresEnv)
+		}
+	}
+}
+
+// exit is os.Exit, replaced in tests.
+var exit = os.Exit
+
+// Check fails the cell when err is not nil: it prints "error: <err>" on stderr and exits with
+// status 1, which GoNB reports as a failed cell (and `make notebooks` as a failed notebook),
+// without a Go stack trace.
+func Check(err error) {
+	if err == nil {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "error: %v\n", err)
+	exit(1)
+}
+
+// IsTiny reports whether m is the random-weight stand-in model.
+func IsTiny(m *actadd.Model) bool {
+	return m.Name == checkpoint.TinyDescription || m.Name == checkpoint.TinyName
+}
+
+// TinyNote is printed with every result of the tiny model.
+const TinyNote = "NOTE: this is the tiny model, a random-weight stand-in that is NOT GPT-2. Its text is random " +
+	"gibberish and its curves are noise: they only show that the pipeline runs. Use ACTADD_MODEL=gpt2 (or larger) for real results."
+
+// LoadModel loads model name (see actadd.Load), prints its label, and with the tiny model says
+// plainly that its outputs mean nothing.
+func LoadModel(name string) (*actadd.Model, error) {
+	m, err := actadd.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Config.NLayer, m.Config.NEmbd)
+	if IsTiny(m) {
+		fmt.Println(TinyNote)
+	}
+	return m, nil
+}
+
+// Layer resolves a --layer flag: -1 means DefaultLayer(m); anything else must be a layer of m.
+func Layer(m *actadd.Model, flagValue int) (int, error) {
+	n := m.Config.NLayer
+	if flagValue == -1 {
+		return DefaultLayer(n), nil
+	}
+	if flagValue < 0 || flagValue >= n {
+		return 0, fmt.Errorf("layer %d is out of range: %s has layers 0..%d (-1 picks %d)", flagValue, m.Name, n-1, DefaultLayer(n))
+	}
+	return flagValue, nil
+}
+
+// DefaultLayer is the layer the notebooks steer by default in a model of n layers: 6, where
+// the paper's wedding vector works best on GPT-2-XL (and the middle of gpt2), or n/2 when the
+// model is shallower (2 for the 4-layer tiny model).
+func DefaultLayer(n int) int { return min(6, n/2) }
+
+// Column is one column of a SideBySide table: a heading and one text per row.
+type Column struct {
+	Heading string
+	Texts   []string
+}
+
+// Texts returns the generated text of each completion.
+func Texts(cs []actadd.Completion) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Text
+	}
+	return out
+}
+
+// SideBySide returns an HTML table with the prompt (in bold) followed by each column's text, one
+// row per completion. Texts are escaped; newlines are kept.
+func SideBySide(caption, prompt string, cols ...Column) string {
+	var b strings.Builder
+	b.WriteString(`<table style="border-collapse:collapse;table-layout:fixed;width:100%">`)
+	if caption != "" {
+		fmt.Fprintf(&b, `<caption style="text-align:left;font-weight:bold;padding:4px">%s</caption>`, html.EscapeString(caption))
+	}
+	b.WriteString("<tr>")
+	for _, c := range cols {
+		fmt.Fprintf(&b, `<th style="text-align:left;border:1px solid #ccc;padding:4px">%s</th>`, html.EscapeString(c.Heading))
+	}
+	b.WriteString("</tr>")
+	rows := 0
+	for _, c := range cols {
+		rows = max(rows, len(c.Texts))
+	}
+	cell := `<td style="text-align:left;vertical-align:top;white-space:pre-wrap;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
+	for r := range rows {
+		b.WriteString("<tr>")
+		for _, c := range cols {
+			text := ""
+			if r < len(c.Texts) {
+				text = c.Texts[r]
+			}
+			fmt.Fprintf(&b, cell, html.EscapeString(prompt), html.EscapeString(text))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// ShowSideBySide displays the SideBySide table inline in a notebook, or prints the columns as
+// text (PrintSideBySide) outside one.
+func ShowSideBySide(caption, prompt string, cols ...Column) {
+	if gonbui.IsNotebook {
+		gonbui.DisplayHtml(SideBySide(caption, prompt, cols...))
+		return
+	}
+	fmt.Println(caption)
+	PrintSideBySide(prompt, cols...)
+}
+
+// PrintSideBySide writes the columns as plain text.
+func PrintSideBySide(prompt string, cols ...Column) {
+	for _, c := range cols {
+		fmt.Printf("--- %s\n", c.Heading)
+		for i, t := range c.Texts {
+			fmt.Printf("[%d] %s%s\n", i, prompt, strings.ReplaceAll(t, "\n", `\n`))
+		}
+	}
+}
+
+// ShowHTML displays html inline in a notebook; outside one it does nothing.
+func ShowHTML(h string) {
+	if gonbui.IsNotebook {
+		gonbui.DisplayHtml(h)
+	}
+}
+
+// Sync waits until everything displayed has reached the notebook; defer it in display cells.
+func Sync() { gonbui.Sync() }
+
+// errNoFigures is returned by ShowFigures for an empty list.
+var errNoFigures = errors.New("the experiment produced no figures")
+
+// ShowFigures saves every figure (PNG, SVG and JSON sidecar) into FiguresDir and displays its
+// PNG inline (outside a notebook it only saves). It prints where each figure went.
+func ShowFigures(figs []*plots.Figure) error {
+	if len(figs) == 0 {
+		return errNoFigures
+	}
+	dir, err := FiguresDir()
+	if err != nil {
+		return err
+	}
+	for _, f := range figs {
+		paths, err := f.Save(dir)
+		if err != nil {
+			return err
+		}
+		if gonbui.IsNotebook {
+			gonbui.DisplayPng(f.PNG)
+		}
+		names := make([]string, len(paths))
+		for i, p := range paths {
+			names[i] = filepath.Base(p)
+		}
+		fmt.Printf("figure %q: %s in %s\n", f.Sidecar.Title, strings.Join(names, ", "), dir)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package nbutil
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestModelAndScale(t *testing.T) {
+	t.Setenv(ModelEnv, "")
+	t.Setenv(ScaleEnv, "")
+	if got := ModelName(""); got != DefaultModel {
+		t.Errorf("ModelName() = %q, want %q", got, DefaultModel)
+	}
+	t.Setenv(ModelEnv, "tiny")
+	if got := ModelName(""); got != "tiny" {
+		t.Errorf("ModelName with $%s=tiny = %q", ModelEnv, got)
+	}
+	if got := ModelName("gpt2-xl"); got != "gpt2-xl" {
+		t.Errorf("the flag must win over the environment, got %q", got)
+	}
+	if s, err := Scale(""); s != Paper || err != nil {
+		t.Errorf("Scale() = %q, %v; want paper", s, err)
+	}
+	t.Setenv(ScaleEnv, "quick")
+	if s, err := Scale(""); s != Quick || err != nil {
+		t.Errorf("Scale with $%s=quick = %q, %v", ScaleEnv, s, err)
+	}
+	if s, err := Scale("paper"); s != Paper || err != nil {
+		t.Errorf("the flag must win: %q, %v", s, err)
+	}
+	if _, err := Scale("huge"); err == nil {
+		t.Error("Scale(huge) gave no error")
+	}
+}
+
+func TestFiguresDir(t *testing.T) {
+	t.Setenv(FiguresEnv, "")
+	dir, err := figuresPath() // the working directory is notebooks/nbutil: the repo root is ../..
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs("../..")
+	if dir != filepath.Join(root, "figures") {
+		t.Errorf("figuresPath() = %s, want %s/figures", dir, root)
+	}
+	want := filepath.Join(t.TempDir(), "a", "b")
+	t.Setenv(FiguresEnv, want)
+	if dir, err := FiguresDir(); err != nil || dir != want {
+		t.Errorf("FiguresDir with $%s = %s, %v", FiguresEnv, dir, err)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Errorf("FiguresDir did not create the folder: %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	code := -1
+	exit = func(c int) { code = c }
+	defer func() { exit = os.Exit }()
+	Check(nil)
+	if code != -1 {
+		t.Fatal("Check(nil) exited")
+	}
+	Check(os.ErrNotExist)
+	if code != 1 {
+		t.Errorf("Check(err) exit code %d, want 1", code)
+	}
+}
+
+func TestDefaultLayer(t *testing.T) {
+	for n, want := range map[int]int{4: 2, 12: 6, 24: 6, 48: 6, 1: 0} {
+		if got := DefaultLayer(n); got != want {
+			t.Errorf("DefaultLayer(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestSideBySide(t *testing.T) {
+	h := SideBySide("cap <1>", "I said", Column{"plain", []string{" a & b", " c"}}, Column{"steered", []string{" <wed>"}})
+	for _, want := range []string{"cap &lt;1&gt;", "<th", "plain", "steered", "<b>I said</b> a &amp; b", "<b>I said</b> &lt;wed&gt;", "<b>I said</b></td>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("table lacks %q:\n%s", want, h)
+		}
+	}
+	if n := strings.Count(h, "<tr>"); n != 3 {
+		t.Errorf("%d rows, want 3 (heading + 2)", n)
+	}
+}
