@@ -20,28 +20,14 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 	if len(rows) == 0 {
 		return 0, fmt.Errorf("actadd: ForwardTokens: no token rows: give at least one")
 	}
-	prep := &prepared{context: m.Config.NPositions}
-	var resolved []resolvedAddition
-	for _, a := range adds {
-		v, err := m.Vector(a)
-		if err != nil {
-			return 0, err
-		}
-		if prep.point == "" {
-			prep.point = a.point()
-		} else if prep.point != a.point() {
-			return 0, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
-		}
-		if v.N > len(rows[0]) {
-			return 0, fmt.Errorf("actadd: ForwardTokens: rows of %d tokens are shorter than the steering vector %s (%d positions): use longer rows", len(rows[0]), a, v.N)
-		}
-		resolved = append(resolved, resolvedAddition{a, v})
-	}
-	prep.k = len(resolved)
+	steered := make([]Row, len(rows))
 	idx := make([]int, len(rows))
-	for i, r := range rows {
-		prep.rows = append(prep.rows, preparedRow{row: Row{Adds: adds}, tokens: r, adds: resolved})
-		idx[i] = i
+	for i := range rows {
+		steered[i], idx[i] = Row{Adds: adds}, i
+	}
+	prep, err := m.prepareTokens(steered, rows)
+	if err != nil {
+		return 0, err
 	}
 	k, point := prep.k, prep.point
 	p, err := m.program(fmt.Sprintf("forward/%s/%d", prep.point, k), func() (*gpt2.Program, error) {

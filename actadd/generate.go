@@ -295,13 +295,21 @@ type resolvedAddition struct {
 
 // prepareRows tokenizes the rows and computes their steering vectors.
 func (m *Model) prepareRows(rows []Row) (*prepared, error) {
-	prep := &prepared{context: m.Config.NPositions}
+	tokens := make([][]int, len(rows))
 	for i, r := range rows {
-		tokens, err := m.tokenize(r.Prompt)
-		if err != nil {
+		var err error
+		if tokens[i], err = m.tokenize(r.Prompt); err != nil {
 			return nil, fmt.Errorf("row %d: %w", i, err)
 		}
-		pr := preparedRow{row: r, tokens: tokens}
+	}
+	return m.prepareTokens(rows, tokens)
+}
+
+// prepareTokens resolves the additions of rows whose tokens are given.
+func (m *Model) prepareTokens(rows []Row, tokens [][]int) (*prepared, error) {
+	prep := &prepared{context: m.Config.NPositions}
+	for i, r := range rows {
+		pr := preparedRow{row: r, tokens: tokens[i]}
 		for _, a := range r.Adds {
 			v, err := m.Vector(a)
 			if err != nil {
@@ -312,9 +320,9 @@ func (m *Model) prepareRows(rows []Row) (*prepared, error) {
 			} else if prep.point != a.point() {
 				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
 			}
-			if v.N > len(tokens) {
+			if v.N > len(tokens[i]) {
 				return nil, fmt.Errorf("actadd: row %d: prompt %q has %d tokens (with BOS) but the steering vector %s covers %d: the prompt must be at least as long as the vector",
-					i, r.Prompt, len(tokens), a, v.N)
+					i, r.Prompt, len(tokens[i]), a, v.N)
 			}
 			pr.adds = append(pr.adds, resolvedAddition{a, v})
 		}
