@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sort"
 	"unsafe"
+
+	"github.com/google/renameio/v2"
 )
 
 // maxHeaderLen bounds the JSON header (the reference implementation uses 100 MB).
@@ -289,29 +291,20 @@ func writeAtomic(path string, fill func(io.Writer) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w (is %s writable?)", err, dir)
 	}
+	defer f.Cleanup()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	err = fill(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+		err = f.CloseAtomicallyReplace()
 	}
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}
 	return nil

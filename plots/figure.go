@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"gonum.org/v1/plot"
 )
 
@@ -126,7 +127,7 @@ func (f *Figure) Save(dir string) ([]string, error) {
 		data []byte
 	}{{".png", f.PNG}, {".svg", f.SVG}, {".json", append(side, '\n')}} {
 		path := filepath.Join(dir, f.Name+file.ext)
-		if err := writeAtomic(path, file.data); err != nil {
+		if err := renameio.WriteFile(path, file.data, 0o644); err != nil {
 			return paths, fmt.Errorf("plots: saving %s: %w", path, err)
 		}
 		paths = append(paths, path)
@@ -145,26 +146,6 @@ func SaveAll(dir string, figs ...*Figure) ([]string, error) {
 		}
 	}
 	return all, nil
-}
-
-// writeAtomic writes data to path through a temporary file in the same folder and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // GitState returns the commit of the git checkout holding the working directory and whether
