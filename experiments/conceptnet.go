@@ -101,12 +101,7 @@ func ConceptNet(m *actadd.Model, probes []datasets.LAMAProbe, cfg ConceptNetConf
 	if len(ks) == 0 || ks[0] < 1 {
 		return nil, fmt.Errorf("experiments: ConceptNet: K values %v must be ≥ 1 (nil for the paper's PAtKList())", cfg.Ks)
 	}
-	layer, err := ResolveLayer(cfg.Layer, m.Config.NLayer)
-	if err != nil {
-		return nil, err
-	}
-	add := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff).AtLayer(layer)
-	vec, err := m.Vector(add)
+	add, vec, layer, err := steering(m, cfg.Layer, cfg.Plus, cfg.Minus, cfg.Coeff)
 	if err != nil {
 		return nil, err
 	}

@@ -134,3 +134,15 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// steering builds the addition plus−minus with coefficient coeff at layer (ScaledLayer scales
+// the paper's layer to the model's depth) and its vector; it returns the layer actually used.
+func steering(m *actadd.Model, layer int, plus, minus string, coeff float64) (actadd.Addition, *actadd.Vector, int, error) {
+	l, err := ResolveLayer(layer, m.Config.NLayer)
+	if err != nil {
+		return actadd.Addition{}, nil, 0, err
+	}
+	add := actadd.Pair(plus, minus, coeff).AtLayer(l)
+	vec, err := m.Vector(add)
+	return add, vec, l, err
+}

@@ -171,12 +171,7 @@ func Perplexity(m *actadd.Model, docs []datasets.Document, cfg PerplexityConfig)
 	case !(cfg.BinWidth > 0):
 		return nil, fmt.Errorf("experiments: Perplexity: BinWidth = %v must be positive (paper: 0.005)", cfg.BinWidth)
 	}
-	layer, err := ResolveLayer(cfg.Layer, m.Config.NLayer)
-	if err != nil {
-		return nil, err
-	}
-	add := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff).AtLayer(layer)
-	vec, err := m.Vector(add)
+	add, vec, layer, err := steering(m, cfg.Layer, cfg.Plus, cfg.Minus, cfg.Coeff)
 	if err != nil {
 		return nil, err
 	}
