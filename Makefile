@@ -39,6 +39,24 @@ test: vet unit notebooks-ci
 clean:
 	rm -rf .tools .cache
 
+# ---- Benchmarks: `make bench` (benchmarks/README.md) ----
+# Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run;
+# installs Debian's python3-torch and libopenblas0-pthread when missing. Writes
+# benchmarks/results/<timestamp>.json and latest.json, prints a table and a key=value summary line.
+# About 10 minutes on 2 cores; `make bench BENCH_QUICK=1` uses small sizes (~30 s).
+# BENCH_FLAGS passes flags to actadd-bench, e.g. BENCH_FLAGS='-models gpt2:3'.
+BENCH_PYTHON ?= /usr/bin/python3
+BENCH_FLAGS ?=
+bench:
+	@if ! dpkg -s python3-torch libopenblas0-pthread >/dev/null 2>&1; then \
+	  echo "bench: installing python3-torch and libopenblas0-pthread (Debian)"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	    python3-torch libopenblas0-pthread >/dev/null; \
+	fi
+	@$(BENCH_PYTHON) -c 'import torch' || { echo "bench: $(BENCH_PYTHON) cannot import torch"; exit 1; }
+	$(GO) run ./benchmarks/cmd/actadd-bench -python='$(BENCH_PYTHON)' $(BENCH_FLAGS)
+
 # ---- Notebooks: notebooks/*.ipynb run headless through the GoNB kernel (notebooks/README.md) ----
 # `make jupyter` installs Debian's Jupyter (nbconvert, nbclient) when missing and the GoNB kernel
 # spec into JUPYTER_DATA_DIR; the notebook targets do it first. Debian's jupyter, not a pyenv one.

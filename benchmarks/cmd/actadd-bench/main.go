@@ -1,0 +1,72 @@
+// Command actadd-bench runs the project's benchmarks and the PyTorch reference on the same
+// shapes (see package benchmarks), writes benchmarks/results/<timestamp>.json and latest.json,
+// prints a table and, last, one summary line:
+//
+//	forward_ratio_vs_torch=… gen_ratio_vs_torch=… premium_pct=… sweep_compiles=…
+//
+// Run it from the repository root through `make bench` (which installs PyTorch and sets
+// GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1). BENCH_QUICK=1 (or -quick) uses small sizes.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/actadd-go/actadd/benchmarks"
+)
+
+func main() {
+	quick, _ := strconv.ParseBool(os.Getenv("BENCH_QUICK"))
+	flag.BoolVar(&quick, "quick", quick, "small sizes for fast iteration (default from $BENCH_QUICK)")
+	models := flag.String("models", "", "forward models and timed repetitions per arm, e.g. gpt2:5,gpt2-medium:3 (default: 5 and 3; quick: gpt2:2)")
+	python := flag.String("python", "/usr/bin/python3", "Python with PyTorch for the reference; empty to skip it")
+	script := flag.String("torch-script", "benchmarks/torch_reference.py", "the PyTorch reference script")
+	out := flag.String("out", "benchmarks/results", "folder for the JSON results")
+	genRows := flag.Int("gen-rows", 0, "completions to generate (default 200; quick 16)")
+	genTokens := flag.Int("gen-tokens", 0, "new tokens per completion (default 40; quick 8)")
+	sweepTokens := flag.Int("sweep-tokens", 0, "new tokens per sweep completion (default 10; quick 2)")
+	flag.Parse()
+
+	opts := benchmarks.FullOptions()
+	if quick {
+		opts = benchmarks.QuickOptions()
+	}
+	if *models != "" {
+		mr, err := benchmarks.ParseModels(*models)
+		if err != nil {
+			fail(err)
+		}
+		opts.Forward = mr
+	}
+	for _, o := range []struct {
+		flag int
+		dst  *int
+	}{{*genRows, &opts.GenRows}, {*genTokens, &opts.GenNewTokens}, {*sweepTokens, &opts.SweepNewTokens}} {
+		if o.flag > 0 {
+			*o.dst = o.flag
+		}
+	}
+	opts.Python, opts.TorchScript = strings.TrimSpace(*python), *script
+	opts.Log = os.Stderr
+
+	res, err := benchmarks.Run(opts)
+	if err != nil {
+		fail(err)
+	}
+	path, err := benchmarks.WriteJSON(res, *out)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println()
+	benchmarks.PrintTable(os.Stdout, res)
+	fmt.Printf("results: %s (and %s/latest.json)\n", path, *out)
+	fmt.Println(benchmarks.SummaryLine(res))
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "actadd-bench:", err)
+	os.Exit(1)
+}
