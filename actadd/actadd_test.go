@@ -212,33 +212,75 @@ func TestMixedBatchEqualsRowsAlone(t *testing.T) {
 	}
 }
 
+// freshModel is a new model (no program compiled yet) with the shared test weights.
+func freshModel(t *testing.T) *actadd.Model {
+	t.Helper()
+	g, err := gpt2.New(gobackend.GetBackend(), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Wrap(g, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestSweepCompilesAtMostTwoPrograms(t *testing.T) {
-	m, _ := models(t)
 	prompt := "I went up to my friend and said"
-	before := m.Builds()
 	var rows []actadd.Row
 	for l := range testConfig.NLayer {
 		for _, c := range []float64{-1, 1, 4} {
-			rows = append(rows, actadd.Row{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair(" sweep", "", c).AtLayer(l)}})
+			rows = append(rows, actadd.Row{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair(" weddings", "", c).AtLayer(l)}})
 		}
 	}
-	// One batched job, then the same sweep one configuration at a time.
+
+	// Scoring sweep on a cold model: the vector program (one forward capturing every layer) and
+	// the steered scoring program, whether the sweep runs as one batch or one config at a time.
+	m := freshModel(t)
 	if _, err := m.LogProbsRows(rows, actadd.ScoreOptions{BatchSize: len(rows)}); err != nil {
 		t.Fatal(err)
 	}
-	afterBatched := m.Builds()
+	batched := m.Builds()
 	for _, r := range rows {
-		if _, err := m.Logits(r.Prompt, r.Adds...); err != nil {
+		if _, err := m.LogProbsRows([]actadd.Row{r}, actadd.ScoreOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	after := m.Builds()
-	t.Logf("builds: batched sweep %d, one-by-one sweep %d", afterBatched-before, after-afterBatched)
-	if afterBatched-before > 2 {
-		t.Errorf("a batched sweep over %d layers × 3 coefficients built %d programs, want ≤ 2", testConfig.NLayer, afterBatched-before)
+	oneByOne := m.Builds() - batched
+	t.Logf("scoring sweep: %d programs batched, %d more one config at a time", batched, oneByOne)
+	if batched > 2 {
+		t.Errorf("a batched sweep over %d layers × 3 coefficients built %d programs, want ≤ 2", testConfig.NLayer, batched)
 	}
-	if after-afterBatched > 1 {
-		t.Errorf("a one-by-one sweep built %d programs, want ≤ 1 (vectors are cached, the steered program is reused)", after-afterBatched)
+	if oneByOne > 1 { // only the batch-1 shape of the scoring program is new
+		t.Errorf("the one-by-one sweep built %d more programs, want ≤ 1", oneByOne)
+	}
+
+	// Generation sweep on a cold model: vector program + steered prefill + decoding step. The
+	// sweep itself (prefill and step) is 2 programs; changing layers or coefficients adds none.
+	m = freshModel(t)
+	if _, err := m.Vector(rows[0].Adds[0]); err != nil {
+		t.Fatal(err)
+	}
+	vectors := m.Builds()
+	opts := actadd.GenerateOptions{MaxNewTokens: 3, BatchSize: len(rows)}
+	if _, err := m.GenerateRows(rows, opts); err != nil {
+		t.Fatal(err)
+	}
+	sweep := m.Builds() - vectors
+	// The same sweep with other coefficients and layers shuffled: nothing new to compile.
+	again := make([]actadd.Row, len(rows))
+	for i, r := range rows {
+		a := r.Adds[0]
+		again[len(rows)-1-i] = actadd.Row{Prompt: r.Prompt, Adds: []actadd.Addition{a.WithCoeff(2 * a.Coeff)}}
+	}
+	before := m.Builds()
+	if _, err := m.GenerateRows(again, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generation sweep: %d vector program(s), %d sweep programs, %d for a second sweep", vectors, sweep, m.Builds()-before)
+	if vectors != 1 || sweep > 2 || m.Builds() != before {
+		t.Errorf("generation sweep built %d vector and %d sweep programs (want 1 and ≤ 2), and %d for a second sweep (want 0)", vectors, sweep, m.Builds()-before)
 	}
 }
 
