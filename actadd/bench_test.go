@@ -1,6 +1,7 @@
 package actadd_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -78,24 +79,31 @@ func BenchmarkPremium(b *testing.B) {
 }
 
 // BenchmarkGenerate samples 200 completions × 40 new tokens of the 9-token (with BOS) E2 prompt
-// with the paper's sampler, steered at layer 6, and reports aggregate tokens per second.
+// with the paper's sampler, steered at layer 6, in batches of 32 and of 200 rows, and reports
+// aggregate tokens per second.
 func BenchmarkGenerate(b *testing.B) {
 	m := gpt2Shaped(b)
 	prompts := make([]string, 200)
 	for i := range prompts {
 		prompts[i] = "I went up to my friend and said"
 	}
-	opts := actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling, BatchSize: 200}
 	add := actadd.Pair(" weddings", "", 1).AtLayer(6)
-	if _, err := m.Generate(prompts[:200], actadd.GenerateOptions{MaxNewTokens: 2, Sampling: actadd.PaperSampling, BatchSize: 200}, add); err != nil {
-		b.Fatal(err)
+	for _, batch := range []int{32, 200} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			opts := actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling, BatchSize: batch}
+			warm := opts
+			warm.MaxNewTokens = 2
+			if _, err := m.Generate(prompts, warm, add); err != nil { // compile
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				if _, err := m.Generate(prompts, opts, add); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*200*40)/time.Since(start).Seconds(), "tokens/s")
+		})
 	}
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		if _, err := m.Generate(prompts, opts, add); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*200*40)/time.Since(start).Seconds(), "tokens/s")
 }
