@@ -200,8 +200,7 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	logits := tensors.MustCopyFlatData[float32](outs[0])
-	outs[0].FinalizeAll()
+	logits := take[float32](outs[0])
 	return logits, outs[1:], nil
 }
 
@@ -235,8 +234,7 @@ func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) ([]float32,
 	if err != nil {
 		return nil, nil, err
 	}
-	logits := tensors.MustCopyFlatData[float32](outs[0])
-	outs[0].FinalizeAll()
+	logits := take[float32](outs[0])
 	return logits, outs[1:], nil
 }
 
@@ -261,8 +259,7 @@ func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, e
 	if err != nil {
 		return nil, err
 	}
-	defer outs[0].FinalizeAll()
-	return tensors.MustCopyFlatData[float32](outs[0]), nil
+	return take[float32](outs[0]), nil
 }
 
 // lastPosition slices hidden [batch, seq, d] to its last position, [batch, d].
@@ -402,4 +399,10 @@ func parallelRows(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// take copies a program output to Go and frees it.
+func take[T float32 | int32](t *tensors.Tensor) []T {
+	defer t.FinalizeAll()
+	return tensors.MustCopyFlatData[T](t)
 }

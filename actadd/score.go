@@ -10,7 +10,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // ScoreOptions control LogProbs and NextTokenRanks.
@@ -70,8 +69,7 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 		if err != nil {
 			return nil, err
 		}
-		lp := tensors.MustCopyFlatData[float32](outs[0])
-		outs[0].FinalizeAll()
+		lp := take[float32](outs[0])
 		for b, i := range bt.idx {
 			n := len(prep.rows[i].tokens)
 			from := min(opts.SkipFirst, n-1)
@@ -137,8 +135,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		if err != nil {
 			return nil, err
 		}
-		r := tensors.MustCopyFlatData[int32](outs[0])
-		outs[0].FinalizeAll()
+		r := take[int32](outs[0])
 		for b, i := range bt.idx {
 			ranks[i] = int(r[b])
 		}
@@ -242,8 +239,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	flat := tensors.MustCopyFlatData[float32](outs[0])
-	outs[0].FinalizeAll()
+	flat := take[float32](outs[0])
 	v := m.Config.VocabSize
 	out := make([][]float32, len(seqs[0]))
 	for t := range out {
