@@ -29,13 +29,9 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("forward/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.forward", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			logits := w.Logits(w.Forward(in[0], in[1], hook))
-			return []*Node{ReduceAllSum(logits)}
-		})
+	p, err := m.steeredProgram("forward", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		logits := w.Logits(w.Forward(in[0], in[1], hook))
+		return []*Node{ReduceAllSum(logits)}
 	})
 	if err != nil {
 		return 0, err

@@ -184,14 +184,10 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("prefill/%s/%d/%d", prep.point, k, capacity), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.prefill", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			h, cache := w.Prefill(in[0], in[1], hook, capacity)
-			outs := []*Node{w.Logits(lastPosition(h))}
-			return append(append(outs, cache.Keys...), cache.Values...)
-		})
+	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		h, cache := w.Prefill(in[0], in[1], hook, capacity)
+		outs := []*Node{w.Logits(lastPosition(h))}
+		return append(append(outs, cache.Keys...), cache.Values...)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -245,12 +241,8 @@ func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, e
 	if err != nil {
 		return nil, err
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("last/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.last", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			return []*Node{w.Logits(lastPosition(w.Forward(in[0], in[1], hook)))}
-		})
+	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		return []*Node{w.Logits(lastPosition(w.Forward(in[0], in[1], hook)))}
 	})
 	if err != nil {
 		return nil, err

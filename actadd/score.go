@@ -43,16 +43,12 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 			return nil, fmt.Errorf("actadd: row %d (%q) has no token to score after BOS", i, r.row.Prompt)
 		}
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("logprobs/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.logprobs", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			tokens := in[0]
-			t := tokens.Shape().Dimensions[1]
-			logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
-			next := SliceAxis(tokens, 1, AxisRange(1, t))                                       // [b, t-1]
-			return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
-		})
+	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		tokens := in[0]
+		t := tokens.Shape().Dimensions[1]
+		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
+		next := SliceAxis(tokens, 1, AxisRange(1, t))                                       // [b, t-1]
+		return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
 	})
 	if err != nil {
 		return nil, err
@@ -98,19 +94,15 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	if err != nil {
 		return nil, err
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("ranks/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.ranks", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			h := w.Forward(in[0], in[1], hook)
-			b := h.Shape().Dimensions[0]
-			rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
-			last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
-			logits := w.Logits(last)                             // [b, vocab]
-			target := pickLogits(logits, in[3])                  // [b]
-			higher := GreaterThan(logits, ExpandAxes(target, -1))
-			return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1)}
-		})
+	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		h := w.Forward(in[0], in[1], hook)
+		b := h.Shape().Dimensions[0]
+		rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
+		last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
+		logits := w.Logits(last)                             // [b, vocab]
+		target := pickLogits(logits, in[3])                  // [b]
+		higher := GreaterThan(logits, ExpandAxes(target, -1))
+		return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1)}
 	})
 	if err != nil {
 		return nil, err
@@ -220,12 +212,8 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, point := prep.k, prep.point
-	p, err := m.program(fmt.Sprintf("logits/%s/%d", prep.point, k), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.logits", func(w *gpt2.Weights, in []*Node) []*Node {
-			hook := steeringHook(point, k, in)
-			return []*Node{w.Logits(w.Forward(in[0], in[1], hook))}
-		})
+	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+		return []*Node{w.Logits(w.Forward(in[0], in[1], hook))}
 	})
 	if err != nil {
 		return nil, err

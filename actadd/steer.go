@@ -102,3 +102,15 @@ type placedAddition struct {
 	coeff  float64
 	start  int // first position the vector covers
 }
+
+// steeredProgram returns the program named name for calls steering prep's kind of point with
+// prep.k slots (one program per name, point and k; its graph is built once per input shape).
+// build receives the hook that applies the steering inputs (nil when unsteered).
+func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node) (*gpt2.Program, error) {
+	k, point := prep.k, prep.point
+	return m.program(fmt.Sprintf("%s/%s/%d", name, point, k), func() (*gpt2.Program, error) {
+		return m.NewProgram("actadd."+name, func(w *gpt2.Weights, in []*Node) []*Node {
+			return build(w, in, steeringHook(point, k, in))
+		})
+	})
+}

@@ -5,8 +5,9 @@ import (
 	"strconv"
 
 	"fmt"
-	"github.com/actadd-go/actadd/checkpoint"
 	"strings"
+
+	"github.com/actadd-go/actadd/checkpoint"
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/gomlx/gomlx/core/tensors"
