@@ -2,14 +2,12 @@ package actadd
 
 import (
 	"errors"
-	"strconv"
-
 	"fmt"
+	"strconv"
 	"strings"
 
-	"github.com/actadd-go/actadd/checkpoint"
-
 	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
