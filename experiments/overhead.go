@@ -151,7 +151,7 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 	res.Revision = "checkpoint.RandomTensors(shape, seed 0)"
 	res.Notes = append(res.Notes,
 		"weights are random (timing does not depend on their values)",
-		"the steered pass includes building the steering inputs ([1, batch, seq, d_model] vectors and [n_layer, 1, batch] gates) on the host and passing them to the program on every call")
+		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call")
 	for si, shape := range cfg.Shapes {
 		sr, err := overheadShape(shape, si, cfg, b, progress)
 		if err != nil {
