@@ -347,3 +347,41 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamsPairSettings(t *testing.T) {
+	m, _ := models(t)
+	prompt := "I went up to my friend and said"
+	opts := actadd.GenerateOptions{MaxNewTokens: 6, Sampling: actadd.Sampling{Temperature: 1, TopP: 0.9, Seed: 1}}
+	add := actadd.Pair(" weddings", "", 2).AtLayer(2)
+	// Alone: 3 completions of one setting, streams 0..2 (the default).
+	alone, err := m.Generate([]string{prompt, prompt, prompt}, opts, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In a sweep after an unsteered setting, with explicit streams 0..2 for each setting.
+	var rows []actadd.Row
+	for range 3 {
+		rows = append(rows, actadd.Row{Prompt: prompt})
+	}
+	for range 3 {
+		rows = append(rows, actadd.Row{Prompt: prompt, Adds: []actadd.Addition{add}})
+	}
+	sweep := opts
+	sweep.Streams = []uint64{0, 1, 2, 0, 1, 2}
+	got, err := m.GenerateRows(rows, sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range 3 {
+		if !slices.Equal(got[3+c].Tokens, alone[c].Tokens) {
+			t.Errorf("completion %d of the steered setting differs between the sweep and running it alone", c)
+		}
+	}
+	if slices.Equal(alone[0].Tokens, alone[1].Tokens) {
+		t.Error("streams 0 and 1 gave the same completion")
+	}
+	sweep.Streams = []uint64{0}
+	if _, err := m.GenerateRows(rows, sweep); err == nil {
+		t.Error("a wrong number of streams gave no error")
+	}
+}

@@ -20,6 +20,11 @@ type GenerateOptions struct {
 	StopAtEOS bool      // stop a row once it produces <|endoftext|> (the token is kept)
 	BatchSize int       // rows per program call; 0 means 32
 	Progress  io.Writer // periodic progress lines; nil for none
+	// Streams, when set, gives each row its random stream: row i samples from (Seed, Streams[i])
+	// instead of (Seed, i). Rows with equal streams and logits draw equal tokens, so a sweep can
+	// give completion c of every setting stream c, pairing settings and making a setting's
+	// result independent of the others in the job.
+	Streams []uint64
 	// NoCache recomputes the whole sequence at every step instead of using the KV cache: slow,
 	// but an independent check of the cached path. Steering then applies to the prompt positions
 	// at every step, which is equivalent since attention is causal.
@@ -68,6 +73,9 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 32
 	}
+	if opts.Streams != nil && len(opts.Streams) != len(rows) {
+		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
+	}
 	prep, err := m.prepareRows(rows)
 	if err != nil {
 		return nil, err
@@ -97,7 +105,11 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	for b := range bt.width {
 		seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
 		if b < real {
-			samplers[b] = newSampler(opts.Sampling, bt.idx[b], seqs[b])
+			stream := uint64(bt.idx[b])
+			if opts.Streams != nil {
+				stream = opts.Streams[bt.idx[b]]
+			}
+			samplers[b] = newSampler(opts.Sampling, stream, seqs[b])
 		}
 	}
 	promptLen := len(seqs[0])

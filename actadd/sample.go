@@ -19,8 +19,9 @@ type Sampling struct {
 	TopK int
 	// FreqPenalty is subtracted from a token's logit once per earlier occurrence in the row.
 	FreqPenalty float64
-	// Seed makes completions reproducible: row i of a call draws from its own stream (Seed, i),
-	// so a completion does not depend on how rows are batched.
+	// Seed makes completions reproducible: row i of a call draws from its own stream (Seed, i)
+	// (or (Seed, GenerateOptions.Streams[i])), so a completion does not depend on how rows are
+	// batched.
 	Seed uint64
 }
 
@@ -54,8 +55,8 @@ type sampler struct {
 	idx    []int       // scratch: token ids being selected
 }
 
-func newSampler(s Sampling, row int, tokens []int) *sampler {
-	sm := &sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, uint64(row))), counts: map[int]int{}}
+func newSampler(s Sampling, stream uint64, tokens []int) *sampler {
+	sm := &sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, stream)), counts: map[int]int{}}
 	for _, t := range tokens {
 		sm.counts[t]++
 	}

@@ -144,7 +144,7 @@ func TestSamplingReproducible(t *testing.T) {
 	for i := range logits {
 		logits[i] = float32(r.NormFloat64())
 	}
-	draw := func(seed uint64, row int) []int {
+	draw := func(seed uint64, row uint64) []int {
 		sm := newSampler(Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 0.5, Seed: seed}, row, []int{5})
 		var out []int
 		for range 30 {
