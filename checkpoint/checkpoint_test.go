@@ -126,6 +126,10 @@ func TestRoundTripBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasSuffix(gotCfg.ActaddDescription, ", not GPT-2") {
+		t.Errorf("a random checkpoint's config reads back with description %q, want one ending in \", not GPT-2\"", gotCfg.ActaddDescription)
+	}
+	gotCfg.ActaddDescription = ""
 	if b1, b2 := mustJSON(t, gotCfg), mustJSON(t, cfg.withDefaults()); b1 != b2 {
 		t.Errorf("config round trip:\n got %s\nwant %s", b1, b2)
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	ActivationFunction string   `json:"activation_function"`
 	BosTokenID         int      `json:"bos_token_id"`
 	EosTokenID         int      `json:"eos_token_id"`
+	// ActaddDescription is set in checkpoints written by WriteTiny: a random-weight model, which
+	// loaders use as its name so it never passes for GPT-2.
+	ActaddDescription string `json:"actadd_description,omitempty"`
 }
 
 // HeadDim is the width of one attention head.

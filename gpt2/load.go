@@ -24,8 +24,8 @@ func Load(backend compute.Backend, name string) (*Model, error) {
 		return nil, err
 	}
 	label := name
-	if name == "tiny" {
-		label = checkpoint.TinyDescription
+	if cfg.ActaddDescription != "" { // a random-weight checkpoint (tiny, by name or by folder)
+		label = cfg.ActaddDescription
 	}
 	m, err := New(backend, label, cfg, weights)
 	if err != nil {

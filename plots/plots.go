@@ -37,16 +37,17 @@ const (
 // StandInLabel is how figure titles name the offline stand-in model "tiny".
 const StandInLabel = "tiny random stand-in, not GPT-2"
 
-// IsTiny reports whether a model name (gpt2.Model.Name or the name given to actadd.Load) is the
-// offline random-weight stand-in "tiny".
+// IsTiny reports whether a model name (gpt2.Model.Name or the name given to actadd.Load) is a
+// random-weight stand-in: "tiny", or any checkpoint written by checkpoint.WriteTiny, whose
+// name ends in ", not GPT-2".
 func IsTiny(model string) bool {
-	return model == checkpoint.TinyName || model == checkpoint.TinyDescription
+	return model == checkpoint.TinyName || model == checkpoint.TinyDescription || strings.HasSuffix(model, ", not GPT-2")
 }
 
 // ModelLabel is the model name as figure titles print it: StandInLabel for the tiny stand-in,
-// the name itself otherwise.
+// the name itself otherwise (other random-weight stand-ins already say they are not GPT-2).
 func ModelLabel(model string) string {
-	if IsTiny(model) {
+	if model == checkpoint.TinyName || model == checkpoint.TinyDescription {
 		return StandInLabel
 	}
 	return model
@@ -60,7 +61,7 @@ func ModelLabel(model string) string {
 func Heading(what, model, backend, sample string) string {
 	h := fmt.Sprintf("%s — %s on %s", what, ModelLabel(model), backend)
 	if IsTiny(model) {
-		h = fmt.Sprintf("%s — %s, on %s", what, StandInLabel, backend)
+		h = fmt.Sprintf("%s — %s, on %s", what, ModelLabel(model), backend)
 	}
 	if sample != "" {
 		h += ", " + sample

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -118,9 +117,7 @@ func Check(err error) {
 }
 
 // IsTiny reports whether m is the random-weight stand-in model.
-func IsTiny(m *actadd.Model) bool {
-	return m.Name == checkpoint.TinyDescription || m.Name == checkpoint.TinyName
-}
+func IsTiny(m *actadd.Model) bool { return plots.IsTiny(m.Name) }
 
 // TinyNote is printed with every result of the tiny model.
 const TinyNote = "NOTE: this is the tiny model, a random-weight stand-in that is NOT GPT-2. Its text is random " +
