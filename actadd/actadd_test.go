@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -339,6 +340,19 @@ func TestErrors(t *testing.T) {
 	_, cases["unknown point"] = m.Logits("Hello there", ok.AtPoint("hook_nope"))
 	wide := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 1, D: 64, Data: make([]float32, 64)}
 	_, cases["vector for another width"] = m.Logits("Hello there", actadd.Apply(wide, 1))
+	empty := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 0, D: testConfig.NEmbd}
+	_, cases["vector of no positions"] = m.Logits("Hello there", actadd.Apply(empty, 1))
+	short := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 2, D: testConfig.NEmbd, Data: make([]float32, testConfig.NEmbd)}
+	_, cases["vector with too little data"] = m.Logits("Hello there", actadd.Apply(short, 1))
+	_, cases["negative frequency penalty"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: 1, Sampling: actadd.Sampling{Temperature: 1, FreqPenalty: -1}})
+	cases["nil vector saved"] = actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)
+	longPrompt := strings.Repeat(" and", testConfig.NPositions-2) // BOS + 126 tokens + 3 new − 1 > 128
+	_, cases["prompt + new tokens beyond the context"] = m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3})
+	_, cases["prompt longer than the context"] = m.Logits(strings.Repeat(" and", testConfig.NPositions))
+	// Exactly at the limit is fine: the last new token is never fed back.
+	if _, err := m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 2}); err != nil {
+		t.Errorf("prompt of %d tokens + 2 new in a context of %d: %v", testConfig.NPositions-1, testConfig.NPositions, err)
+	}
 	for name, err := range cases {
 		if err == nil {
 			t.Errorf("%s: no error", name)

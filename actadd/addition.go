@@ -11,7 +11,7 @@ type Position int
 const (
 	// Front adds at positions [0, n): the paper's choice (BOS cancels at position 0).
 	Front Position = iota
-	// Mid adds at [(T-n)/2, (T-n)/2+n).
+	// Mid adds at [T/2 - n/2, T/2 - n/2 + n) (integer division, as the authors' code).
 	Mid
 	// Back adds at the prompt's last n positions [T-n, T).
 	Back
@@ -33,7 +33,7 @@ func (p Position) String() string {
 func (p Position) start(t, n int) int {
 	switch p {
 	case Mid:
-		return (t - n) / 2
+		return t/2 - n/2
 	case Back:
 		return t - n
 	}
@@ -112,6 +112,9 @@ func (a Addition) check(nLayer, d int) error {
 		return fmt.Errorf("actadd: addition has neither a prompt pair nor a vector: give Pair(plus, minus, c) at least one non-empty prompt")
 	}
 	if v := a.Vector; v != nil {
+		if v.N < 1 || len(v.Data) != v.N*v.D {
+			return fmt.Errorf("actadd: vector (%s) is malformed: %d values for %d positions × width %d", v.Model, len(v.Data), v.N, v.D)
+		}
 		if v.D != d {
 			return fmt.Errorf("actadd: vector was built for a model of width %d (%s), this model has width %d", v.D, v.Model, d)
 		}

@@ -81,9 +81,10 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 		return nil, err
 	}
 	for i, r := range prep.rows {
-		if need := len(r.tokens) + opts.MaxNewTokens; need > m.Config.NPositions {
-			return nil, fmt.Errorf("actadd: row %d: %d prompt tokens + %d new tokens exceed the context of %d positions",
-				i, len(r.tokens), opts.MaxNewTokens, m.Config.NPositions)
+		// The last new token is never fed back, so the context must hold prompt + new − 1.
+		if need := len(r.tokens) + opts.MaxNewTokens - 1; need > m.Config.NPositions {
+			return nil, fmt.Errorf("actadd: row %d: %d prompt tokens + %d new tokens need %d positions (the last new token is not fed back), more than the context of %d",
+				i, len(r.tokens), opts.MaxNewTokens, need, m.Config.NPositions)
 		}
 	}
 	out := make([]Completion, len(rows))
@@ -212,8 +213,16 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 	return logits, outs[1:], nil
 }
 
-// step runs one token per row at position pos through the cached model.
-func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) ([]float32, []*tensors.Tensor, error) {
+// step runs one token per row at position pos through the cached model. The cache is consumed
+// (donated to the program, or freed on error); the returned one replaces it.
+func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) (logits []float32, next []*tensors.Tensor, err error) {
+	defer func() {
+		if err != nil {
+			for _, t := range cache {
+				t.FinalizeAll()
+			}
+		}
+	}()
 	nl := m.Config.NLayer
 	p, err := m.program("step", func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd.step", func(w *gpt2.Weights, in []*Node) []*Node {
@@ -242,8 +251,7 @@ func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) ([]float32,
 	if err != nil {
 		return nil, nil, err
 	}
-	logits := take[float32](outs[0])
-	return logits, outs[1:], nil
+	return take[float32](outs[0]), outs[1:], nil
 }
 
 // lastLogits runs the whole sequences (steered at their prompt positions) and returns the last

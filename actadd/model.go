@@ -30,6 +30,7 @@ type Model struct {
 	mu       sync.Mutex
 	programs map[string]*gpt2.Program
 	acts     map[actsKey][][]float32 // per-layer activation differences of prompt pairs, see vector.go
+	vectors  map[vectorKey]*Vector
 }
 
 // Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local
@@ -56,7 +57,7 @@ func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
 	if m.Config.VocabSize != tok.VocabSize() {
 		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d", m.Name, m.Config.VocabSize, tok.VocabSize())
 	}
-	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}}, nil
+	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
 }
 
 // Label names the model and backend, e.g. "gpt2-xl on xla:cuda", for figures and printed results.

@@ -6,18 +6,21 @@ import (
 	"math/rand/v2"
 )
 
-// Sampling is the protocol's sampler (TransformerLens sample_logits), applied per step in this
-// order: logits /= Temperature; logits -= FreqPenalty · (count of each token among ALL tokens of
-// the row so far: BOS, prompt and generated); optional top-k; nucleus top-p (keep the smallest set
-// of most likely tokens whose cumulative probability reaches TopP); draw from what is left.
+// Sampling is the protocol's sampler, TransformerLens's sample_logits, applied per step:
+//   - Temperature 0: greedy, the argmax of the raw logits (no penalty, no filtering);
+//   - else: logits /= Temperature; logits -= FreqPenalty · (count of each token among ALL tokens
+//     of the row so far: BOS, prompt and generated); then top-k if TopK > 0, otherwise nucleus
+//     top-p (keep the smallest set of most likely tokens whose probability reaches TopP); then
+//     draw from what is left.
 type Sampling struct {
-	// Temperature divides the logits; 0 means greedy (argmax, after the frequency penalty).
+	// Temperature divides the logits; 0 means greedy.
 	Temperature float64
-	// TopP in (0, 1]; 0 or 1 turn nucleus filtering off.
+	// TopP in (0, 1]; 0 or 1 turn nucleus filtering off. Ignored when TopK is set.
 	TopP float64
 	// TopK keeps the K most likely tokens; 0 turns it off.
 	TopK int
-	// FreqPenalty is subtracted from a token's logit once per earlier occurrence in the row.
+	// FreqPenalty (≥ 0) is subtracted from a token's logit once per earlier occurrence in the
+	// row.
 	FreqPenalty float64
 	// Seed makes completions reproducible: row i of a call draws from its own stream (Seed, i)
 	// (or (Seed, GenerateOptions.Streams[i])), so a completion does not depend on how rows are
@@ -40,8 +43,8 @@ func (s Sampling) check() error {
 		return fmt.Errorf("actadd: top-p %v must be in [0, 1] (0 or 1 = off)", s.TopP)
 	case s.TopK < 0:
 		return fmt.Errorf("actadd: top-k %d must be ≥ 0 (0 = off)", s.TopK)
-	case math.IsNaN(s.FreqPenalty) || math.IsInf(s.FreqPenalty, 0):
-		return fmt.Errorf("actadd: frequency penalty %v is not finite", s.FreqPenalty)
+	case s.FreqPenalty < 0 || math.IsNaN(s.FreqPenalty) || math.IsInf(s.FreqPenalty, 0):
+		return fmt.Errorf("actadd: frequency penalty %v must be a finite number ≥ 0", s.FreqPenalty)
 	}
 	return nil
 }
@@ -69,16 +72,21 @@ func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
 // next picks the next token from the row's logits.
 func (sm *sampler) next(logits []float32) int {
 	s := sm.s
-	temp := s.Temperature
-	if temp == 0 {
-		temp = 1
+	if s.Temperature == 0 {
+		best := 0
+		for i, v := range logits {
+			if v > logits[best] {
+				best = i
+			}
+		}
+		return best
 	}
 	x := sm.x[:0]
 	for _, v := range logits {
-		x = append(x, float64(v)/temp)
+		x = append(x, float64(v)/s.Temperature)
 	}
 	sm.x = x
-	if s.FreqPenalty != 0 {
+	if s.FreqPenalty > 0 {
 		for tok, c := range sm.counts {
 			x[tok] -= s.FreqPenalty * float64(c)
 		}
@@ -88,9 +96,6 @@ func (sm *sampler) next(logits []float32) int {
 		if v > x[best] {
 			best = i
 		}
-	}
-	if s.Temperature == 0 {
-		return best
 	}
 	e := sm.e[:0]
 	for _, v := range x {
@@ -119,13 +124,13 @@ func (sm *sampler) next(logits []float32) int {
 	return last
 }
 
-// filter applies top-k then top-p and returns which tokens survive. Tokens are ranked by
+// filter applies top-k, or else top-p, and returns which tokens survive. Tokens are ranked by
 // processed logit, ties broken by lower id; the survivors are a prefix of that ranking, found by
 // selection in expected linear time rather than by sorting the whole vocabulary.
 func (sm *sampler) filter() func(i int) bool {
 	s, x, e := sm.s, sm.x, sm.e
-	nucleus := s.TopP > 0 && s.TopP < 1
 	topK := s.TopK > 0 && s.TopK < len(x)
+	nucleus := s.TopK == 0 && s.TopP > 0 && s.TopP < 1
 	if !nucleus && !topK {
 		return func(int) bool { return true }
 	}
@@ -135,23 +140,21 @@ func (sm *sampler) filter() func(i int) bool {
 		idx = append(idx, i)
 	}
 	sm.idx = idx
+	var boundary int
 	if topK {
 		selectK(idx, s.TopK, better)
-		idx = idx[:s.TopK]
-	}
-	boundary := idx[0]
-	if nucleus {
-		mass := 0.0
-		for _, i := range idx {
-			mass += e[i]
-		}
-		boundary = selectMass(idx, e, s.TopP*mass, better)
-	} else {
-		for _, i := range idx {
+		boundary = idx[0]
+		for _, i := range idx[:s.TopK] {
 			if better(boundary, i) {
 				boundary = i
 			}
 		}
+	} else {
+		mass := 0.0
+		for _, w := range e {
+			mass += w
+		}
+		boundary = selectMass(idx, e, s.TopP*mass, better)
 	}
 	return func(i int) bool { return i == boundary || better(i, boundary) }
 }

@@ -58,10 +58,9 @@ func TestTopPKeepsSmallestSetReachingP(t *testing.T) {
 			t.Errorf("top-p %g kept %v, want %v", c.p, got, c.want)
 		}
 	}
-	// Top-k first, then top-p renormalised over the k survivors: among {0.4, 0.3} (k=2),
-	// p=0.6 of their mass 0.7 is 0.42 > 0.4, so both stay.
-	if got := keptSet(Sampling{Temperature: 1, TopK: 2, TopP: 0.6}, nil, logits); !slices.Equal(got, []int{1, 3}) {
-		t.Errorf("top-k 2 then top-p 0.6 kept %v, want [1 3]", got)
+	// As in TransformerLens, top-k takes precedence: top-p is then ignored.
+	if got := keptSet(Sampling{Temperature: 1, TopK: 2, TopP: 0.3}, nil, logits); !slices.Equal(got, []int{1, 3}) {
+		t.Errorf("top-k 2 with top-p 0.3 kept %v, want [1 3] (top-k only)", got)
 	}
 	if got := keptSet(Sampling{Temperature: 1, TopK: 3}, nil, logits); !slices.Equal(got, []int{0, 1, 3}) {
 		t.Errorf("top-k 3 kept %v, want [0 1 3]", got)
@@ -119,22 +118,27 @@ func TestTopPMatchesSortingOnRandomLogits(t *testing.T) {
 }
 
 func TestFrequencyPenaltyCountsEveryToken(t *testing.T) {
-	// BOS (0), prompt (1, 1) and generated (2) tokens all count; greedy picks what the penalty
-	// leaves on top.
+	// BOS (0), prompt (1, 1) and generated (2) tokens all count. Top-k 1 keeps only the best
+	// penalised logit, so the draw is deterministic.
 	logits := []float32{10, 10.5, 9.8, 9.0}
-	sm := newSampler(Sampling{FreqPenalty: 1}, 0, []int{0, 1, 1})
+	s := Sampling{Temperature: 1, TopK: 1, FreqPenalty: 1}
+	sm := newSampler(s, 0, []int{0, 1, 1})
 	sm.observe(2)
 	// After penalty: 9, 8.5, 8.8, 9.0 → tie between 0 and 3, lower id wins.
 	if got := sm.next(logits); got != 0 {
-		t.Errorf("greedy with penalty picked %d, want 0", got)
+		t.Errorf("picked %d, want 0", got)
 	}
-	sm.observe(0) // BOS-like token now counted twice: 8, 8.5, 8.8, 9.0
+	sm.observe(0) // token 0 now counted twice: 8, 8.5, 8.8, 9.0
 	if got := sm.next(logits); got != 3 {
-		t.Errorf("greedy with penalty picked %d, want 3", got)
+		t.Errorf("picked %d, want 3", got)
 	}
-	// Without the BOS and prompt counts the winner would differ: check the counts themselves.
 	if sm.counts[0] != 2 || sm.counts[1] != 2 || sm.counts[2] != 1 {
 		t.Errorf("counts %v, want BOS 2, prompt token 2, generated 1", sm.counts)
+	}
+	// Greedy (temperature 0) is the argmax of the raw logits, as in TransformerLens.
+	g := newSampler(Sampling{FreqPenalty: 1}, 0, []int{1, 1, 1})
+	if got := g.next(logits); got != 1 {
+		t.Errorf("greedy picked %d, want 1 (penalty does not apply)", got)
 	}
 }
 
@@ -162,5 +166,18 @@ func TestSamplingReproducible(t *testing.T) {
 	}
 	if slices.Equal(draw(7, 0), draw(7, 1)) {
 		t.Error("different rows gave identical draws")
+	}
+}
+
+func TestPositionStartMatchesAuthors(t *testing.T) {
+	// The authors' code places "mid" at T//2 - n//2.
+	cases := []struct {
+		p       Position
+		t, n, s int
+	}{{Front, 6, 3, 0}, {Mid, 6, 3, 2}, {Mid, 7, 3, 2}, {Mid, 6, 2, 2}, {Back, 6, 3, 3}, {Mid, 3, 3, 0}}
+	for _, c := range cases {
+		if got := c.p.start(c.t, c.n); got != c.s {
+			t.Errorf("%v start(T=%d, n=%d) = %d, want %d", c.p, c.t, c.n, got, c.s)
+		}
 	}
 }

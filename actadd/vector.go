@@ -27,6 +27,9 @@ type Vector struct {
 // Pairs returns the prompt pairs the vector was built from.
 func (v *Vector) Pairs() [][2]string {
 	ps, ms := strings.Split(v.Plus, pairSep), strings.Split(v.Minus, pairSep)
+	if len(ps) != len(ms) { // not written by MeanDifference: one pair of the whole strings
+		return [][2]string{{v.Plus, v.Minus}}
+	}
 	out := make([][2]string, len(ps))
 	for i := range ps {
 		out[i] = [2]string{ps[i], ms[i]}
@@ -58,6 +61,9 @@ func (m *Model) Vector(a Addition) (*Vector, error) {
 	return m.MeanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
 }
 
+// Vectors returned by Vector and MeanDifference are shared by every call that asks for the same
+// prompts and layer: treat their Data as read-only.
+
 // MeanDifference is the steering vector averaged over several prompt pairs (as in contrastive
 // activation addition): every prompt gets BOS and is right-padded with the space token to the
 // longest prompt's length n, and the vector is the position-wise mean over pairs of
@@ -88,9 +94,22 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 	if err != nil {
 		return nil, err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	vk := vectorKey{key, layer}
+	if v, ok := m.vectors[vk]; ok {
+		return v, nil
+	}
 	n, d := len(diffs[0])/m.Config.NEmbd, m.Config.NEmbd
-	return &Vector{Model: m.Name, Layer: layer, Point: point, Plus: key.plus, Minus: key.minus, N: n, D: d,
-		Data: append([]float32(nil), diffs[layer]...)}, nil
+	v := &Vector{Model: m.Name, Layer: layer, Point: point, Plus: key.plus, Minus: key.minus, N: n, D: d, Data: diffs[layer]}
+	m.vectors[vk] = v
+	return v, nil
+}
+
+// vectorKey identifies a computed vector: its prompt pairs and layer.
+type vectorKey struct {
+	actsKey
+	layer int
 }
 
 // pairDifferences returns, for every layer, the mean over pairs of h(p+) − h(p−) at the point,
@@ -158,8 +177,11 @@ const vectorFormat = "actadd-vector/1"
 // metadata records what is needed to re-apply it: the model, layer, hook point, prompts, and
 // the coefficient and position of the addition a.
 func SaveVector(path string, v *Vector, a Addition) error {
-	if v == nil || len(v.Data) != v.N*v.D {
-		return fmt.Errorf("actadd: SaveVector: vector is nil or its data does not match %d×%d", v.N, v.D)
+	if v == nil {
+		return fmt.Errorf("actadd: SaveVector: nil vector")
+	}
+	if v.N < 1 || len(v.Data) != v.N*v.D {
+		return fmt.Errorf("actadd: SaveVector: vector data has %d values, want %d×%d", len(v.Data), v.N, v.D)
 	}
 	meta := map[string]string{
 		"format": vectorFormat, "model": v.Model, "layer": strconv.Itoa(v.Layer), "point": v.Point,

@@ -99,3 +99,30 @@ func TestForwardMatchesFloat64Reference(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHookPointIsStrict(t *testing.T) {
+	for _, bad := range []string{"blocks.01.hook_resid_pre", "blocks.1.hook_resid_pre.x", "blocks.1.hook_resid_pre ", "blocks.2.hook_resid_pre", "blocks.-1.hook_resid_pre", "hook_nope"} {
+		if _, err := gpt2.ParseHookPoint(bad, 2); err == nil {
+			t.Errorf("ParseHookPoint(%q) accepted a malformed or out-of-range name", bad)
+		}
+	}
+	for _, p := range gpt2.HookPoints(2) {
+		if _, err := gpt2.ParseHookPoint(p, 2); err != nil {
+			t.Errorf("ParseHookPoint(%q): %v", p, err)
+		}
+	}
+}
+
+// TestManyShapes runs more distinct sequence lengths than GoMLX's default executable cache
+// holds: a long session must never run out of programs.
+func TestManyShapes(t *testing.T) {
+	cfg := testConfigs[0]
+	cfg.NPositions = 80
+	m, _ := newModel(t, cfg, 3)
+	r := rand.New(rand.NewPCG(9, 9))
+	for seq := 1; seq <= 70; seq++ {
+		if _, err := m.Run(randomRows(r, 1, seq, cfg.VocabSize)); err != nil {
+			t.Fatalf("sequence length %d: %v", seq, err)
+		}
+	}
+}

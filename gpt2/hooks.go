@@ -56,7 +56,7 @@ func ParseHookPoint(name string, nLayer int) (layer int, err error) {
 	}
 	var l int
 	var what string
-	if n, _ := fmt.Sscanf(name, "blocks.%d.hook_%s", &l, &what); n == 2 {
+	if n, _ := fmt.Sscanf(name, "blocks.%d.hook_%s", &l, &what); n == 2 && name == fmt.Sprintf("blocks.%d.hook_%s", l, what) {
 		switch what {
 		case "resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post":
 			if l < 0 || l >= nLayer {

@@ -12,6 +12,7 @@ package gpt2
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/actadd-go/actadd/checkpoint"
@@ -36,6 +37,9 @@ type Model struct {
 	names   []string
 
 	builds atomic.Int64 // graphs built from this model's weights
+
+	mu          sync.Mutex
+	runPrograms map[string]*Program // Run's programs, by captured points
 }
 
 // paramNames fixes the order in which weights are passed to every graph.
@@ -80,6 +84,13 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 	// (it would otherwise transpose the 50257 × d matrix on every call).
 	wte := weights["wte.weight"]
 	m.params = append(m.params, tensors.FromFlatDataAndDimensions(transpose(wte.Data, cfg.VocabSize, cfg.NEmbd), cfg.NEmbd, cfg.VocabSize))
+	// Move the weights to the backend now (shared with Go memory where the backend allows), not
+	// lazily on a first call that may come from several goroutines at once.
+	for i, t := range m.params {
+		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
+			return nil, fmt.Errorf("gpt2: putting weight %d on the backend: %w", i, err)
+		}
+	}
 	return m, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -28,7 +27,7 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
 	}
-	exec.SetMaxCache(64)
+	exec.SetMaxCache(-1) // one graph per input shape, kept for the model's life
 	return &Program{model: m, exec: exec.WithName(name)}, nil
 }
 
@@ -83,21 +82,21 @@ func (m *Model) Run(tokens [][]int, capture ...string) (*Output, error) {
 	return res, nil
 }
 
-var runPrograms sync.Map // (*Model, capture list) → *Program
-
 func (m *Model) runProgram(capture []string) (*Program, error) {
-	key := struct {
-		m *Model
-		c string
-	}{m, strings.Join(capture, ",")}
-	if p, ok := runPrograms.Load(key); ok {
-		return p.(*Program), nil
+	key := strings.Join(capture, ",")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.runPrograms[key]; ok {
+		return p, nil
 	}
 	p, err := m.NewProgram("gpt2.Run", func(w *Weights, in []*Node) []*Node {
 		captured := map[string]*Node{}
 		h := w.Forward(in[0], in[1], Capture(captured, capture...))
 		outs := []*Node{w.Logits(h)}
 		for _, c := range capture {
+			if captured[c] == nil {
+				panic(fmt.Sprintf("gpt2: hook point %q was never reached", c))
+			}
 			outs = append(outs, captured[c])
 		}
 		return outs
@@ -105,8 +104,11 @@ func (m *Model) runProgram(capture []string) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	actual, _ := runPrograms.LoadOrStore(key, p)
-	return actual.(*Program), nil
+	if m.runPrograms == nil {
+		m.runPrograms = map[string]*Program{}
+	}
+	m.runPrograms[key] = p
+	return p, nil
 }
 
 // TokensTensor checks a batch of token rows (equal lengths, ids in the vocabulary, within the
