@@ -11,7 +11,11 @@ func Example() {
 	fmt.Println(datasets.WeddingCount(completion))       // punctuation removed: married. counts
 	fmt.Printf("%.4f\n", datasets.Relevance(completion)) // 1/18: only "wedding" is a bare word
 
-	for _, s := range datasets.Sentences("The bride arrived. Everyone cheered!") {
+	sentences, err := datasets.Sentences("The bride arrived. Everyone cheered!")
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range sentences {
 		fmt.Printf("%q\n", s)
 	}
 	// Output:

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/neurosnap/sentences"
@@ -10,7 +11,11 @@ import (
 // punkt is the shared English Punkt tokenizer of github.com/neurosnap/sentences (the model is
 // embedded in that module); it only reads its model, so it is safe for concurrent use.
 var punkt = sync.OnceValues(func() (*sentences.DefaultSentenceTokenizer, error) {
-	return english.NewSentenceTokenizer(nil)
+	tok, err := english.NewSentenceTokenizer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: loading the English Punkt model of github.com/neurosnap/sentences: %w", err)
+	}
+	return tok, nil
 })
 
 // Sentences splits text into sentences with the Punkt algorithm and its pre-trained English
@@ -19,20 +24,20 @@ var punkt = sync.OnceValues(func() (*sentences.DefaultSentenceTokenizer, error) 
 // library returns them, so concatenating the result gives back text. An empty text gives no
 // sentences. It is safe for concurrent use.
 //
-// If the embedded model could not be loaded (it is compiled in, so this would mean a broken
-// module), the whole text is returned as one sentence.
-func Sentences(text string) []string {
-	if text == "" {
-		return nil
-	}
+// The error is not nil only when the embedded Punkt model cannot be loaded (a broken module):
+// then no text is split, rather than being silently scored as one sentence.
+func Sentences(text string) ([]string, error) {
 	tok, err := punkt()
 	if err != nil {
-		return []string{text}
+		return nil, err
+	}
+	if text == "" {
+		return nil, nil
 	}
 	ss := tok.Tokenize(text)
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
 		out = append(out, s.Text)
 	}
-	return out
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/neurosnap/sentences"
 )
 
 func TestSentences(t *testing.T) {
@@ -20,15 +22,29 @@ func TestSentences(t *testing.T) {
 		" Yes.",
 		"\n\nA new paragraph starts here.",
 	}
-	got := Sentences(text)
+	got, err := Sentences(text)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Sentences:\n got %q\nwant %q", got, want)
 	}
-	if len(Sentences("")) != 0 {
-		t.Error(`Sentences("") is not empty`)
+	if got, err := Sentences(""); len(got) != 0 || err != nil {
+		t.Errorf(`Sentences("") = %q, %v; want nothing`, got, err)
 	}
-	if got := Sentences("no final period"); !slices.Equal(got, []string{"no final period"}) {
-		t.Errorf("Sentences(no final period) = %q", got)
+	if got, err := Sentences("no final period"); !slices.Equal(got, []string{"no final period"}) || err != nil {
+		t.Errorf("Sentences(no final period) = %q, %v", got, err)
+	}
+}
+
+// A Punkt model that fails to load is an error, not the whole text as one sentence.
+func TestSentencesPunktFailure(t *testing.T) {
+	defer func(saved func() (*sentences.DefaultSentenceTokenizer, error)) { punkt = saved }(punkt)
+	broken := errors.New("broken model")
+	punkt = func() (*sentences.DefaultSentenceTokenizer, error) { return nil, broken }
+	got, err := Sentences("One sentence. Another one.")
+	if !errors.Is(err, broken) || got != nil {
+		t.Errorf("Sentences with a broken Punkt model = %q, %v; want no sentences and the load error", got, err)
 	}
 }
 
@@ -42,7 +58,10 @@ func TestSentencesCoverEssays(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	ss := Sentences(text)
+	ss, err := Sentences(text)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(ss) < 10 {
 		t.Errorf("only %d sentences in the essay", len(ss))
 	}
@@ -53,7 +72,7 @@ func TestSentencesCoverEssays(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if got := Sentences(text); !slices.Equal(got, ss) {
+			if got, err := Sentences(text); err != nil || !slices.Equal(got, ss) {
 				t.Error("concurrent Sentences differs")
 			}
 		})

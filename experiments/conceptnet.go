@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
@@ -21,10 +22,12 @@ type ConceptNetConfig struct {
 	MaxItems    int   // score only the first MaxItems probes; 0 means all
 	BatchSize   int   // prompts per program call; 0 means 32
 	// Source and Filter record where the probes came from and what the single-token filter
-	// dropped (LAMASet fills both); they are copied into results and sidecars.
-	Source   string
-	Filter   *datasets.LAMAFilterReport
-	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// dropped; SourceTag is Source's short form for the figure (e.g. "LAMA ConceptNet
+	// test.jsonl"; empty: Source). LAMASet.Config fills in all three; they are copied into
+	// results and sidecars. A nil Filter means the filter is unknown (probes given directly).
+	Source, SourceTag string
+	Filter            *datasets.LAMAFilterReport
+	Progress          io.Writer `json:"-"` // progress lines; nil means os.Stderr
 }
 
 // PaperConceptNet is E3 as the paper ran it: the E1 wedding vector (layer 16 on GPT-2-XL,
@@ -79,8 +82,9 @@ type ConceptNetResult struct {
 	Baseline, Steered []float64
 	// BaselineRanks and SteeredRanks are each item's label rank (0 = top).
 	BaselineRanks, SteeredRanks []int
-	Filter                      datasets.LAMAFilterReport
-	Source                      string
+	// Filter is what the single-token filter kept and dropped (Config.Filter); nil when unknown.
+	Filter *datasets.LAMAFilterReport
+	Source string
 }
 
 // ConceptNet runs E3: for each probe, the rank of its label token in the next-token
@@ -107,9 +111,8 @@ func ConceptNet(m *actadd.Model, probes []datasets.LAMAProbe, cfg ConceptNetConf
 	}
 	res := &ConceptNetResult{RunInfo: newRunInfo(m), Config: cfg, Layer: layer, Ks: ks, Source: cfg.Source}
 	if cfg.Filter != nil {
-		res.Filter = *cfg.Filter
-	} else {
-		res.Filter = datasets.LAMAFilterReport{Total: len(probes), Kept: len(probes), Dropped: map[datasets.DropReason]int{}}
+		rep := *cfg.Filter
+		res.Filter = &rep
 	}
 	if cfg.MaxItems > 0 && cfg.MaxItems < len(probes) {
 		probes = probes[:cfg.MaxItems]
@@ -150,7 +153,11 @@ func ConceptNet(m *actadd.Model, probes []datasets.LAMAProbe, cfg ConceptNetConf
 func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 	cfg := r.Config
 	title := plots.Heading(fmt.Sprintf("E3 LAMA ConceptNet P@K, layer %d, c=%g", r.Layer, cfg.Coeff), r.Model, r.Backend, plural(r.Items, "item"))
-	xLabel := fmt.Sprintf("K (label among the K most likely next tokens)\n%d items: %d of %d LAMA records have a single-token label", r.Items, r.Filter.Kept, r.Filter.Total)
+	filter := "single-token filter unknown"
+	if r.Filter != nil {
+		filter = fmt.Sprintf("%d of %d LAMA records have a single-token label", r.Filter.Kept, r.Filter.Total)
+	}
+	xLabel := fmt.Sprintf("K (label among the K most likely next tokens)\n%d items (%s); %s", r.Items, filter, dataTag(cfg.SourceTag, r.Source))
 	p := plots.NewPlot(title, xLabel, "mean P@K")
 	plots.LogX(p)
 	ks := make([]float64, len(r.Ks))
@@ -171,8 +178,13 @@ func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc.SampleSizes = map[string]int{"items": r.Items, "skipped": r.Skipped, "records": r.Filter.Total, "kept_by_filter": r.Filter.Kept}
-	sc.Notes = []string{"filter: " + r.Filter.String(), fmt.Sprintf("layer used: %d (config %d)", r.Layer, cfg.Layer)}
+	sc.SampleSizes = map[string]int{"items": r.Items, "skipped": r.Skipped}
+	filterNote := "filter: unknown (probes were given without a filter report)"
+	if r.Filter != nil {
+		sc.SampleSizes["records"], sc.SampleSizes["kept_by_filter"] = r.Filter.Total, r.Filter.Kept
+		filterNote = "filter: " + r.Filter.String()
+	}
+	sc.Notes = []string{filterNote, fmt.Sprintf("layer used: %d (config %d)", r.Layer, cfg.Layer)}
 	sc.Series = []plots.Series{base, steered}
 	plots.Pad(p)
 	f, err := plots.NewFigure("e3-conceptnet-p-at-k", p, sc)
@@ -180,4 +192,23 @@ func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	return []*plots.Figure{f}, nil
+}
+
+// Summary is E3's outcome as text: what was scored, the data source and filter, and mean P@K
+// unsteered and steered for every K.
+func (r *ConceptNetResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: layer %d, c=%g, %s scored (%d skipped: shorter than the steering vector), %.0f s\n",
+		r.Label(), r.Layer, r.Config.Coeff, plural(r.Items, "item"), r.Skipped, r.WallSeconds)
+	fmt.Fprintf(&b, "%s\n", dataTag("", r.Source))
+	if r.Filter != nil {
+		fmt.Fprintf(&b, "filter: %s\n", r.Filter)
+	} else {
+		b.WriteString("filter: unknown (probes were given without a filter report)\n")
+	}
+	fmt.Fprintf(&b, "%4s   %13s   %11s\n", "K", "P@K unsteered", "P@K steered")
+	for i, k := range r.Ks {
+		fmt.Fprintf(&b, "%4d   %13.3f   %11.3f\n", k, r.Baseline[i], r.Steered[i])
+	}
+	return b.String()
 }

@@ -1,7 +1,9 @@
 package experiments_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/actadd-go/actadd/datasets"
@@ -29,13 +31,13 @@ func testProbes(t *testing.T) ([]datasets.LAMAProbe, datasets.LAMAFilterReport) 
 func TestConceptNet(t *testing.T) {
 	m := tinyModel(t)
 	probes, rep := testProbes(t)
-	cfg := (&experiments.LAMASet{Probes: probes, Report: rep, Source: "test records"}).Config(experiments.QuickConceptNet())
+	cfg := (&experiments.LAMASet{Probes: probes, Report: rep, Source: "test records", Tag: "test tag"}).Config(experiments.QuickConceptNet())
 	cfg.Progress = quiet
 	res, err := experiments.ConceptNet(m, probes, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Items != 5 || res.Layer != 1 || !slices.Equal(res.Ks, experiments.PAtKList()) || res.Filter.Total != 6 || res.Source != "test records" {
+	if res.Items != 5 || res.Layer != 1 || !slices.Equal(res.Ks, experiments.PAtKList()) || res.Filter == nil || res.Filter.Total != 6 || res.Source != "test records" {
 		t.Errorf("items %d, layer %d, Ks %v, filter %s, source %q", res.Items, res.Layer, res.Ks, res.Filter, res.Source)
 	}
 	for name, ps := range map[string][]float64{"baseline": res.Baseline, "steered": res.Steered} {
@@ -65,8 +67,44 @@ func TestConceptNet(t *testing.T) {
 	if figs[0].Sidecar.SampleSizes["records"] != 6 || figs[0].Sidecar.DataSource != "test records" {
 		t.Errorf("sidecar: %v, source %q", figs[0].Sidecar.SampleSizes, figs[0].Sidecar.DataSource)
 	}
+	if x := figs[0].Sidecar.XLabel; !strings.Contains(x, "data: test tag") || !strings.Contains(x, "5 of 6 LAMA records") {
+		t.Errorf("x label %q lacks the data tag or the filter count", x)
+	}
+	sum := res.Summary()
+	for _, want := range []string{"layer 1", "5 items scored", "data: test records", "filter: ", "P@K unsteered", fmt.Sprintf("%4d   %13.3f", 100, res.Baseline[len(res.Ks)-1])} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+
+	// Probes given without a filter report: the filter is unknown, not invented.
+	bare := experiments.QuickConceptNet()
+	bare.Progress = quiet
+	res, err = experiments.ConceptNet(m, probes, bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Filter != nil {
+		t.Errorf("no filter given, yet the result reports one: %s", res.Filter)
+	}
+	figs, err = res.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := figs[0].Sidecar
+	if !strings.Contains(sc.XLabel, "filter unknown") || strings.Contains(sc.XLabel, "LAMA records") || sc.Notes[0] != "filter: unknown (probes were given without a filter report)" {
+		t.Errorf("x label %q, notes %q: want the filter unknown", sc.XLabel, sc.Notes)
+	}
+	if _, ok := sc.SampleSizes["records"]; ok {
+		t.Errorf("sample sizes %v count records that were never seen", sc.SampleSizes)
+	}
+	if sum := res.Summary(); !strings.Contains(sum, "filter: unknown") {
+		t.Errorf("summary does not say the filter is unknown:\n%s", sum)
+	}
 
 	// K = vocabulary size catches every label; c = 0 changes nothing; MaxItems cuts.
+	cfg = (&experiments.LAMASet{Probes: probes, Report: rep}).Config(experiments.QuickConceptNet())
+	cfg.Progress = quiet
 	cfg.Ks, cfg.Coeff, cfg.MaxItems = []int{m.Config.VocabSize, 1}, 0, 3
 	res, err = experiments.ConceptNet(m, probes, cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/datasets"
@@ -25,6 +26,14 @@ const (
 type DocumentSet struct {
 	Docs   []datasets.Document
 	Source string // e.g. "ACTADD_OWT=/data/owt", "offline sample ...", "stas/openwebtext-10k (hub)"
+	// Tag is Source's short form for figures, e.g. "owt1000 offline sample".
+	Tag string
+}
+
+// Config returns cfg with the set's Source and Tag filled in, for Perplexity.
+func (s *DocumentSet) Config(cfg PerplexityConfig) PerplexityConfig {
+	cfg.Source, cfg.SourceTag = s.Source, s.Tag
+	return cfg
 }
 
 // OpenWebTextSample finds OpenWebText documents for E1, in this order:
@@ -40,7 +49,7 @@ type DocumentSet struct {
 // line saying which source is used (nil means os.Stderr).
 func OpenWebTextSample(progress io.Writer) (*DocumentSet, error) {
 	progress = progressTo(progress)
-	load := func(source string, paths ...string) (*DocumentSet, error) {
+	load := func(source, tag string, paths ...string) (*DocumentSet, error) {
 		docs, err := datasets.LoadDocuments(paths...)
 		if err != nil {
 			return nil, fmt.Errorf("experiments: OpenWebText from %s: %w", source, err)
@@ -49,13 +58,13 @@ func OpenWebTextSample(progress io.Writer) (*DocumentSet, error) {
 			return nil, fmt.Errorf("experiments: OpenWebText from %s holds no documents", source)
 		}
 		fmt.Fprintf(progress, "OpenWebText: %d documents from %s\n", len(docs), source)
-		return &DocumentSet{Docs: docs, Source: source}, nil
+		return &DocumentSet{Docs: docs, Source: source, Tag: tag}, nil
 	}
 	if p := os.Getenv(EnvOpenWebText); p != "" {
-		return load(EnvOpenWebText+"="+p, p)
+		return load(EnvOpenWebText+"="+p, EnvOpenWebText+" "+filepath.Base(p), p)
 	}
 	if p, ok := shareddata.Path("openwebtext-sample", "owt1000.jsonl"); ok {
-		return load("offline sample "+p+" (first 1,000 documents of stas/openwebtext-10k)", p)
+		return load("offline sample "+p+" (first 1,000 documents of stas/openwebtext-10k)", "owt1000 offline sample", p)
 	}
 	opts := hfhub.DefaultOptions()
 	opts.Progress = progress
@@ -64,7 +73,7 @@ func OpenWebTextSample(progress io.Writer) (*DocumentSet, error) {
 		return nil, fmt.Errorf("experiments: no OpenWebText documents: set %s to a .jsonl/.parquet file or folder of documents, or go online to download %s (%w)",
 			EnvOpenWebText, datasets.OpenWebText10kRepo, err)
 	}
-	return load(datasets.OpenWebText10kRepo+" (Hugging Face hub, parquet conversion)", paths...)
+	return load(datasets.OpenWebText10kRepo+" (Hugging Face hub, parquet conversion)", datasets.OpenWebText10kRepo+" (hub)", paths...)
 }
 
 // LAMASet is E3's probes: LAMA ConceptNet records whose label is one GPT-2 token.
@@ -72,11 +81,13 @@ type LAMASet struct {
 	Probes []datasets.LAMAProbe
 	Report datasets.LAMAFilterReport // what datasets.SingleTokenProbes kept and dropped
 	Source string
+	// Tag is Source's short form for figures, e.g. "LAMA ConceptNet test.jsonl".
+	Tag string
 }
 
-// Config returns cfg with the set's Source and Filter report filled in, for ConceptNet.
+// Config returns cfg with the set's Source, Tag and Filter report filled in, for ConceptNet.
 func (s *LAMASet) Config(cfg ConceptNetConfig) ConceptNetConfig {
-	cfg.Source = s.Source
+	cfg.Source, cfg.SourceTag = s.Source, s.Tag
 	rep := s.Report
 	cfg.Filter = &rep
 	return cfg
@@ -106,15 +117,15 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 	if tok == nil {
 		return nil, fmt.Errorf("experiments: LAMAProbes: nil tokenizer: pass the model's (m.Tok)")
 	}
-	var path, source string
+	var path, source, tag string
 	if p := os.Getenv(EnvLAMA); p != "" {
-		path, source = p, EnvLAMA+"="+p
+		path, source, tag = p, EnvLAMA+"="+p, EnvLAMA+" "+filepath.Base(p)
 	} else if p, err := download(); err == nil {
-		path, source = p, "LAMA ConceptNet test.jsonl from "+datasets.LAMAURL+" ("+p+")"
+		path, source, tag = p, "LAMA ConceptNet test.jsonl from "+datasets.LAMAURL+" ("+p+")", "LAMA ConceptNet test.jsonl"
 	} else if p, ok := shareddata.Path("lama-conceptnet", "test.head5.jsonl"); ok {
 		fmt.Fprintf(progress, "LAMA: the full ConceptNet file is not available (%v); NOTE: using the offline sample %s: only 5 records are used (set %s to LAMA's data/ConceptNet/test.jsonl for the real experiment)\n",
 			err, p, EnvLAMA)
-		path, source = p, "offline sample "+p+" (first 5 LAMA ConceptNet records only)"
+		path, source, tag = p, "offline sample "+p+" (first 5 LAMA ConceptNet records only)", "LAMA 5-record offline sample"
 	} else {
 		return nil, fmt.Errorf("experiments: no LAMA ConceptNet data: set %s to LAMA's data/ConceptNet/test.jsonl (in %s), or go online to download it (%w)",
 			EnvLAMA, datasets.LAMAURL, err)
@@ -128,5 +139,5 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 	if len(probes) == 0 {
 		return nil, fmt.Errorf("experiments: LAMA: no single-token probes in %s (%s)", source, rep)
 	}
-	return &LAMASet{Probes: probes, Report: rep, Source: source}, nil
+	return &LAMASet{Probes: probes, Report: rep, Source: source, Tag: tag}, nil
 }

@@ -18,8 +18,11 @@ func TestOpenWebTextSampleFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Docs) != 2 || !strings.Contains(set.Source, path) {
-		t.Errorf("%d documents from %q", len(set.Docs), set.Source)
+	if len(set.Docs) != 2 || !strings.Contains(set.Source, path) || set.Tag != "ACTADD_OWT docs.jsonl" {
+		t.Errorf("%d documents from %q (tag %q)", len(set.Docs), set.Source, set.Tag)
+	}
+	if cfg := set.Config(experiments.QuickPerplexity()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Docs != experiments.QuickPerplexity().Docs {
+		t.Errorf("DocumentSet.Config: source %q, tag %q, docs %d", cfg.Source, cfg.SourceTag, cfg.Docs)
 	}
 	t.Setenv(experiments.EnvOpenWebText, filepath.Join(t.TempDir(), "missing.jsonl"))
 	if _, err := experiments.OpenWebTextSample(quiet); err == nil {
@@ -37,8 +40,11 @@ func TestLAMAProbesFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Probes) != 1 || set.Report.Total != 2 || set.Report.Kept != 1 || !strings.Contains(set.Source, path) {
-		t.Errorf("probes %+v, report %s, source %q", set.Probes, set.Report, set.Source)
+	if len(set.Probes) != 1 || set.Report.Total != 2 || set.Report.Kept != 1 || !strings.Contains(set.Source, path) || set.Tag != "ACTADD_LAMA test.jsonl" {
+		t.Errorf("probes %+v, report %s, source %q, tag %q", set.Probes, set.Report, set.Source, set.Tag)
+	}
+	if cfg := set.Config(experiments.QuickConceptNet()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Filter == nil || cfg.Filter.Total != 2 {
+		t.Errorf("LAMASet.Config: source %q, tag %q, filter %v", cfg.Source, cfg.SourceTag, cfg.Filter)
 	}
 }
 
@@ -56,7 +62,7 @@ func TestLAMAProbesOfflineFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Report.Total != 5 || !strings.Contains(set.Source, "5 LAMA ConceptNet records only") || !strings.Contains(log.String(), "only 5 records are used") {
+	if set.Report.Total != 5 || !strings.Contains(set.Source, "5 LAMA ConceptNet records only") || set.Tag != "LAMA 5-record offline sample" || !strings.Contains(log.String(), "only 5 records are used") {
 		t.Errorf("report %s, source %q, log %q", set.Report, set.Source, log.String())
 	}
 }

@@ -8,16 +8,18 @@
 //   - E4 Overhead: the inference-time premium of steering vs model size (overhead.go).
 //
 // Each experiment has a config with the paper's values (PaperX) and a CPU-sized one (QuickX),
-// a function returning a plain result struct (numbers, model, revision, backend, wall time),
-// and a Figures method that renders the paper's plot with a sidecar (package plots).
-// OpenWebTextSample and LAMAProbes find the data (data.go). A notebook cell runs one
-// experiment like this:
+// also picked by a scale name (XAt("paper"/"quick")) or from a notebook's flags (XFlags, which
+// override single values of the scale's config; scale.go); a function returning a plain
+// result struct (numbers, model, revision, backend, wall time) with a Summary method (the
+// result as a text table); and a Figures method that renders the paper's plot with a sidecar
+// (package plots). OpenWebTextSample and LAMAProbes find the data (data.go). A notebook cell
+// runs one experiment like this:
 //
 //	m, err := actadd.Load("gpt2-xl") // or "tiny", the random stand-in, offline
 //	owt, err := experiments.OpenWebTextSample(nil)
 //	cfg := experiments.PaperPerplexity() // or QuickPerplexity() on a CPU
-//	cfg.Source = owt.Source
-//	res, err := experiments.Perplexity(m, owt.Docs, cfg)
+//	res, err := experiments.Perplexity(m, owt.Docs, owt.Config(cfg)) // records the data source
+//	fmt.Print(res.Summary())
 //	figs, err := res.Figures()
 //	paths, err := plots.SaveAll("figures", figs...)
 //
@@ -133,6 +135,17 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// dataTag is the short data-source note of a figure, "data: <tag>" (source when tag is empty).
+func dataTag(tag, source string) string {
+	switch {
+	case tag != "":
+		return "data: " + tag
+	case source != "":
+		return "data: " + source
+	}
+	return "data: source not recorded"
 }
 
 // steering builds the addition plus−minus with coefficient coeff at layer (ScaledLayer scales

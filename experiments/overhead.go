@@ -93,18 +93,25 @@ type OverheadRun struct {
 	Premium float64
 }
 
+// RandomWeightsLabel is how E4 names its models: random weights of a GPT-2 shape, never
+// GPT-2 itself.
+const RandomWeightsLabel = "random weights (not GPT-2)"
+
 // OverheadShape is E4's outcome for one model shape.
 type OverheadShape struct {
 	Shape       string
-	Description string // e.g. "random weights, gpt2-xl shape"
+	Description string // e.g. "random weights (not GPT-2), gpt2-xl shape"
 	NLayer      int
 	NEmbd       int
 	Params      int
 	Layer       int // the layer steered
 	Runs        []OverheadRun
-	// BaseMean and SteeredMean are the mean seconds per pass over all seeds.
+	// BaseMean and SteeredMean are the mean seconds per pass over all seeds (the mean of the
+	// seeds' means; every seed times the same number of passes).
 	BaseMean, SteeredMean float64
-	// Premium is the mean over seeds of each seed's premium; PremiumSD their standard deviation.
+	// Premium is the protocol's premium, a ratio of means: SteeredMean/BaseMean − 1.
+	// PremiumSD is the spread of the seeds' own premiums (OverheadRun.Premium): their sample
+	// standard deviation, 0 with one seed.
 	Premium, PremiumSD float64
 	// SteeringChangedLogits is true when the steered pass's logits (their sum) differed from the
 	// baseline's: proof that the timed steered pass really steered.
@@ -121,12 +128,18 @@ type OverheadResult struct {
 
 // Overhead runs E4 on backend b. Timing does not depend on weight values, so each shape is a
 // RANDOM-weight model (checkpoint.RandomTensors, seed 0) of that shape, built once; results
-// and figures say so ("random weights, gpt2-xl shape"). For each seed s, Batch × Seq random
-// tokens (drawn from seed s) go through Warmup untimed and Reps timed forward passes
-// (actadd.Model.ForwardTokens, logits included) of the unsteered model and of the model
+// and figures say so ("random weights (not GPT-2), gpt2-xl shape"). For each seed s, Batch ×
+// Seq random tokens (drawn from seed s alone, the same for every shape, as the authors'
+// manual_seed(seed); see OverheadTokens) go through Warmup untimed and Reps timed forward
+// passes (actadd.Model.ForwardTokens, logits included) of the unsteered model and of the model
 // steered with Pair(Plus, Minus, 1) at Layer, A/B interleaved (ABBA order, which cancels linear
-// drift). The premium is mean t_steered / mean t_base − 1. Progress lines go to progress (nil
-// means os.Stderr).
+// drift). A shape's premium is mean t_steered / mean t_base − 1, the means over all its seeds'
+// passes. Progress lines go to progress (nil means os.Stderr).
+//
+// The steered program is the library's general one: layers are runtime inputs of one compiled
+// program, so it scatter-adds at the resid_pre of EVERY layer, with zero gates except at the
+// steered layer. The measured premium is therefore an upper bound of the cost of a single
+// addition at one fixed layer (the results' Notes and the figure say so).
 func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*OverheadResult, error) {
 	switch {
 	case b == nil:
@@ -147,13 +160,16 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 		names = append(names, shape)
 		res.TinyStandIn = res.TinyStandIn || shape == checkpoint.TinyName
 	}
-	res.Model = "random weights, shapes " + strings.Join(names, ", ")
+	res.Model = RandomWeightsLabel + ", shapes " + strings.Join(names, ", ")
 	res.Revision = "checkpoint.RandomTensors(shape, seed 0)"
 	res.Notes = append(res.Notes,
-		"weights are random (timing does not depend on their values)",
-		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call")
-	for si, shape := range cfg.Shapes {
-		sr, err := overheadShape(shape, si, cfg, b, progress)
+		"weights are random, not GPT-2's (timing does not depend on their values)",
+		"the steered program scatter-adds the steering vector at the resid_pre of EVERY layer, with zero gates except at the steered layer (n_layer/2 by default): "+
+			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
+		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
+		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; ± is the standard deviation of the seeds' own premiums")
+	for _, shape := range cfg.Shapes {
+		sr, err := overheadShape(shape, cfg, b, progress)
 		if err != nil {
 			return nil, err
 		}
@@ -163,8 +179,22 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 	return res, nil
 }
 
+// OverheadTokens returns E4's random tokens for seed: batch rows of seq token ids below vocab,
+// drawn from the seed alone (the same for every shape, whatever its place in the list).
+func OverheadTokens(seed, batch, seq, vocab int) [][]int {
+	r := rand.New(rand.NewPCG(uint64(seed), 0))
+	rows := make([][]int, batch)
+	for i := range rows {
+		rows[i] = make([]int, seq)
+		for j := range rows[i] {
+			rows[i][j] = r.IntN(vocab)
+		}
+	}
+	return rows
+}
+
 // overheadShape measures one shape.
-func overheadShape(shape string, si int, cfg OverheadConfig, b compute.Backend, progress io.Writer) (*OverheadShape, error) {
+func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress io.Writer) (*OverheadShape, error) {
 	mc, _ := ShapeConfig(shape)
 	if cfg.Seq > mc.NPositions {
 		return nil, fmt.Errorf("experiments: Overhead: Seq %d exceeds the %d positions of shape %s", cfg.Seq, mc.NPositions, shape)
@@ -176,7 +206,7 @@ func overheadShape(shape string, si int, cfg OverheadConfig, b compute.Backend, 
 	if layer < 0 || layer >= mc.NLayer {
 		return nil, fmt.Errorf("experiments: Overhead: layer %d is out of range for shape %s (layers 0..%d; -1 means n_layer/2)", layer, shape, mc.NLayer-1)
 	}
-	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("random weights, %s shape", shape),
+	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("%s, %s shape", RandomWeightsLabel, shape),
 		NLayer: mc.NLayer, NEmbd: mc.NEmbd, Params: NumParams(mc), Layer: layer}
 	fmt.Fprintf(progress, "E4 overhead: building %s (%d layers, width %d, %.1fM parameters) on %s\n",
 		out.Description, mc.NLayer, mc.NEmbd, float64(out.Params)/1e6, backend.Describe(b))
@@ -193,14 +223,7 @@ func overheadShape(shape string, si int, cfg OverheadConfig, b compute.Backend, 
 	var sumBase, sumSteered float64
 	var premiums []float64
 	for seed := range cfg.Seeds {
-		r := rand.New(rand.NewPCG(uint64(seed), uint64(si)))
-		rows := make([][]int, cfg.Batch)
-		for i := range rows {
-			rows[i] = make([]int, cfg.Seq)
-			for j := range rows[i] {
-				rows[i][j] = r.IntN(mc.VocabSize)
-			}
-		}
+		rows := OverheadTokens(seed, cfg.Batch, cfg.Seq, mc.VocabSize)
 		base := func() (float64, float64, error) {
 			start := time.Now()
 			sum, err := m.ForwardTokens(rows)
@@ -254,15 +277,21 @@ func overheadShape(shape string, si int, cfg OverheadConfig, b compute.Backend, 
 	}
 	out.BaseMean = sumBase / float64(cfg.Seeds)
 	out.SteeredMean = sumSteered / float64(cfg.Seeds)
-	out.Premium = mean(premiums)
-	if len(premiums) > 1 {
-		ss := 0.0
-		for _, p := range premiums {
-			ss += (p - out.Premium) * (p - out.Premium)
-		}
-		out.PremiumSD = math.Sqrt(ss / float64(len(premiums)-1))
-	}
+	out.Premium = out.SteeredMean/out.BaseMean - 1
+	out.PremiumSD = sampleSD(premiums)
 	return out, nil
+}
+
+// sampleSD is the sample standard deviation of xs (0 for fewer than two values).
+func sampleSD(xs []float64) float64 {
+	if len(xs) < 2 {
+		return 0
+	}
+	m, ss := mean(xs), 0.0
+	for _, x := range xs {
+		ss += (x - m) * (x - m)
+	}
+	return math.Sqrt(ss / float64(len(xs)-1))
 }
 
 func mean(xs []float64) float64 {
@@ -276,22 +305,25 @@ func mean(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-// Figures renders E4's figure: the premium in % vs model size (parameters, log axis), one
-// point per seed and the mean over seeds per shape.
+// Figures renders E4's figure: the premium in % vs model size (parameters in millions, linear
+// axis), each shape's premium (ratio of means over its seeds) labelled with its shape name, and
+// each seed's own premium as a point.
 func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	cfg := r.Config
 	title := plots.Heading("E4 ActAdd inference-time premium vs model size", r.Model, r.Backend,
 		fmt.Sprintf("batch %d×%d, %s × %d passes/arm", cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps))
-	p := plots.NewPlot(title, "parameters (millions, log scale); random-weight models of each shape",
-		"premium: mean t_ActAdd / mean t_baseline − 1 (%)")
-	plots.LogX(p)
-	meanS := plots.Series{Name: "mean over seeds"}
-	seedS := plots.Series{Name: "one seed"}
+	xLabel := "parameters (millions); " + RandomWeightsLabel + " of each shape\n" +
+		"steered program adds at every layer's resid_pre, zero gates except the steered layer: an upper bound of one fixed-layer addition"
+	p := plots.NewPlot(title, xLabel, "premium: mean t_ActAdd / mean t_baseline − 1 (%)")
+	meanS := plots.Series{Name: "premium over all seeds (ratio of means)"}
+	seedS := plots.Series{Name: "one seed's premium"}
+	names := plots.Series{Name: "shape names"}
 	for _, s := range r.Shapes {
 		x := float64(s.Params) / 1e6
 		meanS.X = append(meanS.X, x)
 		meanS.Y = append(meanS.Y, 100*s.Premium)
 		meanS.Labels = append(meanS.Labels, fmt.Sprintf("%s (layer %d of %d)", s.Description, s.Layer, s.NLayer))
+		names.Labels = append(names.Labels, fmt.Sprintf("%s, layer %d/%d", s.Shape, s.Layer, s.NLayer))
 		for _, run := range s.Runs {
 			seedS.X = append(seedS.X, x)
 			seedS.Y = append(seedS.Y, 100*run.Premium)
@@ -302,6 +334,10 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	if err := plots.AddLine(p, meanS, 0); err != nil {
+		return nil, err
+	}
+	names.X, names.Y = meanS.X, meanS.Y
+	if err := plots.AddLabels(p, names); err != nil {
 		return nil, err
 	}
 	plots.AddHLine(p, 0, "no premium", plots.Gray)
@@ -319,4 +355,22 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	return []*plots.Figure{f}, nil
+}
+
+// Summary is E4's outcome as text: one line per shape (parameters, seconds per pass, premium
+// ± the spread of the seeds' premiums) and the notes.
+func (r *OverheadResult) Summary() string {
+	var b strings.Builder
+	cfg := r.Config
+	fmt.Fprintf(&b, "%s on %s: batch %d × %d tokens, %s × %d timed passes per arm, %.0f s\n",
+		r.Model, r.Backend, cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps, r.WallSeconds)
+	fmt.Fprintf(&b, "%-12s %10s %6s %18s %16s   %s\n", "shape", "params", "layer", "unsteered s/pass", "steered s/pass", "premium (± sd over seeds)")
+	for _, s := range r.Shapes {
+		fmt.Fprintf(&b, "%-12s %10d %6s %18.4g %16.4g   %+.3f%% (± %.3f%%)\n", s.Shape, s.Params,
+			fmt.Sprintf("%d/%d", s.Layer, s.NLayer), s.BaseMean, s.SteeredMean, 100*s.Premium, 100*s.PremiumSD)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	return b.String()
 }

@@ -1,7 +1,10 @@
 package experiments_test
 
 import (
+	"bytes"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +33,7 @@ func TestShapeConfig(t *testing.T) {
 
 func TestOverhead(t *testing.T) {
 	cfg := experiments.QuickOverhead()
-	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 1, 1, 8, 1
+	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 2, 1, 8, 2
 	res, err := experiments.Overhead(cfg, gobackend.GetBackend(), quiet)
 	if err != nil {
 		t.Fatal(err)
@@ -39,28 +42,72 @@ func TestOverhead(t *testing.T) {
 		t.Fatalf("%d shapes", len(res.Shapes))
 	}
 	s := res.Shapes[0]
-	if s.Layer != 2 || s.Description != "random weights, tiny shape" || len(s.Runs) != 1 || len(s.Runs[0].Base) != 1 || len(s.Runs[0].Steered) != 1 {
-		t.Errorf("shape result %+v", s)
+	if s.Layer != 2 || s.Description != "random weights (not GPT-2), tiny shape" || len(s.Runs) != 2 {
+		t.Fatalf("shape result %+v", s)
 	}
 	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(s.Premium) || math.IsInf(s.Premium, 0) || s.Premium <= -1 {
 		t.Errorf("times %g, %g, premium %g", s.BaseMean, s.SteeredMean, s.Premium)
 	}
-	if math.Abs(s.Premium-(s.Runs[0].Steered[0]/s.Runs[0].Base[0]-1)) > 1e-12 {
-		t.Errorf("premium %g is not t_steered/t_base − 1 of the one run %+v", s.Premium, s.Runs[0])
+	// The premium is a ratio of means over every seed's passes, not a mean of per-seed ratios;
+	// PremiumSD is the spread of the per-seed premiums.
+	var base, steered, seedPremiums []float64
+	for _, run := range s.Runs {
+		if len(run.Base) != 2 || len(run.Steered) != 2 {
+			t.Fatalf("run %+v: want 2 timed passes per arm", run)
+		}
+		base = append(base, run.Base...)
+		steered = append(steered, run.Steered...)
+		p := (run.Steered[0]+run.Steered[1])/(run.Base[0]+run.Base[1]) - 1
+		if math.Abs(run.Premium-p) > 1e-12 {
+			t.Errorf("seed %d: premium %g, want %g", run.Seed, run.Premium, p)
+		}
+		seedPremiums = append(seedPremiums, run.Premium)
+	}
+	sum := func(xs []float64) float64 {
+		total := 0.0
+		for _, x := range xs {
+			total += x
+		}
+		return total
+	}
+	if want := sum(base) / 4; math.Abs(s.BaseMean-want) > 1e-12*want {
+		t.Errorf("BaseMean %g, want the mean of all passes %g", s.BaseMean, want)
+	}
+	if want := sum(steered)/sum(base) - 1; math.Abs(s.Premium-want) > 1e-12 {
+		t.Errorf("premium %g, want mean t_steered / mean t_base − 1 = %g", s.Premium, want)
+	}
+	if want := math.Abs(seedPremiums[0]-seedPremiums[1]) / math.Sqrt2; math.Abs(s.PremiumSD-want) > 1e-12 {
+		t.Errorf("PremiumSD %g, want the sample SD of the seeds' premiums %v = %g", s.PremiumSD, seedPremiums, want)
 	}
 	if !s.SteeringChangedLogits {
 		t.Error("the steered pass computed the same logits as the baseline")
 	}
-	if !strings.Contains(res.Model, "random weights") || res.Backend != "go" || !res.TinyStandIn {
+	if !strings.HasPrefix(res.Model, "random weights (not GPT-2), shapes tiny") || res.Backend != "go" || !res.TinyStandIn {
 		t.Errorf("run info %+v", res.RunInfo)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "upper bound of a single addition at one fixed layer") {
+		t.Errorf("the notes do not say the premium is an upper bound (every layer is gated): %q", res.Notes)
+	}
+	sum1 := res.Summary()
+	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%+.3f%%", 100*s.Premium), "upper bound"} {
+		if !strings.Contains(sum1, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum1)
+		}
 	}
 	figs, err := res.Figures()
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFigures(t, figs, "E4", false, "e4-overhead-vs-model-size")
-	if sc := figs[0].Sidecar; !sc.RandomWeights || !strings.Contains(sc.Title, "random weights") {
-		t.Errorf("sidecar does not say the weights are random: %q", sc.Title)
+	sc := figs[0].Sidecar
+	if !sc.RandomWeights || !strings.Contains(sc.Title, "random weights (not GPT-2)") {
+		t.Errorf("sidecar does not say the weights are random, not GPT-2: %q", sc.Title)
+	}
+	if !strings.Contains(sc.XLabel, "parameters (millions)") || !strings.Contains(sc.XLabel, "upper bound") {
+		t.Errorf("x label %q does not give the size in millions and the every-layer caveat", sc.XLabel)
+	}
+	if !bytes.Contains(figs[0].SVG, []byte("tiny, layer 2/4")) {
+		t.Error("the figure does not label the point with its shape")
 	}
 
 	cfg.Shapes = []string{"nope"}
@@ -69,5 +116,27 @@ func TestOverhead(t *testing.T) {
 	}
 	if _, err := experiments.Overhead(experiments.QuickOverhead(), nil, quiet); err == nil {
 		t.Error("Overhead accepted a nil backend")
+	}
+}
+
+// E4's random tokens depend on the seed only (as the authors' manual_seed(seed)): every shape
+// of a run gets the same tokens for a seed, whatever its place in the list.
+func TestOverheadTokens(t *testing.T) {
+	a := experiments.OverheadTokens(3, 4, 5, 50257)
+	if len(a) != 4 || len(a[0]) != 5 {
+		t.Fatalf("shape %d×%d, want 4×5", len(a), len(a[0]))
+	}
+	if b := experiments.OverheadTokens(3, 4, 5, 50257); !slices.EqualFunc(a, b, slices.Equal) {
+		t.Error("the same seed gave other tokens")
+	}
+	if c := experiments.OverheadTokens(4, 4, 5, 50257); slices.EqualFunc(a, c, slices.Equal) {
+		t.Error("seeds 3 and 4 gave the same tokens")
+	}
+	for _, row := range experiments.OverheadTokens(0, 8, 64, 7) {
+		for _, id := range row {
+			if id < 0 || id >= 7 {
+				t.Fatalf("token %d outside the vocabulary 0..6", id)
+			}
+		}
 	}
 }

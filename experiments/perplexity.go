@@ -30,9 +30,11 @@ type PerplexityConfig struct {
 	// DocsPerCall is how many documents' sentences are scored in one LogProbsRows call (sorted
 	// by length there, so similar lengths share batches); 0 means 1000.
 	DocsPerCall int
-	// Source says where the documents came from (recorded in results and sidecars).
-	Source   string
-	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// Source says where the documents came from (recorded in results and sidecars); SourceTag
+	// is its short form for the figure (e.g. "owt1000 offline sample"; empty: Source).
+	// DocumentSet.Config fills in both.
+	Source, SourceTag string
+	Progress          io.Writer `json:"-"` // progress lines; nil means os.Stderr
 }
 
 // PaperPerplexity is E1 as the paper ran it: layer 16 on GPT-2-XL (scaled for other depths),
@@ -43,7 +45,8 @@ func PaperPerplexity() PerplexityConfig {
 		Docs: 300_000, Seed: 0, BinWidth: 0.005, MinBinDocs: 1000, BatchSize: 32}
 }
 
-// QuickPerplexity is E1 at a CPU-sized scale: 8 documents, bins with more than 1 document.
+// QuickPerplexity is E1 at a CPU-sized scale: 8 documents, bins with more than 1 document
+// (notebooks/01-perplexity.ipynb quotes these numbers; a test keeps them in step).
 func QuickPerplexity() PerplexityConfig {
 	c := PaperPerplexity()
 	c.Docs, c.MinBinDocs, c.BatchSize = 8, 1, 16
@@ -194,7 +197,11 @@ func Perplexity(m *actadd.Model, docs []datasets.Document, cfg PerplexityConfig)
 		var rows []actadd.Row
 		var owner []int // document (index in sample) of each sentence
 		for i := start; i < end; i++ {
-			for _, s := range datasets.Sentences(sample[i].Text) {
+			sentences, err := datasets.Sentences(sample[i].Text)
+			if err != nil {
+				return nil, fmt.Errorf("experiments: E1: %w", err)
+			}
+			for _, s := range sentences {
 				s = strings.TrimSpace(s)
 				if s == "" {
 					continue
@@ -245,11 +252,12 @@ func Perplexity(m *actadd.Model, docs []datasets.Document, cfg PerplexityConfig)
 	}
 	res.finish()
 	fmt.Fprintf(progress, "E1 perplexity: %d documents, %d sentences, %d tokens scored in %.1fs; %d of %d bins have > %d documents\n",
-		len(res.Docs)-res.DocsWithoutTokens, res.Sentences, res.Tokens, res.WallSeconds, res.shownBins(), len(res.Bins), cfg.MinBinDocs)
+		len(res.Docs)-res.DocsWithoutTokens, res.Sentences, res.Tokens, res.WallSeconds, res.ShownBins(), len(res.Bins), cfg.MinBinDocs)
 	return res, nil
 }
 
-func (r *PerplexityResult) shownBins() int {
+// ShownBins is the number of bins the figure shows: those with more than MinBinDocs documents.
+func (r *PerplexityResult) ShownBins() int {
 	n := 0
 	for _, b := range r.Bins {
 		if b.Shown {
@@ -259,15 +267,40 @@ func (r *PerplexityResult) shownBins() int {
 	return n
 }
 
+// largestBin is the number of documents in the fullest bin (0 without bins).
+func (r *PerplexityResult) largestBin() int {
+	n := 0
+	for _, b := range r.Bins {
+		n = max(n, b.Docs)
+	}
+	return n
+}
+
+// errNoBinShown explains why E1 has no figure: no bin has more than MinBinDocs documents.
+func (r *PerplexityResult) errNoBinShown() error {
+	scored := len(r.Docs) - r.DocsWithoutTokens
+	if len(r.Bins) == 0 {
+		return fmt.Errorf("experiments: E1 has nothing to plot: none of the %s has a scored token: use more (or longer) documents", plural(len(r.Docs), "sampled document"))
+	}
+	return fmt.Errorf("experiments: E1 has nothing to plot: no relevance bin has more than MinBinDocs = %d documents (%d bins of %s; the fullest holds %d): "+
+		"lower MinBinDocs (notebook flag --min_bin_docs) to %d or less, or use more documents (Docs, --docs; $%s for a bigger corpus)",
+		r.Config.MinBinDocs, len(r.Bins), plural(scored, "scored document"), r.largestBin(), r.largestBin()-1, EnvOpenWebText)
+}
+
 // Figures renders E1's figure: the perplexity ratio steered/baseline of each shown bin
-// against its relevance (bin centre, in % of words), with a dashed line at 1.
+// against its relevance (bin centre, in % of words), with a dashed line at 1. When no bin has
+// more than MinBinDocs documents there is nothing to plot, and it returns an error saying how
+// to get a figure (lower MinBinDocs or use more documents) rather than an empty figure.
 func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
+	if r.ShownBins() == 0 {
+		return nil, r.errNoBinShown()
+	}
 	cfg := r.Config
 	scored := len(r.Docs) - r.DocsWithoutTokens
 	title := plots.Heading(fmt.Sprintf("E1 perplexity ratio (ActAdd/unsteered) vs wedding-word frequency, layer %d, c=%g", r.Layer, cfg.Coeff),
 		r.Model, r.Backend, plural(scored, "document"))
-	xLabel := fmt.Sprintf("wedding words (%% of the document's words; bin centres, bins %g%% wide)\nonly bins with > %d documents shown (%d of %d bins)",
-		100*cfg.BinWidth, cfg.MinBinDocs, r.shownBins(), len(r.Bins))
+	xLabel := fmt.Sprintf("wedding words (%% of the document's words; bin centres, bins %g%% wide)\nonly bins with > %s shown (%d of %d bins); %s",
+		100*cfg.BinWidth, plural(cfg.MinBinDocs, "document"), r.ShownBins(), len(r.Bins), dataTag(cfg.SourceTag, cfg.Source))
 	p := plots.NewPlot(title, xLabel, "perplexity ratio exp(−X), X = mean Δ log-prob per token")
 	s := plots.Series{Name: fmt.Sprintf("%q − %q, c=%g, layer %d", cfg.Plus, cfg.Minus, cfg.Coeff, r.Layer)}
 	var docs []float64
@@ -288,7 +321,7 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	sc.SampleSizes = map[string]int{"documents": scored, "documents_asked": cfg.Docs, "sentences": r.Sentences,
-		"tokens": r.Tokens, "bins": len(r.Bins), "bins_shown": r.shownBins()}
+		"tokens": r.Tokens, "bins": len(r.Bins), "bins_shown": r.ShownBins()}
 	sc.Notes = []string{fmt.Sprintf("layer used: %d (config %d); steering vector covers %d positions, whose predictions are not scored", r.Layer, cfg.Layer, r.VectorLen),
 		fmt.Sprintf("skipped sentences: %d with nothing to score, %d longer than the context", r.ShortSentences, r.LongSentences)}
 	sc.Series = []plots.Series{s, {Name: "documents per shown bin", X: s.X, Y: docs}}
@@ -298,4 +331,28 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	return []*plots.Figure{f}, nil
+}
+
+// Summary is E1's outcome as text: what was scored, every relevance bin (documents, tokens,
+// perplexity ratio, whether the figure shows it), and notes when the sample is smaller than
+// asked or no bin is shown.
+func (r *PerplexityResult) Summary() string {
+	var b strings.Builder
+	cfg := r.Config
+	scored := len(r.Docs) - r.DocsWithoutTokens
+	fmt.Fprintf(&b, "%s: layer %d, c=%g, %s, %d sentences, %d tokens scored in %.0f s\n",
+		r.Label(), r.Layer, cfg.Coeff, plural(scored, "document"), r.Sentences, r.Tokens, r.WallSeconds)
+	fmt.Fprintf(&b, "%s\n", dataTag(cfg.SourceTag, cfg.Source))
+	if len(r.Docs) < cfg.Docs {
+		fmt.Fprintf(&b, "NOTE: %s sampled of %d asked: the corpus is smaller than the sample asked for.\n", plural(len(r.Docs), "document"), cfg.Docs)
+	}
+	fmt.Fprintf(&b, "%-18s %8s %10s %8s  %s\n", "relevance bin", "docs", "tokens", "ratio", "shown")
+	for _, bin := range r.Bins {
+		fmt.Fprintf(&b, "[%5.2f%%, %5.2f%%)  %8d %10d %8.4f  %v\n", 100*bin.Lo, 100*bin.Hi, bin.Docs, bin.Tokens, bin.Ratio, bin.Shown)
+	}
+	fmt.Fprintf(&b, "%d of %d bins have more than %s (MinBinDocs) and are shown\n", r.ShownBins(), len(r.Bins), plural(cfg.MinBinDocs, "document"))
+	if r.ShownBins() == 0 {
+		fmt.Fprintf(&b, "NOTE: no bin is shown, so there is no figure: lower MinBinDocs (--min_bin_docs) to at most %d, or use more documents\n", max(0, r.largestBin()-1))
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package experiments_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -73,7 +74,8 @@ var weddingDocs = []datasets.Document{
 func TestPerplexityEndToEnd(t *testing.T) {
 	m := tinyModel(t)
 	cfg := experiments.QuickPerplexity()
-	cfg.Docs, cfg.MinBinDocs, cfg.Progress, cfg.Source = 7, 0, quiet, "test corpus"
+	cfg = (&experiments.DocumentSet{Docs: weddingDocs, Source: "test corpus", Tag: "test tag"}).Config(cfg)
+	cfg.Docs, cfg.MinBinDocs, cfg.Progress = 7, 0, quiet
 	res, err := experiments.Perplexity(m, weddingDocs, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +110,11 @@ func TestPerplexityEndToEnd(t *testing.T) {
 	// Independent check of one document: score its sentences with two LogProbs calls.
 	d := res.Docs[0]
 	var sentences []string
-	for _, s := range datasets.Sentences(weddingDocs[d.Index].Text) {
+	split, err := datasets.Sentences(weddingDocs[d.Index].Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range split {
 		if s = strings.TrimSpace(s); len(m.Tok.EncodeWithBOS(s)) > 3 {
 			sentences = append(sentences, s)
 		}
@@ -144,6 +150,38 @@ func TestPerplexityEndToEnd(t *testing.T) {
 	checkFigures(t, figs, "E1", true, "e1-perplexity-ratio-vs-relevance")
 	if figs[0].Sidecar.DataSource != "test corpus" || figs[0].Sidecar.SampleSizes["documents"] != 7 {
 		t.Errorf("sidecar: source %q, sample sizes %v", figs[0].Sidecar.DataSource, figs[0].Sidecar.SampleSizes)
+	}
+	if x := figs[0].Sidecar.XLabel; !strings.Contains(x, "data: test tag") {
+		t.Errorf("x label %q lacks the data tag", x)
+	}
+	if res.ShownBins() != len(res.Bins) || figs[0].Sidecar.SampleSizes["bins_shown"] != res.ShownBins() {
+		t.Errorf("ShownBins() = %d of %d bins (MinBinDocs 0 shows all); sidecar %v", res.ShownBins(), len(res.Bins), figs[0].Sidecar.SampleSizes)
+	}
+	summary := res.Summary()
+	for _, want := range []string{"layer 1", "7 documents", "data: test tag", "relevance bin", fmt.Sprintf("%d of %d bins", len(res.Bins), len(res.Bins))} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if strings.Contains(summary, "NOTE") {
+		t.Errorf("summary has a note although every bin is shown and the sample is complete:\n%s", summary)
+	}
+
+	// No bin with more than MinBinDocs documents: no empty figure, an error saying what to do.
+	few := *res
+	few.Config.MinBinDocs = 7
+	few.Bins, err = experiments.BinByRelevance(res.Docs, cfg.BinWidth, few.Config.MinBinDocs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if few.ShownBins() != 0 {
+		t.Fatalf("%d bins shown with MinBinDocs 7 of 7 documents", few.ShownBins())
+	}
+	if figs, err := few.Figures(); err == nil || figs != nil || !strings.Contains(err.Error(), "lower MinBinDocs") || !strings.Contains(err.Error(), "more documents") {
+		t.Errorf("Figures with no bin to show: %d figures, error %v", len(figs), err)
+	}
+	if sum := few.Summary(); !strings.Contains(sum, "NOTE: no bin is shown, so there is no figure: lower MinBinDocs (--min_bin_docs) to at most 3") {
+		t.Errorf("summary does not explain the missing figure:\n%s", sum)
 	}
 
 	// With c = 0 the steered model is the baseline: every ratio is exactly 1.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
@@ -17,7 +18,7 @@ type WeddingConfig struct {
 	Completions int // completions per setting (baseline and every layer)
 	NewTokens   int // tokens generated per completion
 	Sampling    actadd.Sampling
-	Layers      []int // layers to sweep; nil means all, 0..n_layer-1
+	Layers      []int // layers to sweep; nil means all, 0..n_layer-1 (an empty, non-nil list is an error)
 	Coeff       float64
 	Plus, Minus string
 	BatchSize   int // rows per program call; 0 means 32
@@ -35,7 +36,8 @@ func PaperWedding() WeddingConfig {
 		Sampling: actadd.PaperSampling, Coeff: 1, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
 }
 
-// QuickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting.
+// QuickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting
+// (notebooks/02-wedding-layer-sweep.ipynb quotes these numbers; a test keeps them in step).
 func QuickWedding() WeddingConfig {
 	c := PaperWedding()
 	c.Completions, c.NewTokens, c.BatchSize = 8, 12, 64
@@ -64,9 +66,10 @@ type WeddingResult struct {
 
 // WeddingSweep runs E2: Completions completions of the prompt unsteered and with the steering
 // vector at each layer, all as one GenerateRows job (rows of every setting share the compiled
-// prefill and step programs; each row carries its own addition). Row i of the job draws from
-// the random stream (Sampling.Seed, i): the baseline's completions are rows 0..C-1, layer
-// Layers[k]'s are rows (k+1)·C .. (k+2)·C-1.
+// prefill and step programs; each row carries its own addition). Completion c of EVERY setting
+// (the baseline and each layer) draws from the random stream (Sampling.Seed, c), as the
+// authors passed the same seed to every setting: settings are paired, and a layer's result
+// does not depend on which other layers are in the sweep.
 func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	if err := checkModel(m, "WeddingSweep"); err != nil {
 		return nil, err
@@ -75,6 +78,9 @@ func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 		return nil, fmt.Errorf("experiments: WeddingSweep: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", cfg.Completions, cfg.NewTokens)
 	}
 	layers := cfg.Layers
+	if layers != nil && len(layers) == 0 {
+		return nil, fmt.Errorf("experiments: WeddingSweep: the list of layers is empty: give at least one layer, or nil (no --layers) for all %d", m.Config.NLayer)
+	}
 	if layers == nil {
 		for l := range m.Config.NLayer {
 			layers = append(layers, l)
@@ -90,20 +96,23 @@ func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	base := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff)
 	c := cfg.Completions
 	rows := make([]actadd.Row, 0, c*(1+len(layers)))
-	for range c {
+	streams := make([]uint64, 0, cap(rows))
+	for i := range c {
 		rows = append(rows, actadd.Row{Prompt: cfg.Prompt})
+		streams = append(streams, uint64(i))
 	}
 	for _, l := range layers {
 		adds := []actadd.Addition{base.AtLayer(l)}
-		for range c {
+		for i := range c {
 			rows = append(rows, actadd.Row{Prompt: cfg.Prompt, Adds: adds})
+			streams = append(streams, uint64(i))
 		}
 	}
 	progress := progressTo(cfg.Progress)
 	fmt.Fprintf(progress, "E2 wedding sweep: %s, baseline + %s × %d completions of %d tokens\n",
 		res.Label(), plural(len(layers), "layer"), c, cfg.NewTokens)
 	comps, err := m.GenerateRows(rows, actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens, Sampling: cfg.Sampling,
-		BatchSize: cfg.BatchSize, Progress: progress})
+		BatchSize: cfg.BatchSize, Streams: streams, Progress: progress})
 	if err != nil {
 		return nil, fmt.Errorf("experiments: E2 generation: %w", err)
 	}
@@ -156,6 +165,13 @@ func (r *WeddingResult) BestLayer() WeddingSetting {
 	return best
 }
 
+// SuccessAxisMin and SuccessAxisMax are the ends of E2's success axis: a fraction, shown on
+// about [0, 1.05] (a little below 0, so that points at 0 do not sit on the frame).
+const (
+	SuccessAxisMin = -0.02
+	SuccessAxisMax = 1.05
+)
+
 // Figures renders E2's two figures: mean wedding-word count vs layer and success fraction
 // (completions with at least one wedding word) vs layer, each with the baseline's value of the
 // same quantity as a dashed horizontal line (on the success figure that is the baseline's
@@ -180,11 +196,12 @@ func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 		baseline           float64
 		baseName           string
 		yMax               float64 // the y axis reaches at least this
+		fraction           bool    // a fraction: the y axis is fixed at [SuccessAxisMin, SuccessAxisMax]
 	}{
 		{"e2-wedding-count-vs-layer", "E2 wedding words vs injection layer", "mean wedding words per completion",
-			means, r.Baseline.MeanCount, fmt.Sprintf("unsteered baseline (%.3g)", r.Baseline.MeanCount), 1},
+			means, r.Baseline.MeanCount, fmt.Sprintf("unsteered baseline (%.3g)", r.Baseline.MeanCount), 1, false},
 		{"e2-success-vs-layer", "E2 completions with a wedding word vs injection layer", "fraction of completions with ≥ 1 wedding word",
-			success, r.Baseline.Success, fmt.Sprintf("unsteered baseline success (%.3g)", r.Baseline.Success), 1},
+			success, r.Baseline.Success, fmt.Sprintf("unsteered baseline success (%.3g)", r.Baseline.Success), 1, true},
 	} {
 		title := plots.Heading(f.what, r.Model, r.Backend, sample)
 		p := plots.NewPlot(title, xLabel, f.yLabel)
@@ -193,8 +210,13 @@ func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 			return nil, err
 		}
 		plots.AddHLine(p, f.baseline, f.baseName, plots.Gray)
-		p.Y.Min, p.Y.Max = 0, max(p.Y.Max, f.yMax)
-		plots.Pad(p)
+		if f.fraction {
+			plots.PadX(p)
+			p.Y.Min, p.Y.Max = SuccessAxisMin, SuccessAxisMax
+		} else {
+			p.Y.Min, p.Y.Max = 0, max(p.Y.Max, f.yMax)
+			plots.Pad(p)
+		}
 		sc, err := r.sidecar("E2", title, cfg, cfg.Sampling.Seed, "")
 		if err != nil {
 			return nil, err
@@ -209,4 +231,31 @@ func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 		figs = append(figs, fig)
 	}
 	return figs, nil
+}
+
+// Summary is E2's outcome as text: mean wedding-word count and success fraction of the
+// baseline and of every layer, and the best layer's first completions.
+func (r *WeddingResult) Summary() string {
+	var b strings.Builder
+	cfg := r.Config
+	fmt.Fprintf(&b, "%s: %d completions × %d tokens per setting, c=%g, seed %d, %.0f s\n",
+		r.Label(), cfg.Completions, cfg.NewTokens, cfg.Coeff, cfg.Sampling.Seed, r.WallSeconds)
+	fmt.Fprintf(&b, "%-10s  %10s  %7s\n", "setting", "mean count", "success")
+	fmt.Fprintf(&b, "%-10s  %10.3f  %7.3f\n", "baseline", r.Baseline.MeanCount, r.Baseline.Success)
+	for _, s := range r.Layers {
+		fmt.Fprintf(&b, "%-10s  %10.3f  %7.3f\n", fmt.Sprintf("layer %d", s.Layer), s.MeanCount, s.Success)
+	}
+	if len(r.Layers) == 0 {
+		return b.String()
+	}
+	best := r.BestLayer()
+	fmt.Fprintf(&b, "best layer %d: success %.3f (baseline %.3f)", best.Layer, best.Success, r.Baseline.Success)
+	if len(best.Examples) > 0 {
+		b.WriteString("; its first completions:")
+	}
+	b.WriteString("\n")
+	for _, e := range best.Examples {
+		fmt.Fprintf(&b, "  %s%s\n", cfg.Prompt, strings.ReplaceAll(e, "\n", `\n`))
+	}
+	return b.String()
 }

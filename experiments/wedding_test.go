@@ -1,7 +1,9 @@
 package experiments_test
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/actadd-go/actadd/datasets"
@@ -74,6 +76,53 @@ func TestWeddingSweep(t *testing.T) {
 	if figs[0].Sidecar.Seed != cfg.Sampling.Seed || figs[0].Sidecar.SampleSizes["completions_per_setting"] != 3 {
 		t.Errorf("sidecar seed %d, sample sizes %v", figs[0].Sidecar.Seed, figs[0].Sidecar.SampleSizes)
 	}
+	// The success fraction's axis is about [0, 1.05], not padded beyond.
+	if r := figs[1].Sidecar.YRange; len(r) != 2 || r[0] > 0 || r[0] < -0.03 || r[1] != 1.05 {
+		t.Errorf("success axis %v, want about [0, 1.05]", r)
+	}
+	if r := figs[0].Sidecar.YRange; len(r) != 2 || r[0] >= 0 || r[1] < 1 {
+		t.Errorf("count axis %v, want it padded around [0, ≥ 1]", r)
+	}
+
+	sum := res.Summary()
+	for _, want := range []string{"3 completions × 6 tokens", "baseline", "layer 3", fmt.Sprintf("best layer %d", res.BestLayer().Layer)} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+	if n := strings.Count(sum, "\n  "+cfg.Prompt); n != 2 {
+		t.Errorf("summary shows %d example completions, want 2:\n%s", n, sum)
+	}
+}
+
+// Completion c of every setting draws from stream c: a layer's result does not depend on the
+// other layers of the sweep, and the baseline is the same in every sweep.
+func TestWeddingSweepSettingsArePaired(t *testing.T) {
+	m := tinyModel(t)
+	cfg := experiments.QuickWedding()
+	cfg.Completions, cfg.NewTokens, cfg.Examples, cfg.Progress = 3, 5, 3, quiet
+	cfg.Sampling.TopP = 0.9 // wider nuclei than the paper's 0.3: the random stream matters more
+	full, err := experiments.WeddingSweep(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []int{0, 2} {
+		cfg.Layers = []int{l}
+		one, err := experiments.WeddingSweep(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(one.Layers[0], full.Layers[l]) {
+			t.Errorf("layer %d alone: %q\nwithin the full sweep: %q", l, one.Layers[0].Examples, full.Layers[l].Examples)
+		}
+		if !reflect.DeepEqual(one.Baseline, full.Baseline) {
+			t.Errorf("the baseline depends on the layers swept: %q vs %q", one.Baseline.Examples, full.Baseline.Examples)
+		}
+	}
+	// Within one setting the completions use different streams.
+	if ex := full.Baseline.Examples; ex[0] == ex[1] && ex[1] == ex[2] {
+		t.Errorf("the baseline's 3 completions are identical: %q", ex)
+	}
 }
 
 func TestWeddingSweepSomeLayers(t *testing.T) {
@@ -90,5 +139,9 @@ func TestWeddingSweepSomeLayers(t *testing.T) {
 	cfg.Layers = []int{4}
 	if _, err := experiments.WeddingSweep(m, cfg); err == nil {
 		t.Error("WeddingSweep accepted layer 4 of a 4-layer model")
+	}
+	cfg.Layers = []int{}
+	if _, err := experiments.WeddingSweep(m, cfg); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("WeddingSweep with an empty, non-nil list of layers: error %v, want one saying it is empty", err)
 	}
 }

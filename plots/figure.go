@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +39,12 @@ type Series struct {
 type Sidecar struct {
 	Experiment string `json:"experiment"` // "E1" … "E4"
 	Title      string `json:"title"`
+	// XLabel and YLabel are the axis labels as drawn, XRange and YRange the axes' [min, max]
+	// (NewFigure fills them in from the plot).
+	XLabel string    `json:"x_label,omitempty"`
+	YLabel string    `json:"y_label,omitempty"`
+	XRange []float64 `json:"x_range,omitempty"`
+	YRange []float64 `json:"y_range,omitempty"`
 	// Model is the model's name as loaded (gpt2.Model.Name); Revision pins its weights (the
 	// Hugging Face commit, or the tiny model's generated folder).
 	Model    string `json:"model"`
@@ -84,16 +91,28 @@ func NewSidecar(experiment, title string, params any) (Sidecar, error) {
 	}, nil
 }
 
-// NewFigure renders p (see Render) into a figure named name with the sidecar sc.
+// NewFigure renders p (see Render) into a figure named name with the sidecar sc, into which
+// it copies p's axis labels and ranges.
 func NewFigure(name string, p *plot.Plot, sc Sidecar) (*Figure, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
+	sc.XLabel, sc.YLabel = p.X.Label.Text, p.Y.Label.Text
+	sc.XRange, sc.YRange = axisRange(p.X), axisRange(p.Y)
 	pngData, svgData, err := Render(p)
 	if err != nil {
 		return nil, err
 	}
 	return &Figure{Name: name, PNG: pngData, SVG: svgData, Sidecar: sc}, nil
+}
+
+// axisRange is a's [min, max], or nil when either is not finite (an axis without data),
+// which JSON cannot encode.
+func axisRange(a plot.Axis) []float64 {
+	if math.IsInf(a.Min, 0) || math.IsInf(a.Max, 0) || math.IsNaN(a.Min) || math.IsNaN(a.Max) {
+		return nil
+	}
+	return []float64{a.Min, a.Max}
 }
 
 // checkName rejects names that are not a plain file name stem.

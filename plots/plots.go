@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -175,6 +176,52 @@ func AddPoints(p *plot.Plot, s Series, i int) error {
 	return nil
 }
 
+// AddLabels writes each point's label (s.Labels[i]) next to the point (s.X[i], s.Y[i]), a
+// little above it, so that points can be told apart in the image (e.g. the model shape of each
+// point): to the right of points in the left half of the series' x range, to the left of the
+// others, so that labels stay inside the plot.
+func AddLabels(p *plot.Plot, s Series) error {
+	xys, err := s.xys()
+	if err != nil {
+		return err
+	}
+	if len(s.Labels) != len(xys) {
+		return fmt.Errorf("plots: series %q has %d points but %d labels", s.Name, len(xys), len(s.Labels))
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xy := range xys {
+		lo, hi = math.Min(lo, xy.X), math.Max(hi, xy.X)
+	}
+	var left, right plotter.XYLabels // labels left and right of their points
+	for i, xy := range xys {
+		side := &right
+		if lo < hi && p.X.Scale.Normalize(lo, hi, xy.X) > 0.5 {
+			side = &left
+		}
+		side.XYs = append(side.XYs, xy)
+		side.Labels = append(side.Labels, s.Labels[i])
+	}
+	for _, side := range []struct {
+		labels plotter.XYLabels
+		dx     vg.Length
+		align  text.XAlignment
+	}{{right, vg.Points(6), text.XLeft}, {left, vg.Points(-6), text.XRight}} {
+		if len(side.labels.XYs) == 0 {
+			continue
+		}
+		l, err := plotter.NewLabels(side.labels)
+		if err != nil {
+			return fmt.Errorf("plots: labels of series %q: %w", s.Name, err)
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].XAlign = side.align
+		}
+		l.Offset = vg.Point{X: side.dx, Y: vg.Points(4)}
+		p.Add(l)
+	}
+	return nil
+}
+
 // AddHLine adds a dashed horizontal line at y across the whole x range, named in the legend
 // when name is not empty. The y axis is widened to show it.
 func AddHLine(p *plot.Plot, y float64, name string, c color.Color) {
@@ -204,9 +251,12 @@ func (h *hline) DataRange() (xmin, xmax, ymin, ymax float64) {
 // has room. A range of a single value is widened around it. Call it after adding every
 // plotter and setting any fixed limits, just before NewFigure.
 func Pad(p *plot.Plot) {
-	padAxis(&p.X, 0.04, 0.04)
+	PadX(p)
 	padAxis(&p.Y, 0.05, 0.25)
 }
+
+// PadX is Pad for the x axis only: for plots whose y range is fixed (e.g. a fraction in [0, 1]).
+func PadX(p *plot.Plot) { padAxis(&p.X, 0.04, 0.04) }
 
 func padAxis(a *plot.Axis, below, above float64) {
 	lo, hi := a.Min, a.Max

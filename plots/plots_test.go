@@ -238,3 +238,55 @@ func TestSaveAll(t *testing.T) {
 		t.Errorf("SaveAll wrote %v, %v", paths, err)
 	}
 }
+
+// NewFigure records the axis labels and ranges in the sidecar.
+func TestSidecarAxes(t *testing.T) {
+	f := testFigure(t)
+	sc := f.Sidecar
+	if sc.XLabel != "x" || sc.YLabel != "y" || len(sc.XRange) != 2 || len(sc.YRange) != 2 {
+		t.Fatalf("sidecar axes: %q %q %v %v", sc.XLabel, sc.YLabel, sc.XRange, sc.YRange)
+	}
+	if sc.XRange[0] > 1 || sc.XRange[1] < 3 || sc.YRange[0] > 0.25 || sc.YRange[1] < 1 {
+		t.Errorf("ranges %v, %v do not cover the data x 1..3, y 0.25..1", sc.XRange, sc.YRange)
+	}
+	// An axis without data has infinite limits: left out, so the sidecar still encodes.
+	empty, err := plots.NewFigure("e0-empty", plots.NewPlot("empty", "x", "y"), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Sidecar.XRange != nil {
+		t.Errorf("empty plot: x range %v", empty.Sidecar.XRange)
+	}
+	if _, err := empty.Save(t.TempDir()); err != nil {
+		t.Errorf("saving a figure without data: %v", err)
+	}
+}
+
+func TestAddLabelsAndPadX(t *testing.T) {
+	p := plots.NewPlot("labels", "x", "y")
+	s := plots.Series{Name: "shapes", X: []float64{124, 1558}, Y: []float64{0.1, 0.2}, Labels: []string{"gpt2", "gpt2-xl"}}
+	if err := plots.AddLine(p, s, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := plots.AddLabels(p, s); err != nil {
+		t.Fatal(err)
+	}
+	p.Y.Min, p.Y.Max = 0, 1
+	plots.PadX(p)
+	if p.Y.Min != 0 || p.Y.Max != 1 || !(p.X.Min < 124) || !(p.X.Max > 1558) {
+		t.Errorf("PadX: x [%g, %g], y [%g, %g]; want x padded, y untouched", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
+	}
+	_, svg, err := plots.Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range s.Labels {
+		if !bytes.Contains(svg, []byte(">"+l+"<")) {
+			t.Errorf("the SVG does not draw the label %q", l)
+		}
+	}
+	s.Labels = s.Labels[:1]
+	if err := plots.AddLabels(p, s); err == nil {
+		t.Error("AddLabels accepted 2 points with 1 label")
+	}
+}

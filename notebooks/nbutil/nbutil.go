@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -28,10 +29,12 @@ const (
 // DefaultModel is the model the notebooks use when neither a flag nor $ACTADD_MODEL names one.
 const DefaultModel = "gpt2"
 
-// Scales of an experiment: the paper's sizes, or a quick run for CI and first looks.
+// Scales of an experiment: the paper's sizes, or a quick run for CI and first looks (the
+// experiments package's ScalePaper and ScaleQuick; experiments.PerplexityAt etc. pick a config
+// by scale).
 const (
-	Paper = "paper"
-	Quick = "quick"
+	Paper = experiments.ScalePaper
+	Quick = experiments.ScaleQuick
 )
 
 // ModelName returns flagValue if set, else $ACTADD_MODEL, else DefaultModel.
@@ -261,4 +264,19 @@ func ShowFigures(figs []*plots.Figure) error {
 		fmt.Printf("figure %q: %s in %s\n", f.Sidecar.Title, strings.Join(names, ", "), dir)
 	}
 	return nil
+}
+
+// Figurer is an experiment result that renders its figures (every experiments.XResult).
+type Figurer interface {
+	Figures() ([]*plots.Figure, error)
+}
+
+// ShowFiguresOf renders r's figures and shows them (ShowFigures); an error of Figures (e.g.
+// E1 with no bin to plot, which says what to change) is returned as it is.
+func ShowFiguresOf(r Figurer) error {
+	figs, err := r.Figures()
+	if err != nil {
+		return err
+	}
+	return ShowFigures(figs)
 }

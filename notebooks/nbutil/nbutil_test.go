@@ -1,10 +1,13 @@
 package nbutil
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/actadd-go/actadd/plots"
 )
 
 func TestModelAndScale(t *testing.T) {
@@ -86,5 +89,44 @@ func TestSideBySide(t *testing.T) {
 	}
 	if n := strings.Count(h, "<tr>"); n != 3 {
 		t.Errorf("%d rows, want 3 (heading + 2)", n)
+	}
+}
+
+type figurer struct {
+	figs []*plots.Figure
+	err  error
+}
+
+func (f figurer) Figures() ([]*plots.Figure, error) { return f.figs, f.err }
+
+func TestShowFiguresOf(t *testing.T) {
+	boom := errors.New("no bin has more than 1000 documents")
+	if err := ShowFiguresOf(figurer{err: boom}); !errors.Is(err, boom) {
+		t.Errorf("ShowFiguresOf returned %v, want the Figures error", err)
+	}
+	if err := ShowFiguresOf(figurer{}); !errors.Is(err, errNoFigures) {
+		t.Errorf("ShowFiguresOf with no figures: %v", err)
+	}
+	p := plots.NewPlot("t", "x", "y")
+	if err := plots.AddLine(p, plots.Series{Name: "s", X: []float64{1, 2}, Y: []float64{1, 2}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := plots.NewSidecar("E0", "t", struct{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := plots.NewFigure("e0-show", p, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv(FiguresEnv, dir)
+	if err := ShowFiguresOf(figurer{figs: []*plots.Figure{f}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".png", ".svg", ".json"} {
+		if _, err := os.Stat(filepath.Join(dir, "e0-show"+ext)); err != nil {
+			t.Errorf("figure not saved: %v", err)
+		}
 	}
 }
