@@ -190,7 +190,8 @@ var gitState = sync.OnceValue(func() struct {
 		return out
 	}
 	out.commit = strings.TrimSpace(string(head))
-	status, err := exec.CommandContext(ctx, "git", "status", "--porcelain").Output()
+	// The figures folder itself does not count: regenerating figures rewrites it.
+	status, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--", ":(top)", ":(top,exclude)figures").Output()
 	out.dirty = err != nil || len(strings.TrimSpace(string(status))) > 0
 	return out
 })
