@@ -27,6 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
@@ -365,10 +367,12 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 		pairs = append(pairs, (ts/tb-1)*100)
 		logf("forward %s rep %d/%d: base %.3fs steered %.3fs", mr.Model, i+1, mr.Reps, tb, ts)
 	}
-	r.BaseMean, r.SteerMean = mean(r.Base), mean(r.Steer)
+	r.BaseMean, r.SteerMean = stat.Mean(r.Base, nil), stat.Mean(r.Steer, nil)
 	r.PremiumPct = (r.SteerMean/r.BaseMean - 1) * 100
 	r.PairedMedPct = median(pairs)
-	r.BaseCVPct = stddev(r.Base) / r.BaseMean * 100
+	if len(r.Base) > 1 {
+		r.BaseCVPct = stat.StdDev(r.Base, nil) / r.BaseMean * 100
+	}
 	if torch != nil {
 		logf("forward %s: PyTorch reference", mr.Model)
 		if r.Torch, err = torch.forward(cfg, opts.Batch, opts.Seq, mr.Reps, layer, v.N); err != nil {
@@ -457,25 +461,6 @@ func randomRows(r *rand.Rand, batch, seq, vocab int) [][]int {
 		}
 	}
 	return rows
-}
-
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-func stddev(xs []float64) float64 {
-	if len(xs) < 2 {
-		return 0
-	}
-	m, s := mean(xs), 0.0
-	for _, x := range xs {
-		s += (x - m) * (x - m)
-	}
-	return math.Sqrt(s / float64(len(xs)-1))
 }
 
 func median(xs []float64) float64 {

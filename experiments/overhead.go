@@ -3,11 +3,12 @@ package experiments
 import (
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/backend"
@@ -266,7 +267,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			run.Base = append(run.Base, t1)
 			run.Steered = append(run.Steered, t2)
 		}
-		mb, ms := mean(run.Base), mean(run.Steered)
+		mb, ms := stat.Mean(run.Base, nil), stat.Mean(run.Steered, nil)
 		run.Premium = ms/mb - 1
 		sumBase += mb
 		sumSteered += ms
@@ -287,22 +288,7 @@ func sampleSD(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m, ss := mean(xs), 0.0
-	for _, x := range xs {
-		ss += (x - m) * (x - m)
-	}
-	return math.Sqrt(ss / float64(len(xs)-1))
-}
-
-func mean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
+	return stat.StdDev(xs, nil)
 }
 
 // Figures renders E4's figure: the premium in % vs model size (parameters in millions, linear
