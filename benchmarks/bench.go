@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
 )
 
@@ -216,7 +216,7 @@ func Run(opts Options) (*Result, error) {
 		if m, ok := models[name]; ok {
 			return m, nil
 		}
-		cfg, err := shape(name)
+		cfg, err := experiments.ShapeConfig(name)
 		if err != nil {
 			return nil, err
 		}
@@ -303,18 +303,6 @@ func Run(opts Options) (*Result, error) {
 	return res, nil
 }
 
-// shape is the config of a benchmark model name.
-func shape(name string) (checkpoint.Config, error) {
-	if name == "tiny" {
-		return checkpoint.TinyConfig(), nil
-	}
-	cfg, ok := checkpoint.KnownConfig(name)
-	if !ok {
-		return cfg, fmt.Errorf("unknown model shape %q (use gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2 or tiny)", name)
-	}
-	return cfg, nil
-}
-
 // runForward times baseline and steered forward passes, interleaved ABBA so that drift of the
 // machine's speed affects both arms alike, then the PyTorch reference on the same shapes.
 func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner, logf func(string, ...any)) (*ForwardResult, error) {
@@ -325,7 +313,7 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 	if err != nil {
 		return nil, err
 	}
-	rows := randomRows(rand.New(rand.NewPCG(7, uint64(cfg.NLayer))), opts.Batch, opts.Seq, cfg.VocabSize)
+	rows := experiments.OverheadTokens(7, opts.Batch, opts.Seq, cfg.VocabSize)
 	r := &ForwardResult{Model: mr.Model, Layers: cfg.NLayer, Width: cfg.NEmbd, Batch: opts.Batch, Seq: opts.Seq,
 		Reps: mr.Reps, SteerLayer: layer, SteerTokens: v.N}
 	timeOne := func(steer bool) (float64, error) {
@@ -451,18 +439,6 @@ func runSweep(m *actadd.Model, opts Options, logf func(string, ...any)) (*SweepR
 	return r, nil
 }
 
-// randomRows returns batch rows of seq uniformly random token ids.
-func randomRows(r *rand.Rand, batch, seq, vocab int) [][]int {
-	rows := make([][]int, batch)
-	for i := range rows {
-		rows[i] = make([]int, seq)
-		for j := range rows[i] {
-			rows[i][j] = r.IntN(vocab)
-		}
-	}
-	return rows
-}
-
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
@@ -491,7 +467,7 @@ func ParseModels(s string) ([]ModelReps, error) {
 				return nil, fmt.Errorf("bad repetition count in %q: want model:reps with reps ≥ 1", f)
 			}
 		}
-		if _, err := shape(name); err != nil {
+		if _, err := experiments.ShapeConfig(name); err != nil {
 			return nil, err
 		}
 		out = append(out, mr)
