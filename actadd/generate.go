@@ -59,7 +59,8 @@ func (m *Model) Generate(prompts []string, opts GenerateOptions, adds ...Additio
 
 // GenerateRows continues every row, each with its own additions, batching rows of equal prompt
 // length together whatever their additions: a whole layer × coefficient sweep is one batched job
-// on one compiled program. Row i samples from its own random stream (Seed, i).
+// on one compiled program. Row i samples from its own random stream (Seed, i), or
+// (Seed, opts.Streams[i]).
 func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("actadd: no prompts to continue")
