@@ -293,14 +293,35 @@ func Render(p *plot.Plot) (pngData, svgData []byte, err error) {
 			pngData, svgData, err = nil, nil, fmt.Errorf("plots: drawing %q failed: %v (check the data: log axes need positive values)", p.Title.Text, r)
 		}
 	}()
+	// gonum/plot shrinks the data area when the x label has lines of different widths, so only
+	// the first line stays the axis label and the others are drawn as a caption under the plot.
+	label := p.X.Label.Text
+	first, caption, _ := strings.Cut(label, "\n")
+	p.X.Label.Text = first
+	defer func() { p.X.Label.Text = label }()
+	drawAll := func(c draw.Canvas) {
+		if caption == "" {
+			p.Draw(c)
+			return
+		}
+		sty := p.X.Label.TextStyle
+		lines := strings.Split(caption, "\n")
+		lineH := sty.Font.Size * 1.3
+		p.Draw(draw.Crop(c, 0, 0, lineH*vg.Length(len(lines))+vg.Points(4), 0))
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+		for i, l := range lines {
+			y := c.Min.Y + vg.Points(2) + lineH*vg.Length(len(lines)-1-i)
+			c.FillText(sty, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: y}, l)
+		}
+	}
 	img := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(img))
+	drawAll(draw.New(img))
 	var pngBuf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pngBuf); err != nil {
 		return nil, nil, fmt.Errorf("plots: encoding PNG: %w", err)
 	}
 	svg := vgsvg.New(Width, Height)
-	p.Draw(draw.New(svg))
+	drawAll(draw.New(svg))
 	var svgBuf bytes.Buffer
 	if _, err := svg.WriteTo(&svgBuf); err != nil {
 		return nil, nil, fmt.Errorf("plots: encoding SVG: %w", err)
