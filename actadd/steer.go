@@ -29,10 +29,7 @@ import (
 // one compiled program, and each row of a batch carries its own configuration (or none: zero
 // gates).
 
-// steeringInputCount is the number of steering inputs at the end of a steered program's inputs.
-const steeringInputCount = 3
-
-// steeringHook returns the hook that adds the steering inputs (the last steeringInputCount of in)
+// steeringHook returns the hook that adds the steering inputs (the last three of in)
 // at every layer's point of the given kind (e.g. "hook_resid_pre"); nil when k = 0 (unsteered
 // programs take no steering inputs and carry no hook).
 func steeringHook(kind string, k int, in []*Node) gpt2.Hook {

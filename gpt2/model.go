@@ -17,7 +17,6 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -188,5 +187,3 @@ func product(dims []int) int {
 	}
 	return p
 }
-
-var _ = dtypes.Float32
