@@ -1,15 +1,15 @@
 module github.com/actadd-go/actadd
 
-go 1.26.5
+go 1.27.4
 
 require (
 	github.com/go-logr/logr v1.4.3
-	github.com/gomlx/compute v0.1.2
+	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/go-huggingface v0.4.1
-	github.com/gomlx/go-xla v0.4.1
-	github.com/gomlx/gomlx v0.28.2
+	github.com/gomlx/go-xla v0.4.13
+	github.com/gomlx/gomlx v0.28.16
 	github.com/google/renameio/v2 v2.0.2
-	github.com/janpfeifer/gonb v0.11.4
+	github.com/janpfeifer/gonb v0.11.5
 	github.com/neurosnap/sentences v1.1.2
 	github.com/parquet-go/parquet-go v0.29.0
 	github.com/pkoukk/tiktoken-go v0.1.8
@@ -56,7 +56,7 @@ require (
 	go.lsp.dev/uri v0.3.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.0 // indirect
-	golang.org/x/exp v0.0.0-20260410095643-746e56fc9e2f // indirect
+	golang.org/x/exp v0.0.0-20260908205506-85c1c2202aba // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/reference"
-	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute"
 )
 
 // testConfig is a small random GPT-2 with the real vocabulary, so the real tokenizer applies.
@@ -33,7 +34,7 @@ func models(t testing.TB) (*actadd.Model, *reference.Model) {
 	setupOnce.Do(func() {
 		w := checkpoint.RandomTensors(testConfig, 42)
 		var g *gpt2.Model
-		if g, setupErr = gpt2.New(gobackend.GetBackend(), "random test model", testConfig, w); setupErr != nil {
+		if g, setupErr = gpt2.New(goBackend(t), "random test model", testConfig, w); setupErr != nil {
 			return
 		}
 		if testModel, setupErr = actadd.Wrap(g, "go"); setupErr != nil {
@@ -216,7 +217,7 @@ func TestMixedBatchEqualsRowsAlone(t *testing.T) {
 // freshModel is a new model (no program compiled yet) with the shared test weights.
 func freshModel(t *testing.T) *actadd.Model {
 	t.Helper()
-	g, err := gpt2.New(gobackend.GetBackend(), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
+	g, err := gpt2.New(goBackend(t), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,4 +399,15 @@ func TestStreamsPairSettings(t *testing.T) {
 	if _, err := m.GenerateRows(rows, sweep); err == nil {
 		t.Error("a wrong number of streams gave no error")
 	}
+}
+
+// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
+// $GOMLX_BACKEND says.
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := backend.Go()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

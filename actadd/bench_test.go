@@ -10,7 +10,6 @@ import (
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
-	"github.com/gomlx/compute/gobackend"
 )
 
 // Benchmarks on a random-weight model of gpt2 (small) shape, go backend. Run with:
@@ -25,7 +24,7 @@ var (
 func gpt2Shaped(b *testing.B) *actadd.Model {
 	smallOnce.Do(func() {
 		cfg, _ := checkpoint.KnownConfig("gpt2")
-		g, err := gpt2.New(gobackend.GetBackend(), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
+		g, err := gpt2.New(goBackend(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,7 +7,8 @@
 //     options such as "xla:cuda,preallocate=false", or any other backend registered with GoMLX):
 //     that backend is built. If it fails (unknown name, no PJRT plugin, load error, or a panic
 //     inside GoMLX/go-xla, which is recovered), the go backend is used instead and one line on
-//     stderr says what was asked, why it failed, and that go is used.
+//     stderr says what was asked, why it failed, and that go is used. A bare "go" means
+//     [GoConfig]; "go:<options>" is passed to GoMLX as written.
 //   - $GOMLX_BACKEND unset or empty: XLA when a PJRT plugin is installed (CUDA first when a GPU
 //     is present, then CPU), otherwise the pure-Go backend. go-xla's own auto-install (an
 //     unbounded download on every start) is always disabled; see [AutoInstallEnv] for the
@@ -27,6 +28,9 @@
 // routes klog's text output through its own writer, which passes everything else on to
 // os.Stderr unchanged (replacing any klog logger the program set before). Lines that go-xla
 // logs during package initialization, before New runs, cannot be suppressed.
+//
+// The go backend is built with [GoConfig] (see there for why), also by [Go], which tests and
+// benchmarks use to get the go backend whatever the environment says.
 //
 // The backend is built once and shared by every caller of New: do not Finalize it (if one
 // does, the next New quietly builds a fresh one the same way).
@@ -58,6 +62,28 @@ const AutoInstallEnv = "ACTADD_PJRT_AUTO_INSTALL"
 
 // DefaultAutoInstallTimeout bounds an opted-in plugin install (see [AutoInstallEnv]).
 const DefaultAutoInstallTimeout = 10 * time.Minute
+
+// GoConfig is the configuration of the go backend that New builds for "go" (given or as the
+// fallback): GoMLX's go backend with its graph ops run one after the other. By default it runs
+// independent graph ops on parallel executors, but the idle executors keep their slots in the
+// backend's worker pool, so a matmul, which splits itself over that pool, gets a single worker:
+// measured on 2 cores (gomlx/compute v0.1.14), the gpt2-shaped 32×64 forward takes 6.0–7.0 s
+// on one busy core by default and 3.1–4.0 s on 1.85 busy cores with ops_sequential; sampling
+// 200×40 tokens at batch 32 goes from 114 to 185 tokens/s (environment.md, "Performance").
+const GoConfig = "go:ops_sequential"
+
+var (
+	goOnce    sync.Once
+	goBackend compute.Backend
+	goErr     error
+)
+
+// Go returns a go backend built with [GoConfig], shared by its callers, without looking at
+// $GOMLX_BACKEND and without writing a report. Tests and benchmarks use it.
+func Go() (compute.Backend, error) {
+	goOnce.Do(func() { goBackend, goErr = construct(GoConfig) })
+	return goBackend, goErr
+}
 
 // probeTimeout bounds the reachability check of the plugin download hosts.
 const probeTimeout = 3 * time.Second
@@ -166,6 +192,9 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 	requested = strings.TrimSpace(requested)
 
 	var failure, note string
+	if requested == "go" {
+		requested = GoConfig
+	}
 	if requested != "" {
 		cfg = requested
 		if isXLAConfig(requested) {
@@ -204,7 +233,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		}
 	}
 
-	cfg = "go"
+	cfg = GoConfig
 	b, err = construct(cfg)
 	if err != nil {
 		return nil, "", "", err

@@ -315,3 +315,32 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("Describe(nil) = %q", Describe(nil))
 	}
 }
+
+// TestGoConfig checks which go backend configuration is built: GoConfig for a bare "go", for
+// no setting (without plugins) and for a fallback; "go:<options>" as written.
+func TestGoConfig(t *testing.T) {
+	quiet := SetOutput(nil)
+	defer SetOutput(quiet)
+	cases := map[string]string{"go": GoConfig, "nope": GoConfig, "go:ops_parallel": "go:ops_parallel"}
+	if len(availablePlugins()) == 0 {
+		cases[""] = GoConfig
+	}
+	for env, want := range cases {
+		lookup := func(k string) (string, bool) {
+			if k == "GOMLX_BACKEND" && env != "" {
+				return env, true
+			}
+			return "", false
+		}
+		_, cfg, _, err := selectBackend(lookup)
+		if err != nil {
+			t.Fatalf("GOMLX_BACKEND=%q: %v", env, err)
+		}
+		if cfg != want {
+			t.Errorf("GOMLX_BACKEND=%q built %q, want %q", env, cfg, want)
+		}
+	}
+	if b, err := Go(); err != nil || Describe(b) != "go" {
+		t.Errorf("Go() = %v (%v), want the go backend", b, err)
+	}
+}

@@ -14,11 +14,12 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/plots"
-	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute"
 )
 
 var (
@@ -34,7 +35,7 @@ func tinyModel(t testing.TB) *actadd.Model {
 	modelOnce.Do(func() {
 		cfg := checkpoint.TinyConfig()
 		var g *gpt2.Model
-		g, modelErr = gpt2.New(gobackend.GetBackend(), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
+		g, modelErr = gpt2.New(goBackend(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
 		if modelErr == nil {
 			model, modelErr = actadd.Wrap(g, "go")
 		}
@@ -131,3 +132,14 @@ func TestPAtK(t *testing.T) {
 
 // quiet silences progress lines in tests.
 var quiet io.Writer = io.Discard
+
+// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
+// $GOMLX_BACKEND says.
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := backend.Go()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

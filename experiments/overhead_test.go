@@ -10,7 +10,6 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/gomlx/compute/gobackend"
 )
 
 func TestShapeConfig(t *testing.T) {
@@ -34,7 +33,7 @@ func TestShapeConfig(t *testing.T) {
 func TestOverhead(t *testing.T) {
 	cfg := experiments.QuickOverhead()
 	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 2, 1, 8, 2
-	res, err := experiments.Overhead(cfg, gobackend.GetBackend(), quiet)
+	res, err := experiments.Overhead(cfg, goBackend(t), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +110,7 @@ func TestOverhead(t *testing.T) {
 	}
 
 	cfg.Shapes = []string{"nope"}
-	if _, err := experiments.Overhead(cfg, gobackend.GetBackend(), quiet); err == nil {
+	if _, err := experiments.Overhead(cfg, goBackend(t), quiet); err == nil {
 		t.Error("Overhead accepted an unknown shape")
 	}
 	if _, err := experiments.Overhead(experiments.QuickOverhead(), nil, quiet); err == nil {

@@ -6,10 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/reference"
-	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -22,7 +23,7 @@ var testConfigs = []checkpoint.Config{
 func newModel(t testing.TB, cfg checkpoint.Config, seed int64) (*gpt2.Model, *reference.Model) {
 	t.Helper()
 	w := checkpoint.RandomTensors(cfg, seed)
-	m, err := gpt2.New(gobackend.GetBackend(), "random test model", cfg, w)
+	m, err := gpt2.New(goBackend(t), "random test model", cfg, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +126,15 @@ func TestManyShapes(t *testing.T) {
 			t.Fatalf("sequence length %d: %v", seq, err)
 		}
 	}
+}
+
+// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
+// $GOMLX_BACKEND says.
+func goBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := backend.Go()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/hfhub"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -30,7 +29,7 @@ func TestRealGPT2GreedyMatchesHuggingFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := gpt2.New(gobackend.GetBackend(), "gpt2", cfg, weights)
+	m, err := gpt2.New(goBackend(t), "gpt2", cfg, weights)
 	if err != nil {
 		t.Fatal(err)
 	}
