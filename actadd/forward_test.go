@@ -45,3 +45,18 @@ func TestForwardTokensSumsTheLogits(t *testing.T) {
 		t.Error("ForwardTokens accepted no rows")
 	}
 }
+
+// SteeringOpsTime runs on any model and rejects shapes and layers it cannot time.
+func TestSteeringOpsTime(t *testing.T) {
+	m, _ := models(t)
+	if _, err := m.SteeringOpsTime(2, 8, 3, m.Config.NLayer-1, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ batch, seq, span, layer, reps int }{
+		{0, 8, 3, 0, 2}, {2, 8, 8, 0, 2}, {2, 8, 3, m.Config.NLayer, 2}, {2, 8, 3, -1, 2}, {2, 8, 3, 0, 0},
+	} {
+		if _, err := m.SteeringOpsTime(c.batch, c.seq, c.span, c.layer, c.reps); err == nil {
+			t.Errorf("SteeringOpsTime%v: no error", c)
+		}
+	}
+}

@@ -3,7 +3,11 @@
 //   - Forward: one forward pass, logits included, of a random-weight GPT-2-shaped model on a batch
 //     of random tokens (32 × 64, the paper's E4 workload), baseline and steered (layer L/2, the
 //     vector of "This is a test prompt." − ""), timed A/B interleaved; premium = mean steered /
-//     mean baseline − 1, as the paper defines it.
+//     mean baseline − 1, as the paper defines it, with a 95% confidence interval from the A/B
+//     pairs. Whole forward passes vary by ±5% from run to run on a shared machine, far more than
+//     the premium, so the premium is also measured directly: the steering ops alone
+//     (actadd.Model.SteeringOpsTime, many A/B pairs of small graphs) as a percentage of the
+//     baseline forward pass.
 //   - Generation: sampled completions of a 9-token prompt (the E2 setting: 200 × 40 new tokens,
 //     T = 1, top-p 0.3, frequency penalty 1) with the KV cache, in tokens per second.
 //   - Sweep: a layer × coefficient sweep (every layer × 3 coefficients, one completion each) run
@@ -27,6 +31,7 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/backend"
@@ -46,6 +51,8 @@ type ModelReps struct {
 type Options struct {
 	Forward    []ModelReps // forward-pass models; the first one gives the summary's numbers
 	Batch, Seq int         // forward batch shape (32 × 64)
+	// SteeringOpsReps is the number of A/B pairs timing the steering ops alone (200).
+	SteeringOpsReps int
 
 	GenModel     string // model for generation and the sweep
 	GenRows      int    // completions (200)
@@ -67,8 +74,8 @@ type Options struct {
 // FullOptions are the sizes `make bench` uses (about 10 minutes on 2 cores).
 func FullOptions() Options {
 	return Options{
-		Forward: []ModelReps{{"gpt2", 5}, {"gpt2-medium", 3}},
-		Batch:   32, Seq: 64,
+		Forward: []ModelReps{{"gpt2", 10}, {"gpt2-medium", 3}},
+		Batch:   32, Seq: 64, SteeringOpsReps: 200,
 		GenModel: "gpt2", GenRows: 200, GenNewTokens: 40, GenBatch: 32, GenGreedy: true,
 		Prompt:      "I went up to my friend and said",
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 10,
@@ -80,7 +87,7 @@ func FullOptions() Options {
 func QuickOptions() Options {
 	o := FullOptions()
 	o.Forward = []ModelReps{{"gpt2", 2}}
-	o.Batch, o.Seq = 8, 32
+	o.Batch, o.Seq, o.SteeringOpsReps = 8, 32, 20
 	o.GenRows, o.GenNewTokens, o.GenBatch = 16, 8, 16
 	o.SweepNewTokens = 2
 	return o
@@ -122,7 +129,8 @@ type Summary struct {
 	ForwardRatioVsTorch *float64 `json:"forward_ratio_vs_torch"`
 	GenRatioVsTorch     *float64 `json:"gen_ratio_vs_torch"`
 	PremiumPct          *float64 `json:"premium_pct"`
-	SweepCompiles       *int64   `json:"sweep_compiles"` // graphs compiled by the batched sweep, cold
+	PremiumOpsPct       *float64 `json:"premium_ops_pct"` // the steering ops alone, see ForwardResult
+	SweepCompiles       *int64   `json:"sweep_compiles"`  // graphs compiled by the batched sweep, cold
 }
 
 // ForwardResult times one model's forward pass (actadd.Model.ForwardTokens: logits included,
@@ -144,12 +152,19 @@ type ForwardResult struct {
 	SteerMean   float64   `json:"steer_mean"`
 	// PremiumPct = (SteerMean / BaseMean − 1) · 100, the paper's definition.
 	PremiumPct float64 `json:"premium_pct"`
+	// PremiumCI95Pct is the half-width of the 95% confidence interval (Student's t) of the mean
+	// over A/B pairs of (steer / base − 1) · 100: the premium is resolved only if it exceeds it.
+	PremiumCI95Pct float64 `json:"premium_ci95_pct"`
 	// PairedMedPct is the median over A/B pairs of (steer / base − 1) · 100: less sensitive to
 	// a slow outlier than PremiumPct.
-	PairedMedPct float64       `json:"paired_median_premium_pct"`
-	BaseCVPct    float64       `json:"base_cv_pct"` // coefficient of variation of Base: the noise level
-	Torch        *TorchForward `json:"torch,omitempty"`
-	RatioVsTorch *float64      `json:"ratio_vs_torch"` // BaseMean / Torch.BaseMean
+	PairedMedPct float64 `json:"paired_median_premium_pct"`
+	// SteeringOpsSeconds is what the steering ops of one such forward pass cost, timed alone
+	// (actadd.Model.SteeringOpsTime), and PremiumOpsPct that time over BaseMean, · 100.
+	SteeringOpsSeconds float64       `json:"steering_ops_seconds"`
+	PremiumOpsPct      float64       `json:"premium_ops_pct"`
+	BaseCVPct          float64       `json:"base_cv_pct"` // coefficient of variation of Base: the noise level
+	Torch              *TorchForward `json:"torch,omitempty"`
+	RatioVsTorch       *float64      `json:"ratio_vs_torch"` // BaseMean / Torch.BaseMean
 }
 
 // GenResult times sampled generation (unsteered; steering only changes the prefill).
@@ -288,8 +303,8 @@ func Run(opts Options) (*Result, error) {
 
 	if len(res.Forward) > 0 {
 		res.Summary.ForwardRatioVsTorch = res.Forward[0].RatioVsTorch
-		p := res.Forward[0].PremiumPct
-		res.Summary.PremiumPct = &p
+		p, ops := res.Forward[0].PremiumPct, res.Forward[0].PremiumOpsPct
+		res.Summary.PremiumPct, res.Summary.PremiumOpsPct = &p, &ops
 	}
 	if res.Generation != nil {
 		res.Summary.GenRatioVsTorch = res.Generation.RatioVsTorch
@@ -358,8 +373,20 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 	r.BaseMean, r.SteerMean = stat.Mean(r.Base, nil), stat.Mean(r.Steer, nil)
 	r.PremiumPct = (r.SteerMean/r.BaseMean - 1) * 100
 	r.PairedMedPct = median(pairs)
-	if len(r.Base) > 1 {
+	if n := len(pairs); n > 1 {
 		r.BaseCVPct = stat.StdDev(r.Base, nil) / r.BaseMean * 100
+		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 1)}.Quantile(0.975)
+		r.PremiumCI95Pct = t * stat.StdDev(pairs, nil) / math.Sqrt(float64(n))
+	}
+	if opts.SteeringOpsReps > 0 {
+		ops, err := m.SteeringOpsTime(opts.Batch, opts.Seq, v.N, layer, opts.SteeringOpsReps)
+		if err != nil {
+			return nil, err
+		}
+		r.SteeringOpsSeconds = ops.Seconds()
+		r.PremiumOpsPct = r.SteeringOpsSeconds / r.BaseMean * 100
+		logf("forward %s: steering ops alone %.3f ms per forward pass (%d A/B pairs) = %.3f%% of the baseline",
+			mr.Model, r.SteeringOpsSeconds*1000, opts.SteeringOpsReps, r.PremiumOpsPct)
 	}
 	if torch != nil {
 		logf("forward %s: PyTorch reference", mr.Model)

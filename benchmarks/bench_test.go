@@ -12,7 +12,7 @@ import (
 // run and report, not how fast (timings are never asserted).
 func TestSmoke(t *testing.T) {
 	opts := Options{
-		Forward: []ModelReps{{"tiny", 1}}, Batch: 2, Seq: 16,
+		Forward: []ModelReps{{"tiny", 2}}, Batch: 2, Seq: 16, SteeringOpsReps: 2,
 		GenModel: "tiny", GenRows: 3, GenNewTokens: 3, GenBatch: 2, GenGreedy: true,
 		Prompt:      "I went up to my friend and said",
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 2,
@@ -21,8 +21,10 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Forward) != 1 || len(res.Forward[0].Base) != 1 || len(res.Forward[0].Steer) != 1 || res.Forward[0].SteerLayer != 2 {
+	if len(res.Forward) != 1 || len(res.Forward[0].Base) != 2 || len(res.Forward[0].Steer) != 2 || res.Forward[0].SteerLayer != 2 {
 		t.Errorf("forward result incomplete: %+v", res.Forward)
+	} else if f := res.Forward[0]; f.PremiumCI95Pct <= 0 || f.SteeringOpsSeconds == 0 || res.Summary.PremiumOpsPct == nil {
+		t.Errorf("premium interval or steering-ops time missing: %+v", f)
 	}
 	for _, g := range []*GenResult{res.Generation, res.GenerationGreedy} {
 		if g == nil || g.PromptTokens != 9 || g.TokensPerSecond <= 0 {
@@ -39,7 +41,7 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("sweep compiled %d programs batched, %d one by one; want ≤ 3 and ≤ 2", s.Batched.Compiles, s.OneByOne.Compiles)
 	}
 	line := SummaryLine(res)
-	for _, key := range []string{"forward_ratio_vs_torch=na ", "gen_ratio_vs_torch=na ", "premium_pct=", "sweep_compiles="} {
+	for _, key := range []string{"forward_ratio_vs_torch=na ", "gen_ratio_vs_torch=na ", "premium_pct=", "premium_ops_pct=", "sweep_compiles="} {
 		if !strings.Contains(line, key) {
 			t.Errorf("summary line %q lacks %q", line, key)
 		}

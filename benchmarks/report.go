@@ -60,10 +60,10 @@ func PrintTable(w io.Writer, res *Result) {
 			if f.Torch != nil {
 				tb, tp = fmt.Sprintf("%.3f", f.Torch.BaseMean), fmt.Sprintf("%+.2f", f.Torch.PremiumPct)
 			}
-			rows = append(rows, fmt.Sprintf("%s\t%d×%d\t%d\t%d\t%.3f\t%.3f\t%+.2f\t%+.2f\t%.1f\t%s\t%s\t%s\t", f.Model, f.Batch, f.Seq, f.SteerLayer,
-				f.Reps, f.BaseMean, f.SteerMean, f.PremiumPct, f.PairedMedPct, f.BaseCVPct, tb, tp, ratio(f.RatioVsTorch)))
+			rows = append(rows, fmt.Sprintf("%s\t%d×%d\t%d\t%d\t%.3f\t%.3f\t%+.2f ± %.2f\t%+.2f\t%.1f\t%.3f\t%s\t%s\t%s\t", f.Model, f.Batch, f.Seq, f.SteerLayer,
+				f.Reps, f.BaseMean, f.SteerMean, f.PremiumPct, f.PremiumCI95Pct, f.PairedMedPct, f.BaseCVPct, f.PremiumOpsPct, tb, tp, ratio(f.RatioVsTorch)))
 		}
-		table("forward\tbatch\tlayer\treps\tbase s\tsteered s\tpremium %\tpaired med %\tbase cv %\ttorch base s\ttorch prem %\tratio\t", rows...)
+		table("forward\tbatch\tlayer\treps\tbase s\tsteered s\tpremium % (95% CI)\tpaired med %\tbase cv %\tops premium %\ttorch base s\ttorch prem %\tratio\t", rows...)
 	}
 	var gens []string
 	for _, g := range []*GenResult{res.Generation, res.GenerationGreedy} {
@@ -93,7 +93,7 @@ func PrintTable(w io.Writer, res *Result) {
 }
 
 // SummaryLine is the final key=value line: forward_ratio_vs_torch=… gen_ratio_vs_torch=…
-// premium_pct=… sweep_compiles=… ("na" for what was not measured).
+// premium_pct=… premium_ops_pct=… sweep_compiles=… ("na" for what was not measured).
 func SummaryLine(res *Result) string {
 	s := res.Summary
 	f := func(p *float64, format string) string {
@@ -110,6 +110,7 @@ func SummaryLine(res *Result) string {
 		"forward_ratio_vs_torch=" + f(s.ForwardRatioVsTorch, "%.2f"),
 		"gen_ratio_vs_torch=" + f(s.GenRatioVsTorch, "%.2f"),
 		"premium_pct=" + f(s.PremiumPct, "%.2f"),
+		"premium_ops_pct=" + f(s.PremiumOpsPct, "%.3f"),
 		"sweep_compiles=" + c,
 	}, " ")
 }

@@ -1,0 +1,45 @@
+package actadd_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// BenchmarkSteeringOps measures the steering premium of the paper's overhead workload (E4:
+// gpt2-small shape, 32 × 64 tokens, a 7-token vector at layer 6) without the noise of timing
+// whole forward passes: the steering ops alone (Model.SteeringOpsTime, 200 ABBA pairs), as a
+// percentage of an unsteered forward pass timed in the same run. Run with:
+//
+//	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./actadd -run '^$' -bench SteeringOps -benchtime 3x
+func BenchmarkSteeringOps(b *testing.B) {
+	m := gpt2Shaped(b)
+	const batch, seq, span, reps = 32, 64, 7, 200
+	r := rand.New(rand.NewPCG(1, 2))
+	rows := make([][]int, batch)
+	for i := range rows {
+		for range seq {
+			rows[i] = append(rows[i], r.IntN(m.Config.VocabSize))
+		}
+	}
+	if _, err := m.ForwardTokens(rows); err != nil { // compile
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var ops, forward time.Duration
+	for range b.N {
+		t, err := m.SteeringOpsTime(batch, seq, span, m.Config.NLayer/2, reps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ops += t
+		start := time.Now()
+		if _, err := m.ForwardTokens(rows); err != nil {
+			b.Fatal(err)
+		}
+		forward += time.Since(start)
+	}
+	b.ReportMetric(float64(ops.Microseconds())/float64(b.N), "steering-µs/forward")
+	b.ReportMetric(forward.Seconds()/float64(b.N), "forward-s")
+	b.ReportMetric(100*ops.Seconds()/forward.Seconds(), "premium-%")
+}
