@@ -32,6 +32,9 @@ type OverheadConfig struct {
 	// Layer is the injection layer; -1 means n_layer/2 (integer division), as in the paper.
 	Layer       int
 	Plus, Minus string // steering = Pair(Plus, Minus, 1): +1·h(Plus) − 1·h(Minus)
+	// OpsReps is the number of A/B pairs that time the steering ops alone
+	// (actadd.Model.SteeringOpsTime) per shape, the direct measure of the premium; 0 skips it.
+	OpsReps int
 }
 
 // PaperOverhead is E4 as the paper ran it: the four GPT-2 sizes, 10 seeds, random tokens
@@ -39,14 +42,14 @@ type OverheadConfig struct {
 // (c = −1).
 func PaperOverhead() OverheadConfig {
 	return OverheadConfig{Shapes: []string{"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"}, Seeds: 10, Batch: 32, Seq: 64,
-		Reps: 20, Warmup: 2, Layer: -1, Plus: "This is a test prompt.", Minus: ""}
+		Reps: 20, Warmup: 2, Layer: -1, Plus: "This is a test prompt.", Minus: "", OpsReps: 200}
 }
 
 // QuickOverhead is E4 at a CPU-sized scale: the tiny shape and a 4-layer width-256 shape,
-// 2 seeds, batch 4 × 32, 5 timed passes per arm.
+// 2 seeds, batch 4 × 32, 5 timed passes per arm, 50 A/B pairs of the steering ops alone.
 func QuickOverhead() OverheadConfig {
 	c := PaperOverhead()
-	c.Shapes, c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup = []string{"tiny", "4x256"}, 2, 4, 32, 5, 1
+	c.Shapes, c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps = []string{"tiny", "4x256"}, 2, 4, 32, 5, 1, 50
 	return c
 }
 
@@ -114,6 +117,11 @@ type OverheadShape struct {
 	// PremiumSD is the spread of the seeds' own premiums (OverheadRun.Premium): their sample
 	// standard deviation, 0 with one seed.
 	Premium, PremiumSD float64
+	// OpsSeconds is the time the steering ops of one pass take, timed alone with
+	// actadd.Model.SteeringOpsTime (OpsReps A/B pairs), and OpsPremium = OpsSeconds/BaseMean: the
+	// premium measured directly, free of the run-to-run noise of whole passes. Zero when
+	// OpsReps is 0.
+	OpsSeconds, OpsPremium float64
 	// SteeringChangedLogits is true when the steered pass's logits (their sum) differed from the
 	// baseline's: proof that the timed steered pass really steered.
 	SteeringChangedLogits bool
@@ -147,9 +155,9 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 		return nil, fmt.Errorf("experiments: Overhead: nil backend: pass the one backend.New() returns")
 	case len(cfg.Shapes) == 0:
 		return nil, fmt.Errorf("experiments: Overhead: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
-	case cfg.Seeds <= 0 || cfg.Batch <= 0 || cfg.Seq <= 0 || cfg.Reps <= 0 || cfg.Warmup < 0:
-		return nil, fmt.Errorf("experiments: Overhead: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) ≥ 0",
-			cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps, cfg.Warmup)
+	case cfg.Seeds <= 0 || cfg.Batch <= 0 || cfg.Seq <= 0 || cfg.Reps <= 0 || cfg.Warmup < 0 || cfg.OpsReps < 0:
+		return nil, fmt.Errorf("experiments: Overhead: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
+			cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps, cfg.Warmup, cfg.OpsReps)
 	}
 	progress = progressTo(progress)
 	res := &OverheadResult{Config: cfg, RunInfo: RunInfo{Backend: backend.Describe(b), Started: time.Now().UTC()}}
@@ -169,6 +177,10 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
 		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
 		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; ± is the standard deviation of the seeds' own premiums")
+	if cfg.OpsReps > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("steering ops alone = the time of the steering hook's ops (scatter-adds at every layer) on a [batch, seq, d_model] stream, "+
+			"timed in %d A/B pairs of small graphs, over mean t_baseline: the premium measured without the run-to-run noise of whole passes", cfg.OpsReps))
+	}
 	for _, shape := range cfg.Shapes {
 		sr, err := overheadShape(shape, cfg, b, progress)
 		if err != nil {
@@ -280,6 +292,20 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	out.SteeredMean = sumSteered / float64(cfg.Seeds)
 	out.Premium = out.SteeredMean/out.BaseMean - 1
 	out.PremiumSD = sampleSD(premiums)
+	if cfg.OpsReps > 0 {
+		v, err := m.Vector(add)
+		if err != nil {
+			return nil, err
+		}
+		ops, err := m.SteeringOpsTime(cfg.Batch, cfg.Seq, v.N, layer, cfg.OpsReps)
+		if err != nil {
+			return nil, err
+		}
+		out.OpsSeconds = ops.Seconds()
+		out.OpsPremium = out.OpsSeconds / out.BaseMean
+		fmt.Fprintf(progress, "E4 overhead: %s: steering ops alone %.3g ms per pass (%d A/B pairs): premium %+.3f%%\n",
+			shape, 1000*out.OpsSeconds, cfg.OpsReps, 100*out.OpsPremium)
+	}
 	return out, nil
 }
 
@@ -303,6 +329,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	p := plots.NewPlot(title, xLabel, "premium: mean t_ActAdd / mean t_baseline − 1 (%)")
 	meanS := plots.Series{Name: "premium over all seeds (ratio of means)"}
 	seedS := plots.Series{Name: "one seed's premium"}
+	opsS := plots.Series{Name: "steering ops alone (direct measure)"}
 	names := plots.Series{Name: "shape names"}
 	for _, s := range r.Shapes {
 		x := float64(s.Params) / 1e6
@@ -310,6 +337,11 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 		meanS.Y = append(meanS.Y, 100*s.Premium)
 		meanS.Labels = append(meanS.Labels, fmt.Sprintf("%s (layer %d of %d)", s.Description, s.Layer, s.NLayer))
 		names.Labels = append(names.Labels, fmt.Sprintf("%s, layer %d/%d", s.Shape, s.Layer, s.NLayer))
+		if cfg.OpsReps > 0 {
+			opsS.X = append(opsS.X, x)
+			opsS.Y = append(opsS.Y, 100*s.OpsPremium)
+			opsS.Labels = append(opsS.Labels, fmt.Sprintf("%s steering ops alone", s.Shape))
+		}
 		for _, run := range s.Runs {
 			seedS.X = append(seedS.X, x)
 			seedS.Y = append(seedS.Y, 100*run.Premium)
@@ -321,6 +353,11 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	}
 	if err := plots.AddLine(p, meanS, 0); err != nil {
 		return nil, err
+	}
+	if len(opsS.X) > 0 {
+		if err := plots.AddLine(p, opsS, 2); err != nil {
+			return nil, err
+		}
 	}
 	names.X, names.Y = meanS.X, meanS.Y
 	if err := plots.AddLabels(p, names); err != nil {
@@ -335,6 +372,10 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq}
 	sc.Notes = r.Notes
 	sc.Series = []plots.Series{meanS, seedS}
+	if len(opsS.X) > 0 {
+		sc.Series = append(sc.Series, opsS)
+	}
+	sc.SampleSizes["steering_ops_ab_pairs"] = cfg.OpsReps
 	plots.Pad(p)
 	f, err := plots.NewFigure("e4-overhead-vs-model-size", p, sc)
 	if err != nil {
@@ -350,10 +391,16 @@ func (r *OverheadResult) Summary() string {
 	cfg := r.Config
 	fmt.Fprintf(&b, "%s on %s: batch %d × %d tokens, %s × %d timed passes per arm, %.0f s\n",
 		r.Model, r.Backend, cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps, r.WallSeconds)
-	fmt.Fprintf(&b, "%-12s %10s %6s %18s %16s   %s\n", "shape", "params", "layer", "unsteered s/pass", "steered s/pass", "premium (± sd over seeds)")
+	fmt.Fprintf(&b, "%-12s %10s %6s %18s %16s   %-26s %s\n", "shape", "params", "layer", "unsteered s/pass", "steered s/pass",
+		"premium (± sd over seeds)", "steering ops alone")
 	for _, s := range r.Shapes {
-		fmt.Fprintf(&b, "%-12s %10d %6s %18.4g %16.4g   %+.3f%% (± %.3f%%)\n", s.Shape, s.Params,
-			fmt.Sprintf("%d/%d", s.Layer, s.NLayer), s.BaseMean, s.SteeredMean, 100*s.Premium, 100*s.PremiumSD)
+		ops := "-"
+		if cfg.OpsReps > 0 {
+			ops = fmt.Sprintf("%+.3f%% (%.3g ms)", 100*s.OpsPremium, 1000*s.OpsSeconds)
+		}
+		fmt.Fprintf(&b, "%-12s %10d %6s %18.4g %16.4g   %-26s %s\n", s.Shape, s.Params,
+			fmt.Sprintf("%d/%d", s.Layer, s.NLayer), s.BaseMean, s.SteeredMean,
+			fmt.Sprintf("%+.3f%% (± %.3f%%)", 100*s.Premium, 100*s.PremiumSD), ops)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

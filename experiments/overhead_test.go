@@ -47,6 +47,12 @@ func TestOverhead(t *testing.T) {
 	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(s.Premium) || math.IsInf(s.Premium, 0) || s.Premium <= -1 {
 		t.Errorf("times %g, %g, premium %g", s.BaseMean, s.SteeredMean, s.Premium)
 	}
+	if cfg.OpsReps == 0 || s.OpsSeconds == 0 || math.Abs(s.OpsPremium-s.OpsSeconds/s.BaseMean) > 1e-12 {
+		t.Errorf("steering ops alone: %g s, premium %g (OpsReps %d)", s.OpsSeconds, s.OpsPremium, cfg.OpsReps)
+	}
+	if !strings.Contains(res.Summary(), "steering ops alone") {
+		t.Errorf("summary lacks the direct premium:\n%s", res.Summary())
+	}
 	// The premium is a ratio of means over every seed's passes, not a mean of per-seed ratios;
 	// PremiumSD is the spread of the per-seed premiums.
 	var base, steered, seedPremiums []float64

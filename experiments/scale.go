@@ -142,8 +142,8 @@ func (f ConceptNetFlags) Config() (ConceptNetConfig, error) {
 type OverheadFlags struct {
 	Scale  string // ScalePaper or ScaleQuick
 	Shapes string // comma-separated model shapes (spaces around them ignored); "" keeps the scale's
-	// Seeds, Batch, Seq and Reps: 0 keeps the scale's.
-	Seeds, Batch, Seq, Reps int
+	// Seeds, Batch, Seq, Reps and OpsReps: 0 keeps the scale's.
+	Seeds, Batch, Seq, Reps, OpsReps int
 }
 
 // Config returns the scale's E4 config with the flags applied. Shapes are checked here
@@ -167,7 +167,7 @@ func (f OverheadFlags) Config() (OverheadConfig, error) {
 		name string
 		flag int
 		dst  *int
-	}{{"seeds", f.Seeds, &cfg.Seeds}, {"batch", f.Batch, &cfg.Batch}, {"seq", f.Seq, &cfg.Seq}, {"reps", f.Reps, &cfg.Reps}} {
+	}{{"seeds", f.Seeds, &cfg.Seeds}, {"batch", f.Batch, &cfg.Batch}, {"seq", f.Seq, &cfg.Seq}, {"reps", f.Reps, &cfg.Reps}, {"ops_reps", f.OpsReps, &cfg.OpsReps}} {
 		switch {
 		case v.flag < 0:
 			return cfg, fmt.Errorf("experiments: E4: %s = %d must be positive, or 0 for the scale's (%d)", v.name, v.flag, *v.dst)
