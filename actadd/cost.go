@@ -79,7 +79,7 @@ func (m *Model) SteeringOpsTime(batch, seq, span, layer, reps int) (time.Duratio
 	}
 	timeIt := func(e *Exec, in []any) (time.Duration, error) {
 		start := time.Now()
-		out, err := e.Exec(in...)
+		out, err := e.Call(in...)
 		elapsed := time.Since(start)
 		if err != nil {
 			return 0, fmt.Errorf("actadd: SteeringOpsTime: %w", err)

@@ -47,8 +47,8 @@ import (
 	"github.com/actadd-go/actadd/plots"
 )
 
-// ScaledLayer, as a config's Layer, selects the paper's layer scaled to the model's depth (see
-// ResolveLayer).
+// ScaledLayer is the config Layer value that selects the paper's layer scaled to the model's
+// depth (see ResolveLayer).
 const ScaledLayer = -1
 
 // The paper's injection layer for E1 and E3, on GPT-2-XL's PaperDepth layers.

@@ -38,7 +38,7 @@ func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
 		args = append(args, t)
 	}
 	args = append(args, inputs...)
-	out, err := p.exec.Exec(args...)
+	out, err := p.exec.Call(args...)
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: running %s: %w", p.exec.Name(), err)
 	}
