@@ -205,7 +205,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		if failure == "" {
 			b, err = construct(requested)
 			if err == nil {
-				return b, requested, describeLine(b), nil
+				return b, requested, describeLine(b, requested), nil
 			}
 			failure = err.Error()
 		}
@@ -227,7 +227,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 			cfg = "xla"
 			b, err = construct(cfg)
 			if err == nil {
-				return b, cfg, describeLine(b), nil
+				return b, cfg, describeLine(b, cfg), nil
 			}
 			report("backend: default XLA backend (PJRT plugins %s) failed: %s; falling back to go", strings.Join(plugins, ", "), err.Error())
 		}
@@ -238,7 +238,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 	if err != nil {
 		return nil, "", "", err
 	}
-	description = describeLine(b)
+	description = describeLine(b, cfg)
 	if note != "" {
 		description = strings.TrimSuffix(description, ")") + "; " + note + ")"
 	}
@@ -271,11 +271,16 @@ func isXLAConfig(cfg string) bool {
 	return false
 }
 
-// describeLine is the one-line report for a built backend.
-func describeLine(b compute.Backend) string {
+// describeLine is the one-line report for a backend built from cfg; for the go backend it
+// names cfg's options (e.g. "ops_sequential").
+func describeLine(b compute.Backend, cfg string) string {
 	name := Describe(b)
 	if name == "go" {
-		return "backend: go (pure Go, " + goBuildNote() + ")"
+		note := goBuildNote()
+		if _, opts, ok := strings.Cut(cfg, ":"); ok && opts != "" {
+			note += ", " + opts
+		}
+		return "backend: go (pure Go, " + note + ")"
 	}
 	if path := pluginPath(b); path != "" {
 		return fmt.Sprintf("backend: %s (PJRT plugin %s)", name, path)
