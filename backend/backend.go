@@ -140,7 +140,7 @@ func quietKlog() *atomic.Bool {
 }
 
 // New returns the program's compute backend and a one-line description of it, such as
-// "backend: go (pure Go, GOEXPERIMENT=simd)" or "backend: xla:cuda (PJRT plugin /path/...)".
+// "backend: go (pure Go, GOEXPERIMENT=simd, ops_sequential)" or "backend: xla:cuda (PJRT plugin /path/...)".
 // The first call selects and builds the backend (see the package documentation) and writes
 // the report; later calls return the same backend. It returns an error only if not even the
 // go backend can be built.
