@@ -34,7 +34,7 @@ func models(t testing.TB) (*actadd.Model, *reference.Model) {
 	setupOnce.Do(func() {
 		w := checkpoint.RandomTensors(testConfig, 42)
 		var g *gpt2.Model
-		if g, setupErr = gpt2.New(goBackend(t), "random test model", testConfig, w); setupErr != nil {
+		if g, setupErr = gpt2.New(testBackend(t), "random test model", testConfig, w); setupErr != nil {
 			return
 		}
 		if testModel, setupErr = actadd.Wrap(g, "go"); setupErr != nil {
@@ -217,7 +217,7 @@ func TestMixedBatchEqualsRowsAlone(t *testing.T) {
 // freshModel is a new model (no program compiled yet) with the shared test weights.
 func freshModel(t *testing.T) *actadd.Model {
 	t.Helper()
-	g, err := gpt2.New(goBackend(t), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
+	g, err := gpt2.New(testBackend(t), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,11 +401,11 @@ func TestStreamsPairSettings(t *testing.T) {
 	}
 }
 
-// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
-// $GOMLX_BACKEND says.
-func goBackend(t testing.TB) compute.Backend {
+// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
+// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
+func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := backend.Go()
+	b, err := backend.ForTests()
 	if err != nil {
 		t.Fatal(err)
 	}

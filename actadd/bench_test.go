@@ -24,7 +24,7 @@ var (
 func gpt2Shaped(b *testing.B) *actadd.Model {
 	smallOnce.Do(func() {
 		cfg, _ := checkpoint.KnownConfig("gpt2")
-		g, err := gpt2.New(goBackend(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
+		g, err := gpt2.New(testBackend(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
 		if err != nil {
 			b.Fatal(err)
 		}

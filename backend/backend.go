@@ -85,6 +85,27 @@ func Go() (compute.Backend, error) {
 	return goBackend, goErr
 }
 
+// TestEnv names the environment variable that moves the project's tests and Go benchmarks off
+// the go backend: with ACTADD_TEST_BACKEND=selected they run on the backend New selects
+// ($GOMLX_BACKEND, else a PJRT plugin when installed), so that the same reference checks
+// (logits against a float64 forward, KV cache against recomputation, ...) cover XLA too.
+const TestEnv = "ACTADD_TEST_BACKEND"
+
+// ForTests returns the backend tests run on: Go's, or New's when $ACTADD_TEST_BACKEND is
+// "selected". Any other non-empty value is an error, so that a typo does not silently test the
+// go backend.
+func ForTests() (compute.Backend, error) {
+	switch v := os.Getenv(TestEnv); v {
+	case "":
+		return Go()
+	case "selected":
+		b, _, err := New()
+		return b, err
+	default:
+		return nil, fmt.Errorf("backend: %s=%q: use \"selected\" (the backend New picks) or leave it unset (the go backend)", TestEnv, v)
+	}
+}
+
 // probeTimeout bounds the reachability check of the plugin download hosts.
 const probeTimeout = 3 * time.Second
 

@@ -344,3 +344,14 @@ func TestGoConfig(t *testing.T) {
 		t.Errorf("Go() = %v (%v), want the go backend", b, err)
 	}
 }
+
+func TestForTests(t *testing.T) {
+	t.Setenv(TestEnv, "")
+	if b, err := ForTests(); err != nil || Describe(b) != "go" {
+		t.Errorf("unset: %v (%v), want the go backend", b, err)
+	}
+	t.Setenv(TestEnv, "xla")
+	if _, err := ForTests(); err == nil || !strings.Contains(err.Error(), "selected") {
+		t.Errorf("a wrong value gave %v, want an error naming the valid one", err)
+	}
+}

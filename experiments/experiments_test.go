@@ -35,7 +35,7 @@ func tinyModel(t testing.TB) *actadd.Model {
 	modelOnce.Do(func() {
 		cfg := checkpoint.TinyConfig()
 		var g *gpt2.Model
-		g, modelErr = gpt2.New(goBackend(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
+		g, modelErr = gpt2.New(testBackend(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
 		if modelErr == nil {
 			model, modelErr = actadd.Wrap(g, "go")
 		}
@@ -133,11 +133,11 @@ func TestPAtK(t *testing.T) {
 // quiet silences progress lines in tests.
 var quiet io.Writer = io.Discard
 
-// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
-// $GOMLX_BACKEND says.
-func goBackend(t testing.TB) compute.Backend {
+// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
+// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
+func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := backend.Go()
+	b, err := backend.ForTests()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestShapeConfig(t *testing.T) {
 func TestOverhead(t *testing.T) {
 	cfg := experiments.QuickOverhead()
 	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 2, 1, 8, 2
-	res, err := experiments.Overhead(cfg, goBackend(t), quiet)
+	res, err := experiments.Overhead(cfg, testBackend(t), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestOverhead(t *testing.T) {
 	}
 
 	cfg.Shapes = []string{"nope"}
-	if _, err := experiments.Overhead(cfg, goBackend(t), quiet); err == nil {
+	if _, err := experiments.Overhead(cfg, testBackend(t), quiet); err == nil {
 		t.Error("Overhead accepted an unknown shape")
 	}
 	if _, err := experiments.Overhead(experiments.QuickOverhead(), nil, quiet); err == nil {

@@ -15,7 +15,7 @@ import (
 //	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./gpt2 -run '^$' -bench Forward -benchtime 3x
 func BenchmarkForward(b *testing.B) {
 	cfg, _ := checkpoint.KnownConfig("gpt2")
-	m, err := gpt2.New(goBackend(b), "random gpt2-shaped", cfg, checkpoint.RandomTensors(cfg, 1))
+	m, err := gpt2.New(testBackend(b), "random gpt2-shaped", cfg, checkpoint.RandomTensors(cfg, 1))
 	if err != nil {
 		b.Fatal(err)
 	}

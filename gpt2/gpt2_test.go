@@ -23,7 +23,7 @@ var testConfigs = []checkpoint.Config{
 func newModel(t testing.TB, cfg checkpoint.Config, seed int64) (*gpt2.Model, *reference.Model) {
 	t.Helper()
 	w := checkpoint.RandomTensors(cfg, seed)
-	m, err := gpt2.New(goBackend(t), "random test model", cfg, w)
+	m, err := gpt2.New(testBackend(t), "random test model", cfg, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +128,11 @@ func TestManyShapes(t *testing.T) {
 	}
 }
 
-// goBackend is the go backend as backend.New builds it (backend.GoConfig), whatever
-// $GOMLX_BACKEND says.
-func goBackend(t testing.TB) compute.Backend {
+// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
+// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
+func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := backend.Go()
+	b, err := backend.ForTests()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestRealGPT2GreedyMatchesHuggingFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := gpt2.New(goBackend(t), "gpt2", cfg, weights)
+	m, err := gpt2.New(testBackend(t), "gpt2", cfg, weights)
 	if err != nil {
 		t.Fatal(err)
 	}
