@@ -20,7 +20,7 @@ export GOMLX_NO_AUTO_INSTALL := 1
 ACTADD_MODEL ?= gpt2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test vet unit notebooks notebooks-ci bench tools jupyter clean
+.PHONY: all test vet unit notebooks notebooks-ci bench device-prep tools jupyter clean
 
 all: test
 
@@ -98,3 +98,16 @@ notebooks-ci: jupyter
 	@$(NB_ENV) NB_TIMEOUT=$(NB_CI_TIMEOUT) ACTADD_MODEL=tiny ACTADD_SCALE=quick \
 	  ACTADD_FIGURES=$(NB_CI_OUT)/figures scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
 	@$(NBCHECK) figures -model tiny $(NB_CI_OUT)/figures $(NB_CI_FIGURES)
+
+# ---- A lent GPU machine: `make device-prep` here, then benchmarks/device/check.sh there ----
+# Builds the binaries the device check runs (it has no Go toolchain and no network) into
+# .tools/device, stripped and gzipped to fit the 64 MiB that travels with the working tree
+# (carry: [".tools/device"]). See benchmarks/device/README.md.
+DEVICE_BIN := $(ROOT)/.tools/device
+device-prep:
+	rm -rf $(DEVICE_BIN) && mkdir -p $(DEVICE_BIN)
+	$(GO) build -ldflags='-s -w' -o $(DEVICE_BIN)/actadd-bench ./benchmarks/cmd/actadd-bench
+	$(GO) test -c -ldflags='-s -w' -o $(DEVICE_BIN)/gpt2.test ./gpt2
+	$(GO) test -c -ldflags='-s -w' -o $(DEVICE_BIN)/actadd.test ./actadd
+	gzip -9 $(DEVICE_BIN)/actadd-bench $(DEVICE_BIN)/gpt2.test $(DEVICE_BIN)/actadd.test
+	@du -ch $(DEVICE_BIN)/* | tail -1

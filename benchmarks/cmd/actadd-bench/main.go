@@ -2,7 +2,7 @@
 // shapes (see package benchmarks), writes benchmarks/results/<timestamp>.json and latest.json,
 // prints a table and, last, one summary line:
 //
-//	forward_ratio_vs_torch=… gen_ratio_vs_torch=… premium_pct=… sweep_compiles=…
+//	forward_ratio_vs_torch=… gen_ratio_vs_torch=… premium_pct=… premium_ops_pct=… sweep_compiles=…
 //
 // Run it from the repository root through `make bench` (which installs PyTorch and sets
 // GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1). BENCH_QUICK=1 (or -quick) uses small sizes.
@@ -21,7 +21,8 @@ import (
 func main() {
 	quick, _ := strconv.ParseBool(os.Getenv("BENCH_QUICK"))
 	flag.BoolVar(&quick, "quick", quick, "small sizes for fast iteration (default from $BENCH_QUICK)")
-	models := flag.String("models", "", "forward models and timed repetitions per arm, e.g. gpt2:5,gpt2-medium:3 (default: 5 and 3; quick: gpt2:2)")
+	models := flag.String("models", "", "forward models and timed repetitions per arm, e.g. gpt2:5,gpt2-medium:3 (default: 10 and 3; quick: gpt2:2); none: no forward section")
+	genModel := flag.String("gen-model", "", "model shape for generation and the sweep (default gpt2); none: neither")
 	python := flag.String("python", "/usr/bin/python3", "Python with PyTorch for the reference; empty to skip it")
 	script := flag.String("torch-script", "benchmarks/torch_reference.py", "the PyTorch reference script")
 	out := flag.String("out", "benchmarks/results", "folder for the JSON results")
@@ -34,12 +35,26 @@ func main() {
 	if quick {
 		opts = benchmarks.QuickOptions()
 	}
-	if *models != "" {
+	switch *models {
+	case "":
+	case "none":
+		opts.Forward = nil
+	default:
 		mr, err := benchmarks.ParseModels(*models)
 		if err != nil {
 			fail(err)
 		}
 		opts.Forward = mr
+	}
+	switch *genModel {
+	case "":
+	case "none":
+		opts.GenModel = ""
+	default:
+		if _, err := benchmarks.ParseModels(*genModel); err != nil || strings.Contains(*genModel, ",") {
+			fail(fmt.Errorf("-gen-model %q: want one model shape such as gpt2-xl", *genModel))
+		}
+		opts.GenModel = *genModel
 	}
 	for _, o := range []struct {
 		flag int
