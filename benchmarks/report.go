@@ -60,8 +60,12 @@ func PrintTable(w io.Writer, res *Result) {
 			if f.Torch != nil {
 				tb, tp = fmt.Sprintf("%.3f", f.Torch.BaseMean), fmt.Sprintf("%+.2f", f.Torch.PremiumPct)
 			}
-			rows = append(rows, fmt.Sprintf("%s\t%d×%d\t%d\t%d\t%.3f\t%.3f\t%+.2f ± %.2f\t%+.2f\t%.1f\t%.3f\t%s\t%s\t%s\t", f.Model, f.Batch, f.Seq, f.SteerLayer,
-				f.Reps, f.BaseMean, f.SteerMean, f.PremiumPct, f.PremiumCI95Pct, f.PairedMedPct, f.BaseCVPct, f.PremiumOpsPct, tb, tp, ratio(f.RatioVsTorch)))
+			prem := fmt.Sprintf("%+.2f ± %.2f", f.PremiumPct, f.PremiumCI95Pct)
+			if len(f.Base) < 2 {
+				prem = fmt.Sprintf("%+.2f (1 pair, no CI)", f.PremiumPct)
+			}
+			rows = append(rows, fmt.Sprintf("%s\t%d×%d\t%d\t%d\t%.3f\t%.3f\t%s\t%+.2f\t%.1f\t%.3f\t%s\t%s\t%s\t", f.Model, f.Batch, f.Seq, f.SteerLayer,
+				f.Reps, f.BaseMean, f.SteerMean, prem, f.PairedMedPct, f.BaseCVPct, f.PremiumOpsPct, tb, tp, ratio(f.RatioVsTorch)))
 		}
 		table("forward\tbatch\tlayer\treps\tbase s\tsteered s\tpremium % (95% CI)\tpaired med %\tbase cv %\tops premium %\ttorch base s\ttorch prem %\tratio\t", rows...)
 	}
