@@ -9,12 +9,11 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/reference"
-	"github.com/gomlx/compute"
+	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 // testConfig is a small random GPT-2 with the real vocabulary, so the real tokenizer applies.
@@ -34,7 +33,7 @@ func models(t testing.TB) (*actadd.Model, *reference.Model) {
 	setupOnce.Do(func() {
 		w := checkpoint.RandomTensors(testConfig, 42)
 		var g *gpt2.Model
-		if g, setupErr = gpt2.New(testBackend(t), "random test model", testConfig, w); setupErr != nil {
+		if g, setupErr = gpt2.New(testbackend.Get(t), "random test model", testConfig, w); setupErr != nil {
 			return
 		}
 		if testModel, setupErr = actadd.Wrap(g, "go"); setupErr != nil {
@@ -217,7 +216,7 @@ func TestMixedBatchEqualsRowsAlone(t *testing.T) {
 // freshModel is a new model (no program compiled yet) with the shared test weights.
 func freshModel(t *testing.T) *actadd.Model {
 	t.Helper()
-	g, err := gpt2.New(testBackend(t), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
+	g, err := gpt2.New(testbackend.Get(t), "random test model", testConfig, checkpoint.RandomTensors(testConfig, 42))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,15 +398,4 @@ func TestStreamsPairSettings(t *testing.T) {
 	if _, err := m.GenerateRows(rows, sweep); err == nil {
 		t.Error("a wrong number of streams gave no error")
 	}
-}
-
-// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
-// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := backend.ForTests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 // Benchmarks on a random-weight model of gpt2 (small) shape, go backend. Run with:
@@ -24,7 +25,7 @@ var (
 func gpt2Shaped(b *testing.B) *actadd.Model {
 	smallOnce.Do(func() {
 		cfg, _ := checkpoint.KnownConfig("gpt2")
-		g, err := gpt2.New(testBackend(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
+		g, err := gpt2.New(testbackend.Get(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,12 +14,11 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/actadd-go/actadd/plots"
-	"github.com/gomlx/compute"
 )
 
 var (
@@ -35,7 +34,7 @@ func tinyModel(t testing.TB) *actadd.Model {
 	modelOnce.Do(func() {
 		cfg := checkpoint.TinyConfig()
 		var g *gpt2.Model
-		g, modelErr = gpt2.New(testBackend(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
+		g, modelErr = gpt2.New(testbackend.Get(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
 		if modelErr == nil {
 			model, modelErr = actadd.Wrap(g, "go")
 		}
@@ -132,14 +131,3 @@ func TestPAtK(t *testing.T) {
 
 // quiet silences progress lines in tests.
 var quiet io.Writer = io.Discard
-
-// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
-// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := backend.ForTests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}

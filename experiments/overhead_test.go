@@ -10,6 +10,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 func TestShapeConfig(t *testing.T) {
@@ -33,7 +34,7 @@ func TestShapeConfig(t *testing.T) {
 func TestOverhead(t *testing.T) {
 	cfg := experiments.QuickOverhead()
 	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 2, 1, 8, 2
-	res, err := experiments.Overhead(cfg, testBackend(t), quiet)
+	res, err := experiments.Overhead(cfg, testbackend.Get(t), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestOverhead(t *testing.T) {
 	}
 
 	cfg.Shapes = []string{"nope"}
-	if _, err := experiments.Overhead(cfg, testBackend(t), quiet); err == nil {
+	if _, err := experiments.Overhead(cfg, testbackend.Get(t), quiet); err == nil {
 		t.Error("Overhead accepted an unknown shape")
 	}
 	if _, err := experiments.Overhead(experiments.QuickOverhead(), nil, quiet); err == nil {

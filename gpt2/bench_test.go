@@ -6,6 +6,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 // BenchmarkForward times one forward pass (logits for every position) of a random-weight model
@@ -15,7 +16,7 @@ import (
 //	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./gpt2 -run '^$' -bench Forward -benchtime 3x
 func BenchmarkForward(b *testing.B) {
 	cfg, _ := checkpoint.KnownConfig("gpt2")
-	m, err := gpt2.New(testBackend(b), "random gpt2-shaped", cfg, checkpoint.RandomTensors(cfg, 1))
+	m, err := gpt2.New(testbackend.Get(b), "random gpt2-shaped", cfg, checkpoint.RandomTensors(cfg, 1))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,11 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/reference"
-	"github.com/gomlx/compute"
+	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -23,7 +22,7 @@ var testConfigs = []checkpoint.Config{
 func newModel(t testing.TB, cfg checkpoint.Config, seed int64) (*gpt2.Model, *reference.Model) {
 	t.Helper()
 	w := checkpoint.RandomTensors(cfg, seed)
-	m, err := gpt2.New(testBackend(t), "random test model", cfg, w)
+	m, err := gpt2.New(testbackend.Get(t), "random test model", cfg, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +125,4 @@ func TestManyShapes(t *testing.T) {
 			t.Fatalf("sequence length %d: %v", seq, err)
 		}
 	}
-}
-
-// testBackend is the backend tests run on: the go backend as backend.New builds it, whatever
-// $GOMLX_BACKEND says, unless $ACTADD_TEST_BACKEND=selected (backend.ForTests).
-func testBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	b, err := backend.ForTests()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -52,7 +53,7 @@ func TestMatchesHuggingFaceOracle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("oracle metadata steer_coeff: %v", err)
 	}
-	m, err := gpt2.New(testBackend(t), "hf-tiny", cfg, weights)
+	m, err := gpt2.New(testbackend.Get(t), "hf-tiny", cfg, weights)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -29,7 +30,7 @@ func TestRealGPT2GreedyMatchesHuggingFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := gpt2.New(testBackend(t), "gpt2", cfg, weights)
+	m, err := gpt2.New(testbackend.Get(t), "gpt2", cfg, weights)
 	if err != nil {
 		t.Fatal(err)
 	}
