@@ -2,13 +2,13 @@ package actadd_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/testbackend"
 )
@@ -41,13 +41,7 @@ func gpt2Shaped(b *testing.B) *actadd.Model {
 // in ABBA order so both see the same machine conditions. It reports both times and the premium.
 func BenchmarkPremium(b *testing.B) {
 	m := gpt2Shaped(b)
-	r := rand.New(rand.NewPCG(1, 2))
-	rows := make([][]int, 32)
-	for i := range rows {
-		for range 64 {
-			rows[i] = append(rows[i], r.IntN(m.Config.VocabSize))
-		}
-	}
+	rows := experiments.OverheadTokens(0, 32, 64, m.Config.VocabSize)
 	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Config.NLayer / 2)
 	for _, adds := range [][]actadd.Addition{nil, {add}} { // compile and warm up
 		if _, err := m.ForwardTokens(rows, adds...); err != nil {

@@ -1,34 +1,36 @@
 package actadd_test
 
 import (
-	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/experiments"
 )
 
 // BenchmarkSteeringOps measures the steering premium of the paper's overhead workload (E4:
-// gpt2-small shape, 32 × 64 tokens, a 7-token vector at layer 6) without the noise of timing
-// whole forward passes: the steering ops alone (Model.SteeringOpsTime, 200 ABBA pairs), as a
-// percentage of an unsteered forward pass timed in the same run. Run with:
+// gpt2-small shape, 32 × 64 tokens, the vector of "This is a test prompt." − "" at layer 6)
+// without the noise of timing whole forward passes: the steering ops alone
+// (Model.SteeringOpsTime, 200 ABBA pairs), as a percentage of an unsteered forward pass timed in
+// the same run. Run with:
 //
 //	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./actadd -run '^$' -bench SteeringOps -benchtime 3x
 func BenchmarkSteeringOps(b *testing.B) {
 	m := gpt2Shaped(b)
-	const batch, seq, span, reps = 32, 64, 7, 200
-	r := rand.New(rand.NewPCG(1, 2))
-	rows := make([][]int, batch)
-	for i := range rows {
-		for range seq {
-			rows[i] = append(rows[i], r.IntN(m.Config.VocabSize))
-		}
+	const batch, seq, reps = 32, 64, 200
+	layer := m.Config.NLayer / 2
+	v, err := m.Vector(actadd.Pair("This is a test prompt.", "", 1).AtLayer(layer))
+	if err != nil {
+		b.Fatal(err)
 	}
+	rows := experiments.OverheadTokens(0, batch, seq, m.Config.VocabSize)
 	if _, err := m.ForwardTokens(rows); err != nil { // compile
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	var ops, forward time.Duration
 	for range b.N {
-		t, err := m.SteeringOpsTime(batch, seq, span, m.Config.NLayer/2, reps)
+		t, err := m.SteeringOpsTime(batch, seq, v.N, layer, reps)
 		if err != nil {
 			b.Fatal(err)
 		}
