@@ -9,61 +9,57 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// SteeringOpsTime measures what steering adds to one forward pass of batch × seq tokens with a
-// span-token vector at one layer (hook_resid_pre): the ops of the steering hook (steer.go), at
-// every layer, timed alone. Timing whole forward passes cannot resolve this premium: their
-// run-to-run noise (±5% on a shared 2-core machine) is far larger than the premium itself.
+// SteeringOpsTime measures what the addition a adds to one forward pass of batch × seq tokens:
+// the ops of the steering hook (steer.go), at every layer, timed alone. Timing whole forward
+// passes cannot resolve this premium: their run-to-run noise (±5% on a shared 2-core machine) is
+// far larger than the premium itself.
 //
 // It builds two small graphs on the model's backend: one makes a fresh [batch, seq, d_model]
 // stream (Neg of an input, so the graph owns the buffer as it owns a block's output), the other
-// does the same and then applies the steering hook at all n_layer layers, gates zero except at
-// layer. It runs them reps times each, interleaved (ABBA), and returns the mean difference per
+// does the same and then applies the steering hook with a's vector, placement, coefficient and
+// kind of hook point at all n_layer layers, gates zero except at a.Layer, as a steered program
+// does. It runs them reps times each, interleaved (ABBA), and returns the mean difference per
 // run: the steering premium of one forward pass in absolute time. Divide by a forward pass's time
 // for the relative premium.
-func (m *Model) SteeringOpsTime(batch, seq, span, layer, reps int) (time.Duration, error) {
-	cfg := m.Config
-	switch {
-	case batch < 1 || seq < 2 || reps < 1:
-		return 0, fmt.Errorf("actadd: SteeringOpsTime needs batch ≥ 1, seq ≥ 2 and reps ≥ 1 (got %d, %d, %d)", batch, seq, reps)
-	case span < 1 || span >= seq:
-		return 0, fmt.Errorf("actadd: SteeringOpsTime: a %d-token vector does not fit after BOS in %d positions", span, seq)
-	case layer < 0 || layer >= cfg.NLayer:
-		return 0, fmt.Errorf("actadd: layer %d is out of range: %s has layers 0..%d", layer, m.Name, cfg.NLayer-1)
+func (m *Model) SteeringOpsTime(a Addition, batch, seq, reps int) (time.Duration, error) {
+	if batch < 1 || reps < 1 {
+		return 0, fmt.Errorf("actadd: SteeringOpsTime needs batch ≥ 1 and reps ≥ 1 (got %d, %d)", batch, reps)
 	}
-	d, nLayer := cfg.NEmbd, cfg.NLayer
+	v, err := m.Vector(a)
+	if err != nil {
+		return 0, err
+	}
+	if v.N > seq {
+		return 0, fmt.Errorf("actadd: SteeringOpsTime: the steering vector %s covers %d positions, more than the %d of a row", a, v.N, seq)
+	}
+	if seq > m.Config.NPositions {
+		return 0, fmt.Errorf("actadd: SteeringOpsTime: %d positions exceed the model's context of %d", seq, m.Config.NPositions)
+	}
+	d, nLayer := m.Config.NEmbd, m.Config.NLayer
 	r := rand.New(rand.NewPCG(uint64(batch), uint64(seq)))
-	randoms := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
+	stream := make([]float32, batch*seq*d)
+	for i := range stream {
+		stream[i] = float32(r.NormFloat64())
 	}
-	pos := make([]int32, batch*span)
-	for i := range pos {
-		pos[i] = int32(1 + i%span) // front placement, after BOS
+	placed := make([][]*placedAddition, batch)
+	for b := range placed {
+		placed[b] = []*placedAddition{{vector: v, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
 	}
-	gates := make([]float32, nLayer*batch)
-	for i := range batch {
-		gates[layer*batch+i] = 1
-	}
-	in := []any{tensors.FromFlatDataAndDimensions(randoms(batch*seq*d), batch, seq, d),
-		tensors.FromFlatDataAndDimensions(randoms(batch*span*d), 1, batch, span, d),
-		tensors.FromFlatDataAndDimensions(pos, 1, batch, span),
-		tensors.FromFlatDataAndDimensions(gates, nLayer, 1, batch)}
+	in := append([]any{tensors.FromFlatDataAndDimensions(stream, batch, seq, d)}, steeringInputs(placed, 1, nLayer, d)...)
 	defer func() {
 		for _, t := range in {
 			t.(*tensors.Tensor).FinalizeAll()
 		}
 	}()
+	point := a.point()
 
 	build := func(steer bool) (*Exec, error) {
 		return NewExec(m.Backend(), func(in []*Node) *Node {
 			h := Neg(in[0])
 			if steer {
-				hook := steeringHook("hook_resid_pre", 1, in)
+				hook := steeringHook(point, 1, in)
 				for l := range nLayer {
-					h = hook(pointName("hook_resid_pre", l), h)
+					h = hook(pointName(point, l), h)
 				}
 			}
 			return h

@@ -18,11 +18,7 @@ import (
 func BenchmarkSteeringOps(b *testing.B) {
 	m := gpt2Shaped(b)
 	const batch, seq, reps = 32, 64, 200
-	layer := m.Config.NLayer / 2
-	v, err := m.Vector(actadd.Pair("This is a test prompt.", "", 1).AtLayer(layer))
-	if err != nil {
-		b.Fatal(err)
-	}
+	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Config.NLayer / 2)
 	rows := experiments.OverheadTokens(0, batch, seq, m.Config.VocabSize)
 	if _, err := m.ForwardTokens(rows); err != nil { // compile
 		b.Fatal(err)
@@ -30,7 +26,7 @@ func BenchmarkSteeringOps(b *testing.B) {
 	b.ResetTimer()
 	var ops, forward time.Duration
 	for range b.N {
-		t, err := m.SteeringOpsTime(batch, seq, v.N, layer, reps)
+		t, err := m.SteeringOpsTime(add, batch, seq, reps)
 		if err != nil {
 			b.Fatal(err)
 		}

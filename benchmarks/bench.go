@@ -379,7 +379,7 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 		r.PremiumCI95Pct = t * stat.StdDev(pairs, nil) / math.Sqrt(float64(n))
 	}
 	if opts.SteeringOpsReps > 0 {
-		ops, err := m.SteeringOpsTime(opts.Batch, opts.Seq, v.N, layer, opts.SteeringOpsReps)
+		ops, err := m.SteeringOpsTime(add, opts.Batch, opts.Seq, opts.SteeringOpsReps)
 		if err != nil {
 			return nil, err
 		}

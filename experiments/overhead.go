@@ -293,11 +293,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	out.Premium = out.SteeredMean/out.BaseMean - 1
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
-		v, err := m.Vector(add)
-		if err != nil {
-			return nil, err
-		}
-		ops, err := m.SteeringOpsTime(cfg.Batch, cfg.Seq, v.N, layer, cfg.OpsReps)
+		ops, err := m.SteeringOpsTime(add, cfg.Batch, cfg.Seq, cfg.OpsReps)
 		if err != nil {
 			return nil, err
 		}
