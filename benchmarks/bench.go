@@ -67,6 +67,9 @@ type Options struct {
 	// Python runs torch_reference.py (TorchScript); "" skips the PyTorch reference.
 	Python, TorchScript string
 	TorchThreads        int
+	// TorchDevice is where the PyTorch reference runs: "cpu" (the default) or "cuda" on a GPU
+	// machine, to compare with XLA CUDA (benchmarks/device).
+	TorchDevice string
 
 	Log io.Writer `json:"-"` // progress lines; nil for none
 }
@@ -79,7 +82,7 @@ func FullOptions() Options {
 		GenModel: "gpt2", GenRows: 200, GenNewTokens: 40, GenBatch: 32, GenGreedy: true,
 		Prompt:      "I went up to my friend and said",
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 10,
-		Python: "/usr/bin/python3", TorchScript: "benchmarks/torch_reference.py", TorchThreads: 2,
+		Python: "/usr/bin/python3", TorchScript: "benchmarks/torch_reference.py", TorchThreads: 2, TorchDevice: "cpu",
 	}
 }
 
@@ -219,7 +222,7 @@ func Run(opts Options) (*Result, error) {
 	res.Backend = desc
 	var torch *torchRunner
 	if opts.Python != "" {
-		torch = &torchRunner{python: opts.Python, script: opts.TorchScript, threads: opts.TorchThreads, log: opts.Log}
+		torch = &torchRunner{python: opts.Python, script: opts.TorchScript, threads: opts.TorchThreads, device: opts.TorchDevice, log: opts.Log}
 		if res.Torch, err = torch.info(); err != nil {
 			return nil, err
 		}

@@ -18,7 +18,8 @@ type TorchInfo struct {
 	Python  string `json:"python"`
 	Version string `json:"version"`
 	Threads int    `json:"threads"`
-	BLAS    string `json:"blas"` // the BLAS libraries loaded into the process
+	BLAS    string `json:"blas"` // the BLAS libraries loaded into the process (and the GPU, on cuda)
+	Device  string `json:"device"`
 	// Env is the threading environment the reference ran with (see torchEnv).
 	Env map[string]string `json:"env"`
 }
@@ -45,6 +46,7 @@ type TorchGen struct {
 type torchRunner struct {
 	python, script string
 	threads        int
+	device         string // "cpu" or "cuda"; "" means cpu
 	log            io.Writer
 }
 
@@ -77,6 +79,9 @@ func (t *torchRunner) torchEnv() map[string]string {
 }
 
 func (t *torchRunner) run(out any, args ...string) error {
+	if t.device != "" {
+		args = append(args, "--device", t.device)
+	}
 	cmd := exec.Command(t.python, append([]string{t.script}, args...)...)
 	cmd.Env = os.Environ()
 	for k, v := range t.torchEnv() {

@@ -13,6 +13,8 @@ Subcommands (each prints one JSON line on stdout; progress goes to stderr):
 
 Run by the Go program (benchmarks/cmd/actadd-bench) with Debian's python3-torch and OpenBLAS
 (libopenblas0-pthread), `--threads 2`. Token ids are random: cost does not depend on them.
+`--device cuda` runs the same computation on a GPU (weights drawn on the CPU from the same seed,
+then moved; timings synchronize the device), for the lent GPU machine (benchmarks/device).
 """
 
 import argparse
@@ -54,6 +56,12 @@ class GPT2:
             ))
         self.eps = 1e-5
 
+    def to(self, device):
+        for name in ("wte", "wpe", "lnf_w", "lnf_b"):
+            setattr(self, name, getattr(self, name).to(device))
+        self.blocks = [{k: v.to(device) for k, v in b.items()} for b in self.blocks]
+        return self
+
     def run(self, tokens, start=0, cache=None, steer=None, stop_at=None):
         """tokens [B, T] at positions start..start+T-1. cache: per layer [K, V], each
         [B, H, capacity, hd], filled at [start, start+T); attention sees [0, start+T).
@@ -78,7 +86,7 @@ class GPT2:
                 k, v = K[:, :, :start + T], V[:, :, :start + T]
             att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))  # [B, H, T, start+T]
             if T > 1:
-                mask = torch.ones(T, start + T, dtype=torch.bool).triu(start + 1)
+                mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).triu(start + 1)
                 att = att.masked_fill(mask, float("-inf"))
             y = (torch.softmax(att, -1) @ v).transpose(1, 2).reshape(B * T, d)
             x = x + torch.addmm(b["aproj_b"], y, b["aproj_w"]).view(B, T, d)
@@ -97,7 +105,7 @@ class GPT2:
 
 def model_from(a):
     t0 = time.perf_counter()
-    m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions)
+    m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions).to(a.device)
     log(f"random model {a.n_layer}x{a.n_embd} built in {time.perf_counter() - t0:.1f}s")
     return m
 
@@ -115,21 +123,30 @@ def loaded_blas():
     return ", ".join(sorted(libs)) or "unknown"
 
 
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def cmd_info(a):
-    x = torch.randn(64, 64)
-    _ = x @ x  # make sure the BLAS is loaded
-    return dict(python=sys.executable, version=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas())
+    x = torch.randn(64, 64, device=a.device)
+    _ = (x @ x).sum().item()  # make sure the BLAS is loaded
+    blas = loaded_blas()
+    if a.device.startswith("cuda"):
+        blas = f"CUDA {torch.version.cuda} on {torch.cuda.get_device_name()}; CPU: {blas}"
+    return dict(python=sys.executable, version=torch.__version__, threads=torch.get_num_threads(), blas=blas, device=a.device)
 
 
 def cmd_forward(a):
     m = model_from(a)
     g = torch.Generator().manual_seed(7)
-    tokens = torch.randint(0, a.vocab, (a.batch, a.seq), generator=g)
+    tokens = torch.randint(0, a.vocab, (a.batch, a.seq), generator=g).to(a.device)
     # The steering vector: one batch-of-2 forward of the (random-id) prompt pair up to the layer,
     # c = +1 on the first, -1 on the second. p- = "" is BOS padded with spaces: a constant row.
     pair = torch.randint(0, a.vocab, (2, a.steer_tokens), generator=g)
     pair[1, 0] = pair[0, 0] = a.vocab - 1
     pair[1, 1:] = 220 % a.vocab
+    pair = pair.to(a.device)
     acts = m.resid_pre(pair, a.steer_layer)
     steer = (a.steer_layer, acts[0] - acts[1])
 
@@ -173,16 +190,22 @@ def cmd_generate(a):
     g = torch.Generator().manual_seed(0)
     prompt = torch.randint(0, a.vocab, (1, a.prompt_tokens), generator=g)
     prompt[0, 0] = a.vocab - 1  # BOS
+    prompt = prompt.to(a.device)
+    if a.device != "cpu":  # the draws come from a generator on the device, seeded the same
+        g = torch.Generator(device=a.device).manual_seed(0)
     capacity = a.prompt_tokens + a.new_tokens
     H, hd = m.h, m.hd
     done = 0
+    m.run(prompt.expand(a.batch, -1))  # warm-up (CUDA/cuBLAS initialization), not timed
+    sync(a.device)
     t0 = time.perf_counter()
     for first in range(0, a.rows, a.batch):
         B = a.batch  # the last batch is padded to full width, as the Go side does
         seq = prompt.expand(B, -1).clone()
-        counts = torch.zeros(B, a.vocab)
+        counts = torch.zeros(B, a.vocab, device=a.device)
         counts.scatter_add_(1, seq, torch.ones_like(seq, dtype=torch.float32))
-        cache = [[torch.zeros(B, H, capacity, hd), torch.zeros(B, H, capacity, hd)] for _ in m.blocks]
+        cache = [[torch.zeros(B, H, capacity, hd, device=a.device), torch.zeros(B, H, capacity, hd, device=a.device)]
+                 for _ in m.blocks]
         h = m.run(seq, start=0, cache=cache)
         pos = a.prompt_tokens
         for step in range(a.new_tokens):
@@ -191,6 +214,7 @@ def cmd_generate(a):
             if step + 1 < a.new_tokens:
                 h = m.run(tok, start=pos, cache=cache)
                 pos += 1
+        sync(a.device)
         done += min(a.batch, a.rows - first) * a.new_tokens
         log(f"generate: {min(first + a.batch, a.rows)}/{a.rows} rows, {time.perf_counter() - t0:.1f}s")
     sec = time.perf_counter() - t0
@@ -201,6 +225,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=["info", "forward", "generate"])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
     p.add_argument("--n-layer", type=int, default=12)
     p.add_argument("--n-embd", type=int, default=768)
     p.add_argument("--n-head", type=int, default=12)

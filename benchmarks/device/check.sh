@@ -5,11 +5,13 @@
 #   bash benchmarks/device/check.sh [DEADLINE_SECONDS]   # default 540; output under $OUT
 #
 # In order of priority (a step that would not fit before the deadline is skipped):
-# 1. finds the CUDA PJRT plugin of the image's jax-cuda13-pjrt package;
+# 1. finds the CUDA PJRT plugin of the image's jax-cuda13-pjrt package and sets up the CUDA
+#    environment jax would (NVIDIA pip libraries, libdevice, ptxas);
 # 2. writes the Hugging Face oracle fixture (benchmarks/device/hf_fixture.py) and runs the gpt2
 #    tests against it on the go backend (the fixture then gets committed as gpt2/testdata/hf-tiny);
-# 3. runs actadd-bench on XLA CUDA: forward + premium on gpt2 and gpt2-xl shapes, generation and
-#    the sweep on gpt2;
+# 3. checks that the Go binaries really run on XLA CUDA (else: jax's view of the GPU, ldd of the
+#    plugin, and stop), then runs actadd-bench on XLA CUDA with the PyTorch reference on the
+#    same GPU: forward + premium on gpt2 and gpt2-xl shapes, generation and the sweep on gpt2;
 # 4. runs the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
 # 5. generation and the sweep on a gpt2-xl shape.
 # Every step has a time limit and goes on after a failure; summary.txt says what happened.
@@ -33,22 +35,38 @@ step() { # step NAME SECONDS CMD...: runs CMD with a time limit, output to $out/
 }
 export GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 GOMLX_NO_AUTO_INSTALL=1
 
-(nvidia-smi -L; nproc; free -g) >"$out/machine.txt" 2>&1
+(nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nproc; free -g
+ pip list 2>/dev/null | grep -i -E "^(jax|torch|transformers|nvidia|safetensors)") >"$out/machine.txt" 2>&1
 log "machine: $(head -1 "$out/machine.txt")"
 for f in "$bin"/*.gz; do gunzip -kf "$f"; done
 chmod +x "$bin"/actadd-bench "$bin"/*.test
 
-plugin=$(python3 - <<'PY'
-import glob, os, site
+# The plugin, and the CUDA environment that jax sets up at import for it: the NVIDIA pip
+# packages' libraries (LD_LIBRARY_PATH), libdevice (XLA's --xla_gpu_cuda_data_dir) and ptxas.
+eval "$(python3 - <<'PY'
+import glob, os, shlex, site
 dirs = site.getsitepackages() + [site.getusersitepackages()]
-found = []
+plugins, libs, bins, data = [], [], [], ""
 for d in dirs:
-    found += glob.glob(os.path.join(d, "jax_plugins", "*cuda*", "*.so"))
-print(sorted(found)[0] if found else "")
+    plugins += glob.glob(os.path.join(d, "jax_plugins", "*cuda*", "*.so"))
+    libs += glob.glob(os.path.join(d, "nvidia", "*", "lib"))
+    for c in sorted(glob.glob(os.path.join(d, "nvidia", "*"))):
+        if not data and os.path.isdir(os.path.join(c, "nvvm", "libdevice")):
+            data = c
+        if os.path.exists(os.path.join(c, "bin", "ptxas")):
+            bins.append(os.path.join(c, "bin"))
+print("plugin=" + shlex.quote(sorted(plugins)[0] if plugins else ""))
+print("cuda_libs=" + shlex.quote(":".join(sorted(libs))))
+print("cuda_bins=" + shlex.quote(":".join(bins)))
+print("cuda_data=" + shlex.quote(data))
 PY
-)
+)"
 pip show -f jax-cuda13-pjrt >"$out/plugin.txt" 2>&1
-log "CUDA PJRT plugin: ${plugin:-none found}"
+log "CUDA PJRT plugin: ${plugin:-none found}; libdevice in: ${cuda_data:-not found}; ptxas in: ${cuda_bins:-not found}"
+[ -n "$cuda_libs" ] && export LD_LIBRARY_PATH="$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+[ -n "$cuda_bins" ] && export PATH="$cuda_bins:$PATH"
+[ -n "$cuda_data" ] && export XLA_FLAGS="--xla_gpu_cuda_data_dir=$cuda_data${XLA_FLAGS:+ $XLA_FLAGS}"
+export GOPJRT_CUDA_CHECKS=0 # go-xla's check looks for ../nvidia next to the plugin; set up above
 if [ -n "${DEVICE_CHECK_BACKEND:-}" ]; then # dry run of this script elsewhere, e.g. "go"
   log "DEVICE_CHECK_BACKEND=$DEVICE_CHECK_BACKEND: using it instead of the plugin"
   export GOMLX_BACKEND=$DEVICE_CHECK_BACKEND
@@ -56,15 +74,31 @@ else
   [ -n "$plugin" ] || exit 1
   export GOMLX_BACKEND="xla:$plugin"
 fi
+# The PyTorch reference runs on the GPU when torch sees one.
+torch_flags=(-python=)
+if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" >>"$out/machine.txt" 2>&1; then
+  torch_flags=(-python "$(command -v python3)" -torch-device cuda)
+fi
+log "PyTorch reference: ${torch_flags[*]}"
 
 step hf-fixture 90 python3 benchmarks/device/hf_fixture.py "$out/hf-tiny"
 if [ -f "$out/hf-tiny/oracle.safetensors" ]; then
   rm -rf gpt2/testdata/hf-tiny && mkdir -p gpt2/testdata && cp -r "$out/hf-tiny" gpt2/testdata/hf-tiny
 fi
 (cd gpt2 && step gpt2-tests-go 60 "$bin/gpt2.test" -test.v -test.count=1)
-step bench-gpt2-xl-forward 240 "$bin/actadd-bench" -python= -models gpt2:5,gpt2-xl:3 -gen-model gpt2 -out "$out"
+# Is XLA CUDA what the Go binaries actually use? (backend.New falls back to go, with one line.)
+(cd gpt2 && export ACTADD_TEST_BACKEND=selected && step xla-probe 90 "$bin/gpt2.test" -test.v -test.count=1 -test.run TestForwardMatchesFloat64Reference)
+log "probe: $(grep -m1 '^backend:' "$out/xla-probe.txt")"
+if [ -z "${DEVICE_CHECK_BACKEND:-}" ] && ! grep -q '^backend: xla' "$out/xla-probe.txt"; then
+  log "XLA CUDA is not in use: diagnostics only"
+  step jax-diag 60 python3 -c "import jax; print(jax.__version__, jax.devices())"
+  ldd "$plugin" >"$out/plugin-ldd.txt" 2>&1
+  log "done in $SECONDS s; results in $out"
+  exit 1
+fi
+step bench-gpt2-xl-forward 240 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model gpt2 -out "$out"
 (cd gpt2 && export ACTADD_TEST_BACKEND=selected && step gpt2-tests-xla 90 "$bin/gpt2.test" -test.v -test.count=1)
 (cd actadd && export ACTADD_TEST_BACKEND=selected && step actadd-tests-xla 120 "$bin/actadd.test" -test.v -test.count=1 \
   -test.run 'SteeredLogitsMatchReference|ZeroCoefficientIsUnsteered|CachedGenerationEqualsRecomputation|MixedBatchEqualsRowsAlone|SweepCompilesAtMostTwoPrograms')
-step bench-gpt2-xl-generation 180 "$bin/actadd-bench" -python= -models none -gen-model gpt2-xl -sweep-tokens 2 -out "$out"
+step bench-gpt2-xl-generation 180 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep-tokens 2 -out "$out"
 log "done in $SECONDS s; results in $out"

@@ -24,6 +24,8 @@ func main() {
 	models := flag.String("models", "", "forward models and timed repetitions per arm, e.g. gpt2:5,gpt2-medium:3 (default: 10 and 3; quick: gpt2:2); none: no forward section")
 	genModel := flag.String("gen-model", "", "model shape for generation and the sweep (default gpt2); none: neither")
 	python := flag.String("python", "/usr/bin/python3", "Python with PyTorch for the reference; empty to skip it")
+	torchDevice := flag.String("torch-device", "cpu", "where the PyTorch reference runs: cpu, or cuda on a GPU machine")
+	torchThreads := flag.Int("torch-threads", 0, "CPU threads of the PyTorch reference (default 2, the Go side's cores here)")
 	script := flag.String("torch-script", "benchmarks/torch_reference.py", "the PyTorch reference script")
 	out := flag.String("out", "benchmarks/results", "folder for the JSON results")
 	genRows := flag.Int("gen-rows", 0, "completions to generate (default 200; quick 16)")
@@ -64,7 +66,10 @@ func main() {
 			*o.dst = o.flag
 		}
 	}
-	opts.Python, opts.TorchScript = strings.TrimSpace(*python), *script
+	opts.Python, opts.TorchScript, opts.TorchDevice = strings.TrimSpace(*python), *script, *torchDevice
+	if *torchThreads > 0 {
+		opts.TorchThreads = *torchThreads
+	}
 	opts.Log = os.Stderr
 
 	res, err := benchmarks.Run(opts)
