@@ -43,9 +43,9 @@ func (m *Model) SteeringOpsTime(a Addition, batch, seq, reps int) (time.Duration
 	}
 	placed := make([][]*placedAddition, batch)
 	for b := range placed {
-		placed[b] = []*placedAddition{{vector: v, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
+		placed[b] = []*placedAddition{{vector: v, n: v.N, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
 	}
-	in := append([]any{tensors.FromFlatDataAndDimensions(stream, batch, seq, d)}, steeringInputs(placed, 1, nLayer, d)...)
+	in := append([]any{tensors.FromFlatDataAndDimensions(stream, batch, seq, d)}, steeringInputs(placed, 1, nLayer, d, false)...)
 	defer func() {
 		for _, t := range in {
 			t.(*tensors.Tensor).FinalizeAll()
@@ -57,9 +57,9 @@ func (m *Model) SteeringOpsTime(a Addition, batch, seq, reps int) (time.Duration
 		return NewExec(m.Backend(), func(in []*Node) *Node {
 			h := Neg(in[0])
 			if steer {
-				hook := steeringHook(point, 1, in)
+				st := steeringHook(point, 1, false, in)
 				for l := range nLayer {
-					h = hook(pointName(point, l), h)
+					h = st.Hook(pointName(point, l), h)
 				}
 			}
 			return h

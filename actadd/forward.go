@@ -25,12 +25,12 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 	for i := range rows {
 		steered[i], idx[i] = Row{Adds: adds}, i
 	}
-	prep, err := m.prepareTokens(steered, rows)
+	prep, err := m.prepareTokens(steered, rows, false)
 	if err != nil {
 		return 0, err
 	}
-	p, err := m.steeredProgram("forward", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
-		logits := w.Logits(w.Forward(in[0], in[1], hook))
+	p, err := m.steeredProgram("forward", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+		logits := w.Logits(w.Forward(in[0], in[1], st.Hook))
 		return []*Node{ReduceAllSum(logits)}
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -77,7 +78,9 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.Streams != nil && len(opts.Streams) != len(rows) {
 		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
 	}
-	prep, err := m.prepareRows(rows)
+	// Vectors of prompt pairs are built in the steered prefill itself (pair rows), so a sweep
+	// compiles the prefill and the decoding step and nothing else.
+	prep, err := m.prepareRows(rows, true)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +201,13 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
-		h, cache := w.Prefill(in[0], in[1], hook, capacity)
-		outs := []*Node{w.Logits(lastPosition(h))}
-		return append(append(outs, cache.Keys...), cache.Values...)
+	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+		h, cache := w.Prefill(in[0], in[1], st.Hook, capacity)
+		outs := []*Node{w.Logits(lastPosition(st.Own(h)))}
+		for _, c := range append(cache.Keys, cache.Values...) {
+			outs = append(outs, st.Own(c))
+		}
+		return outs
 	})
 	if err != nil {
 		return nil, nil, err
@@ -262,8 +268,8 @@ func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, e
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
-		return []*Node{w.Logits(lastPosition(w.Forward(in[0], in[1], hook)))}
+	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+		return []*Node{w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook))))}
 	})
 	if err != nil {
 		return nil, err
@@ -283,11 +289,13 @@ func lastPosition(h *Node) *Node {
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
 
-// prepared holds rows tokenized and their additions resolved to vectors.
+// prepared holds rows tokenized and their additions resolved to vectors (or to pair rows).
 type prepared struct {
 	rows  []preparedRow
 	point string // the kind of hook point steered (one per call)
 	k     int    // most additions on one row
+	// pairRows: some additions build their vector from pair rows in the steered pass itself.
+	pairRows bool
 	// context is the model's context length.
 	context int
 }
@@ -298,13 +306,17 @@ type preparedRow struct {
 	adds   []resolvedAddition
 }
 
+// resolvedAddition is an addition with its vector, or (vector nil, in a call with pair rows)
+// the token rows of its prompts p+ and p−, each BOS and space-padded to n.
 type resolvedAddition struct {
 	Addition
 	vector *Vector
+	pair   [][]int
+	n      int // the vector's length
 }
 
-// prepareRows tokenizes the rows and computes their steering vectors.
-func (m *Model) prepareRows(rows []Row) (*prepared, error) {
+// prepareRows tokenizes the rows and resolves their additions (see prepareTokens).
+func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 	tokens := make([][]int, len(rows))
 	for i, r := range rows {
 		var err error
@@ -312,34 +324,56 @@ func (m *Model) prepareRows(rows []Row) (*prepared, error) {
 			return nil, fmt.Errorf("row %d: %w", i, err)
 		}
 	}
-	return m.prepareTokens(rows, tokens)
+	return m.prepareTokens(rows, tokens, pairRows)
 }
 
-// prepareTokens resolves the additions of rows whose tokens are given.
-func (m *Model) prepareTokens(rows []Row, tokens [][]int) (*prepared, error) {
+// prepareTokens resolves the additions of rows whose tokens are given: to their vectors
+// (computed by a separate pass, once per prompt pair, and cached), or, with pairRows, additions
+// of a prompt pair to the pair's token rows, whose vector the steered program builds itself.
+func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
 	prep := &prepared{context: m.Config.NPositions}
 	for i, r := range rows {
 		pr := preparedRow{row: r, tokens: tokens[i]}
 		for _, a := range r.Adds {
-			v, err := m.Vector(a)
+			ra, err := m.resolve(a, pairRows)
 			if err != nil {
 				return nil, fmt.Errorf("row %d: %w", i, err)
 			}
+			prep.pairRows = prep.pairRows || ra.vector == nil
 			if prep.point == "" {
 				prep.point = a.point()
 			} else if prep.point != a.point() {
 				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
 			}
-			if v.N > len(tokens[i]) {
+			if ra.n > len(tokens[i]) {
 				return nil, fmt.Errorf("actadd: row %d: prompt %q has %d tokens (with BOS) but the steering vector %s covers %d: the prompt must be at least as long as the vector",
-					i, r.Prompt, len(tokens[i]), a, v.N)
+					i, r.Prompt, len(tokens[i]), a, ra.n)
 			}
-			pr.adds = append(pr.adds, resolvedAddition{a, v})
+			pr.adds = append(pr.adds, ra)
 		}
 		prep.k = max(prep.k, len(pr.adds))
 		prep.rows = append(prep.rows, pr)
 	}
 	return prep, nil
+}
+
+// resolve gives a its vector, or, with pairRows and no given vector, its pair's token rows.
+func (m *Model) resolve(a Addition, pairRows bool) (resolvedAddition, error) {
+	if !pairRows || a.Vector != nil {
+		v, err := m.Vector(a)
+		if err != nil {
+			return resolvedAddition{}, err
+		}
+		return resolvedAddition{Addition: a, vector: v, n: v.N}, nil
+	}
+	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+		return resolvedAddition{}, err
+	}
+	rows, n, err := m.pairTokens([][2]string{{a.Plus, a.Minus}})
+	if err != nil {
+		return resolvedAddition{}, err
+	}
+	return resolvedAddition{Addition: a, pair: rows, n: n}, nil
 }
 
 // batch is a group of rows of equal prompt length, padded to width rows by repeating its last
@@ -376,26 +410,57 @@ func (p *prepared) batches(size int) []batch {
 }
 
 // steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
-// vectors and gates, as the inputs of a steered program.
+// inputs, as the inputs of a steered program. With pair rows, the token rows of the batch's
+// prompt pairs follow its own rows (each pair once, right-padded with spaces to the batch's
+// length; two rows of spaces when no row of this batch uses a pair, to keep the shapes).
 func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
-	tok, err := m.TokensTensor(seqs)
+	seq := len(seqs[0])
+	var placed [][]*placedAddition
+	all := seqs
+	if prep.k > 0 {
+		placed = make([][]*placedAddition, bt.width)
+		all = slices.Clone(seqs)
+		pairIndex := map[[2]string]int{}
+		for b := range bt.width {
+			r := prep.rows[bt.row(b)]
+			for _, a := range r.adds {
+				pa := &placedAddition{vector: a.vector, n: a.n, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(len(r.tokens), a.n)}
+				if a.vector == nil {
+					key := [2]string{a.Plus, a.Minus}
+					q, ok := pairIndex[key]
+					if !ok {
+						q = len(pairIndex)
+						pairIndex[key] = q
+						all = append(all, padRight(a.pair[0], seq), padRight(a.pair[1], seq))
+					}
+					pa.pair = q
+				}
+				placed[b] = append(placed[b], pa)
+			}
+		}
+		if prep.pairRows && len(pairIndex) == 0 {
+			all = append(all, padRight(nil, seq), padRight(nil, seq))
+		}
+	}
+	tok, err := m.TokensTensor(all)
 	if err != nil {
 		return nil, err
 	}
-	seq := len(seqs[0])
-	inputs := []any{tok, gpt2.PositionsTensor(len(seqs), seq, 0)}
+	inputs := []any{tok, gpt2.PositionsTensor(len(all), seq, 0)}
 	if prep.k == 0 {
 		return inputs, nil
 	}
-	placed := make([][]*placedAddition, bt.width)
-	for b := range bt.width {
-		r := prep.rows[bt.row(b)]
-		for _, a := range r.adds {
-			placed[b] = append(placed[b], &placedAddition{vector: a.vector, layer: a.Layer, coeff: a.Coeff,
-				start: a.Position.start(len(r.tokens), a.vector.N)})
-		}
+	return append(inputs, steeringInputs(placed, prep.k, m.Config.NLayer, m.Config.NEmbd, prep.pairRows)...), nil
+}
+
+// padRight returns a copy of ids right-padded with the space token to n.
+func padRight(ids []int, n int) []int {
+	out := make([]int, n)
+	copy(out, ids)
+	for j := len(ids); j < n; j++ {
+		out[j] = bpe.Space
 	}
-	return append(inputs, steeringInputs(placed, prep.k, m.Config.NLayer, m.Config.NEmbd)...), nil
+	return out
 }
 
 // parallelRows calls fn(0..n-1) on all cores.

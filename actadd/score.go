@@ -43,11 +43,11 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 			return nil, fmt.Errorf("actadd: row %d (%q) has no token to score after BOS", i, r.row.Prompt)
 		}
 	}
-	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
+	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
 		tokens := in[0]
 		t := tokens.Shape().Dimensions[1]
-		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
-		next := SliceAxis(tokens, 1, AxisRange(1, t))                                       // [b, t-1]
+		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
+		next := SliceAxis(tokens, 1, AxisRange(1, t))                                          // [b, t-1]
 		return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
 	})
 	if err != nil {
@@ -94,8 +94,8 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
-		h := w.Forward(in[0], in[1], hook)
+	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+		h := w.Forward(in[0], in[1], st.Hook)
 		b := h.Shape().Dimensions[0]
 		rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
 		last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
@@ -165,7 +165,7 @@ func (m *Model) prepareScoring(rows []Row, opts *ScoreOptions) (*prepared, error
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 32
 	}
-	return m.prepareRows(rows)
+	return m.prepareRows(rows, false)
 }
 
 // scoringBatches sorts rows by length and cuts them into batches of size rows (the last one
@@ -208,12 +208,12 @@ func paddedRows(prep *prepared, bt batch) ([][]int, int) {
 
 // Logits returns the logits [seq][vocab] of one prompt (BOS prepended) under the additions.
 func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
-	prep, err := m.prepareRows([]Row{{Prompt: prompt, Adds: adds}})
+	prep, err := m.prepareRows([]Row{{Prompt: prompt, Adds: adds}}, false)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, hook gpt2.Hook) []*Node {
-		return []*Node{w.Logits(w.Forward(in[0], in[1], hook))}
+	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook))}
 	})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -121,22 +120,9 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	if ok {
 		return cached, nil
 	}
-	var rows [][]int
-	n := 0
-	for _, p := range pairs {
-		for _, s := range p {
-			ids := m.Tok.EncodeWithBOS(s)
-			rows = append(rows, ids)
-			n = max(n, len(ids))
-		}
-	}
-	if n > m.Config.NPositions {
-		return nil, fmt.Errorf("actadd: steering prompt of %d tokens exceeds the context of %d", n, m.Config.NPositions)
-	}
-	for i := range rows {
-		for len(rows[i]) < n {
-			rows[i] = append(rows[i], bpe.Space)
-		}
+	rows, n, err := m.pairTokens(pairs)
+	if err != nil {
+		return nil, err
 	}
 	points := make([]string, m.Config.NLayer)
 	for l := range points {
@@ -168,6 +154,25 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	m.acts[key] = diffs
 	m.mu.Unlock()
 	return diffs, nil
+}
+
+// pairTokens tokenizes the prompts of pairs (p+, p− for each pair, in order) with BOS and
+// right-pads them with the space token to the longest one's length n, as the protocol prescribes.
+func (m *Model) pairTokens(pairs [][2]string) (rows [][]int, n int, err error) {
+	for _, p := range pairs {
+		for _, s := range p {
+			ids := m.Tok.EncodeWithBOS(s)
+			rows = append(rows, ids)
+			n = max(n, len(ids))
+		}
+	}
+	if n > m.Config.NPositions {
+		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens exceeds the context of %d", n, m.Config.NPositions)
+	}
+	for i := range rows {
+		rows[i] = padRight(rows[i], n)
+	}
+	return rows, n, nil
 }
 
 // vectorFormat tags files written by SaveVector.

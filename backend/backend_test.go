@@ -355,3 +355,24 @@ func TestForTests(t *testing.T) {
 		t.Errorf("a wrong value gave %v, want an error naming the valid one", err)
 	}
 }
+
+func TestFloat32Matmuls(t *testing.T) {
+	for in, want := range map[string]string{
+		"xla":                             "xla:,notf32",
+		"xla:cuda":                        "xla:cuda,notf32",
+		"xla:/p/xla_cuda_plugin.so":       "xla:/p/xla_cuda_plugin.so,notf32",
+		"xla:cuda,preallocate=false":      "xla:cuda,preallocate=false,notf32",
+		"xla:cuda,tf32":                   "xla:cuda,tf32",
+		"xla:cuda,tf32=true":              "xla:cuda,tf32=true",
+		"xla:cuda,notf32":                 "xla:cuda,notf32",
+		"stablehlo:cpu":                   "stablehlo:cpu,notf32",
+		"go":                              "go",
+		"go:ops_sequential":               "go:ops_sequential",
+		"xla:/odd,path/tf32/plugin.so":    "xla:/odd,path/tf32/plugin.so,notf32",
+		"xla:cuda,preallocate=false,tf32": "xla:cuda,preallocate=false,tf32",
+	} {
+		if got := float32Matmuls(in); got != want {
+			t.Errorf("float32Matmuls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -181,8 +181,12 @@ type GenResult struct {
 	Seconds         float64         `json:"seconds"`
 	TokensPerSecond float64         `json:"tokens_per_second"` // generated tokens / Seconds
 	Builds          int64           `json:"compiles"`          // graphs compiled during the timed run
-	Torch           *TorchGen       `json:"torch,omitempty"`
-	RatioVsTorch    *float64        `json:"ratio_vs_torch"` // Torch.TokensPerSecond / TokensPerSecond
+	// Warm-up: one untimed batch first (compiling the prefill and step programs, which takes
+	// seconds on XLA), as the forward timings and the PyTorch reference also warm up.
+	WarmupSeconds float64   `json:"warmup_seconds"`
+	WarmupBuilds  int64     `json:"warmup_compiles"`
+	Torch         *TorchGen `json:"torch,omitempty"`
+	RatioVsTorch  *float64  `json:"ratio_vs_torch"` // Torch.TokensPerSecond / TokensPerSecond
 }
 
 // SweepResult counts compilations of a layer × coefficient sweep of generations.
@@ -412,9 +416,18 @@ func runGeneration(m *actadd.Model, opts Options, sampling actadd.Sampling, torc
 	r := &GenResult{Model: opts.GenModel, Rows: opts.GenRows, NewTokens: opts.GenNewTokens, Batch: opts.GenBatch,
 		PromptTokens: len(m.Tok.EncodeWithBOS(opts.Prompt)), Sampling: sampling}
 	logf("generation %s: %d completions × %d new tokens, prompt of %d tokens, %+v", opts.GenModel, r.Rows, r.NewTokens, r.PromptTokens, sampling)
+	gen := actadd.GenerateOptions{MaxNewTokens: opts.GenNewTokens, Sampling: r.Sampling, BatchSize: opts.GenBatch}
 	before := m.Builds()
 	t0 := time.Now()
-	out, err := m.Generate(prompts, actadd.GenerateOptions{MaxNewTokens: opts.GenNewTokens, Sampling: r.Sampling, BatchSize: opts.GenBatch, Progress: opts.Log})
+	if _, err := m.Generate(prompts[:min(opts.GenBatch, len(prompts))], gen); err != nil {
+		return nil, err
+	}
+	r.WarmupSeconds, r.WarmupBuilds = time.Since(t0).Seconds(), m.Builds()-before
+	logf("generation warm-up (one batch, untimed): %.2fs, %d compilations", r.WarmupSeconds, r.WarmupBuilds)
+	gen.Progress = opts.Log
+	before = m.Builds()
+	t0 = time.Now()
+	out, err := m.Generate(prompts, gen)
 	if err != nil {
 		return nil, err
 	}

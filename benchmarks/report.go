@@ -82,11 +82,11 @@ func PrintTable(w io.Writer, res *Result) {
 		if g.Sampling.Temperature > 0 {
 			how = fmt.Sprintf("T=%g p=%g fp=%g", g.Sampling.Temperature, g.Sampling.TopP, g.Sampling.FreqPenalty)
 		}
-		gens = append(gens, fmt.Sprintf("%s\t%s\t%d×%d\t%d\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t", g.Model, how, g.Rows, g.NewTokens, g.PromptTokens, g.Batch,
-			g.Seconds, g.TokensPerSecond, ts, tt, ratio(g.RatioVsTorch)))
+		gens = append(gens, fmt.Sprintf("%s\t%s\t%d×%d\t%d\t%d\t%.1f (%d)\t%.1f\t%.1f\t%s\t%s\t%s\t", g.Model, how, g.Rows, g.NewTokens, g.PromptTokens, g.Batch,
+			g.WarmupSeconds, g.WarmupBuilds, g.Seconds, g.TokensPerSecond, ts, tt, ratio(g.RatioVsTorch)))
 	}
 	if len(gens) > 0 {
-		table("generation\tsampling\trows×new\tprompt\tbatch\ts\ttok/s\ttorch s\ttorch tok/s\tratio\t", gens...)
+		table("generation\tsampling\trows×new\tprompt\tbatch\twarm-up s (compiles)\ts\ttok/s\ttorch s\ttorch tok/s\tratio\t", gens...)
 	}
 	if s := res.Sweep; s != nil {
 		table("sweep\tlayers×coeffs\tnew tokens\tbatched compiles\tbatched s\tone-by-one compiles\tone-by-one s\t",

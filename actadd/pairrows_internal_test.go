@@ -1,0 +1,107 @@
+package actadd
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
+)
+
+// TestPairRowsEqualGivenVectors checks the steered prefill that builds its vectors from pair
+// rows in the same pass (what generation uses) against the same prefill given the vectors of a
+// separate vector pass: equal last-position logits and equal KV caches of the batch's own rows
+// (the pair rows must be dropped from both), for mixed batches (rows without additions, two
+// additions on a row, a given vector among pair ones, every placement) at two kinds of point.
+func TestPairRowsEqualGivenVectors(t *testing.T) {
+	cfg := checkpoint.Config{NLayer: 4, NHead: 4, NEmbd: 32, NPositions: 64, VocabSize: 50257,
+		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
+	g, err := gpt2.New(testbackend.Get(t), "random test model", cfg, checkpoint.RandomTensors(cfg, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Wrap(g, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Finalize()
+	given, err := m.Vector(Pair("Anger", "Calm", 1).AtLayer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := "I went up to my friend and said" // 9 tokens with BOS, as every row here
+	for _, point := range []string{"hook_resid_pre", "hook_resid_post"} {
+		rows := []Row{
+			{Prompt: prompt},
+			{Prompt: prompt, Adds: []Addition{Pair(" weddings", "", 4).AtLayer(0)}},
+			{Prompt: prompt, Adds: []Addition{Pair("Love", "Hate", 5).AtLayer(2).AtPosition(Back), Pair(" weddings", "", -2).AtLayer(3).AtPosition(Mid)}},
+			{Prompt: prompt, Adds: []Addition{Apply(given, 3).AtLayer(2), Pair("Love", "Hate", 1).AtLayer(1)}},
+		}
+		for i := range rows {
+			for j := range rows[i].Adds {
+				if rows[i].Adds[j].Vector == nil {
+					rows[i].Adds[j] = rows[i].Adds[j].AtPoint(point)
+				} else {
+					v := *given
+					v.Point = point
+					rows[i].Adds[j].Vector, rows[i].Adds[j].Point = &v, point
+				}
+			}
+		}
+		t.Run(point, func(t *testing.T) {
+			run := func(pairRows bool) ([]float32, [][]float32) {
+				t.Helper()
+				prep, err := m.prepareRows(rows, pairRows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if prep.pairRows != pairRows {
+					t.Fatalf("prepared with pairRows=%v, asked for %v", prep.pairRows, pairRows)
+				}
+				bts := prep.batches(len(rows))
+				if len(bts) != 1 {
+					t.Fatalf("rows make %d batches, want 1 (equal prompt lengths)", len(bts))
+				}
+				seqs := make([][]int, bts[0].width)
+				for b := range seqs {
+					seqs[b] = prep.rows[bts[0].row(b)].tokens
+				}
+				logits, cache, err := m.prefill(prep, bts[0], seqs, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var kv [][]float32
+				for _, c := range cache {
+					kv = append(kv, take[float32](c))
+				}
+				return logits, kv
+			}
+			wantLogits, wantKV := run(false)
+			gotLogits, gotKV := run(true)
+			closeTo(t, "logits", gotLogits, wantLogits)
+			if len(gotKV) != len(wantKV) {
+				t.Fatalf("%d cache tensors, want %d", len(gotKV), len(wantKV))
+			}
+			for i := range wantKV {
+				closeTo(t, fmt.Sprintf("cache tensor %d", i), gotKV[i], wantKV[i])
+			}
+		})
+	}
+}
+
+func closeTo(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	worst, scale := 0.0, 1.0
+	for i := range want {
+		worst = max(worst, math.Abs(float64(got[i]-want[i])))
+		scale = max(scale, math.Abs(float64(want[i])))
+	}
+	if worst > 1e-5*scale {
+		t.Errorf("%s: pair rows differ from given vectors by up to %g (values up to %g)", what, worst, scale)
+	}
+}
