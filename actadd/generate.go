@@ -60,8 +60,9 @@ func (m *Model) Generate(prompts []string, opts GenerateOptions, adds ...Additio
 
 // GenerateRows continues every row, each with its own additions, batching rows of equal prompt
 // length together whatever their additions: a whole layer × coefficient sweep is one batched job
-// on one compiled program. Row i samples from its own random stream (Seed, i), or
-// (Seed, opts.Streams[i]).
+// on two compiled programs, the steered prefill (which also builds the sweep's steering vectors
+// from its prompt pair, see fewPairs) and the decoding step. Row i samples from its own random
+// stream (Seed, i), or (Seed, opts.Streams[i]).
 func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("actadd: no prompts to continue")
@@ -78,9 +79,7 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.Streams != nil && len(opts.Streams) != len(rows) {
 		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
 	}
-	// Vectors of prompt pairs are built in the steered prefill itself (pair rows), so a sweep
-	// compiles the prefill and the decoding step and nothing else.
-	prep, err := m.prepareRows(rows, true)
+	prep, err := m.prepareRows(rows, fewPairs(rows, opts.BatchSize))
 	if err != nil {
 		return nil, err
 	}
@@ -451,6 +450,24 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 		return inputs, nil
 	}
 	return append(inputs, steeringInputs(placed, prep.k, m.Config.NLayer, m.Config.NEmbd, prep.pairRows)...), nil
+}
+
+// fewPairs reports whether a generation job builds its steering vectors in the steered prefill
+// itself (pair rows) rather than in a separate pass: when its additions without a given vector
+// use few distinct prompt pairs, at most one per 16 rows of a batch (and always one), so that
+// the pair rows (two per pair) grow a batch by at most an eighth. A layer × coefficient sweep of
+// one pair then compiles the prefill and the decoding step and nothing else; a job over many
+// pairs pays one more program (the vector pass) instead of much larger prefills.
+func fewPairs(rows []Row, batchSize int) bool {
+	pairs := map[[2]string]bool{}
+	for _, r := range rows {
+		for _, a := range r.Adds {
+			if a.Vector == nil {
+				pairs[[2]string{a.Plus, a.Minus}] = true
+			}
+		}
+	}
+	return len(pairs) <= max(1, batchSize/16)
 }
 
 // padRight returns a copy of ids right-padded with the space token to n.

@@ -105,3 +105,28 @@ func closeTo(t *testing.T, what string, got, want []float32) {
 		t.Errorf("%s: pair rows differ from given vectors by up to %g (values up to %g)", what, worst, scale)
 	}
 }
+
+func TestFewPairs(t *testing.T) {
+	sweep := func(pairs int) []Row {
+		var rows []Row
+		for p := range pairs {
+			for l := range 3 {
+				rows = append(rows, Row{Prompt: "x", Adds: []Addition{Pair(fmt.Sprint("plus", p), "", 1).AtLayer(l)}})
+			}
+		}
+		return rows
+	}
+	given := Apply(&Vector{N: 1, D: 1, Data: []float32{1}}, 1)
+	for _, c := range []struct {
+		rows  []Row
+		batch int
+		want  bool
+	}{
+		{sweep(1), 32, true}, {sweep(1), 1, true}, {sweep(2), 32, true}, {sweep(3), 32, false},
+		{sweep(2), 8, false}, {[]Row{{Prompt: "x", Adds: []Addition{given, given}}}, 1, true},
+	} {
+		if got := fewPairs(c.rows, c.batch); got != c.want {
+			t.Errorf("fewPairs(%d rows, batch %d) = %v, want %v", len(c.rows), c.batch, got, c.want)
+		}
+	}
+}

@@ -2,23 +2,31 @@
 # The one prepared check for a lent GPU machine (benchmarks/device/README.md). Run from the
 # repository root on the device, after `make device-prep` here, with .tools/device carried:
 #
-#   bash benchmarks/device/check.sh [DEADLINE_SECONDS]   # default 540; output under $OUT
+#   bash benchmarks/device/check.sh [DEADLINE_SECONDS]   # default 540
+#
+# Everything it writes is packed into $OUT/device-check.tgz at the end, next to a copy of
+# summary.txt (the device tool returns only a handful of files from $OUT).
 #
 # In order of priority (a step that would not fit before the deadline is skipped):
 # 1. finds the CUDA PJRT plugin of the image's jax-cuda13-pjrt package and sets up the CUDA
 #    environment jax would (NVIDIA pip libraries, libdevice, ptxas);
-# 2. writes the Hugging Face oracle fixture (benchmarks/device/hf_fixture.py) and runs the gpt2
-#    tests against it on the go backend (the fixture then gets committed as gpt2/testdata/hf-tiny);
+# 2. with DEVICE_CHECK_FIXTURE=1, rewrites the Hugging Face oracle fixture
+#    (benchmarks/device/hf_fixture.py; committed as gpt2/testdata/hf-tiny), and runs the gpt2
+#    tests against it on the go backend;
 # 3. checks that the Go binaries really run on XLA CUDA (else: jax's view of the GPU, ldd of the
 #    plugin, and stop), then runs actadd-bench on XLA CUDA with the PyTorch reference on the
 #    same GPU: forward + premium on gpt2 and gpt2-xl shapes, generation and the sweep on gpt2;
 # 4. runs the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
-# 5. generation and the sweep on a gpt2-xl shape.
+# 5. forward on gpt2 and gpt2-xl shapes with TF32 matmuls (GOMLX_BACKEND …,tf32: what exact
+#    float32, our default, costs);
+# 6. generation and the sweep on a gpt2-xl shape.
 # Every step has a time limit and goes on after a failure; summary.txt says what happened.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-out=${OUT:-/tmp/device-out}
-mkdir -p "$out"
+final=${OUT:-/tmp/device-out}
+out=$(mktemp -d /tmp/device-check.XXXXXX)
+mkdir -p "$final"
+trap 'tar czf "$final/device-check.tgz" -C "$out" . && cp "$out/summary.txt" "$final/"' EXIT
 bin=$PWD/.tools/device
 log() { echo "device-check: $*" | tee -a "$out/summary.txt"; }
 deadline=${1:-540}
@@ -81,9 +89,11 @@ if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
 fi
 log "PyTorch reference: ${torch_flags[*]}"
 
-step hf-fixture 90 python3 benchmarks/device/hf_fixture.py "$out/hf-tiny"
-if [ -f "$out/hf-tiny/oracle.safetensors" ]; then
-  rm -rf gpt2/testdata/hf-tiny && mkdir -p gpt2/testdata && cp -r "$out/hf-tiny" gpt2/testdata/hf-tiny
+if [ -n "${DEVICE_CHECK_FIXTURE:-}" ]; then
+  step hf-fixture 90 python3 benchmarks/device/hf_fixture.py "$out/hf-tiny"
+  if [ -f "$out/hf-tiny/oracle.safetensors" ]; then
+    rm -rf gpt2/testdata/hf-tiny && mkdir -p gpt2/testdata && cp -r "$out/hf-tiny" gpt2/testdata/hf-tiny
+  fi
 fi
 (cd gpt2 && step gpt2-tests-go 60 "$bin/gpt2.test" -test.v -test.count=1)
 # Is XLA CUDA what the Go binaries actually use? (backend.New falls back to go, with one line.)
@@ -93,12 +103,13 @@ if [ -z "${DEVICE_CHECK_BACKEND:-}" ] && ! grep -q '^backend: xla' "$out/xla-pro
   log "XLA CUDA is not in use: diagnostics only"
   step jax-diag 60 python3 -c "import jax; print(jax.__version__, jax.devices())"
   ldd "$plugin" >"$out/plugin-ldd.txt" 2>&1
-  log "done in $SECONDS s; results in $out"
+  log "done in $SECONDS s; results in $final/device-check.tgz"
   exit 1
 fi
 step bench-gpt2-xl-forward 240 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model gpt2 -out "$out"
 (cd gpt2 && export ACTADD_TEST_BACKEND=selected && step gpt2-tests-xla 90 "$bin/gpt2.test" -test.v -test.count=1)
 (cd actadd && export ACTADD_TEST_BACKEND=selected && step actadd-tests-xla 120 "$bin/actadd.test" -test.v -test.count=1 \
   -test.run 'SteeredLogitsMatchReference|ZeroCoefficientIsUnsteered|CachedGenerationEqualsRecomputation|MixedBatchEqualsRowsAlone|SweepCompilesAtMostTwoPrograms')
+(export GOMLX_BACKEND="$GOMLX_BACKEND,tf32" && step bench-tf32-forward 120 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model none -out "$out/tf32")
 step bench-gpt2-xl-generation 180 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep-tokens 2 -out "$out"
-log "done in $SECONDS s; results in $out"
+log "done in $SECONDS s; results in $final/device-check.tgz"
