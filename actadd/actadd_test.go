@@ -280,6 +280,25 @@ func TestSweepCompilesAtMostTwoPrograms(t *testing.T) {
 	if sweep > 2 || m.Builds() != before {
 		t.Errorf("generation sweep on a cold model built %d programs (want ≤ 2: prefill and step), and %d for a second sweep (want 0)", sweep, m.Builds()-before)
 	}
+
+	// Two pairs of different lengths: both in the first batch of 32 rows, one in the second (8
+	// rows). Every batch carries rows for both pairs and room for the longer vector, so both
+	// batches share the prefill's shape.
+	m = freshModel(t)
+	var two []actadd.Row
+	for i := range 40 {
+		add := actadd.Pair(" weddings", "", 1).AtLayer(i % testConfig.NLayer)
+		if i < 32 && i%2 == 1 {
+			add = actadd.Pair("Love and peace", "Hate", 2).AtLayer(1)
+		}
+		two = append(two, actadd.Row{Prompt: prompt, Adds: []actadd.Addition{add}})
+	}
+	if _, err := m.GenerateRows(two, actadd.GenerateOptions{MaxNewTokens: 2, BatchSize: 32}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Builds() > 2 {
+		t.Errorf("a two-pair job in two batches built %d programs, want ≤ 2", m.Builds())
+	}
 }
 
 func TestVectorSaveLoad(t *testing.T) {

@@ -45,7 +45,7 @@ func (m *Model) SteeringOpsTime(a Addition, batch, seq, reps int) (time.Duration
 	for b := range placed {
 		placed[b] = []*placedAddition{{vector: v, n: v.N, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
 	}
-	in := append([]any{tensors.FromFlatDataAndDimensions(stream, batch, seq, d)}, steeringInputs(placed, 1, nLayer, d, false)...)
+	in := append([]any{tensors.FromFlatDataAndDimensions(stream, batch, seq, d)}, steeringInputs(placed, 1, v.N, nLayer, d, false)...)
 	defer func() {
 		for _, t := range in {
 			t.(*tensors.Tensor).FinalizeAll()

@@ -293,8 +293,12 @@ type prepared struct {
 	rows  []preparedRow
 	point string // the kind of hook point steered (one per call)
 	k     int    // most additions on one row
-	// pairRows: some additions build their vector from pair rows in the steered pass itself.
+	span  int    // the longest steering vector's length (every batch of a job has this shape)
+	// pairRows: some additions build their vector from pair rows in the steered pass itself;
+	// pairs is the number of distinct prompt pairs they use (every batch carries that many pairs
+	// of rows, padding with rows of spaces, so that all batches of a job share one shape).
 	pairRows bool
+	pairs    int
 	// context is the model's context length.
 	context int
 }
@@ -331,6 +335,7 @@ func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 // of a prompt pair to the pair's token rows, whose vector the steered program builds itself.
 func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
 	prep := &prepared{context: m.Config.NPositions}
+	pairs := map[[2]string]bool{}
 	for i, r := range rows {
 		pr := preparedRow{row: r, tokens: tokens[i]}
 		for _, a := range r.Adds {
@@ -338,7 +343,10 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 			if err != nil {
 				return nil, fmt.Errorf("row %d: %w", i, err)
 			}
-			prep.pairRows = prep.pairRows || ra.vector == nil
+			if ra.vector == nil {
+				pairs[[2]string{a.Plus, a.Minus}] = true
+				prep.pairRows, prep.pairs = true, len(pairs)
+			}
 			if prep.point == "" {
 				prep.point = a.point()
 			} else if prep.point != a.point() {
@@ -349,6 +357,7 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 					i, r.Prompt, len(tokens[i]), a, ra.n)
 			}
 			pr.adds = append(pr.adds, ra)
+			prep.span = max(prep.span, ra.n)
 		}
 		prep.k = max(prep.k, len(pr.adds))
 		prep.rows = append(prep.rows, pr)
@@ -411,7 +420,7 @@ func (p *prepared) batches(size int) []batch {
 // steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
 // inputs, as the inputs of a steered program. With pair rows, the token rows of the batch's
 // prompt pairs follow its own rows (each pair once, right-padded with spaces to the batch's
-// length; two rows of spaces when no row of this batch uses a pair, to keep the shapes).
+// length), then rows of spaces up to the job's number of pairs, to keep the shapes.
 func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
 	seq := len(seqs[0])
 	var placed [][]*placedAddition
@@ -437,7 +446,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 				placed[b] = append(placed[b], pa)
 			}
 		}
-		if prep.pairRows && len(pairIndex) == 0 {
+		for range prep.pairs - len(pairIndex) {
 			all = append(all, padRight(nil, seq), padRight(nil, seq))
 		}
 	}
@@ -449,7 +458,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	if prep.k == 0 {
 		return inputs, nil
 	}
-	return append(inputs, steeringInputs(placed, prep.k, m.Config.NLayer, m.Config.NEmbd, prep.pairRows)...), nil
+	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows)...), nil
 }
 
 // fewPairs reports whether a generation job builds its steering vectors in the steered prefill

@@ -121,16 +121,11 @@ func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 // pointName is the hook point of kind (e.g. "hook_resid_pre") in block l.
 func pointName(kind string, l int) string { return fmt.Sprintf("blocks.%d.%s", l, kind) }
 
-// steeringInputs packs the per-row additions of a batch (rows[b], at most k each, possibly none)
-// into the steering inputs: vectors, positions and gates, and with pairRows also pairs and
-// pairMask (an addition without a given vector then names its pair rows).
-func steeringInputs(rows [][]*placedAddition, k, nLayer, d int, pairRows bool) []any {
-	span := 1
-	for _, r := range rows {
-		for _, a := range r {
-			span = max(span, a.n)
-		}
-	}
+// steeringInputs packs the per-row additions of a batch (rows[b], at most k each, possibly none,
+// vectors of at most span positions) into the steering inputs: vectors, positions and gates, and
+// with pairRows also pairs and pairMask (an addition without a given vector then names its pair
+// rows).
+func steeringInputs(rows [][]*placedAddition, k, span, nLayer, d int, pairRows bool) []any {
 	batch := len(rows)
 	vec := make([]float32, k*batch*span*d)
 	pos := make([]int32, k*batch*span)

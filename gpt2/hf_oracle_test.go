@@ -97,8 +97,26 @@ func TestMatchesHuggingFaceOracle(t *testing.T) {
 	}
 	compare(gpt2.HookLnFinal, out.Activations[gpt2.HookLnFinal], oracleTensor(fmt.Sprintf("hidden_states.%d", cfg.NLayer)))
 
-	// Steered: coeff · vector added to the first n positions of resid_pre[layer].
+	// The steering vector: resid_pre[layer] of the plus prompt minus that of the minus prompt.
 	vec := oracleTensor("steer.vector") // [n, d]
+	var pair [2][]int
+	for i, key := range []string{"steer_plus_ids", "steer_minus_ids"} {
+		if err := json.Unmarshal([]byte(meta[key]), &pair[i]); err != nil {
+			t.Fatalf("oracle metadata %s: %v", key, err)
+		}
+	}
+	acts, err := m.Run(pair[:], gpt2.ResidPre(layer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tensors.MustCopyFlatData[float32](acts.Activations[gpt2.ResidPre(layer)]) // [2, n, d]
+	diff := make([]float32, len(h)/2)
+	for i := range diff {
+		diff[i] = h[i] - h[len(diff)+i]
+	}
+	compare("steering vector", tensors.FromFlatDataAndDimensions(diff, len(diff)), vec)
+
+	// Steered: coeff · vector added to the first n positions of resid_pre[layer].
 	batch, seq, d := len(ids), len(ids[0]), cfg.NEmbd
 	delta := make([]float32, batch*seq*d)
 	for b := range batch {
