@@ -415,3 +415,28 @@ func TestStreamsPairSettings(t *testing.T) {
 		t.Error("a wrong number of streams gave no error")
 	}
 }
+
+func TestLogProbsTokenCapKeepsScores(t *testing.T) {
+	m, _ := models(t)
+	texts := []string{"Short.", "A somewhat longer sentence about weddings and rings.", "Mid length text here.",
+		"And one more sentence, longer than the others, to be scored in a batch of its own when the cap bites."}
+	add := actadd.Pair(" weddings", "", 2).AtLayer(1)
+	want, err := m.LogProbs(texts, actadd.ScoreOptions{SkipFirst: 1}, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.LogProbs(texts, actadd.ScoreOptions{SkipFirst: 1, MaxBatchTokens: 32}, add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("text %d: %d scores with the cap, %d without", i, len(got[i]), len(want[i]))
+		}
+		for j := range want[i] {
+			if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-5 {
+				t.Errorf("text %d position %d: %g with the cap, %g without", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}

@@ -17,9 +17,18 @@ type ScoreOptions struct {
 	// SkipFirst drops the predictions made at the first n positions (BOS is position 0): the
 	// paper excludes the n steered positions from its perplexity comparison.
 	SkipFirst int
-	BatchSize int       // rows per program call; 0 means 32
-	Progress  io.Writer // periodic progress lines; nil for none
+	BatchSize int // rows per program call; 0 means 32
+	// MaxBatchTokens caps rows × padded length per LogProbs call (0 means DefaultMaxBatchTokens):
+	// batches of long texts get fewer rows (BatchSize halved until they fit), because the logits
+	// of a batch take rows × length × vocabulary floats (32 rows of 1024 tokens: 6.6 GB for
+	// GPT-2, several times that with the log-softmax).
+	MaxBatchTokens int
+	Progress       io.Writer // periodic progress lines; nil for none
 }
+
+// DefaultMaxBatchTokens is ScoreOptions.MaxBatchTokens's default: 4096 tokens, whose GPT-2
+// logits take 0.8 GB.
+const DefaultMaxBatchTokens = 4096
 
 // LogProbs scores every text (BOS prepended) with the same additions: out[i][j] is the
 // log-probability of token t+1 given tokens 0..t, for t = SkipFirst+j, t < len-1.
@@ -55,7 +64,11 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 	}
 	out := make([][]float32, len(rows))
 	prog := newProgress(opts.Progress, "score "+m.Label(), "texts", len(rows))
-	for _, bt := range prep.scoringBatches(opts.BatchSize) {
+	maxTokens := opts.MaxBatchTokens
+	if maxTokens <= 0 {
+		maxTokens = DefaultMaxBatchTokens
+	}
+	for _, bt := range prep.scoringBatches(opts.BatchSize, maxTokens) {
 		seqs, seq := paddedRows(prep, bt)
 		inputs, err := m.steeredInputs(prep, bt, seqs)
 		if err != nil {
@@ -109,7 +122,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	}
 	ranks := make([]int, len(rows))
 	prog := newProgress(opts.Progress, "rank "+m.Label(), "prompts", len(rows))
-	for _, bt := range prep.scoringBatches(opts.BatchSize) {
+	for _, bt := range prep.scoringBatches(opts.BatchSize, 0) {
 		seqs, _ := paddedRows(prep, bt)
 		inputs, err := m.steeredInputs(prep, bt, seqs)
 		if err != nil {
@@ -169,31 +182,44 @@ func (m *Model) prepareScoring(rows []Row, opts *ScoreOptions) (*prepared, error
 }
 
 // scoringBatches sorts rows by length and cuts them into batches of size rows (the last one
-// padded to size when there are several), so similar lengths share a batch.
-func (p *prepared) scoringBatches(size int) []batch {
+// padded to size when there are several), so similar lengths share a batch; with maxTokens > 0,
+// a batch whose rows × padded length would exceed it gets size/2, size/4, … rows (at least 1).
+func (p *prepared) scoringBatches(size, maxTokens int) []batch {
 	order := make([]int, len(p.rows))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(p.rows[order[a]].tokens) < len(p.rows[order[b]].tokens) })
-	width := min(size, len(order))
+	size = min(size, len(order))
 	var out []batch
-	for s := 0; s < len(order); s += width {
+	for s := 0; s < len(order); {
+		// Halving (rather than any width) keeps the number of batch shapes, hence of compiled
+		// programs, small.
+		width := size
+		for width > 1 && maxTokens > 0 && width*p.paddedLen(order[min(s+width, len(order))-1]) > maxTokens {
+			width /= 2
+		}
 		out = append(out, batch{idx: order[s:min(s+width, len(order))], width: width})
+		s += width
 	}
 	return out
+}
+
+// paddedLen is the length row i is padded to in a scoring batch whose longest row it is.
+func (p *prepared) paddedLen(i int) int {
+	n := len(p.rows[i].tokens)
+	if r := roundUp(n, 16); r <= p.context {
+		return r
+	}
+	return n
 }
 
 // paddedRows returns a batch's token rows right-padded with the space token to a common length,
 // rounded up to a multiple of 16 (within the context) so that few shapes get compiled.
 func paddedRows(prep *prepared, bt batch) ([][]int, int) {
-	longest := 0
+	seq := 0
 	for _, i := range bt.idx {
-		longest = max(longest, len(prep.rows[i].tokens))
-	}
-	seq := longest
-	if r := roundUp(longest, 16); r <= prep.context {
-		seq = r
+		seq = max(seq, prep.paddedLen(i))
 	}
 	seqs := make([][]int, bt.width)
 	for b := range bt.width {
