@@ -294,11 +294,11 @@ type prepared struct {
 	point string // the kind of hook point steered (one per call)
 	k     int    // most additions on one row
 	span  int    // the longest steering vector's length (every batch of a job has this shape)
-	// pairRows: some additions build their vector from pair rows in the steered pass itself;
-	// pairs is the number of distinct prompt pairs they use (every batch carries that many pairs
-	// of rows, padding with rows of spaces, so that all batches of a job share one shape).
-	pairRows bool
-	pairs    int
+	// pairTokens holds, for the additions that build their vector from pair rows in the steered
+	// pass itself, the token rows of their distinct prompt pairs: p+ of pair q at row 2q, p− at
+	// 2q+1, each BOS and space-padded to the pair's length. Every batch of the job carries all
+	// of them, so that all batches share one shape.
+	pairTokens [][]int
 	// context is the model's context length.
 	context int
 }
@@ -310,13 +310,16 @@ type preparedRow struct {
 }
 
 // resolvedAddition is an addition with its vector, or (vector nil, in a call with pair rows)
-// the token rows of its prompts p+ and p−, each BOS and space-padded to n.
+// the index of its prompt pair in prepared.pairTokens.
 type resolvedAddition struct {
 	Addition
 	vector *Vector
-	pair   [][]int
+	pair   int
 	n      int // the vector's length
 }
+
+// pairRows reports whether some additions build their vector from pair rows.
+func (p *prepared) pairRows() bool { return len(p.pairTokens) > 0 }
 
 // prepareRows tokenizes the rows and resolves their additions (see prepareTokens).
 func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
@@ -335,17 +338,22 @@ func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 // of a prompt pair to the pair's token rows, whose vector the steered program builds itself.
 func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
 	prep := &prepared{context: m.Config.NPositions}
-	pairs := map[[2]string]bool{}
+	pairIndex := map[[2]string]int{}
 	for i, r := range rows {
 		pr := preparedRow{row: r, tokens: tokens[i]}
 		for _, a := range r.Adds {
-			ra, err := m.resolve(a, pairRows)
+			ra, pair, err := m.resolve(a, pairRows)
 			if err != nil {
 				return nil, fmt.Errorf("row %d: %w", i, err)
 			}
 			if ra.vector == nil {
-				pairs[[2]string{a.Plus, a.Minus}] = true
-				prep.pairRows, prep.pairs = true, len(pairs)
+				q, ok := pairIndex[pairKey(a)]
+				if !ok {
+					q = len(pairIndex)
+					pairIndex[pairKey(a)] = q
+					prep.pairTokens = append(prep.pairTokens, pair...)
+				}
+				ra.pair = q
 			}
 			if prep.point == "" {
 				prep.point = a.point()
@@ -365,24 +373,28 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 	return prep, nil
 }
 
-// resolve gives a its vector, or, with pairRows and no given vector, its pair's token rows.
-func (m *Model) resolve(a Addition, pairRows bool) (resolvedAddition, error) {
+// resolve gives a its vector, or, with pairRows and no given vector, its pair's token rows
+// (p+ and p−, BOS and space-padded to the vector's length).
+func (m *Model) resolve(a Addition, pairRows bool) (resolvedAddition, [][]int, error) {
 	if !pairRows || a.Vector != nil {
 		v, err := m.Vector(a)
 		if err != nil {
-			return resolvedAddition{}, err
+			return resolvedAddition{}, nil, err
 		}
-		return resolvedAddition{Addition: a, vector: v, n: v.N}, nil
+		return resolvedAddition{Addition: a, vector: v, n: v.N}, nil, nil
 	}
 	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
-		return resolvedAddition{}, err
+		return resolvedAddition{}, nil, err
 	}
 	rows, n, err := m.pairTokens([][2]string{{a.Plus, a.Minus}})
 	if err != nil {
-		return resolvedAddition{}, err
+		return resolvedAddition{}, nil, err
 	}
-	return resolvedAddition{Addition: a, pair: rows, n: n}, nil
+	return resolvedAddition{Addition: a, n: n}, rows, nil
 }
+
+// pairKey identifies an addition's prompt pair.
+func pairKey(a Addition) [2]string { return [2]string{a.Plus, a.Minus} }
 
 // batch is a group of rows of equal prompt length, padded to width rows by repeating its last
 // row, so that every batch of a group has the same shape and reuses one compiled program.
@@ -418,36 +430,24 @@ func (p *prepared) batches(size int) []batch {
 }
 
 // steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
-// inputs, as the inputs of a steered program. With pair rows, the token rows of the batch's
-// prompt pairs follow its own rows (each pair once, right-padded with spaces to the batch's
-// length), then rows of spaces up to the job's number of pairs, to keep the shapes.
+// inputs, as the inputs of a steered program. With pair rows, the job's pair rows follow the
+// batch's own rows, right-padded with spaces to the batch's length.
 func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
 	seq := len(seqs[0])
 	var placed [][]*placedAddition
 	all := seqs
 	if prep.k > 0 {
 		placed = make([][]*placedAddition, bt.width)
-		all = slices.Clone(seqs)
-		pairIndex := map[[2]string]int{}
 		for b := range bt.width {
 			r := prep.rows[bt.row(b)]
 			for _, a := range r.adds {
-				pa := &placedAddition{vector: a.vector, n: a.n, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(len(r.tokens), a.n)}
-				if a.vector == nil {
-					key := [2]string{a.Plus, a.Minus}
-					q, ok := pairIndex[key]
-					if !ok {
-						q = len(pairIndex)
-						pairIndex[key] = q
-						all = append(all, padRight(a.pair[0], seq), padRight(a.pair[1], seq))
-					}
-					pa.pair = q
-				}
-				placed[b] = append(placed[b], pa)
+				placed[b] = append(placed[b], &placedAddition{vector: a.vector, pair: a.pair, n: a.n, layer: a.Layer, coeff: a.Coeff,
+					start: a.Position.start(len(r.tokens), a.n)})
 			}
 		}
-		for range prep.pairs - len(pairIndex) {
-			all = append(all, padRight(nil, seq), padRight(nil, seq))
+		all = slices.Clone(seqs)
+		for _, row := range prep.pairTokens {
+			all = append(all, padRight(row, seq))
 		}
 	}
 	tok, err := m.TokensTensor(all)
@@ -458,7 +458,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	if prep.k == 0 {
 		return inputs, nil
 	}
-	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows)...), nil
+	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows())...), nil
 }
 
 // fewPairs reports whether a generation job builds its steering vectors in the steered prefill
@@ -472,7 +472,7 @@ func fewPairs(rows []Row, batchSize int) bool {
 	for _, r := range rows {
 		for _, a := range r.Adds {
 			if a.Vector == nil {
-				pairs[[2]string{a.Plus, a.Minus}] = true
+				pairs[pairKey(a)] = true
 			}
 		}
 	}

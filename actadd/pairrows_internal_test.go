@@ -57,8 +57,8 @@ func TestPairRowsEqualGivenVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if prep.pairRows != pairRows {
-					t.Fatalf("prepared with pairRows=%v, asked for %v", prep.pairRows, pairRows)
+				if prep.pairRows() != pairRows {
+					t.Fatalf("prepared with pairRows=%v, asked for %v", prep.pairRows(), pairRows)
 				}
 				bts := prep.batches(len(rows))
 				if len(bts) != 1 {

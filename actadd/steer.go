@@ -48,18 +48,15 @@ import (
 type steering struct {
 	Hook  gpt2.Hook // nil for an unsteered program
 	rows  int       // the batch's own rows; 0 when there are no pair rows
-	total int       // the batch's rows with the pair rows, as the hook saw them
+	total int       // the batch's rows with the pair rows
 }
 
 // Own slices x, whose first axis is the batch with its pair rows (possibly merged with a
 // following axis, as the KV cache's [batch·heads, ...]), to the batch's own rows; x itself
-// when there are no pair rows. Call it after the hook has been applied.
+// when there are no pair rows.
 func (s *steering) Own(x *Node) *Node {
 	if s.rows == 0 {
 		return x
-	}
-	if s.total == 0 {
-		panic("actadd: steering.Own called before the steering hook saw the stream")
 	}
 	return SliceAxis(x, 0, AxisRange(0, x.Shape().Dimensions[0]/s.total*s.rows))
 }
@@ -77,7 +74,8 @@ func steeringInputCount(k int, pairRows bool) int {
 
 // steeringHook returns the steering that applies the steering inputs (the last ones of in) at
 // every layer's point of the given kind (e.g. "hook_resid_pre"); no hook when k = 0 (unsteered
-// programs take no steering inputs and carry no hook).
+// programs take no steering inputs and carry no hook). With pair rows, in[0] is the token rows
+// [batch + P, seq]: the batch's own rows, then the pair rows.
 func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 	if k == 0 {
 		return &steering{}
@@ -96,7 +94,7 @@ func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 	}
 	s := &steering{}
 	if pairRows {
-		s.rows = batch
+		s.rows, s.total = batch, in[0].Shape().Dimensions[0]
 	}
 	s.Hook = func(point string, x *Node) *Node {
 		l, ok := points[point]
@@ -106,7 +104,6 @@ func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 		v := vectors
 		if pairRows {
 			pairs, mask := st[3], st[4]
-			s.total = x.Shape().Dimensions[0]
 			xp := Slice(x, AxisRange(batch, s.total), AxisRange(0, span)) // [P, span, d]
 			plus := Gather(xp, SliceAxis(pairs, -1, AxisRange(0, 1)))     // [K, batch, span, d]
 			minus := Gather(xp, SliceAxis(pairs, -1, AxisRange(1, 2)))
@@ -177,7 +174,7 @@ type placedAddition struct {
 // input shape). build receives the steering: its hook (nil when unsteered), and Own, which drops
 // pair rows from the outputs.
 func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.Weights, in []*Node, st *steering) []*Node) (*gpt2.Program, error) {
-	k, point, pairRows := prep.k, prep.point, prep.pairRows
+	k, point, pairRows := prep.k, prep.point, prep.pairRows()
 	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd."+name, func(w *gpt2.Weights, in []*Node) []*Node {
 			return build(w, in, steeringHook(point, k, pairRows, in))
