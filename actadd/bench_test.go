@@ -10,6 +10,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/abba"
 	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
@@ -48,24 +49,21 @@ func BenchmarkPremium(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	timed := func(adds ...actadd.Addition) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			start := time.Now()
+			_, err := m.ForwardTokens(rows, adds...)
+			return time.Since(start), err
+		}
+	}
 	var base, steered time.Duration
 	b.ResetTimer()
 	for i := range b.N {
-		order := [][]actadd.Addition{nil, {add}}
-		if i%2 == 1 { // ABBA: neither arm always runs first
-			order[0], order[1] = order[1], order[0]
+		tb, ts, err := abba.Pair(i, timed(), timed(add))
+		if err != nil {
+			b.Fatal(err)
 		}
-		for _, adds := range order {
-			start := time.Now()
-			if _, err := m.ForwardTokens(rows, adds...); err != nil {
-				b.Fatal(err)
-			}
-			if adds == nil {
-				base += time.Since(start)
-			} else {
-				steered += time.Since(start)
-			}
-		}
+		base, steered = base+tb, steered+ts
 	}
 	b.ReportMetric(base.Seconds()/float64(b.N), "base-s/op")
 	b.ReportMetric(steered.Seconds()/float64(b.N), "steered-s/op")

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/actadd-go/actadd/internal/abba"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -83,30 +84,17 @@ func (m *Model) SteeringOpsTime(a Addition, batch, seq, reps int) (time.Duration
 		out[0].FinalizeAll()
 		return elapsed, nil
 	}
+	runPlain := func() (time.Duration, error) { return timeIt(plain, in[:1]) }
+	runSteered := func() (time.Duration, error) { return timeIt(steered, in) }
 	var with, without time.Duration
 	for i := -1; i < reps; i++ { // i = -1 compiles both
-		order := []bool{false, true}
-		if i%2 == 1 { // ABBA
-			order[0], order[1] = true, false
+		tp, ts, err := abba.Pair(i, runPlain, runSteered)
+		if err != nil {
+			return 0, err
 		}
-		for _, steer := range order {
-			var t time.Duration
-			if steer {
-				t, err = timeIt(steered, in)
-			} else {
-				t, err = timeIt(plain, in[:1])
-			}
-			if err != nil {
-				return 0, err
-			}
-			if i < 0 {
-				continue
-			}
-			if steer {
-				with += t
-			} else {
-				without += t
-			}
+		if i >= 0 {
+			without += tp
+			with += ts
 		}
 	}
 	return (with - without) / time.Duration(reps), nil

@@ -38,6 +38,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/abba"
 )
 
 // ModelReps is a model shape to time the forward pass of, with the number of timed repetitions
@@ -356,24 +357,11 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 	logf("forward %s %d×%d: warm-up base %.2fs, steered %.2fs; %d timed reps per arm", mr.Model, opts.Batch, opts.Seq, r.WarmupBase, r.WarmupSteer, mr.Reps)
 	var pairs []float64
 	for i := range mr.Reps {
-		order := []bool{false, true}
-		if i%2 == 1 {
-			order = []bool{true, false}
+		tb, ts, err := abba.Pair(i, func() (float64, error) { return timeOne(false) }, func() (float64, error) { return timeOne(true) })
+		if err != nil {
+			return nil, err
 		}
-		var tb, ts float64
-		for _, steer := range order {
-			t, err := timeOne(steer)
-			if err != nil {
-				return nil, err
-			}
-			if steer {
-				ts = t
-				r.Steer = append(r.Steer, t)
-			} else {
-				tb = t
-				r.Base = append(r.Base, t)
-			}
-		}
+		r.Base, r.Steer = append(r.Base, tb), append(r.Steer, ts)
 		pairs = append(pairs, (ts/tb-1)*100)
 		logf("forward %s rep %d/%d: base %.3fs steered %.3fs", mr.Model, i+1, mr.Reps, tb, ts)
 	}

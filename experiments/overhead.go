@@ -14,6 +14,7 @@ import (
 	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/abba"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/gomlx/compute"
 )
@@ -237,47 +238,32 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	var premiums []float64
 	for seed := range cfg.Seeds {
 		rows := OverheadTokens(seed, cfg.Batch, cfg.Seq, mc.VocabSize)
-		base := func() (float64, float64, error) {
-			start := time.Now()
-			sum, err := m.ForwardTokens(rows)
-			return time.Since(start).Seconds(), sum, err
+		// pass times one forward pass and keeps the sum of its logits.
+		type pass struct{ seconds, sum float64 }
+		timed := func(adds ...actadd.Addition) func() (pass, error) {
+			return func() (pass, error) {
+				start := time.Now()
+				sum, err := m.ForwardTokens(rows, adds...)
+				return pass{time.Since(start).Seconds(), sum}, err
+			}
 		}
-		steered := func() (float64, float64, error) {
-			start := time.Now()
-			sum, err := m.ForwardTokens(rows, add)
-			return time.Since(start).Seconds(), sum, err
-		}
-		for range cfg.Warmup {
-			_, sb, err := base()
+		base, steered := timed(), timed(add)
+		for i := range cfg.Warmup {
+			pb, ps, err := abba.Pair(i, base, steered)
 			if err != nil {
 				return nil, err
 			}
-			_, ss, err := steered()
-			if err != nil {
-				return nil, err
-			}
-			out.SteeringChangedLogits = out.SteeringChangedLogits || sb != ss
+			out.SteeringChangedLogits = out.SteeringChangedLogits || pb.sum != ps.sum
 		}
 		run := OverheadRun{Seed: seed}
 		for rep := range cfg.Reps {
-			first, second := base, steered
-			if rep%2 == 1 { // ABBA: alternate which arm goes first
-				first, second = steered, base
-			}
-			t1, s1, err := first()
+			pb, ps, err := abba.Pair(rep, base, steered)
 			if err != nil {
 				return nil, err
 			}
-			t2, s2, err := second()
-			if err != nil {
-				return nil, err
-			}
-			out.SteeringChangedLogits = out.SteeringChangedLogits || s1 != s2
-			if rep%2 == 1 {
-				t1, t2 = t2, t1
-			}
-			run.Base = append(run.Base, t1)
-			run.Steered = append(run.Steered, t2)
+			out.SteeringChangedLogits = out.SteeringChangedLogits || pb.sum != ps.sum
+			run.Base = append(run.Base, pb.seconds)
+			run.Steered = append(run.Steered, ps.seconds)
 		}
 		mb, ms := stat.Mean(run.Base, nil), stat.Mean(run.Steered, nil)
 		run.Premium = ms/mb - 1
