@@ -327,11 +327,11 @@ func describeLine(b compute.Backend, cfg string) string {
 	}
 	if path := pluginPath(b); path != "" {
 		precision := ""
-		if name == "xla:cuda" {
+		switch {
+		case usesTF32(b):
+			precision = "; TF32 matmuls (about 3 significant digits), as GOMLX_BACKEND asks"
+		case name == "xla:cuda":
 			precision = "; float32 matmuls, TF32 off: add ,tf32 to GOMLX_BACKEND to trade precision for speed"
-			if !strings.Contains(cfg, "notf32") {
-				precision = "; TF32 matmuls (about 3 significant digits), as GOMLX_BACKEND asks"
-			}
 		}
 		return fmt.Sprintf("backend: %s (PJRT plugin %s%s)", name, path, precision)
 	}

@@ -23,3 +23,5 @@ func ensurePlugin(string, func(string) (string, bool)) error {
 func describeXLA(compute.Backend) (string, bool) { return "", false }
 
 func pluginPath(compute.Backend) string { return "" }
+
+func usesTF32(compute.Backend) bool { return false }

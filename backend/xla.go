@@ -154,6 +154,12 @@ func describeXLA(b compute.Backend) (string, bool) {
 	return "xla:" + base, true
 }
 
+// usesTF32 reports whether b is a go-xla backend whose float32 matmuls run in TF32.
+func usesTF32(b compute.Backend) bool {
+	xb, ok := b.(*xla.Backend)
+	return ok && xb.DotGeneralUseTF32
+}
+
 // pluginPath returns the file the PJRT plugin of a go-xla backend was loaded from, or "".
 func pluginPath(b compute.Backend) (path string) {
 	defer func() {
