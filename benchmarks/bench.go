@@ -198,7 +198,7 @@ type SweepResult struct {
 	Configs   int       `json:"configs"`
 	NewTokens int       `json:"new_tokens"`
 	// Batched: every configuration as a row of one GenerateRows call, on a model that has compiled
-	// nothing yet (so it includes the program that computes the steering vectors).
+	// nothing yet (so it counts every program the sweep needs, vectors included).
 	Batched SweepRun `json:"batched"`
 	// OneByOne: then the same configurations one Generate call each (batch width 1).
 	OneByOne SweepRun `json:"one_by_one"`
@@ -405,22 +405,20 @@ func runGeneration(m *actadd.Model, opts Options, sampling actadd.Sampling, torc
 		PromptTokens: len(m.Tok.EncodeWithBOS(opts.Prompt)), Sampling: sampling}
 	logf("generation %s: %d completions × %d new tokens, prompt of %d tokens, %+v", opts.GenModel, r.Rows, r.NewTokens, r.PromptTokens, sampling)
 	gen := actadd.GenerateOptions{MaxNewTokens: opts.GenNewTokens, Sampling: r.Sampling, BatchSize: opts.GenBatch}
-	before := m.Builds()
-	t0 := time.Now()
-	if _, err := m.Generate(prompts[:min(opts.GenBatch, len(prompts))], gen); err != nil {
-		return nil, err
-	}
-	r.WarmupSeconds, r.WarmupBuilds = time.Since(t0).Seconds(), m.Builds()-before
-	logf("generation warm-up (one batch, untimed): %.2fs, %d compilations", r.WarmupSeconds, r.WarmupBuilds)
-	gen.Progress = opts.Log
-	before = m.Builds()
-	t0 = time.Now()
-	out, err := m.Generate(prompts, gen)
+	var err error
+	r.WarmupSeconds, r.WarmupBuilds, err = timed(m, func() error {
+		_, err := m.Generate(prompts[:min(opts.GenBatch, len(prompts))], gen)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	r.Seconds = time.Since(t0).Seconds()
-	r.Builds = m.Builds() - before
+	logf("generation warm-up (one batch, untimed): %.2fs, %d compilations", r.WarmupSeconds, r.WarmupBuilds)
+	gen.Progress = opts.Log
+	var out []actadd.Completion
+	if r.Seconds, r.Builds, err = timed(m, func() (err error) { out, err = m.Generate(prompts, gen); return err }); err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, c := range out {
 		n += len(c.Generated())
@@ -451,23 +449,35 @@ func runSweep(m *actadd.Model, opts Options, logf func(string, ...any)) (*SweepR
 	r.Configs = len(rows)
 	gen := actadd.GenerateOptions{MaxNewTokens: opts.SweepNewTokens, Sampling: actadd.PaperSampling, BatchSize: opts.GenBatch}
 	logf("sweep %s: %d layers × %d coefficients, %d new tokens each, batched", opts.GenModel, nl, len(opts.SweepCoeffs), opts.SweepNewTokens)
-	before := m.Builds()
-	t0 := time.Now()
-	if _, err := m.GenerateRows(rows, gen); err != nil {
+	var err error
+	r.Batched.Seconds, r.Batched.Compiles, err = timed(m, func() error {
+		_, err := m.GenerateRows(rows, gen)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	r.Batched = SweepRun{Compiles: m.Builds() - before, Seconds: time.Since(t0).Seconds()}
 	logf("sweep batched: %d compilations, %.2fs; now one configuration at a time", r.Batched.Compiles, r.Batched.Seconds)
-	before = m.Builds()
-	t0 = time.Now()
-	for _, row := range rows {
-		if _, err := m.Generate([]string{row.Prompt}, gen, row.Adds...); err != nil {
-			return nil, err
+	r.OneByOne.Seconds, r.OneByOne.Compiles, err = timed(m, func() error {
+		for _, row := range rows {
+			if _, err := m.Generate([]string{row.Prompt}, gen, row.Adds...); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	r.OneByOne = SweepRun{Compiles: m.Builds() - before, Seconds: time.Since(t0).Seconds()}
 	logf("sweep one by one: %d compilations, %.2fs", r.OneByOne.Compiles, r.OneByOne.Seconds)
 	return r, nil
+}
+
+// timed runs fn and returns its wall time in seconds and the programs m compiled meanwhile.
+func timed(m *actadd.Model, fn func() error) (seconds float64, compiles int64, err error) {
+	before, start := m.Builds(), time.Now()
+	err = fn()
+	return time.Since(start).Seconds(), m.Builds() - before, err
 }
 
 func median(xs []float64) float64 {
