@@ -16,10 +16,11 @@
 # 3. checks that the Go binaries really run on XLA CUDA (else: jax's view of the GPU, ldd of the
 #    plugin, and stop), then runs actadd-bench on XLA CUDA with the PyTorch reference on the
 #    same GPU: forward + premium on gpt2 and gpt2-xl shapes, generation and the sweep on gpt2;
-# 4. runs the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
-# 5. forward on gpt2 and gpt2-xl shapes with TF32 matmuls (GOMLX_BACKEND …,tf32: what exact
-#    float32, our default, costs);
-# 6. generation and the sweep on a gpt2-xl shape.
+# 4. generation (200 × 40) on a gpt2-xl shape, without the sweep (measured on gpt2-xl in
+#    the first run);
+# 5. runs the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
+# 6. forward on gpt2 and gpt2-xl shapes with TF32 matmuls (GOMLX_BACKEND …,tf32: what exact
+#    float32, our default, costs).
 # Every step has a time limit and goes on after a failure; summary.txt says what happened.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -107,9 +108,9 @@ if [ -z "${DEVICE_CHECK_BACKEND:-}" ] && ! grep -q '^backend: xla' "$out/xla-pro
   exit 1
 fi
 step bench-gpt2-xl-forward 240 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model gpt2 -out "$out"
+step bench-gpt2-xl-generation 150 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep=false -out "$out/xl-gen"
 (cd gpt2 && export ACTADD_TEST_BACKEND=selected && step gpt2-tests-xla 90 "$bin/gpt2.test" -test.v -test.count=1)
 (cd actadd && export ACTADD_TEST_BACKEND=selected && step actadd-tests-xla 120 "$bin/actadd.test" -test.v -test.count=1 \
   -test.run 'SteeredLogitsMatchReference|ZeroCoefficientIsUnsteered|CachedGenerationEqualsRecomputation|MixedBatchEqualsRowsAlone|SweepCompilesAtMostTwoPrograms')
 (export GOMLX_BACKEND="$GOMLX_BACKEND,tf32" && step bench-tf32-forward 120 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model none -out "$out/tf32")
-step bench-gpt2-xl-generation 180 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep-tokens 2 -out "$out"
 log "done in $SECONDS s; results in $final/device-check.tgz"

@@ -31,6 +31,7 @@ func main() {
 	genRows := flag.Int("gen-rows", 0, "completions to generate (default 200; quick 16)")
 	genTokens := flag.Int("gen-tokens", 0, "new tokens per completion (default 40; quick 8)")
 	sweepTokens := flag.Int("sweep-tokens", 0, "new tokens per sweep completion (default 10; quick 2)")
+	sweep := flag.Bool("sweep", true, "run the layer × coefficient sweep on the -gen-model shape")
 	flag.Parse()
 
 	opts := benchmarks.FullOptions()
@@ -65,6 +66,9 @@ func main() {
 		if o.flag > 0 {
 			*o.dst = o.flag
 		}
+	}
+	if !*sweep {
+		opts.SweepCoeffs = nil
 	}
 	opts.Python, opts.TorchScript, opts.TorchDevice = strings.TrimSpace(*python), *script, *torchDevice
 	if *torchThreads > 0 {
