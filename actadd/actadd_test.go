@@ -343,38 +343,67 @@ func TestErrors(t *testing.T) {
 	ok := actadd.Pair(" weddings", "", 1).AtLayer(1)
 	gen := actadd.GenerateOptions{MaxNewTokens: 2}
 	long := actadd.Pair("a b c d e f g h i j", "", 1).AtLayer(1)
-	cases := map[string]error{}
-	_, cases["empty prompt"] = m.Generate([]string{""}, gen, ok)
-	_, cases["prompt shorter than vector"] = m.Generate([]string{"Hi"}, gen, long)
-	_, cases["layer out of range"] = m.Logits("Hello there", ok.AtLayer(testConfig.NLayer))
-	_, cases["negative layer"] = m.Logits("Hello there", ok.AtLayer(-1))
-	_, cases["NaN coefficient"] = m.Logits("Hello there", ok.WithCoeff(math.NaN()))
-	_, cases["Inf coefficient"] = m.Logits("Hello there", ok.WithCoeff(math.Inf(1)))
-	_, cases["mismatched batch lengths"] = m.NextTokenRanks([]string{"a", "b"}, []int{1}, actadd.ScoreOptions{})
-	_, cases["no new tokens"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{})
-	_, cases["bad top-p"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: 1, Sampling: actadd.Sampling{Temperature: 1, TopP: 2}})
-	_, cases["unknown point"] = m.Logits("Hello there", ok.AtPoint("hook_nope"))
-	wide := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 1, D: 64, Data: make([]float32, 64)}
-	_, cases["vector for another width"] = m.Logits("Hello there", actadd.Apply(wide, 1))
-	empty := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 0, D: testConfig.NEmbd}
-	_, cases["vector of no positions"] = m.Logits("Hello there", actadd.Apply(empty, 1))
-	short := &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: 2, D: testConfig.NEmbd, Data: make([]float32, testConfig.NEmbd)}
-	_, cases["vector with too little data"] = m.Logits("Hello there", actadd.Apply(short, 1))
-	_, cases["negative frequency penalty"] = m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: 1, Sampling: actadd.Sampling{Temperature: 1, FreqPenalty: -1}})
-	cases["nil vector saved"] = actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)
+	vec := func(n, d, data int) *actadd.Vector {
+		return &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: n, D: d, Data: make([]float32, data)}
+	}
+	nan := vec(1, testConfig.NEmbd, testConfig.NEmbd)
+	nan.Data[3] = float32(math.NaN())
+	huge := vec(1, testConfig.NEmbd, testConfig.NEmbd)
+	huge.Data[3] = 1e38
+	overflow := actadd.Apply(huge, 10)
 	longPrompt := strings.Repeat(" and", testConfig.NPositions-2) // BOS + 126 tokens + 3 new − 1 > 128
-	_, cases["prompt + new tokens beyond the context"] = m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3})
-	_, cases["prompt longer than the context"] = m.Logits(strings.Repeat(" and", testConfig.NPositions))
+	sampled := func(s actadd.Sampling) actadd.GenerateOptions {
+		return actadd.GenerateOptions{MaxNewTokens: 1, Sampling: s}
+	}
+	second := func(_ any, err error) error { return err }
+	// Each case must fail with a message that contains want (what went wrong, or what to do).
+	for _, c := range []struct {
+		name, want string
+		err        error
+	}{
+		{"empty prompt", "empty prompt", second(m.Generate([]string{""}, gen, ok))},
+		{"prompt shorter than vector", "at least as long as the vector", second(m.Generate([]string{"Hi"}, gen, long))},
+		{"token row shorter than vector", "token row has 1 tokens", second(m.ForwardTokens([][]int{{50256}}, long))},
+		{"layer out of range", "layers 0..", second(m.Logits("Hello there", ok.AtLayer(testConfig.NLayer)))},
+		{"negative layer", "out of range", second(m.Logits("Hello there", ok.AtLayer(-1)))},
+		{"NaN coefficient", "not a finite number", second(m.Logits("Hello there", ok.WithCoeff(math.NaN())))},
+		{"Inf coefficient", "not a finite number", second(m.Logits("Hello there", ok.WithCoeff(math.Inf(1))))},
+		{"coefficient beyond float32", "overflows float32", second(m.Logits("Hello there", ok.WithCoeff(1e39)))},
+		// Finite vector and coefficient, but c·v overflows float32: every output would be NaN.
+		{"overflowing steering, generation", "not finite", second(m.Generate([]string{"Hello there"}, gen, overflow))},
+		{"overflowing steering, logits", "not finite", second(m.Logits("Hello there", overflow))},
+		{"overflowing steering, log-probs", "lower its coefficient", second(m.LogProbs([]string{"Hello there"}, actadd.ScoreOptions{}, overflow))},
+		{"overflowing steering, ranks", "not finite", second(m.NextTokenRanks([]string{"Hello there"}, []int{1}, actadd.ScoreOptions{}, overflow))},
+		{"mismatched batch lengths", "one target token per prompt", second(m.NextTokenRanks([]string{"a", "b"}, []int{1}, actadd.ScoreOptions{}))},
+		{"no new tokens", "MaxNewTokens must be positive", second(m.Generate([]string{"Hello"}, actadd.GenerateOptions{}))},
+		{"more new tokens than the context", "ask for fewer new tokens", second(m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: math.MaxInt}))},
+		{"bad top-p", "top-p 2", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1, TopP: 2})))},
+		{"negative frequency penalty", "frequency penalty", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1, FreqPenalty: -1})))},
+		{"temperature too small to divide by", "use a larger temperature", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1e-320})))},
+		{"unknown point", "unknown hook point", second(m.Logits("Hello there", ok.AtPoint("hook_nope")))},
+		{"vector for another width", "width 64", second(m.Logits("Hello there", actadd.Apply(vec(1, 64, 64), 1)))},
+		{"vector of no positions", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(0, testConfig.NEmbd, 0), 1)))},
+		{"vector with too little data", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(2, testConfig.NEmbd, testConfig.NEmbd), 1)))},
+		{"vector holding NaN", "rebuild it", second(m.Logits("Hello there", actadd.Apply(nan, 1)))},
+		{"nil vector applied", "neither a prompt pair nor a vector", second(m.Logits("Hello there", actadd.Apply(nil, 1)))},
+		{"nil vector saved", "nil vector", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)},
+		{"vector holding NaN saved", "rebuild it", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nan, ok)},
+		{"prompt + new tokens beyond the context", "more than the context", second(m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3}))},
+		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
+		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},
+		{"nil model wrapped", "nil model", second(actadd.Wrap(nil, "go"))},
+	} {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+		} else if !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: error %q does not say %q", c.name, c.err, c.want)
+		} else {
+			t.Logf("%s: %v", c.name, c.err)
+		}
+	}
 	// Exactly at the limit is fine: the last new token is never fed back.
 	if _, err := m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 2}); err != nil {
 		t.Errorf("prompt of %d tokens + 2 new in a context of %d: %v", testConfig.NPositions-1, testConfig.NPositions, err)
-	}
-	for name, err := range cases {
-		if err == nil {
-			t.Errorf("%s: no error", name)
-		} else {
-			t.Logf("%s: %v", name, err)
-		}
 	}
 }
 

@@ -66,6 +66,9 @@ func Pair(plus, minus string, coeff float64) Addition {
 // Apply is the addition of a precomputed vector with coefficient coeff, at the layer and point
 // the vector was taken from.
 func Apply(v *Vector, coeff float64) Addition {
+	if v == nil { // an addition of nothing, which every call rejects with a clear error
+		return Addition{Coeff: coeff, Point: DefaultPoint}
+	}
 	return Addition{Plus: v.Plus, Minus: v.Minus, Coeff: coeff, Layer: v.Layer, Point: v.Point, Vector: v}
 }
 
@@ -102,6 +105,8 @@ func (a Addition) check(nLayer, d int) error {
 	switch {
 	case math.IsNaN(a.Coeff) || math.IsInf(a.Coeff, 0):
 		return fmt.Errorf("actadd: coefficient %v of %s is not a finite number", a.Coeff, a)
+	case math.Abs(a.Coeff) > math.MaxFloat32:
+		return fmt.Errorf("actadd: coefficient %v of %s overflows float32, the model's precision: use |c| ≤ %g", a.Coeff, a, math.MaxFloat32)
 	case a.Layer < 0 || a.Layer >= nLayer:
 		return fmt.Errorf("actadd: layer %d is out of range: this model has layers 0..%d", a.Layer, nLayer-1)
 	case !validPoints[a.point()]:
@@ -118,6 +123,19 @@ func (a Addition) check(nLayer, d int) error {
 		if v.D != d {
 			return fmt.Errorf("actadd: vector was built for a model of width %d (%s), this model has width %d", v.D, v.Model, d)
 		}
+		if i := nonFinite(v.Data); i >= 0 {
+			return fmt.Errorf("actadd: vector (%s) holds %v at position %d, dimension %d: rebuild it from its prompts", v.Model, v.Data[i], i/v.D, i%v.D)
+		}
 	}
 	return nil
+}
+
+// nonFinite returns the index of the first NaN or ±Inf in xs, or -1.
+func nonFinite(xs []float32) int {
+	for i, x := range xs {
+		if x-x != 0 { // NaN − NaN and Inf − Inf are NaN
+			return i
+		}
+	}
+	return -1
 }

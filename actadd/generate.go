@@ -70,6 +70,9 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.MaxNewTokens <= 0 {
 		return nil, fmt.Errorf("actadd: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
 	}
+	if opts.MaxNewTokens > m.Config.NPositions {
+		return nil, fmt.Errorf("actadd: MaxNewTokens %d exceeds the model's context of %d positions: ask for fewer new tokens", opts.MaxNewTokens, m.Config.NPositions)
+	}
 	if err := opts.Sampling.check(); err != nil {
 		return nil, err
 	}
@@ -117,21 +120,29 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		}
 	}
 	promptLen := len(seqs[0])
-	pick := func(logits []float32) {
+	errs := make([]error, real)
+	pick := func(logits []float32) error {
 		v := m.Config.VocabSize
 		// Rows sample independently (each has its own random stream), so they run in parallel.
 		parallelRows(real, func(b int) {
 			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
 			if !done[b] {
-				tok = samplers[b].next(logits[b*v : (b+1)*v])
+				tok, errs[b] = samplers[b].next(logits[b*v : (b+1)*v])
 				samplers[b].observe(tok)
 			}
 			seqs[b] = append(seqs[b], tok)
 			done[b] = done[b] || (opts.StopAtEOS && tok == bpe.BOS)
 		})
+		for b, err := range errs {
+			if err != nil {
+				r := prep.rows[bt.idx[b]].row
+				return fmt.Errorf("actadd: row %d (prompt %q, additions %v), new token %d: %w", bt.idx[b], r.Prompt, r.Adds, len(seqs[b])-promptLen, err)
+			}
+		}
 		for b := real; b < bt.width; b++ { // padding rows follow the last real row
 			seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
 		}
+		return nil
 	}
 	allDone := func() bool {
 		for _, d := range done {
@@ -148,7 +159,9 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 			if err != nil {
 				return err
 			}
-			pick(logits)
+			if err := pick(logits); err != nil {
+				return err
+			}
 			prog.add(real)
 		}
 	} else {
@@ -157,7 +170,9 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		if err != nil {
 			return err
 		}
-		pick(logits)
+		if err := pick(logits); err != nil {
+			return err
+		}
 		prog.add(real)
 		for step := 1; step < opts.MaxNewTokens && !allDone(); step++ {
 			last := make([][]int, len(seqs))
@@ -167,7 +182,9 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 			if logits, cache, err = m.step(last, promptLen+step-1, cache); err != nil {
 				return err
 			}
-			pick(logits)
+			if err := pick(logits); err != nil {
+				return err
+			}
 			prog.add(real)
 		}
 		for _, t := range cache {
@@ -318,6 +335,12 @@ type resolvedAddition struct {
 	n      int // the vector's length
 }
 
+// nonFiniteError reports that row i's logits are not finite.
+func (p *prepared) nonFiniteError(i int) error {
+	r := p.rows[i].row
+	return fmt.Errorf("actadd: row %d (prompt %q, additions %v): %w", i, r.Prompt, r.Adds, errNonFinite)
+}
+
 // pairRows reports whether some additions build their vector from pair rows.
 func (p *prepared) pairRows() bool { return len(p.pairTokens) > 0 }
 
@@ -361,8 +384,12 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
 			}
 			if ra.n > len(tokens[i]) {
-				return nil, fmt.Errorf("actadd: row %d: prompt %q has %d tokens (with BOS) but the steering vector %s covers %d: the prompt must be at least as long as the vector",
-					i, r.Prompt, len(tokens[i]), a, ra.n)
+				what := fmt.Sprintf("prompt %q has %d tokens (with BOS)", r.Prompt, len(tokens[i]))
+				if r.Prompt == "" { // ForwardTokens: token rows, no prompt text
+					what = fmt.Sprintf("token row has %d tokens", len(tokens[i]))
+				}
+				return nil, fmt.Errorf("actadd: row %d: %s but the steering vector %s covers %d: the row must be at least as long as the vector",
+					i, what, a, ra.n)
 			}
 			pr.adds = append(pr.adds, ra)
 			prep.span = max(prep.span, ra.n)

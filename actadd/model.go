@@ -50,12 +50,15 @@ func Load(name string) (*Model, error) {
 
 // Wrap makes a loaded gpt2.Model steerable; backendName labels results.
 func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
+	if m == nil {
+		return nil, fmt.Errorf("actadd: Wrap: nil model: load one with gpt2.Load or gpt2.New first")
+	}
 	tok, err := bpe.New()
 	if err != nil {
 		return nil, err
 	}
 	if m.Config.VocabSize != tok.VocabSize() {
-		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d", m.Name, m.Config.VocabSize, tok.VocabSize())
+		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d: ActAdd needs a GPT-2 checkpoint with vocab_size %[3]d", m.Name, m.Config.VocabSize, tok.VocabSize())
 	}
 	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
 }

@@ -1,6 +1,7 @@
 package actadd
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -69,9 +70,15 @@ func newSampler(s Sampling, stream uint64, tokens []int) *sampler {
 // observe records a token appended to the row.
 func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
 
+// errNonFinite reports logits that hold NaN or ±Inf, which no token can be drawn from.
+var errNonFinite = errors.New("the model's logits are not finite (NaN or ±Inf): a steering addition too large for float32 (lower its coefficient) or a corrupt vector or checkpoint")
+
 // next picks the next token from the row's logits.
-func (sm *sampler) next(logits []float32) int {
+func (sm *sampler) next(logits []float32) (int, error) {
 	s := sm.s
+	if i := nonFinite(logits); i >= 0 {
+		return 0, fmt.Errorf("%w; token %d's logit is %v", errNonFinite, i, logits[i])
+	}
 	if s.Temperature == 0 {
 		best := 0
 		for i, v := range logits {
@@ -79,7 +86,7 @@ func (sm *sampler) next(logits []float32) int {
 				best = i
 			}
 		}
-		return best
+		return best, nil
 	}
 	x := sm.x[:0]
 	for _, v := range logits {
@@ -96,6 +103,9 @@ func (sm *sampler) next(logits []float32) int {
 		if v > x[best] {
 			best = i
 		}
+	}
+	if math.IsInf(x[best], 0) {
+		return 0, fmt.Errorf("the logits divided by the temperature %v overflow: use a larger temperature, or 0 for greedy", s.Temperature)
 	}
 	e := sm.e[:0]
 	for _, v := range x {
@@ -117,11 +127,11 @@ func (sm *sampler) next(logits []float32) int {
 			acc += e[i]
 			last = i
 			if u < acc {
-				return i
+				return i, nil
 			}
 		}
 	}
-	return last
+	return last, nil
 }
 
 // filter applies top-k, or else top-p, and returns which tokens survive. Tokens are ranked by

@@ -125,11 +125,11 @@ func TestFrequencyPenaltyCountsEveryToken(t *testing.T) {
 	sm := newSampler(s, 0, []int{0, 1, 1})
 	sm.observe(2)
 	// After penalty: 9, 8.5, 8.8, 9.0 → tie between 0 and 3, lower id wins.
-	if got := sm.next(logits); got != 0 {
+	if got, _ := sm.next(logits); got != 0 {
 		t.Errorf("picked %d, want 0", got)
 	}
 	sm.observe(0) // token 0 now counted twice: 8, 8.5, 8.8, 9.0
-	if got := sm.next(logits); got != 3 {
+	if got, _ := sm.next(logits); got != 3 {
 		t.Errorf("picked %d, want 3", got)
 	}
 	if sm.counts[0] != 2 || sm.counts[1] != 2 || sm.counts[2] != 1 {
@@ -137,7 +137,7 @@ func TestFrequencyPenaltyCountsEveryToken(t *testing.T) {
 	}
 	// Greedy (temperature 0) is the argmax of the raw logits, as in TransformerLens.
 	g := newSampler(Sampling{FreqPenalty: 1}, 0, []int{1, 1, 1})
-	if got := g.next(logits); got != 1 {
+	if got, _ := g.next(logits); got != 1 {
 		t.Errorf("greedy picked %d, want 1 (penalty does not apply)", got)
 	}
 }
@@ -152,7 +152,10 @@ func TestSamplingReproducible(t *testing.T) {
 		sm := newSampler(Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 0.5, Seed: seed}, row, []int{5})
 		var out []int
 		for range 30 {
-			tok := sm.next(logits)
+			tok, err := sm.next(logits)
+			if err != nil {
+				t.Fatal(err)
+			}
 			sm.observe(tok)
 			out = append(out, tok)
 		}

@@ -80,6 +80,9 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 		}
 		lp := take[float32](outs[0])
 		for b, i := range bt.idx {
+			if nonFinite(lp[b*(seq-1):(b+1)*(seq-1)]) >= 0 {
+				return nil, prep.nonFiniteError(i)
+			}
 			n := len(prep.rows[i].tokens)
 			from := min(opts.SkipFirst, n-1)
 			out[i] = append([]float32(nil), lp[b*(seq-1)+from:b*(seq-1)+n-1]...)
@@ -115,7 +118,8 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		logits := w.Logits(last)                             // [b, vocab]
 		target := pickLogits(logits, in[3])                  // [b]
 		higher := GreaterThan(logits, ExpandAxes(target, -1))
-		return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1)}
+		// The sum of a row's logits is not finite when one of them is not.
+		return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1), ReduceSum(logits, -1)}
 	})
 	if err != nil {
 		return nil, err
@@ -140,8 +144,11 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		if err != nil {
 			return nil, err
 		}
-		r := take[int32](outs[0])
+		r, sums := take[int32](outs[0]), take[float32](outs[1])
 		for b, i := range bt.idx {
+			if nonFinite(sums[b:b+1]) >= 0 {
+				return nil, prep.nonFiniteError(i)
+			}
 			ranks[i] = int(r[b])
 		}
 		prog.add(len(bt.idx))
@@ -254,6 +261,9 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 		return nil, err
 	}
 	flat := take[float32](outs[0])
+	if nonFinite(flat) >= 0 {
+		return nil, prep.nonFiniteError(0)
+	}
 	v := m.Config.VocabSize
 	out := make([][]float32, len(seqs[0]))
 	for t := range out {

@@ -167,7 +167,7 @@ func (m *Model) pairTokens(pairs [][2]string) (rows [][]int, n int, err error) {
 		}
 	}
 	if n > m.Config.NPositions {
-		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens exceeds the context of %d", n, m.Config.NPositions)
+		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten the prompt pair", n, m.Config.NPositions)
 	}
 	for i := range rows {
 		rows[i] = padRight(rows[i], n)
@@ -187,6 +187,9 @@ func SaveVector(path string, v *Vector, a Addition) error {
 	}
 	if v.N < 1 || len(v.Data) != v.N*v.D {
 		return fmt.Errorf("actadd: SaveVector: vector data has %d values, want %d×%d", len(v.Data), v.N, v.D)
+	}
+	if i := nonFinite(v.Data); i >= 0 {
+		return fmt.Errorf("actadd: SaveVector: vector holds %v at position %d, dimension %d: rebuild it from its prompts", v.Data[i], i/v.D, i%v.D)
 	}
 	meta := map[string]string{
 		"format": vectorFormat, "model": v.Model, "layer": strconv.Itoa(v.Layer), "point": v.Point,

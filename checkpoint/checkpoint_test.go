@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -246,6 +247,16 @@ func TestMissingTensor(t *testing.T) {
 	writeRaw(t, filepath.Join(dir, WeightsFile), rawFromTensors(tensors, ""))
 	_, err := Read(dir, cfg)
 	wantErr(t, err, "h.1.mlp.c_fc.bias", filepath.Join(dir, WeightsFile), "lacks")
+}
+
+func TestMoreBlocksThanConfig(t *testing.T) {
+	cfg := smallConfig()
+	dir := t.TempDir()
+	writeRaw(t, filepath.Join(dir, WeightsFile), rawFromTensors(RandomTensors(cfg, 1), ""))
+	fewer := cfg
+	fewer.NLayer = cfg.NLayer - 1
+	_, err := Read(dir, fewer)
+	wantErr(t, err, fmt.Sprintf("h.%d.", fewer.NLayer), fmt.Sprintf("n_layer=%d", fewer.NLayer), "fix n_layer")
 }
 
 func TestWrongShape(t *testing.T) {

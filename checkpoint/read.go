@@ -23,6 +23,9 @@ const (
 // and the output layer, which GPT-2 ties to wte.
 var ignoredName = regexp.MustCompile(`^(h\.\d+\.attn\.(bias|masked_bias)|lm_head\.weight)$`)
 
+// blockName matches the tensors of a transformer block.
+var blockName = regexp.MustCompile(`^h\.\d+\.`)
+
 // canonicalName strips the "transformer." prefix that GPT2LMHeadModel checkpoints carry.
 func canonicalName(name string) string { return strings.TrimPrefix(name, "transformer.") }
 
@@ -93,6 +96,19 @@ func Read(dir string, cfg Config) (map[string]Tensor, error) {
 		}
 		return nil, fmt.Errorf("checkpoint: %s lacks tensor %s%s (of %d expected for n_layer=%d): is this a GPT-2 checkpoint matching %s?",
 			strings.Join(files, ", "), strings.Join(missing, ", "), more, len(expected), cfg.NLayer, filepath.Join(dir, ConfigFile))
+	}
+	// Blocks beyond the config's n_layer mean the config and the weights disagree: loading only
+	// the first n_layer blocks would quietly make another model.
+	var extra []string
+	for name := range found {
+		if _, ok := expected[name]; !ok && blockName.MatchString(name) {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return nil, fmt.Errorf("checkpoint: %s holds tensor %s, beyond the n_layer=%d blocks that %s declares: fix n_layer there to match the weights",
+			found[extra[0]].st.path, found[extra[0]].raw, cfg.NLayer, filepath.Join(dir, ConfigFile))
 	}
 	// Check every shape before the (long) decoding.
 	names := make([]string, 0, len(expected))
