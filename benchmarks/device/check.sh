@@ -2,39 +2,40 @@
 # The one prepared check for a lent GPU machine (benchmarks/device/README.md). Run from the
 # repository root on the device, after `make device-prep` here, with .tools/device carried:
 #
-#   bash benchmarks/device/check.sh [DEADLINE_SECONDS]   # default 540
+#   bash benchmarks/device/check.sh [DEADLINE_SECONDS]   # default 440; run's timeout_s 490
 #
 # Everything it writes is packed into $OUT/device-check.tgz at the end, next to a copy of
 # summary.txt (the device tool returns only a handful of files from $OUT).
 #
-# In order of priority (a step that would not fit before the deadline is skipped):
+# In order of priority (a step is skipped when less than half its time limit is left before
+# the deadline: a cut actadd-bench writes no JSON, only its log):
 # 1. finds the CUDA PJRT plugin of the image's jax-cuda13-pjrt package and sets up the CUDA
 #    environment jax would (NVIDIA pip libraries, libdevice, ptxas);
 # 2. with DEVICE_CHECK_FIXTURE=1, rewrites the Hugging Face oracle fixture
-#    (benchmarks/device/hf_fixture.py; committed as gpt2/testdata/hf-tiny), and runs the gpt2
-#    tests against it on the go backend;
+#    (benchmarks/device/hf_fixture.py; committed as gpt2/testdata/hf-tiny); then runs the gpt2
+#    tests (the oracle among them) on the go backend;
 # 3. checks that the Go binaries really run on XLA CUDA (else: jax's view of the GPU, ldd of the
 #    plugin, and stop), then runs actadd-bench on XLA CUDA with the PyTorch reference on the
 #    same GPU: forward + premium on gpt2 and gpt2-xl shapes, generation and the sweep on gpt2;
-# 4. generation (200 × 40) on a gpt2-xl shape, without the sweep (measured on gpt2-xl in
-#    the first run);
+# 4. sampled generation (200 × 40) on a gpt2-xl shape, without greedy decoding and the sweep
+#    (measured on gpt2-xl in the first run);
 # 5. runs the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
 # 6. forward on gpt2 and gpt2-xl shapes with TF32 matmuls (GOMLX_BACKEND …,tf32: what exact
-#    float32, our default, costs).
+#    float32, our default, costs), without PyTorch (step 3 timed it).
 # Every step has a time limit and goes on after a failure; summary.txt says what happened.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 final=${OUT:-/tmp/device-out}
 out=$(mktemp -d /tmp/device-check.XXXXXX)
 mkdir -p "$final"
-trap 'tar czf "$final/device-check.tgz" -C "$out" . && cp "$out/summary.txt" "$final/"' EXIT
-bin=$PWD/.tools/device
+bin=$(mktemp -d /tmp/device-bin.XXXXXX) # unpacked here: .tools/device must stay small to carry
+trap 'tar czf "$final/device-check.tgz" -C "$out" . && cp "$out/summary.txt" "$final/"; rm -rf "$bin"' EXIT
 log() { echo "device-check: $*" | tee -a "$out/summary.txt"; }
-deadline=${1:-540}
+deadline=${1:-440}
 step() { # step NAME SECONDS CMD...: runs CMD with a time limit, output to $out/NAME.txt
   local name=$1 secs=$2; shift 2
   local left=$((deadline - SECONDS - 5))
-  if [ "$left" -lt 30 ]; then log "$name: skipped ($left s left)"; return; fi
+  if [ "$left" -lt 30 ] || [ "$left" -lt $((secs / 2)) ]; then log "$name: skipped ($left s left of the $secs it needs)"; return; fi
   [ "$secs" -gt "$left" ] && secs=$left
   local t0=$SECONDS
   timeout "$secs" "$@" >"$out/$name.txt" 2>&1
@@ -47,11 +48,13 @@ export GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 GOMLX_NO_AUTO_INSTALL=1
 (nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nproc; free -g
  pip list 2>/dev/null | grep -i -E "^(jax|torch|transformers|nvidia|safetensors)") >"$out/machine.txt" 2>&1
 log "machine: $(head -1 "$out/machine.txt")"
-for f in "$bin"/*.gz; do gunzip -kf "$f"; done
+for f in .tools/device/*.gz; do gunzip -c "$f" >"$bin/$(basename "$f" .gz)"; done
 chmod +x "$bin"/actadd-bench "$bin"/*.test
 
 # The plugin, and the CUDA environment that jax sets up at import for it: the NVIDIA pip
 # packages' libraries (LD_LIBRARY_PATH), libdevice (XLA's --xla_gpu_cuda_data_dir) and ptxas.
+plugin= cuda_libs= cuda_bins= cuda_data=
+command -v python3 >/dev/null || log "no python3 on PATH: cannot look for the plugin in site-packages"
 eval "$(python3 - <<'PY'
 import glob, os, shlex, site
 dirs = site.getsitepackages() + [site.getusersitepackages()]
@@ -80,7 +83,11 @@ if [ -n "${DEVICE_CHECK_BACKEND:-}" ]; then # dry run of this script elsewhere, 
   log "DEVICE_CHECK_BACKEND=$DEVICE_CHECK_BACKEND: using it instead of the plugin"
   export GOMLX_BACKEND=$DEVICE_CHECK_BACKEND
 else
-  [ -n "$plugin" ] || exit 1
+  if [ -z "$plugin" ]; then
+    log "no CUDA PJRT plugin under site-packages/jax_plugins: diagnostics only"
+    step jax-diag 60 python3 -c "import jax; print(jax.__version__, jax.devices())"
+    exit 1
+  fi
   export GOMLX_BACKEND="xla:$plugin"
 fi
 # The PyTorch reference runs on the GPU when torch sees one.
@@ -108,9 +115,9 @@ if [ -z "${DEVICE_CHECK_BACKEND:-}" ] && ! grep -q '^backend: xla' "$out/xla-pro
   exit 1
 fi
 step bench-gpt2-xl-forward 240 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model gpt2 -out "$out"
-step bench-gpt2-xl-generation 150 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep=false -out "$out/xl-gen"
+step bench-gpt2-xl-generation 180 "$bin/actadd-bench" "${torch_flags[@]}" -models none -gen-model gpt2-xl -sweep=false -greedy=false -out "$out/xl-gen"
 (cd gpt2 && export ACTADD_TEST_BACKEND=selected && step gpt2-tests-xla 90 "$bin/gpt2.test" -test.v -test.count=1)
 (cd actadd && export ACTADD_TEST_BACKEND=selected && step actadd-tests-xla 120 "$bin/actadd.test" -test.v -test.count=1 \
   -test.run 'SteeredLogitsMatchReference|ZeroCoefficientIsUnsteered|CachedGenerationEqualsRecomputation|MixedBatchEqualsRowsAlone|SweepCompilesAtMostTwoPrograms')
-(export GOMLX_BACKEND="$GOMLX_BACKEND,tf32" && step bench-tf32-forward 120 "$bin/actadd-bench" "${torch_flags[@]}" -models gpt2:5,gpt2-xl:3 -gen-model none -out "$out/tf32")
+(export GOMLX_BACKEND="$GOMLX_BACKEND,tf32" && step bench-tf32-forward 120 "$bin/actadd-bench" -python= -models gpt2:5,gpt2-xl:3 -gen-model none -out "$out/tf32")
 log "done in $SECONDS s; results in $final/device-check.tgz"

@@ -32,6 +32,7 @@ func main() {
 	genTokens := flag.Int("gen-tokens", 0, "new tokens per completion (default 40; quick 8)")
 	sweepTokens := flag.Int("sweep-tokens", 0, "new tokens per sweep completion (default 10; quick 2)")
 	sweep := flag.Bool("sweep", true, "run the layer × coefficient sweep on the -gen-model shape")
+	greedy := flag.Bool("greedy", true, "also time greedy generation on the -gen-model shape")
 	flag.Parse()
 
 	opts := benchmarks.FullOptions()
@@ -70,6 +71,7 @@ func main() {
 	if !*sweep {
 		opts.SweepCoeffs = nil
 	}
+	opts.GenGreedy = opts.GenGreedy && *greedy
 	opts.Python, opts.TorchScript, opts.TorchDevice = strings.TrimSpace(*python), *script, *torchDevice
 	if *torchThreads > 0 {
 		opts.TorchThreads = *torchThreads
