@@ -469,3 +469,61 @@ func TestLogProbsTokenCapKeepsScores(t *testing.T) {
 		}
 	}
 }
+
+// TestStopAtEOS uses a model whose next-token distribution is the same everywhere (ln_f's gain
+// is 0, so every position's output is its bias) with P(EOS) ≈ 0.3, so that sampled rows end
+// at different steps. With StopAtEOS a completion is the same draw cut after its first EOS.
+func TestStopAtEOS(t *testing.T) {
+	w := checkpoint.RandomTensors(testConfig, 7)
+	d := testConfig.NEmbd
+	gain, bias, wte := w["ln_f.weight"].Data, w["ln_f.bias"].Data, w["wte.weight"].Data
+	var norm2 float64
+	for i := range d {
+		gain[i] = 0
+		norm2 += float64(bias[i]) * float64(bias[i])
+	}
+	for i := range d { // EOS's logit bias·wte[EOS] = 10; the others stay near 0
+		wte[bpe.BOS*d+i] = float32(10 * float64(bias[i]) / norm2)
+	}
+	g, err := gpt2.New(testbackend.Get(t), "EOS-heavy test model", testConfig, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Wrap(g, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := slices.Repeat([]string{"I went up to my friend and said"}, 12)
+	opts := actadd.GenerateOptions{MaxNewTokens: 8, BatchSize: 4, Sampling: actadd.Sampling{Temperature: 1, Seed: 3}}
+	all, err := m.Generate(prompts, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.StopAtEOS = true
+	stopped, err := m.Generate(prompts, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, ran := 0, 0
+	for i := range prompts {
+		full, got := all[i].Generated(), stopped[i].Generated()
+		want := full
+		if j := slices.Index(full, bpe.BOS); j >= 0 {
+			want = full[:j+1]
+			if j < len(full)-1 {
+				cut++
+			}
+		} else {
+			ran++
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("row %d: with StopAtEOS %v, want %v (the draw without it, %v, cut after its first EOS)", i, got, want, full)
+		}
+		if strings.Count(stopped[i].Text, "<|endoftext|>") > 1 || (slices.Contains(got, bpe.BOS) && !strings.HasSuffix(stopped[i].Text, "<|endoftext|>")) {
+			t.Errorf("row %d: text %q should end at its one <|endoftext|>", i, stopped[i].Text)
+		}
+	}
+	if cut == 0 || ran == 0 {
+		t.Errorf("%d rows were cut after an EOS and %d ran to the end: the model should give both (P(EOS) ≈ 0.3)", cut, ran)
+	}
+}

@@ -69,7 +69,9 @@ type WeddingResult struct {
 // prefill and step programs; each row carries its own addition). Completion c of EVERY setting
 // (the baseline and each layer) draws from the random stream (Sampling.Seed, c), as the
 // authors passed the same seed to every setting: settings are paired, and a layer's result
-// does not depend on which other layers are in the sweep.
+// does not depend on which other layers are in the sweep. A completion stops at its first
+// <|endoftext|>, as TransformerLens's generate (stop_at_eos=True by default), which the authors
+// called, fills a finished row with <|endoftext|>: nothing after it is counted.
 func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	if err := checkModel(m, "WeddingSweep"); err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	fmt.Fprintf(progress, "E2 wedding sweep: %s, baseline + %s × %d completions of %d tokens\n",
 		res.Label(), plural(len(layers), "layer"), c, cfg.NewTokens)
 	comps, err := m.GenerateRows(rows, actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens, Sampling: cfg.Sampling,
-		BatchSize: cfg.BatchSize, Streams: streams, Progress: progress})
+		BatchSize: cfg.BatchSize, Streams: streams, StopAtEOS: true, Progress: progress})
 	if err != nil {
 		return nil, fmt.Errorf("experiments: E2 generation: %w", err)
 	}
