@@ -498,3 +498,12 @@ func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+func TestDamagedConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"n_layer": 2, "n_emb`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadConfig(dir)
+	wantErr(t, err, ConfigFile, "damaged", "download or write it again")
+}

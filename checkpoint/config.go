@@ -65,7 +65,7 @@ func ReadConfig(dir string) (Config, error) {
 		return c, fmt.Errorf("checkpoint: reading config: %w", err)
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return c, fmt.Errorf("checkpoint: parsing %s: %w", filepath.Join(dir, "config.json"), err)
+		return c, fmt.Errorf("checkpoint: parsing %s: %w; the file is damaged: delete it (in the Hugging Face cache, its snapshot link and blob) and download or write it again", filepath.Join(dir, "config.json"), err)
 	}
 	if c.ActivationFunction == "" {
 		c.ActivationFunction = "gelu_new"

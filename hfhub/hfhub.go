@@ -13,7 +13,11 @@
 //     and the hub's sha256 (LFS files) or git blob hash (other files); bad entries are removed;
 //   - the network is bounded: repo info comes from a client with dial and response timeouts,
 //     and a download that makes no progress for a while is cancelled;
-//   - files are fetched one by one (go-huggingface's DownloadFiles races with two or more);
+//   - files are fetched one by one (go-huggingface's DownloadFiles races with two or more), and
+//     one download of a repo runs at a time, across goroutines and processes (lock.go): two
+//     concurrent downloads of the same file made go-huggingface's remove-and-relink steps race;
+//   - a refused file gets advice by its HTTP status (401/403: HF_TOKEN; 404: the endpoint;
+//     429/5xx: ErrNotCached, like an unreachable hub);
 //   - revisions such as "refs/convert/parquet" are URL-escaped (go-huggingface does not).
 //
 // The environment is read like Python does (see DefaultOptions), including HF_HUB_OFFLINE.
@@ -28,8 +32,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,7 +87,13 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 		return nil, notCached
 	}
 
-	// 2. The hub.
+	// 2. The hub, one download of this repo at a time (files another download finished while
+	// this one waited are found by the isRegular check below).
+	unlock, err := lockRepo(repo, repoDir, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	info, err := fetchInfo(repo, opts)
 	if err != nil {
 		if isUnreachable(err) {
@@ -113,6 +125,10 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 		}
 		sib, _ := info.find(f)
 		if err := downloadOne(hr, repo, repoDir, commit, sib, opts); err != nil {
+			if isUnreachable(err) {
+				notCached.Err = err
+				return nil, notCached
+			}
 			return nil, err
 		}
 	}
@@ -243,6 +259,16 @@ wait:
 		if !stalledAt.IsZero() {
 			return fmt.Errorf("hfhub: %s: downloading %s from %s made no progress for %v and was cancelled: check the network and run again (finished files are kept)", repo, name, opts.Endpoint, stallTimeout)
 		}
+		switch code := httpStatus(res.err); {
+		case code == http.StatusUnauthorized || code == http.StatusForbidden:
+			return fmt.Errorf("hfhub: %s: the hub at %s refused %s (%d): the repo is gated or private; set HF_TOKEN to a token that can read it"+
+				" (and accept the model's terms on its hub page): %w", repo, opts.Endpoint, name, code, res.err)
+		case code == http.StatusNotFound:
+			return fmt.Errorf("hfhub: %s: the hub at %s lists %s at commit %s but answered 404 for it: check HF_ENDPOINT"+
+				" (a mirror may lack the file); running again will not help: %w", repo, opts.Endpoint, name, commit, res.err)
+		case code == http.StatusTooManyRequests || code >= 500:
+			return &unreachableError{fmt.Errorf("downloading %s: %w", name, res.err)}
+		}
 		return fmt.Errorf("hfhub: %s: downloading %s from %s: %w (run again to retry; finished files are kept)", repo, name, opts.Endpoint, res.err)
 	}
 	path := snapshotPath(repoDir, commit, name)
@@ -256,6 +282,20 @@ wait:
 	el := time.Since(start)
 	progress(opts, "hfhub: %s %s: done, %s in %v", repo.ID, name, humanBytes(want), el.Round(100*time.Millisecond))
 	return nil
+}
+
+// statusInText finds an HTTP status such as "403 Forbidden" in go-huggingface's error text,
+// its only report of the status.
+var statusInText = regexp.MustCompile(`\b([45]\d\d) [A-Z][A-Za-z]+`)
+
+// httpStatus returns the 4xx/5xx status named in err's text, or 0.
+func httpStatus(err error) int {
+	m := statusInText.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	code, _ := strconv.Atoi(m[1])
+	return code
 }
 
 // blobBytes measures a repo's blobs folder: the bytes of in-flight downloads (*.part files,

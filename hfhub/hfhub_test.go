@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/actadd-go/actadd/hfhub"
@@ -349,5 +350,56 @@ func TestListFilesOfflineWithoutCache(t *testing.T) {
 	_, err := hfhub.ListFiles(hfhub.Repo{ID: "acme/model"}, hfhub.Options{CacheDir: t.TempDir(), Offline: true})
 	if !errors.Is(err, hfhub.ErrNotCached) || !strings.Contains(err.Error(), "file list") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestConcurrentDownloads starts several downloads of the same files into one empty cache at
+// once, as two notebooks (or parallel test binaries) loading the same model do. Without the
+// download lock, go-huggingface's and verify's remove-and-relink steps raced and some failed.
+func TestConcurrentDownloads(t *testing.T) {
+	srv := hubtest.NewServer(t, modelRepo)
+	files := []string{"config.json", "model.safetensors"}
+	for round := range 8 {
+		cache := t.TempDir()
+		opts := hfhub.Options{CacheDir: cache, Endpoint: srv.URL}
+		errs := make([]error, 6)
+		paths := make([][]string, len(errs))
+		var wg sync.WaitGroup
+		for g := range errs {
+			wg.Go(func() { paths[g], errs[g] = hfhub.Download(modelRepo.Repo, files, opts) })
+		}
+		wg.Wait()
+		for g, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, download %d of %d: %v", round, g, len(errs), err)
+			}
+			for i, f := range files {
+				if got, err := os.ReadFile(paths[g][i]); err != nil || !bytes.Equal(got, modelRepo.Files[f]) {
+					t.Fatalf("round %d, download %d: %s differs (err %v)", round, g, f, err)
+				}
+			}
+		}
+	}
+}
+
+// TestFileStatusErrors: the hub lists the files but refuses to serve them.
+func TestFileStatusErrors(t *testing.T) {
+	srv := hubtest.NewServer(t, modelRepo)
+	for _, c := range []struct {
+		code      int
+		want      string
+		notCached bool
+	}{
+		{403, "set HF_TOKEN", false},
+		{401, "gated or private", false},
+		{404, "answered 404", false},
+		{429, "hub is unreachable", true},
+		{503, "hub is unreachable", true},
+	} {
+		srv.SetFileStatus(c.code)
+		_, err := hfhub.Download(modelRepo.Repo, []string{"config.json"}, hfhub.Options{CacheDir: t.TempDir(), Endpoint: srv.URL})
+		if err == nil || !strings.Contains(err.Error(), c.want) || errors.Is(err, hfhub.ErrNotCached) != c.notCached {
+			t.Errorf("file status %d: error %v; want one saying %q, ErrNotCached %v", c.code, err, c.want, c.notCached)
+		}
 	}
 }

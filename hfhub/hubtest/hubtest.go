@@ -54,10 +54,11 @@ type Server struct {
 	srv       *httptest.Server
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	requests []Request
-	cut      bool
-	byRev    map[string]*commit // key: type + " " + id + "@" + revision or commit sha
+	mu         sync.Mutex
+	requests   []Request
+	cut        bool
+	fileStatus int
+	byRev      map[string]*commit // key: type + " " + id + "@" + revision or commit sha
 }
 
 type commit struct {
@@ -129,6 +130,14 @@ func (s *Server) SetCutTransfers(on bool) {
 	s.cut = on
 }
 
+// SetFileStatus makes every request for file contents (not the repo info) answer with the HTTP
+// status code, as a gated repo (403), a rate limit (429) or an outage (503) does; 0 turns it off.
+func (s *Server) SetFileStatus(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fileStatus = code
+}
+
 // Commit returns the commit hash the server gives repo (Type and Revision default to "model"
 // and "main"), or "" if it does not serve it.
 func (s *Server) Commit(r hfhub.Repo) string {
@@ -190,7 +199,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: p, Authorization: r.Header.Get("Authorization")})
-	cut := s.cut
+	cut, status := s.cut, s.fileStatus
 	s.mu.Unlock()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -202,8 +211,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveInfo(w, "model", strings.TrimPrefix(p, "/api/models/"))
 	case strings.HasPrefix(p, "/api/datasets/"):
 		s.serveInfo(w, "dataset", strings.TrimPrefix(p, "/api/datasets/"))
-	case strings.HasPrefix(p, "/datasets/"):
+	case strings.HasPrefix(p, "/datasets/") && status == 0:
 		s.serveFile(w, r, "dataset", strings.TrimPrefix(p, "/datasets/"), cut)
+	case status != 0:
+		jsonError(w, status, fmt.Sprintf("fake hub answers %d for files", status))
 	default:
 		s.serveFile(w, r, "model", strings.TrimPrefix(p, "/"), cut)
 	}
