@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/actadd-go/actadd/bpe"
@@ -335,6 +336,18 @@ type resolvedAddition struct {
 	n      int // the vector's length
 }
 
+// rowError is an error about row i of a call: "actadd: row i: …", wrapping err.
+type rowError struct {
+	i   int
+	err error
+}
+
+func (e *rowError) Error() string {
+	return fmt.Sprintf("actadd: row %d: %s", e.i, strings.TrimPrefix(e.err.Error(), "actadd: "))
+}
+
+func (e *rowError) Unwrap() error { return e.err }
+
 // nonFiniteError reports that row i's logits are not finite.
 func (p *prepared) nonFiniteError(i int) error {
 	r := p.rows[i].row
@@ -350,7 +363,7 @@ func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 	for i, r := range rows {
 		var err error
 		if tokens[i], err = m.tokenize(r.Prompt); err != nil {
-			return nil, fmt.Errorf("row %d: %w", i, err)
+			return nil, &rowError{i, err}
 		}
 	}
 	return m.prepareTokens(rows, tokens, pairRows)
@@ -367,7 +380,7 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 		for _, a := range r.Adds {
 			ra, pair, err := m.resolve(a, pairRows)
 			if err != nil {
-				return nil, fmt.Errorf("row %d: %w", i, err)
+				return nil, &rowError{i, err}
 			}
 			if ra.vector == nil {
 				q, ok := pairIndex[pairKey(a)]
