@@ -237,8 +237,11 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		if len(plugins) == 0 {
 			if !xlaCompiled {
 				note = "XLA not compiled in"
-			} else if bound, _ := autoInstallBound(lookup); bound == 0 {
+			} else if bound, why := autoInstallBound(lookup); bound == 0 {
 				note = "no PJRT plugin found"
+				if strings.HasPrefix(why, AutoInstallEnv+"=") { // a value that is neither off nor valid
+					note += "; " + why
+				}
 			} else if e := ensurePlugin("xla", lookup); e != nil {
 				note = e.Error()
 			} else {
@@ -293,7 +296,7 @@ func float32Matmuls(cfg string) string {
 func construct(cfg string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("recovered panic: %v", r)
+			b, err = nil, fmt.Errorf("GoMLX rejected it: %v", r)
 		}
 	}()
 	b, err = compute.NewWithConfig(cfg)

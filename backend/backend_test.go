@@ -200,6 +200,15 @@ func TestAutoInstallUnreachable(t *testing.T) {
 	}
 }
 
+func TestAutoInstallTypoIsReported(t *testing.T) {
+	// With GOMLX_BACKEND unset and no plugin, a value that is neither off nor valid is named.
+	r := runChild(t, AutoInstallEnv+"=soon")
+	wantGo(t, r, "backend: go (pure Go")
+	if xlaCompiled && !strings.Contains(r.stdout["DESC"], AutoInstallEnv+`="soon" is neither`) {
+		t.Errorf("description %q should say that %s=soon is not understood", r.stdout["DESC"], AutoInstallEnv)
+	}
+}
+
 func TestSlowGoWarning(t *testing.T) {
 	r := runChild(t, "GODEBUG=")
 	if len(r.warn) != 1 {

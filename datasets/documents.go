@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -121,8 +122,32 @@ func readPath(path string, top bool, yield func(Document, error) bool) bool {
 		if err != nil {
 			return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
 		}
+		if kind := archiveKind(data); kind != "" {
+			return yield(Document{}, fmt.Errorf("datasets: %s is %s, not a text file: extract it first and pass the .txt, .jsonl or .parquet files it holds", path, kind))
+		}
+		if !utf8.Valid(data) {
+			return yield(Document{}, fmt.Errorf("datasets: %s is not UTF-8 text: convert it to UTF-8 (or pass .jsonl or .parquet files)", path))
+		}
 		return yield(Document{Text: CleanText(string(data))}, nil)
 	}
+}
+
+// archiveKind names the compressed or archive format data starts with ("" for none): such a
+// file read as text would become one document of binary noise. OpenWebText's own release, for
+// one, is .xz-compressed tar files of .txt documents.
+func archiveKind(data []byte) string {
+	for _, m := range []struct{ magic, kind string }{
+		{"\x1f\x8b", "gzip-compressed"}, {"\xfd7zXZ\x00", "xz-compressed"}, {"\x28\xb5\x2f\xfd", "zstd-compressed"},
+		{"BZh", "bzip2-compressed"}, {"PK\x03\x04", "a zip archive"}, {"7z\xbc\xaf\x27\x1c", "a 7z archive"},
+	} {
+		if strings.HasPrefix(string(data), m.magic) {
+			return m.kind
+		}
+	}
+	if len(data) >= 262 && string(data[257:262]) == "ustar" {
+		return "a tar archive"
+	}
+	return ""
 }
 
 // ReadJSONL streams the documents of r, which holds one JSON object per line with a string

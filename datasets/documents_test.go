@@ -1,7 +1,9 @@
 package datasets
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,10 +151,31 @@ func TestLoadDocumentsErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notext.parquet"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Files that are not text, passed by name: OpenWebText's release is .xz tar files.
+	var gz, tarball bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("a wedding document"))
+	zw.Close()
+	tw := tar.NewWriter(&tarball)
+	tw.WriteHeader(&tar.Header{Name: "urlsf_subset00-1_data/0001.txt", Mode: 0o644, Size: 18})
+	tw.Write([]byte("a wedding document"))
+	tw.Close()
+	for name, data := range map[string][]byte{
+		"docs.txt.gz": gz.Bytes(), "shard.tar": tarball.Bytes(), "shard.xz": []byte("\xfd7zXZ\x00\x00\x04junk"),
+		"latin1.txt": []byte("caf\xe9 wedding"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for name, wantMsg := range map[string]string{
 		"garbage.parquet": "parquet",
 		"notext.parquet":  `no string column "text"`,
 		"missing.jsonl":   "no such file",
+		"docs.txt.gz":     "gzip-compressed, not a text file: extract it first",
+		"shard.tar":       "a tar archive",
+		"shard.xz":        "xz-compressed",
+		"latin1.txt":      "not UTF-8 text",
 	} {
 		_, err := LoadDocuments(filepath.Join(dir, name))
 		if err == nil || !strings.Contains(err.Error(), wantMsg) {
