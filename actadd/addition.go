@@ -117,15 +117,23 @@ func (a Addition) check(nLayer, d int) error {
 		return fmt.Errorf("actadd: addition has neither a prompt pair nor a vector: give Pair(plus, minus, c) at least one non-empty prompt")
 	}
 	if v := a.Vector; v != nil {
-		if v.N < 1 || len(v.Data) != v.N*v.D {
-			return fmt.Errorf("actadd: vector (%s) is malformed: %d values for %d positions × width %d", v.Model, len(v.Data), v.N, v.D)
+		if err := v.valid(); err != nil {
+			return fmt.Errorf("actadd: %w", err)
 		}
 		if v.D != d {
 			return fmt.Errorf("actadd: vector was built for a model of width %d (%s), this model has width %d", v.D, v.Model, d)
 		}
-		if i := nonFinite(v.Data); i >= 0 {
-			return fmt.Errorf("actadd: vector (%s) holds %v at position %d, dimension %d: rebuild it from its prompts", v.Model, v.Data[i], i/v.D, i%v.D)
-		}
+	}
+	return nil
+}
+
+// valid checks that v holds N × D finite values.
+func (v *Vector) valid() error {
+	if v.N < 1 || len(v.Data) != v.N*v.D {
+		return fmt.Errorf("vector (%s) is malformed: %d values for %d positions × width %d", v.Model, len(v.Data), v.N, v.D)
+	}
+	if i := nonFinite(v.Data); i >= 0 {
+		return fmt.Errorf("vector (%s) holds %v at position %d, dimension %d: rebuild it from its prompts", v.Model, v.Data[i], i/v.D, i%v.D)
 	}
 	return nil
 }

@@ -136,8 +136,7 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		})
 		for b, err := range errs {
 			if err != nil {
-				r := prep.rows[bt.idx[b]].row
-				return fmt.Errorf("actadd: row %d (prompt %q, additions %v), new token %d: %w", bt.idx[b], r.Prompt, r.Adds, len(seqs[b])-promptLen, err)
+				return prep.outputError(bt.idx[b], fmt.Errorf("new token %d: %w", len(seqs[b])-promptLen, err))
 			}
 		}
 		for b := real; b < bt.width; b++ { // padding rows follow the last real row
@@ -348,10 +347,10 @@ func (e *rowError) Error() string {
 
 func (e *rowError) Unwrap() error { return e.err }
 
-// nonFiniteError reports that row i's logits are not finite.
-func (p *prepared) nonFiniteError(i int) error {
+// outputError is err about row i's outputs, naming the row's prompt and additions.
+func (p *prepared) outputError(i int, err error) error {
 	r := p.rows[i].row
-	return fmt.Errorf("actadd: row %d (prompt %q, additions %v): %w", i, r.Prompt, r.Adds, errNonFinite)
+	return fmt.Errorf("actadd: row %d (prompt %q, additions %v): %w", i, r.Prompt, r.Adds, err)
 }
 
 // pairRows reports whether some additions build their vector from pair rows.

@@ -81,7 +81,7 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 		lp := take[float32](outs[0])
 		for b, i := range bt.idx {
 			if nonFinite(lp[b*(seq-1):(b+1)*(seq-1)]) >= 0 {
-				return nil, prep.nonFiniteError(i)
+				return nil, prep.outputError(i, errNonFinite)
 			}
 			n := len(prep.rows[i].tokens)
 			from := min(opts.SkipFirst, n-1)
@@ -147,7 +147,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		r, sums := take[int32](outs[0]), take[float32](outs[1])
 		for b, i := range bt.idx {
 			if nonFinite(sums[b:b+1]) >= 0 {
-				return nil, prep.nonFiniteError(i)
+				return nil, prep.outputError(i, errNonFinite)
 			}
 			ranks[i] = int(r[b])
 		}
@@ -262,7 +262,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	}
 	flat := take[float32](outs[0])
 	if nonFinite(flat) >= 0 {
-		return nil, prep.nonFiniteError(0)
+		return nil, prep.outputError(0, errNonFinite)
 	}
 	v := m.Config.VocabSize
 	out := make([][]float32, len(seqs[0]))

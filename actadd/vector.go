@@ -185,11 +185,8 @@ func SaveVector(path string, v *Vector, a Addition) error {
 	if v == nil {
 		return fmt.Errorf("actadd: SaveVector: nil vector")
 	}
-	if v.N < 1 || len(v.Data) != v.N*v.D {
-		return fmt.Errorf("actadd: SaveVector: vector data has %d values, want %d×%d", len(v.Data), v.N, v.D)
-	}
-	if i := nonFinite(v.Data); i >= 0 {
-		return fmt.Errorf("actadd: SaveVector: vector holds %v at position %d, dimension %d: rebuild it from its prompts", v.Data[i], i/v.D, i%v.D)
+	if err := v.valid(); err != nil {
+		return fmt.Errorf("actadd: SaveVector: %w", err)
 	}
 	meta := map[string]string{
 		"format": vectorFormat, "model": v.Model, "layer": strconv.Itoa(v.Layer), "point": v.Point,
