@@ -237,10 +237,10 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		if len(plugins) == 0 {
 			if !xlaCompiled {
 				note = "XLA not compiled in"
-			} else if bound, why := autoInstallBound(lookup); bound == 0 {
+			} else if bound, _ := autoInstallBound(lookup); bound == 0 {
 				note = "no PJRT plugin found"
-				if strings.HasPrefix(why, AutoInstallEnv+"=") { // a value that is neither off nor valid
-					note += "; " + why
+				if _, err := autoInstallSetting(lookup); err != nil {
+					note += "; " + err.Error()
 				}
 			} else if e := ensurePlugin("xla", lookup); e != nil {
 				note = e.Error()
@@ -403,16 +403,29 @@ func autoInstallBound(lookup func(string) (string, bool)) (time.Duration, string
 	if _, no := lookup("GOMLX_NO_AUTO_INSTALL"); no {
 		return 0, "auto-install disabled by GOMLX_NO_AUTO_INSTALL"
 	}
+	d, err := autoInstallSetting(lookup)
+	switch {
+	case err != nil:
+		return 0, err.Error()
+	case d == 0:
+		return 0, "install one (go-xla's installer) and/or point PJRT_PLUGIN_LIBRARY_PATH at it, or set " + AutoInstallEnv + "=1"
+	}
+	return d, ""
+}
+
+// autoInstallSetting parses $ACTADD_PJRT_AUTO_INSTALL: the install bound, 0 when it is off, or
+// an error for a value that is neither a boolean nor a positive duration.
+func autoInstallSetting(lookup func(string) (string, bool)) (time.Duration, error) {
 	v, _ := lookup(AutoInstallEnv)
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "", "0", "false", "no", "off":
-		return 0, "install one (go-xla's installer) and/or point PJRT_PLUGIN_LIBRARY_PATH at it, or set " + AutoInstallEnv + "=1"
+		return 0, nil
 	case "1", "true", "yes", "on":
-		return DefaultAutoInstallTimeout, ""
+		return DefaultAutoInstallTimeout, nil
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d <= 0 {
-		return 0, fmt.Sprintf("%s=%q is neither a boolean nor a positive duration", AutoInstallEnv, v)
+		return 0, fmt.Errorf("%s=%q is neither a boolean nor a positive duration", AutoInstallEnv, v)
 	}
-	return d, ""
+	return d, nil
 }
