@@ -266,7 +266,7 @@ wait:
 		case code == http.StatusNotFound:
 			return fmt.Errorf("hfhub: %s: the hub at %s lists %s at commit %s but answered 404 for it: check HF_ENDPOINT"+
 				" (a mirror may lack the file); running again will not help: %w", repo, opts.Endpoint, name, commit, res.err)
-		case code == http.StatusTooManyRequests || code >= 500:
+		case transientStatus(code):
 			return &unreachableError{fmt.Errorf("downloading %s: %w", name, res.err)}
 		}
 		return fmt.Errorf("hfhub: %s: downloading %s from %s: %w (run again to retry; finished files are kept)", repo, name, opts.Endpoint, res.err)

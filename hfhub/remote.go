@@ -104,7 +104,7 @@ func fetchInfo(repo Repo, opts Options) (*repoInfo, error) {
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+	case transientStatus(resp.StatusCode):
 		return nil, &unreachableError{fmt.Errorf("%s answered %s%s", u, resp.Status, hubMessage(body))}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("hfhub: %s: the hub at %s answered %s%s: check the repo id, its type (model or dataset) and the revision;"+
@@ -150,6 +150,10 @@ func hubMessage(body []byte) string {
 	}
 	return ""
 }
+
+// transientStatus reports an HTTP status that means the hub cannot serve now (rate limit or
+// server error): such failures count as an unreachable hub.
+func transientStatus(code int) bool { return code == http.StatusTooManyRequests || code >= 500 }
 
 func isUnreachable(err error) bool {
 	var u *unreachableError
