@@ -1,6 +1,7 @@
 package actadd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime"
@@ -31,6 +32,13 @@ type GenerateOptions struct {
 	// but an independent check of the cached path. Steering then applies to the prompt positions
 	// at every step, which is equivalent since attention is causal.
 	NoCache bool
+	// Context, when set, is checked before every decoding step: once it is done, generation
+	// stops and GenerateRows returns its error (context.Canceled or DeadlineExceeded).
+	Context context.Context
+	// Stream, when set, is called after every decoding step, for each row of the batch just
+	// advanced, with the row's index and its completion so far (Text holds the new tokens
+	// decoded up to this step). It runs on the generating goroutine: keep it quick.
+	Stream func(i int, partial Completion)
 }
 
 // Row is one prompt with its own additions (none for an unsteered row).
@@ -152,6 +160,23 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		}
 		return true
 	}
+	// advanced reports a finished step: progress, the caller's stream, and cancellation.
+	advanced := func() error {
+		prog.add(real)
+		if opts.Stream != nil {
+			for b, i := range bt.idx {
+				c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
+				if err != nil {
+					return err
+				}
+				opts.Stream(i, c)
+			}
+		}
+		return contextErr(opts.Context)
+	}
+	if err := contextErr(opts.Context); err != nil {
+		return err
+	}
 
 	if opts.NoCache {
 		for step := 0; step < opts.MaxNewTokens && !allDone(); step++ {
@@ -162,7 +187,9 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 			if err := pick(logits); err != nil {
 				return err
 			}
-			prog.add(real)
+			if err := advanced(); err != nil {
+				return err
+			}
 		}
 	} else {
 		capacity := min(roundUp(promptLen+opts.MaxNewTokens, 32), m.Config.NPositions)
@@ -171,9 +198,13 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 			return err
 		}
 		if err := pick(logits); err != nil {
+			freeAll(cache)
 			return err
 		}
-		prog.add(real)
+		if err := advanced(); err != nil {
+			freeAll(cache)
+			return err
+		}
 		for step := 1; step < opts.MaxNewTokens && !allDone(); step++ {
 			last := make([][]int, len(seqs))
 			for b, s := range seqs {
@@ -183,31 +214,58 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 				return err
 			}
 			if err := pick(logits); err != nil {
+				freeAll(cache)
 				return err
 			}
-			prog.add(real)
-		}
-		for _, t := range cache {
-			t.FinalizeAll()
-		}
-	}
-	for b, i := range bt.idx {
-		toks := seqs[b]
-		if opts.StopAtEOS { // drop what follows the first EOS
-			for j := promptLen; j < len(toks); j++ {
-				if toks[j] == bpe.BOS {
-					toks = toks[:j+1]
-					break
-				}
+			if err := advanced(); err != nil {
+				freeAll(cache)
+				return err
 			}
 		}
-		text, err := m.Tok.Decode(toks[promptLen:])
+		freeAll(cache)
+	}
+	for b, i := range bt.idx {
+		c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
 		if err != nil {
 			return err
 		}
-		out[i] = Completion{Row: prep.rows[i].row, Tokens: toks, PromptLen: promptLen, Text: text}
+		out[i] = c
 	}
 	return nil
+}
+
+// completion is row's completion from its tokens so far; with stopAtEOS, what follows the first
+// generated EOS is dropped.
+func (m *Model) completion(row Row, toks []int, promptLen int, stopAtEOS bool) (Completion, error) {
+	if stopAtEOS {
+		for j := promptLen; j < len(toks); j++ {
+			if toks[j] == bpe.BOS {
+				toks = toks[:j+1]
+				break
+			}
+		}
+	}
+	toks = slices.Clone(toks)
+	text, err := m.Tok.Decode(toks[promptLen:])
+	if err != nil {
+		return Completion{}, err
+	}
+	return Completion{Row: row, Tokens: toks, PromptLen: promptLen, Text: text}, nil
+}
+
+// contextErr is ctx's error, nil for a nil or live context.
+func contextErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// freeAll frees tensors on the backend.
+func freeAll(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		t.FinalizeAll()
+	}
 }
 
 // prefill runs the prompts (steered) and returns the last position's logits [batch·vocab] and a
