@@ -318,3 +318,53 @@ func TestOnceText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkChangeToFirstWords measures, on a gpt2-shaped random model (12 layers, width 768),
+// the time from a change of settings made mid-generation to the first words of the new
+// columns (4 completions per column): the cancelled step, the steered prefill and one
+// decoding step. Run: go test -run=^$ -bench=FirstWords ./explorer
+func BenchmarkChangeToFirstWords(b *testing.B) {
+	cfg, ok := checkpoint.KnownConfig("gpt2")
+	if !ok {
+		b.Fatal("no gpt2 config")
+	}
+	g, err := gpt2.New(testbackend.Get(b), "gpt2-shaped random model", cfg, checkpoint.RandomTensors(cfg, 3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := actadd.Wrap(g, "go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := explorer.Settings{Plus: " weddings", Prompt: "I went up to my friend and said", Layer: 6, Coeff: 4, N: 4, Tokens: 40, Metric: "wedding words"}
+	if _, err := explorer.Generate(context.Background(), m, a, nil); err != nil { // compile the programs
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var total time.Duration
+	for i := range b.N {
+		rec := &recorder{}
+		s := explorer.NewSession(m, rec)
+		next := a
+		next.Layer = i % 12
+		next.Coeff = 4 + float64(i+1)
+		first := make(chan time.Duration, 1)
+		var changedAt time.Time
+		var once, firstOnce sync.Once
+		rec.onCols = func(c explorer.Columns) {
+			if c.Settings == a && c.Step == 3 {
+				once.Do(func() {
+					go func() { changedAt = time.Now(); s.Apply(context.Background(), explorer.Change{Seq: 2, Settings: next}) }()
+				})
+			}
+			if c.Settings == next {
+				firstOnce.Do(func() { first <- time.Since(changedAt) })
+			}
+		}
+		s.Apply(context.Background(), explorer.Change{Seq: 1, Settings: a})
+		d := <-first
+		total += d
+		s.Close()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/first-words")
+}

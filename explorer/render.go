@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/plots"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -73,19 +74,24 @@ func CurvePNG(model, backend string, c Curve) ([]byte, error) {
 	}
 	for i, l := range c.Layers {
 		if l == c.Settings.Layer {
-			if err := plots.AddPoints(p, plots.Series{Name: fmt.Sprintf("layer %d (the columns)", l), X: []float64{xs[i]}, Y: []float64{means[i]}}, 1); err != nil {
+			mark, err := plotter.NewScatter(plotter.XYs{{X: xs[i], Y: means[i]}})
+			if err != nil {
 				return nil, err
 			}
+			mark.Shape = draw.PyramidGlyph{}
+			mark.Radius = vg.Points(6)
+			mark.Color = color.RGBA{B: 200, A: 255}
+			p.Add(mark)
+			p.Legend.Add(fmt.Sprintf("layer %d (the columns)", l), mark)
 		}
 	}
 	plots.AddHLine(p, base, "unsteered", plots.Gray)
 	plots.Pad(p)
-	if p.Y.Min > 0 {
-		p.Y.Min = 0
+	p.Y.Min = 0 // counts per completion
+	if p.Y.Max < 1 {
+		p.Y.Max = 1
 	}
-	if p.Y.Max <= p.Y.Min {
-		p.Y.Max = p.Y.Min + 1
-	}
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	return renderPNG(p.Draw)
 }
 
