@@ -187,7 +187,8 @@ type controls struct {
 	stop                          *widgets.ButtonBuilder
 	plus, minus, prompt           string // ids of the text fields
 	textAddress                   string // where the text fields report a change
-	readAddress                   string // where the page answers a read of the controls
+	requestAddress                string // where the page takes a request to read the controls
+	readAddress                   string // where the page answers it
 }
 
 // buildControls shows the widgets (GoNB's sliders, select and button; text fields through
@@ -197,7 +198,7 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 	id := gonbui.UniqueId()
 	panel := "actadd-explorer-controls-" + id
 	gonbui.DisplayHtml(fmt.Sprintf(`<div id="%s" class="actadd-explorer-controls" style="display:grid;grid-template-columns:max-content auto;gap:4px 12px;align-items:center"></div>`, panel))
-	c := &controls{textAddress: "/actadd/explorer/text/" + id, readAddress: "/actadd/explorer/read/" + id}
+	c := &controls{textAddress: "/actadd/explorer/text/" + id, requestAddress: "/actadd/explorer/request/" + id, readAddress: "/actadd/explorer/read/" + id}
 	row := func(label, valueID string) string {
 		cell := "actadd-explorer-cell-" + gonbui.UniqueId()
 		value := ""
@@ -247,7 +248,8 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 	c.metric.Done()
 	c.stop = widgets.Button("stop generating").AppendTo(row("", "")).WithHtmlId("actadd-explorer-stop-" + id)
 	c.stop.Done()
-	// Text fields report a change on Enter or when left, and after a pause in typing.
+	// Text fields report a change on Enter or when left, and after a pause in typing. A request
+	// (a number) on requestAddress is answered on readAddress with every control's value.
 	dom.TransientJavascript(fmt.Sprintf(`(() => {
 	for (const id of [%q, %q, %q]) {
 		const el = document.getElementById(id);
@@ -256,26 +258,43 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 		el.addEventListener("change", send);
 		el.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(send, 600); });
 	}
-})();`, c.prompt, c.plus, c.minus, c.textAddress))
+	const v = id => document.getElementById(id)?.value ?? null;
+	globalThis.gonb_comm?.subscribe(%q, (address, req) => {
+		globalThis.gonb_comm?.send(%q, JSON.stringify({req: req, layer: v(%q), coeff: v(%q), n: v(%q), tokens: v(%q), seed: v(%q),
+			metric: v(%q), plus: v(%q), minus: v(%q), prompt: v(%q)}));
+	});
+})();`, c.prompt, c.plus, c.minus, c.textAddress, c.requestAddress, c.readAddress,
+		c.layer.HtmlId(), c.coeff.HtmlId(), c.n.HtmlId(), c.tokens.HtmlId(), c.seed.HtmlId(), c.metric.HtmlId(), c.plus, c.minus, c.prompt))
 	return c
 }
 
 // read asks the page for every control's current value (one message, so the values are
-// consistent and current whatever order GoNB delivered the widgets' own messages in).
+// consistent and current whatever order GoNB delivered the widgets' own messages in). A
+// request that goes unanswered is sent again, up to readTries times.
 func (c *controls) read(ctx context.Context, replies <-chan string, req int) (Settings, error) {
-	dom.TransientJavascript(fmt.Sprintf(`(() => {
-	const v = id => document.getElementById(id)?.value ?? null;
-	globalThis.gonb_comm?.send(%q, JSON.stringify({req: %d, layer: v(%q), coeff: v(%q), n: v(%q), tokens: v(%q), seed: v(%q),
-		metric: v(%q), plus: v(%q), minus: v(%q), prompt: v(%q)}));
-})();`, c.readAddress, req, c.layer.HtmlId(), c.coeff.HtmlId(), c.n.HtmlId(), c.tokens.HtmlId(), c.seed.HtmlId(),
-		c.metric.HtmlId(), c.plus, c.minus, c.prompt))
+	for try := 0; try < readTries; try++ {
+		comms.Send(c.requestAddress, req)
+		s, err := c.reply(ctx, replies, req)
+		if !errors.Is(err, errNoAnswer) {
+			return s, err
+		}
+	}
+	return Settings{}, fmt.Errorf("the page did not answer %d reads of the controls", readTries)
+}
+
+const readTries = 3
+
+var errNoAnswer = errors.New("no answer")
+
+// reply waits for the page's answer to request req.
+func (c *controls) reply(ctx context.Context, replies <-chan string, req int) (Settings, error) {
 	timeout := time.After(readTimeout)
 	for {
 		select {
 		case <-ctx.Done():
 			return Settings{}, ctx.Err()
 		case <-timeout:
-			return Settings{}, errors.New("the page did not answer a read of the controls")
+			return Settings{}, errNoAnswer
 		case r := <-replies:
 			var got struct {
 				Req                                   int

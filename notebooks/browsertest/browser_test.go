@@ -176,8 +176,13 @@ func waitFor(t *testing.T, ctx context.Context, what, cond string, timeout time.
 			return time.Since(start)
 		}
 		if time.Since(start) > timeout {
-			status, _ := eval[string](ctx, `Array.from(document.querySelectorAll(".actadd-explorer-status, .actadd-explorer-note, .output_error, .output_stderr")).map(e => e.innerText).join("\n")`)
-			t.Fatalf("waited %v for %s; the page shows:\n%s", timeout, what, status)
+			status, err := eval[string](ctx, `Array.from(document.querySelectorAll(".actadd-explorer-status, .actadd-explorer-note, .output_error, .output_stderr")).map(e => e.innerText).join("\n")`)
+			if shot, serr := chromedp.Run(ctx, chromedp.FullScreenshot(100)); serr == nil {
+				path := filepath.Join(t.ArtifactDir(), "failure.png")
+				os.WriteFile(path, shot, 0o644)
+				t.Logf("screenshot of the failure: %s", path)
+			}
+			t.Fatalf("waited %v for %s; the page shows (%v):\n%s", timeout, what, err, status)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
