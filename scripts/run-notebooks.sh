@@ -70,24 +70,27 @@ overall() {
   echo "$words"
 }
 
-# watch PID PROGRESS_FILE I NAME START: prints progress lines until PID ends.
+# watch PROGRESS_FILE I NAME START: prints the progress lines appended to PROGRESS_FILE until
+# it reads the line "end" (written when the notebook has finished).
 watch() {
-  local pid=$1 pf=$2 i=$3 name=$4 start=$5 secs line now tag
+  local pf=$1 i=$2 name=$3 start=$4 secs line now tag tailpid
   tag="notebooks: [$i/${#names[@]} ${name%.ipynb}]"
-  exec 3< <(tail -n +1 -F --pid="$pid" "$pf" 2>/dev/null)
+  exec 3< <(exec tail -n +1 -F "$pf" 2>/dev/null)
+  tailpid=$!
   while :; do
     if IFS=$'\t' read -r -t "$quiet" secs line <&3; then
+      [ "$secs" != end ] || break
       [[ $secs =~ ^-?[0-9]+$ ]] || continue
       now=$(($(date +%s) - start))
       echo "$tag $line; $(overall "$i" "$name" "$now" "$secs")"
     elif (($? > 128)); then # no line for a while
-      kill -0 "$pid" 2>/dev/null || break
       now=$(($(date +%s) - start))
       echo "$tag running for $(dur "$now") (building the cell, loading the model, or between progress lines); $(overall "$i" "$name" "$now" -1)"
     else
-      break # the notebook ended and tail with it
+      break
     fi
   done
+  kill "$tailpid" 2>/dev/null || true
   exec 3<&-
 }
 
@@ -105,13 +108,14 @@ for nb in "$@"; do
   echo "notebooks: [$i/$# ${name%.ipynb}] starting; $(overall "$i" "$name" 0 -1)"
   # --allow-errors: the executed notebook is written even when a cell fails; nbcheck run then
   # finds the failing cell and prints its output.
+  watch "$prog" "$i" "$name" "$start" &
+  watcher=$!
+  status=0
   ACTADD_PROGRESS_FILE=$prog "$JUPYTER" nbconvert --to notebook --execute --allow-errors \
     --ExecutePreprocessor.timeout="$NB_TIMEOUT" --ExecutePreprocessor.kernel_name=gonb \
-    --output-dir="$out" "$nb" </dev/null >"$log" 2>&1 &
-  pid=$!
-  watch "$pid" "$prog" "$i" "$name" "$start"
-  status=0
-  wait "$pid" || status=$?
+    --output-dir="$out" "$nb" </dev/null >"$log" 2>&1 || status=$?
+  printf 'end\n' >>"$prog"
+  wait "$watcher" || true
   took=$(($(date +%s) - start))
   if ((status != 0)); then
     echo "notebooks: $name: FAILED after $took s; nbconvert says (full log: $log):" >&2
