@@ -385,33 +385,23 @@ func (s *Session) show(ctx context.Context, f func()) {
 	}
 }
 
-// job generates the columns for settings, then the layer curve (or takes it from the cache).
+// job generates the columns for settings, then the layer curve (each taken from the cache
+// when the controls return to earlier settings).
 func (s *Session) job(ctx context.Context, st Settings) {
+	fail := func(err error) { s.show(ctx, func() { s.view.Status("error: " + err.Error()) }) }
 	if err := st.Check(s.m.Config.NLayer); err != nil {
-		s.show(ctx, func() { s.view.Status("error: " + err.Error()) })
+		fail(err)
 		return
 	}
 	colsKey := st
 	colsKey.Metric = ""
-	s.mu.Lock()
-	cols, ok := s.columns[colsKey]
-	s.mu.Unlock()
-	if !ok {
+	cols, err := cached(s, s.columns, colsKey, func() (Columns, error) {
 		s.show(ctx, func() { s.view.Status(fmt.Sprintf("generating: %s", describe(st))) })
-		var err error
-		cols, err = Generate(ctx, s.m, st, func(c Columns) { s.show(ctx, func() { s.view.Columns(c) }) })
-		if err != nil {
-			if ctx.Err() == nil {
-				s.show(ctx, func() { s.view.Status("error: " + err.Error()) })
-			}
-			return
-		}
-		s.mu.Lock()
-		if len(s.columns) >= cacheSize {
-			clear(s.columns)
-		}
-		s.columns[colsKey] = cols
-		s.mu.Unlock()
+		return Generate(ctx, s.m, st, func(c Columns) { s.show(ctx, func() { s.view.Columns(c) }) })
+	})
+	if err != nil {
+		fail(err)
+		return
 	}
 	cols.Settings = st
 	s.show(ctx, func() {
@@ -419,30 +409,39 @@ func (s *Session) job(ctx context.Context, st Settings) {
 		s.view.Status(fmt.Sprintf("columns done in %s (first words after %s); computing %s against the layer",
 			cols.Elapsed.Round(time.Millisecond), cols.FirstWords.Round(time.Millisecond), st.Metric))
 	})
-	s.mu.Lock()
-	curve, ok := s.curves[st.curveKey()]
-	s.mu.Unlock()
-	if !ok {
-		var err error
-		curve, err = LayerCurve(ctx, s.m, st, cols.Unsteered, func(c Curve) { s.show(ctx, func() { s.view.Curve(c) }) }, s.CurveUpdateEvery)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.show(ctx, func() { s.view.Status("error: " + err.Error()) })
-			}
-			return
-		}
-		s.mu.Lock()
-		if len(s.curves) >= cacheSize {
-			clear(s.curves)
-		}
-		s.curves[st.curveKey()] = curve
-		s.mu.Unlock()
+	curve, err := cached(s, s.curves, st.curveKey(), func() (Curve, error) {
+		return LayerCurve(ctx, s.m, st, cols.Unsteered, func(c Curve) { s.show(ctx, func() { s.view.Curve(c) }) }, s.CurveUpdateEvery)
+	})
+	if err != nil {
+		fail(err)
+		return
 	}
 	curve.Settings = st // the layer marked and the metric plotted are the job's
 	s.show(ctx, func() {
 		s.view.Curve(curve)
 		s.view.Status(fmt.Sprintf("done: %s", describe(st)))
 	})
+}
+
+// cached returns cache[key], or computes it and keeps it (at most cacheSize entries).
+func cached[T any](s *Session, cache map[Settings]T, key Settings, compute func() (T, error)) (T, error) {
+	s.mu.Lock()
+	v, ok := cache[key]
+	s.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return v, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(cache) >= cacheSize {
+		clear(cache)
+	}
+	cache[key] = v
+	return v, nil
 }
 
 // cacheSize bounds the finished columns and curves a Session keeps (to show again at once

@@ -3,6 +3,7 @@ package progress
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestObserve(t *testing.T) {
 		}
 		dones = append(dones, s.Done)
 	}
-	if want := []int{1, 3, 10}; !equal(dones, want) {
+	if want := []int{1, 3, 10}; !slices.Equal(dones, want) {
 		t.Errorf("observed done counts %v, want %v", dones, want)
 	}
 	if !seen[len(seen)-1].Finished {
@@ -129,14 +130,10 @@ func TestNilMeter(t *testing.T) {
 	m.Add(1) // must not panic
 }
 
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.00 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
 		}
 	}
-	return true
 }

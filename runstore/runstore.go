@@ -43,6 +43,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/actadd-go/actadd/progress"
 	"github.com/gofrs/flock"
 )
 
@@ -354,17 +355,5 @@ func (s *Store) Stats() Stats {
 // String reports the store's folder and size, and what this run reused and computed.
 func (s *Store) String() string {
 	st := s.Stats()
-	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, bytesString(st.Bytes), st.Reused, st.Computed)
-}
-
-func bytesString(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, progress.Bytes(st.Bytes), st.Reused, st.Computed)
 }
