@@ -60,12 +60,12 @@ overall() {
     t=$((last[$name] - elapsed))
     ((t > here)) && here=$t
   fi
-  if ((here >= 0)); then
-    words="run about $(dur $((here + rest))) left"
-  else
-    words="this notebook's time left not known yet"
-    ((rest == 0)) || words+=", then about $(dur "$rest") for the rest"
+  if ((here >= 0 && untimed == 0)); then
+    echo "run about $(dur $((here + rest))) left"
+    return
   fi
+  if ((here >= 0)); then words="this notebook about $(dur "$here") left"; else words="this notebook's time left not known yet"; fi
+  ((rest == 0)) || words+=", then about $(dur "$rest") for the notebooks timed before"
   ((untimed == 0)) || words+=" (+ $untimed notebook(s) not timed before)"
   echo "$words"
 }
