@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/hfhub/hubtest"
@@ -158,6 +159,25 @@ func TestCutTransferDetected(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(paths[0]); !bytes.Equal(got, modelRepo.Files["model.safetensors"]) {
 		t.Error("retry gave wrong contents")
+	}
+}
+
+// A hub that sends a file one byte at a time never stalls, but the transfer would never end:
+// the minimum-rate watchdog cancels it with a clear error, and nothing is left in the snapshot.
+func TestCrawlingDownloadIsCancelled(t *testing.T) {
+	defer hfhub.SetWatchForTest(time.Minute, 400*time.Millisecond, time.Minute, 20*time.Millisecond)()
+	srv := hubtest.NewServer(t, modelRepo)
+	srv.SetSlowTransfers(20 * time.Millisecond) // 50 B/s
+	opts := hfhub.Options{CacheDir: t.TempDir(), Endpoint: srv.URL, MinRate: 1000}
+	_, err := hfhub.Download(modelRepo.Repo, []string{"model.safetensors"}, opts)
+	if err == nil || !strings.Contains(err.Error(), "is too slow to finish") || !strings.Contains(err.Error(), "below the minimum of 1000 B/s") {
+		t.Fatalf("crawling download: %v, want a 'too slow' error", err)
+	}
+	t.Log(err)
+	// The cancelled transfer leaves nothing that stops a later download.
+	srv.SetSlowTransfers(0)
+	if _, err := hfhub.Download(modelRepo.Repo, []string{"model.safetensors"}, opts); err != nil {
+		t.Fatalf("after the hub recovered: %v", err)
 	}
 }
 
