@@ -3,12 +3,12 @@ package datasets
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/actadd-go/actadd/internal/shareddata"
 	"github.com/neurosnap/sentences"
 )
 
@@ -49,11 +49,7 @@ func TestSentencesPunktFailure(t *testing.T) {
 }
 
 func TestSentencesCoverEssays(t *testing.T) {
-	path, ok := shareddata.Path("actadd-essays", "chatgpt_wedding_essay_20230423.txt")
-	if !ok {
-		t.Skip("shared data actadd-essays/chatgpt_wedding_essay_20230423.txt not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join("testdata", "actadd-essays", "chatgpt_wedding_essay_20230423.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
