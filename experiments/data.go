@@ -12,6 +12,7 @@ import (
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/repopath"
 )
 
 // Environment variables that point the data helpers at local files.
@@ -81,7 +82,7 @@ func openWebTextSample(progress io.Writer, download func() ([]string, error)) (*
 		if err != nil {
 			return nil, fmt.Errorf("experiments: %s=%s: %w", EnvOpenWebText, p, err)
 		}
-		return load(fmt.Sprintf("%s=%s (%s)", EnvOpenWebText, displayPath(p), sum), EnvOpenWebText+" "+filepath.Base(p), files)
+		return load(fmt.Sprintf("%s=%s (%s)", EnvOpenWebText, repopath.Display(p), sum), EnvOpenWebText+" "+filepath.Base(p), files)
 	}
 	files, err := download()
 	if err == nil {
@@ -157,7 +158,7 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 		return nil
 	}
 	if p := os.Getenv(EnvLAMA); p != "" {
-		if err := fromFile(EnvLAMA+"="+displayPath(p), p); err != nil {
+		if err := fromFile(EnvLAMA+"="+repopath.Display(p), p); err != nil {
 			return nil, err
 		}
 		tag = EnvLAMA + " " + filepath.Base(p)
@@ -212,38 +213,6 @@ func filesChecksum(files []string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(listing.String()))
 	return fmt.Sprintf("%d files, sha256 %s of their sha256sum listing", len(files), hex.EncodeToString(sum[:])), nil
-}
-
-// displayPath is how results name a local path: relative to the repository (the nearest folder
-// at or above the working directory holding a go.mod) when the path lies inside it, else its
-// base name alone, never an absolute path of the machine.
-func displayPath(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.Base(p)
-	}
-	if root, ok := moduleRoot(); ok {
-		if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(rel)
-		}
-	}
-	return filepath.Base(abs)
-}
-
-// moduleRoot returns the nearest folder at or above the working directory that holds a go.mod.
-func moduleRoot() (string, bool) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, true
-		}
-		if filepath.Dir(d) == d {
-			return "", false
-		}
-	}
 }
 
 // hubCommit returns "@<commit>" for a file in the Hugging Face cache (…/snapshots/<commit>/…),
