@@ -1,18 +1,17 @@
 package checkpoint
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/actadd-go/actadd/internal/filehash"
 )
 
 // File names of a checkpoint folder, as on the Hugging Face hub.
@@ -156,37 +155,20 @@ func Read(dir string, cfg Config) (map[string]Tensor, error) {
 	return out, nil
 }
 
-// ContentHash identifies the checkpoint in dir by content: the hex sha256 of a sha256sum-style
-// listing ("<sha256>  <name>" lines) of its config.json and weight files. Two folders with the
-// same files have the same hash wherever they are; it reads every file once.
+// ContentHash identifies the checkpoint in dir by content: the hex sha256 of the sha256sum
+// listing of its config.json and weight files (`sha256sum config.json model.safetensors |
+// sha256sum`). Two folders with the same files have the same hash wherever they are; it reads
+// every file once.
 func ContentHash(dir string) (string, error) {
 	files, err := weightFiles(dir)
 	if err != nil {
 		return "", err
 	}
-	var listing strings.Builder
-	for _, f := range append([]string{filepath.Join(dir, ConfigFile)}, files...) {
-		sum, err := fileSHA256(f)
-		if err != nil {
-			return "", fmt.Errorf("checkpoint: hashing %s: %w", f, err)
-		}
-		fmt.Fprintf(&listing, "%s  %s\n", sum, filepath.Base(f))
-	}
-	sum := sha256.Sum256([]byte(listing.String()))
-	return hex.EncodeToString(sum[:]), nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	sum, err := filehash.Files(append([]string{filepath.Join(dir, ConfigFile)}, files...))
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("checkpoint: hashing %s: %w", dir, err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }
 
 // maxIndexBytes bounds model.safetensors.index.json: gpt2-xl's would be about 40 KB.

@@ -1,8 +1,6 @@
 package experiments
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/filehash"
 	"github.com/actadd-go/actadd/internal/repopath"
 )
 
@@ -188,31 +187,14 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 }
 
 // filesChecksum names the data in files by checksum: "sha256 <hex>" of the file when there is
-// one, else "<n> files, sha256 <hex>" of their sha256sum listing ("<hex>  <base name>" lines).
+// one, else "<n> files, sha256 <hex> of their sha256sum listing" (filehash.Files).
 func filesChecksum(files []string) (string, error) {
-	sums := make([]string, len(files))
-	for i, f := range files {
-		h := sha256.New()
-		r, err := os.Open(f)
-		if err != nil {
-			return "", err
-		}
-		_, err = io.Copy(h, r)
-		r.Close()
-		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", f, err)
-		}
-		sums[i] = hex.EncodeToString(h.Sum(nil))
-	}
 	if len(files) == 1 {
-		return "sha256 " + sums[0], nil
+		sum, err := filehash.File(files[0])
+		return "sha256 " + sum, err
 	}
-	var listing strings.Builder
-	for i, f := range files {
-		fmt.Fprintf(&listing, "%s  %s\n", sums[i], filepath.Base(f))
-	}
-	sum := sha256.Sum256([]byte(listing.String()))
-	return fmt.Sprintf("%d files, sha256 %s of their sha256sum listing", len(files), hex.EncodeToString(sum[:])), nil
+	sum, err := filehash.Files(files)
+	return fmt.Sprintf("%d files, sha256 %s of their sha256sum listing", len(files), sum), err
 }
 
 // hubCommit returns "@<commit>" for a file in the Hugging Face cache (…/snapshots/<commit>/…),
