@@ -184,7 +184,7 @@ func IsTiny(m *actadd.Model) bool { return plots.IsTiny(m.Name) }
 
 // TinyNote is printed with every result of the tiny model.
 const TinyNote = "NOTE: this is the tiny model, a random-weight stand-in that is NOT GPT-2. Its text is random " +
-	"gibberish and its curves are noise: they only show that the pipeline runs. Use ACTADD_MODEL=gpt2 (or larger) for real results."
+	"gibberish and its curves are noise: they only show that the pipeline runs. For real results use GPT-2: ACTADD_MODEL=gpt2 (with ACTADD_SCALE=quick, minutes once downloaded)."
 
 // LoadModel loads model name (see actadd.Load), prints its label, and with the tiny model says
 // plainly that its outputs mean nothing.
