@@ -38,8 +38,8 @@ var punktModel = sync.OnceValues(func() (*sentences.Storage, error) {
 // The splitting is NLTK's algorithm, written here: that module's own tokenizer is a different
 // algorithm (it splits at whitespace-delimited words only, ends sentences at closing curly
 // quotes, and never ends one after a number), and the decisions that differ are made inside
-// it, beyond what pre- or post-processing its output can change. See the comparison in
-// experiments.Perplexity's documentation.
+// it, beyond what pre- or post-processing its output can change. docs/fidelity.md has the
+// comparison with NLTK.
 //
 // The error is not nil only when the embedded model cannot be loaded (a broken module): then
 // no text is split, rather than being silently scored as one sentence.
