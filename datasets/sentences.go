@@ -85,6 +85,19 @@ func runeAt(s string, i int) (rune, int) { return utf8.DecodeRuneInString(s[i:])
 
 // isPySpace (wedding.go) is also Python's \s and str.isspace.
 
+// skipSpace returns the offset after the run of whitespace (space true) or of non-whitespace
+// (space false) that starts at offset i of s.
+func skipSpace(s string, i int, space bool) int {
+	for i < len(s) {
+		r, n := runeAt(s, i)
+		if isPySpace(r) != space {
+			break
+		}
+		i += n
+	}
+	return i
+}
+
 // endCandidates returns period_context_re.finditer(text): every sentence-ending character
 // followed by a non-word character, or by whitespace and another token.
 func endCandidates(text string) []endCandidate {
@@ -98,26 +111,11 @@ func endCandidates(text string) []endCandidate {
 			out = append(out, endCandidate{pos: i, after: text[j : j+1], nextTok: -1})
 			continue
 		}
-		k := j
-		for k < len(text) {
-			r, n := runeAt(text, k)
-			if !isPySpace(r) {
-				break
-			}
-			k += n
-		}
+		k := skipSpace(text, j, true)
 		if k == j || k == len(text) {
 			continue
 		}
-		end := k
-		for end < len(text) {
-			r, n := runeAt(text, end)
-			if isPySpace(r) {
-				break
-			}
-			end += n
-		}
-		out = append(out, endCandidate{pos: i, after: text[j:end], nextTok: k})
+		out = append(out, endCandidate{pos: i, after: text[j:skipSpace(text, k, false)], nextTok: k})
 	}
 	return out
 }
@@ -204,15 +202,7 @@ func boundaryRealignment(s string) (closers, end int, ok bool) {
 		if at == len(s) || strings.HasPrefix(s[at:], "--") {
 			return at, at, true
 		}
-		end := at
-		for end < len(s) {
-			r, n := runeAt(s, end)
-			if !isPySpace(r) {
-				break
-			}
-			end += n
-		}
-		if end > at {
+		if end := skipSpace(s, at, true); end > at {
 			return at, end, true
 		}
 	}
