@@ -9,8 +9,9 @@ DOCS.jsonl holds one {"text": ...} object per line (OpenWebText's layout). Each 
 {"text": ..., "sentences": [...]}: the text with NUL runs removed (as E1 reads documents) and
 NLTK's PunktSentenceTokenizer(params).tokenize(text), where params is the English model that
 github.com/neurosnap/sentences embeds (data/english.json in its module, an export of NLTK's
-english.pickle) loaded into PunktParameters. Needs Debian's python3-nltk
-(apt-get install python3-nltk); NLTK's own pickled models are not needed.
+english.pickle) loaded into PunktParameters; `go list -m` finds that module, so the project's go
+must be on PATH (e.g. .tools/go/bin). Needs Debian's python3-nltk (apt-get install
+python3-nltk); NLTK's own pickled models are not needed.
 """
 import json
 import os
