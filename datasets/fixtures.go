@@ -60,7 +60,7 @@ func OpenWebTextFixture() ([]Document, Fixture, error) {
 // LAMAFixture returns the LAMA-format records embedded in the package. They are NOT LAMA: they
 // are hand-written for this project in the format of LAMA's data/ConceptNet/test.jsonl (LAMA
 // itself is CC BY-NC 4.0 and is downloaded at run time: DownloadLAMAConceptNet), with records
-// for every case of SingleTokenProbes's filter. Use them for offline pipeline checks only.
+// for every case of SingleTokenProbes's rule. Use them for offline pipeline checks only.
 func LAMAFixture() ([]LAMARecord, Fixture, error) {
 	recs, err := ReadLAMA(bytes.NewReader(lamaFixture))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -112,13 +113,14 @@ func TestOpenWebTextFixtureSelection(t *testing.T) {
 	}
 }
 
-// The hand-written LAMA fixture exercises every drop reason of SingleTokenProbes.
+// The hand-written LAMA fixture exercises every drop reason of SingleTokenProbes and the
+// cases its rule keeps in the authors' way.
 func TestLAMAFixture(t *testing.T) {
 	recs, fx, err := LAMAFixture()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 40 || fx.Items != 40 || !strings.Contains(fx.String(), "NOT LAMA") {
+	if len(recs) != 41 || fx.Items != 41 || !strings.Contains(fx.String(), "NOT LAMA") {
 		t.Fatalf("%d records, fixture %s", len(recs), fx)
 	}
 	uuids := map[string]bool{}
@@ -129,24 +131,23 @@ func TestLAMAFixture(t *testing.T) {
 		uuids[r.UUID] = true
 	}
 	probes, rep := SingleTokenProbes(recs, tokenizer(t))
-	for _, reason := range []DropReason{DropNoMask, DropEmptyPrompt, DropEmptyLabel, DropMultiToken, DropMerges} {
-		if rep.Dropped[reason] == 0 {
-			t.Errorf("no record dropped for %q: %s", reason, rep)
-		}
-	}
-	if rep.Kept != 33 || len(probes) != 33 {
-		t.Errorf("%s; want 33 kept", rep)
+	want := map[DropReason]int{DropNoMask: 1, DropEmptyLabel: 1, DropMultiToken: 2, DropPromptText: 1}
+	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Kept != 36 || len(probes) != 36 {
+		t.Errorf("%s; want 36 kept, dropped %v", rep, want)
 	}
 	byLabel := map[string]LAMAProbe{}
 	for _, p := range probes {
 		byLabel[p.Label] = p
 	}
 	for label, want := range map[string]struct{ prompt, labelText string }{
-		"instrument": {"Pianos have keys. A piano is an", " instrument"},
-		"honey":      {"Bees make", " honey"},
-		"white":      {"Fresh snow is", " white"},
-		"blue":       {"On a clear day the sky is", " blue"},
+		"instrument": {"Pianos have keys. A piano is an", " instrument"}, // two sentences
+		"honey":      {"Bees make", " honey"},                            // the first of two [MASK]s
+		"white":      {"Fresh snow is\t", "white"},                       // a tab before [MASK]
+		"blue":       {"On a clear day the sky is ", " blue"},            // two spaces
 		"yes":        {`Asked whether dogs are loyal, most owners say "`, "yes"},
+		"s":          {"This is John", "'s"}, // the label merges with the prompt
+		"apple":      {"", "apple"},          // [MASK] first: BOS alone
+		"clouds":     {"  ", " clouds"},      // spaces only before [MASK]
 	} {
 		if p := byLabel[label]; p.Prompt != want.prompt || p.LabelText != want.labelText {
 			t.Errorf("probe for %q: prompt %q, label text %q; want %q, %q", label, p.Prompt, p.LabelText, want.prompt, want.labelText)

@@ -114,7 +114,7 @@ func TestLAMAProbesOfflineFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Report.Total != 40 || set.Tag != "hand-written LAMA-format fixture, not LAMA" || !strings.Contains(log.String(), "HAND-WRITTEN records") || !strings.Contains(log.String(), "NOT LAMA data") {
+	if set.Report.Total != 41 || set.Tag != "hand-written LAMA-format fixture, not LAMA" || !strings.Contains(log.String(), "HAND-WRITTEN records") || !strings.Contains(log.String(), "NOT LAMA data") {
 		t.Errorf("report %s, tag %q, log %q", set.Report, set.Tag, log.String())
 	}
 	checkSource(t, set.Source, "LAMAFixture", "NOT LAMA")
