@@ -71,10 +71,17 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 
 	// 1. The cache alone.
 	var missing []string
-	commit := cachedCommit(repoDir, repo)
+	commit, err := cachedCommit(repoDir, repo)
+	if err != nil {
+		return nil, err
+	}
 	if commit != "" {
 		for _, f := range files {
-			if !isRegular(snapshotPath(repoDir, commit, f)) {
+			ok, err := cached(repo, snapshotPath(repoDir, commit, f))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				missing = append(missing, f)
 			}
 		}
@@ -90,7 +97,7 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 	}
 
 	// 2. The hub, one download of this repo at a time (files another download finished while
-	// this one waited are found by the isRegular check below).
+	// this one waited are found by the cached check below).
 	unlock, err := lockRepo(repo, repoDir, opts)
 	if err != nil {
 		return nil, err
@@ -116,8 +123,11 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 	}
 	var hr *hub.Repo
 	for _, f := range files {
-		p := snapshotPath(repoDir, commit, f)
-		if isRegular(p) {
+		ok, err := cached(repo, snapshotPath(repoDir, commit, f))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			continue
 		}
 		if hr == nil {
@@ -158,7 +168,11 @@ func ListFiles(repo Repo, opts Options) ([]string, error) {
 		}
 		notCached.Err = err
 	}
-	if commit := cachedCommit(repoDir, repo); commit != "" {
+	commit, err := cachedCommit(repoDir, repo)
+	if err != nil {
+		return nil, err
+	}
+	if commit != "" {
 		if info, ok := cachedInfo(repoDir, commit); ok {
 			return info.names(), nil
 		}

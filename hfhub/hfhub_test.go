@@ -139,6 +139,44 @@ func TestMissingOffline(t *testing.T) {
 	}
 }
 
+// A cache entry that exists but cannot be read is reported as such, not as "not in the cache"
+// (and no download is tried into a cache that cannot be read).
+func TestUnreadableCache(t *testing.T) {
+	srv := hubtest.NewServer(t, modelRepo)
+	cache := t.TempDir()
+	repo := hfhub.Repo{ID: "acme/model"}
+	opts := hfhub.Options{CacheDir: cache, Endpoint: srv.URL}
+	paths, err := hfhub.Download(repo, []string{"config.json"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot entry that is a symlink loop.
+	os.Remove(paths[0])
+	os.Symlink(filepath.Base(paths[0]), paths[0])
+	n := srv.RequestCount()
+	for _, offline := range []bool{true, false} {
+		o := opts
+		o.Offline = offline
+		_, err = hfhub.Download(repo, []string{"config.json"}, o)
+		if err == nil || errors.Is(err, hfhub.ErrNotCached) || !strings.Contains(err.Error(), "too many levels of symbolic links") || !strings.Contains(err.Error(), "cannot be read") {
+			t.Errorf("offline=%v, snapshot entry a symlink loop: %v", offline, err)
+		}
+	}
+	// A ref that is a symlink loop.
+	ref := filepath.Join(hfhub.RepoDir(cache, repo), "refs", "main")
+	os.Remove(ref)
+	os.Symlink("main", ref)
+	if _, err := hfhub.Download(repo, []string{"config.json"}, hfhub.Options{CacheDir: cache, Offline: true}); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("ref a symlink loop: %v", err)
+	}
+	if _, err := hfhub.ListFiles(repo, hfhub.Options{CacheDir: cache, Offline: true}); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("ListFiles, ref a symlink loop: %v", err)
+	}
+	if srv.RequestCount() != n {
+		t.Errorf("%d requests for an unreadable cache", srv.RequestCount()-n)
+	}
+}
+
 func TestCutTransferDetected(t *testing.T) {
 	srv := hubtest.NewServer(t, modelRepo)
 	cache := t.TempDir()
