@@ -74,7 +74,7 @@ func DownloadLAMAConceptNet(opts LAMAOptions) (string, error) {
 	zipPath := filepath.Join(dir, "data.zip")
 	data, err := readLAMAZip(zipPath)
 	if err != nil && opts.Offline {
-		return "", fmt.Errorf("datasets: LAMA ConceptNet is not in %s and downloading is off (offline): put data.zip from %s there", dir, LAMAURL)
+		return "", fmt.Errorf("datasets: no usable LAMA ConceptNet in %s (%v) and downloading is off (offline): put data.zip from %s there", dir, err, LAMAURL)
 	}
 	if err != nil {
 		url := opts.URL
