@@ -1,7 +1,9 @@
 package actadd_test
 
 import (
+	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -356,6 +358,20 @@ func TestErrors(t *testing.T) {
 		return actadd.GenerateOptions{MaxNewTokens: 1, Sampling: s}
 	}
 	second := func(_ any, err error) error { return err }
+	third := func(_, _ any, err error) error { return err }
+	// A vector file whose header claims a shape of 2^62 float32s in 0 bytes (2^62·4 wraps to 0).
+	crafted := filepath.Join(t.TempDir(), "crafted.safetensors")
+	header := `{"steering_vector": {"dtype": "F32", "shape": [4611686018427387904, 1], "data_offsets": [0, 0]}}`
+	os.WriteFile(crafted, append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...), 0o644)
+	finalized, err := gpt2.New(testbackend.Get(t), "finalized model", testConfig, checkpoint.RandomTensors(testConfig, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finalized.Finalize()
+	gone, err := actadd.Wrap(finalized, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Each case must fail with a message that contains want (what went wrong, or what to do).
 	for _, c := range []struct {
 		name, want string
@@ -392,6 +408,9 @@ func TestErrors(t *testing.T) {
 		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
 		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},
 		{"nil model wrapped", "nil model", second(actadd.Wrap(nil, "go"))},
+		{"vector file with a crafted header", "does not fit data_offsets", third(actadd.LoadVector(crafted))},
+		{"model used after Finalize", "was finalized", second(gone.Generate([]string{"Hello"}, gen, ok))},
+		{"model used after Finalize, logits", "was finalized", second(gone.Logits("Hello there"))},
 	} {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)

@@ -1,9 +1,8 @@
 package datasets
 
 import (
-	"bufio"
+	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -38,26 +37,24 @@ func (r LAMARecord) Prompt() (string, bool) {
 	return strings.TrimRight(prompt, " \t"), true
 }
 
-// ReadLAMA reads LAMA records, one JSON object per line (blank lines are skipped).
+// ReadLAMA reads LAMA records, one JSON object per line (blank lines are skipped; a UTF-8
+// byte-order mark at the start is dropped; lines must be valid UTF-8).
 func ReadLAMA(r io.Reader) ([]LAMARecord, error) {
 	var recs []LAMARecord
-	br := bufio.NewReader(r)
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(b))) > 0 {
-			var rec LAMARecord
-			if jerr := json.Unmarshal(b, &rec); jerr != nil {
-				return nil, fmt.Errorf("datasets: LAMA line %d: %w (want LAMA's JSONL: one object per line with sub, obj, pred, masked_sentences, obj_label, uuid)", line, jerr)
-			}
-			recs = append(recs, rec)
+	var bad error
+	err := jsonlLines(r, func(n int, b []byte) bool {
+		var rec LAMARecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			bad = fmt.Errorf("line %d: %w (want LAMA's JSONL: one object per line with sub, obj, pred, masked_sentences, obj_label, uuid)", n, err)
+			return false
 		}
-		if errors.Is(err, io.EOF) {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("datasets: LAMA line %d: %w", line, err)
-		}
+		recs = append(recs, rec)
+		return true
+	})
+	if err = cmp.Or(bad, err); err != nil {
+		return nil, fmt.Errorf("datasets: LAMA %w", err)
 	}
+	return recs, nil
 }
 
 // LoadLAMA reads a LAMA JSONL file such as data/ConceptNet/test.jsonl (see

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/actadd-go/actadd/internal/extdata"
 )
 
 func tokenizer(t *testing.T) *bpe.Tokenizer {
@@ -28,11 +28,7 @@ func tokenizer(t *testing.T) *bpe.Tokenizer {
 }
 
 func TestLAMAHead(t *testing.T) {
-	path, ok := shareddata.Path("lama-conceptnet", "test.head5.jsonl")
-	if !ok {
-		t.Skip("shared data lama-conceptnet/test.head5.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
-	recs, err := LoadLAMA(path)
+	recs, err := LoadLAMA(extdata.Path(t, "lama-conceptnet", "test.head5.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +114,30 @@ func TestSingleTokenProbesReasons(t *testing.T) {
 	}
 	if s := rep.String(); !strings.Contains(s, "kept 7 of 11") || !strings.Contains(s, "1 dropped: "+string(DropPromptText)) {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// LAMA files with a byte-order mark are read; invalid UTF-8 and broken lines are refused with
+// the line number.
+func TestReadLAMAInput(t *testing.T) {
+	rec := `{"sub": "owl", "obj": "bird", "pred": "IsA", "masked_sentences": ["An owl is a [MASK]."], "obj_label": "bird", "uuid": "u1"}`
+	recs, err := ReadLAMA(strings.NewReader("\ufeff" + rec + "\n\n" + rec + "\n"))
+	if err != nil || len(recs) != 2 || recs[0].Sub != "owl" || recs[1].UUID != "u1" {
+		t.Errorf("ReadLAMA with a BOM = %+v, %v", recs, err)
+	}
+	for in, want := range map[string]string{
+		rec + "\n" + strings.Replace(rec, "owl", "\xffowl", 1) + "\n": "line 2 is not valid UTF-8 (byte 10 of the line)",
+		rec + "\n{\"sub\": \n":               "LAMA line 2: unexpected end of JSON",
+		`{"masked_sentences": "not a list"}`: "LAMA line 1: json: cannot unmarshal",
+	} {
+		if _, err := ReadLAMA(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadLAMA(%.40q…): error %v, want one containing %q", in, err, want)
+		}
+	}
+	loop := filepath.Join(t.TempDir(), "test.jsonl")
+	os.Symlink("test.jsonl", loop)
+	if _, err := LoadLAMA(loop); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("LoadLAMA of a symlink loop: %v", err)
 	}
 }
 
@@ -218,4 +238,42 @@ func TestDownloadLAMAConceptNet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("404: error %v", err)
 	}
+
+	// Offline: the cached file without a request; nothing cached is an error, not a download.
+	n = hits.Load()
+	if p, err := DownloadLAMAConceptNet(LAMAOptions{URL: opts.URL, CacheDir: dir, Offline: true}); err != nil || p != path || hits.Load() != n {
+		t.Errorf("offline with the file cached: %q, %v, %d requests", p, err, hits.Load()-n)
+	}
+	if _, err := DownloadLAMAConceptNet(LAMAOptions{URL: opts.URL, CacheDir: t.TempDir(), Offline: true}); err == nil || !strings.Contains(err.Error(), "offline") || hits.Load() != n {
+		t.Errorf("offline with nothing cached: %v, %d requests", err, hits.Load()-n)
+	}
+}
+
+// A server that sends the archive a few bytes at a time never goes silent, but the download
+// would never end: the minimum-rate watchdog cancels it and nothing is left behind.
+func TestDownloadLAMAConceptNetTooSlow(t *testing.T) {
+	defer func(saved watchSettings) { lamaWatch = saved }(lamaWatch)
+	lamaWatch.Window, lamaWatch.Tick = 300*time.Millisecond, 10*time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			w.Write([]byte("PK"))
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	_, err := DownloadLAMAConceptNet(LAMAOptions{URL: srv.URL, CacheDir: dir, MinRate: 10_000})
+	if err == nil || !strings.Contains(err.Error(), "too slow to finish") || !strings.Contains(err.Error(), "by hand") {
+		t.Fatalf("crawling server: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v in the cache folder", entries)
+	}
+	t.Log(err)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -63,12 +64,41 @@ func TestSentencesPunktFailure(t *testing.T) {
 // calls split alike.
 func TestSentencesCoverText(t *testing.T) {
 	text := strings.Repeat("  He said “It is over.” Then (he left!) and sat down.[2] Dr. Who? 3. Done...\n\n", 50)
+	ss := coveringSentences(t, text)
+	if len(ss) < 250 {
+		t.Errorf("only %d sentences", len(ss))
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if got, err := Sentences(text); err != nil || !slices.Equal(got, ss) {
+				t.Error("concurrent Sentences differs")
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// The same on real text: the ActAdd authors' two essays.
+func TestSentencesCoverEssays(t *testing.T) {
+	for _, name := range []string{"chatgpt_wedding_essay_20230423.txt", "chatgpt_shipping_essay_20230423.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "actadd-essays", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ss := coveringSentences(t, string(data)); len(ss) < 10 {
+			t.Errorf("%s: only %d sentences", name, len(ss))
+		}
+	}
+}
+
+// coveringSentences splits text and checks that the sentences are pieces of it, in order, with
+// only whitespace between them.
+func coveringSentences(t *testing.T, text string) []string {
+	t.Helper()
 	ss, err := Sentences(text)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(ss) < 250 {
-		t.Errorf("only %d sentences", len(ss))
 	}
 	at := 0
 	for i, s := range ss {
@@ -81,15 +111,7 @@ func TestSentencesCoverText(t *testing.T) {
 	if strings.TrimSpace(text[at:]) != "" {
 		t.Errorf("text left after the last sentence: %q", text[at:])
 	}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			if got, err := Sentences(text); err != nil || !slices.Equal(got, ss) {
-				t.Error("concurrent Sentences differs")
-			}
-		})
-	}
-	wg.Wait()
+	return ss
 }
 
 // envPunktReference names a JSONL file of NLTK's splits, one {"text": ..., "sentences": [...]}

@@ -15,16 +15,36 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/notebooks/nbutil"
 )
 
-// checkModel makes sure the model can be loaded, fetching it when it is missing.
-func checkModel(name string) error {
+// OfflineHint is the command that runs the notebooks with no network, in minutes.
+const OfflineHint = "To run the notebooks offline in a few minutes, with the random-weight stand-in (NOT GPT-2; its outputs are noise):\n" +
+	"  ACTADD_MODEL=tiny ACTADD_SCALE=quick make notebooks"
+
+// checkModel prepares a `make notebooks` run before any notebook starts: it resolves the scale
+// and the figures folder the notebooks will use (nbutil's rules, the folder checked writable),
+// makes sure the model can be loaded (fetching it when it is missing), and prints what will
+// run on w.
+func checkModel(name, scale string, w io.Writer) error {
+	s, note, err := nbutil.ScaleFor(name, scale)
+	if err != nil {
+		return err
+	}
+	dir, err := nbutil.FiguresDirFor(name)
+	if err != nil {
+		return err
+	}
 	if _, _, err := checkpoint.Locate(name, hfhub.DefaultOptions()); err != nil {
 		hint := ""
 		if name != checkpoint.TinyName {
-			hint = "\nTo run the notebooks offline with the random-weight stand-in (NOT GPT-2; its outputs are noise):\n  ACTADD_MODEL=tiny make notebooks"
+			hint = "\n" + OfflineHint
 		}
 		return fmt.Errorf("model %q is not available:\n%v%s", name, err, hint)
+	}
+	fmt.Fprintf(w, "notebooks: model %s, scale %s, figures -> %s\n", name, s, dir)
+	if note != "" {
+		fmt.Fprintln(w, note)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,32 @@ func TestCheckFigures(t *testing.T) {
 
 	if _, err := checkFigures(t.TempDir(), "", nil); err == nil {
 		t.Error("an empty folder passed")
+	}
+}
+
+// `nbcheck model` checks the figures folder first, switches tiny to quick, and offline names a
+// command that works.
+func TestCheckModel(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	t.Setenv("HF_HUB_CACHE", filepath.Join(t.TempDir(), "hub"))
+	t.Setenv("ACTADD_SCALE", "")
+	figs := t.TempDir()
+	t.Setenv("ACTADD_FIGURES", figs)
+	var out bytes.Buffer
+	if err := checkModel("tiny", "paper", &out); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "model tiny, scale quick, figures -> "+figs) || !strings.Contains(s, `running "quick" instead`) {
+		t.Errorf("tiny at paper scale printed %q", s)
+	}
+	err := checkModel("gpt2", "", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ACTADD_MODEL=tiny ACTADD_SCALE=quick make notebooks") {
+		t.Errorf("gpt2 offline: %v", err)
+	}
+	file := filepath.Join(figs, "file")
+	writeFile(t, file, "")
+	t.Setenv("ACTADD_FIGURES", file)
+	if err := checkModel("gpt2", "", io.Discard); err == nil || !strings.Contains(err.Error(), "figures folder") {
+		t.Errorf("a file as the figures folder: %v (want it reported before the model)", err)
 	}
 }

@@ -1,8 +1,12 @@
 // Command nbcheck backs the Makefile's notebook targets:
 //
-//	nbcheck model NAME            is the model available (cached, downloadable, or tiny)?
+//	nbcheck model [-scale S] NAME is the model available (cached, downloadable, or tiny)?
 //	                              Downloads it when missing and the hub is reachable; fails
-//	                              with the loader's advice (e.g. ACTADD_MODEL=tiny) otherwise.
+//	                              with the loader's error and the offline command otherwise.
+//	                              Before that, resolves the scale (S, else $ACTADD_SCALE; tiny
+//	                              runs quick) and checks the figures folder ($ACTADD_FIGURES,
+//	                              else figures/, figures/stand-in/ for tiny) is writable; prints
+//	                              one line saying what the notebooks will run.
 //	nbcheck run NOTEBOOK.ipynb    did every code cell of an executed notebook (written by
 //	                              `jupyter nbconvert --execute --allow-errors`) run without error?
 //	                              On failure prints the failing cell's output, not a traceback.
@@ -29,10 +33,13 @@ func main() {
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "model":
-		if len(args) != 1 {
+		fs := flag.NewFlagSet("model", flag.ExitOnError)
+		scale := fs.String("scale", "", "scale the notebooks are asked to run at (default $ACTADD_SCALE, else paper)")
+		_ = fs.Parse(args)
+		if fs.NArg() != 1 {
 			usage()
 		}
-		err = checkModel(args[0])
+		err = checkModel(fs.Arg(0), *scale, os.Stdout)
 	case "run":
 		if len(args) != 1 {
 			usage()
@@ -70,6 +77,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: nbcheck model NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
+	fmt.Fprintln(os.Stderr, "usage: nbcheck model [-scale S] NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
 	os.Exit(2)
 }

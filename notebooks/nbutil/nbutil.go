@@ -1,12 +1,15 @@
 // Package nbutil is the plumbing the notebooks share, so that their cells show the ActAdd
 // library calls and little else: which model and scale to use (flags, then $ACTADD_MODEL and
-// $ACTADD_SCALE), where figures go ($ACTADD_FIGURES, else figures/ at the repository root),
-// failing a cell with a clean message instead of a stack trace, and showing results inline
-// through GoNB's gonbui (outside a notebook, as text).
+// $ACTADD_SCALE; the tiny stand-in always runs quick), where figures go ($ACTADD_FIGURES, else
+// figures/ at the repository root, figures/stand-in/ for the tiny stand-in; checked before any
+// work), failing a cell with a clean message instead of a stack trace, and showing results
+// inline through GoNB's gonbui (outside a notebook, as text).
 package nbutil
 
 import (
+	"cmp"
 	"errors"
+	"flag"
 	"fmt"
 	"html"
 	"os"
@@ -14,7 +17,10 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/repopath"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -23,11 +29,16 @@ import (
 const (
 	ModelEnv   = "ACTADD_MODEL"   // model name; default DefaultModel
 	ScaleEnv   = "ACTADD_SCALE"   // "paper" (default) or "quick"
-	FiguresEnv = "ACTADD_FIGURES" // folder for exported figures; default <repo>/figures
+	FiguresEnv = "ACTADD_FIGURES" // folder for exported figures; default FiguresDirFor's
 )
 
 // DefaultModel is the model the notebooks use when neither a flag nor $ACTADD_MODEL names one.
 const DefaultModel = "gpt2"
+
+// StandInFigures is the folder, under the repository's figures/, that receives the figures of
+// the tiny stand-in by default. It is git-ignored: running the notebooks offline changes no
+// tracked file, and noise never passes for a committed result.
+const StandInFigures = "stand-in"
 
 // Scales of an experiment: the paper's sizes, or a quick run for CI and first looks (the
 // experiments package's ScalePaper and ScaleQuick; experiments.PerplexityAt etc. pick a config
@@ -48,37 +59,70 @@ func ModelName(flagValue string) string {
 	return DefaultModel
 }
 
-// Scale returns flagValue if set, else $ACTADD_SCALE, else Paper; anything but Paper or Quick is
-// an error.
-func Scale(flagValue string) (string, error) {
-	s := flagValue
-	if s == "" {
-		s = os.Getenv(ScaleEnv)
+// requestedModel is the model a notebook cell runs: ModelName of the cell's --model flag when
+// it defines one, else of $ACTADD_MODEL.
+func requestedModel() string {
+	if f := flag.Lookup("model"); f != nil {
+		return ModelName(f.Value.String())
 	}
-	if s == "" {
-		s = Paper
-	}
-	if s != Paper && s != Quick {
-		return "", fmt.Errorf("unknown scale %q (from --scale or $%s): use %q or %q", s, ScaleEnv, Paper, Quick)
-	}
-	return s, nil
+	return ModelName("")
 }
 
-// FiguresDir returns the folder figures are exported to, creating it: $ACTADD_FIGURES, else
-// figures/ in the repository root (the nearest folder at or above the working directory, the
-// notebook's folder under GoNB, that holds a go.mod).
-func FiguresDir() (string, error) {
-	dir, err := figuresPath()
+// Scale is the first call of every experiment cell. It returns the scale for the cell's model
+// (ScaleFor: flagValue, else $ACTADD_SCALE, else Paper; the tiny stand-in runs Quick), printing
+// ScaleFor's note on stderr, and checks the figures folder (FiguresDir), so that a bad
+// $ACTADD_FIGURES fails the cell before the experiment's work, not after it.
+func Scale(flagValue string) (string, error) {
+	scale, note, err := ScaleFor(requestedModel(), flagValue)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating the figures folder: %w (set $%s to a writable folder)", err, FiguresEnv)
+	if note != "" {
+		fmt.Fprintln(os.Stderr, note)
+	}
+	if _, err := FiguresDir(); err != nil {
+		return "", err
+	}
+	return scale, nil
+}
+
+// ScaleFor returns the scale to run model at: flagValue if set, else $ACTADD_SCALE, else Paper;
+// anything but Paper or Quick is an error. The tiny stand-in at paper scale runs at Quick
+// instead, and note says so in one loud line: hours of the paper's sample sizes on a
+// random-weight model show nothing that minutes do not. This is the one place that rule lives;
+// the make targets apply it through `nbcheck model`.
+func ScaleFor(model, flagValue string) (scale, note string, err error) {
+	s := cmp.Or(flagValue, os.Getenv(ScaleEnv), Paper)
+	if s != Paper && s != Quick {
+		return "", "", fmt.Errorf("unknown scale %q (from --scale or $%s): use %q or %q", s, ScaleEnv, Paper, Quick)
+	}
+	if s == Paper && model == checkpoint.TinyName {
+		return Quick, fmt.Sprintf("NOTE: scale %q asked for the tiny random-weight stand-in: running %q instead (minutes, not hours; the stand-in's numbers are noise at any size). Use a real model, e.g. %s=gpt2, for the paper's sizes.",
+			Paper, Quick, ModelEnv), nil
+	}
+	return s, "", nil
+}
+
+// FiguresDir returns the folder the cell's figures go to (FiguresDirFor the cell's model).
+func FiguresDir() (string, error) { return FiguresDirFor(requestedModel()) }
+
+// FiguresDirFor returns the folder figures of model are exported to, after making sure it is a
+// folder this process can write to (it is created when missing): $ACTADD_FIGURES, else figures/
+// in the repository root (the nearest folder at or above the working directory, the notebook's
+// folder under GoNB, that holds a go.mod), or figures/stand-in/ there for the tiny stand-in.
+func FiguresDirFor(model string) (string, error) {
+	dir, err := figuresPath(model)
+	if err != nil {
+		return "", err
+	}
+	if err := writableDir(dir); err != nil {
+		return "", fmt.Errorf("figures folder %s: %w (set $%s to a writable folder)", dir, err, FiguresEnv)
 	}
 	return dir, nil
 }
 
-func figuresPath() (string, error) {
+// figuresPath is FiguresDirFor without the check.
+func figuresPath(model string) (string, error) {
 	if dir := os.Getenv(FiguresEnv); dir != "" {
 		return dir, nil
 	}
@@ -86,23 +130,39 @@ func figuresPath() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if model == checkpoint.TinyName {
+		return filepath.Join(root, "figures", StandInFigures), nil
+	}
 	return filepath.Join(root, "figures"), nil
+}
+
+// writableDir creates dir when missing and checks that it is a folder a file can be written to.
+func writableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return err
+	} else if !fi.IsDir() {
+		return errors.New("not a folder")
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // RepoRoot returns the nearest folder at or above the working directory that holds a go.mod.
 func RepoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
+	root, ok := repopath.Root()
+	if !ok {
+		wd, _ := os.Getwd()
+		return "", fmt.Errorf("no go.mod at or above %s: run the notebook from the repository's notebooks/ folder, or set $%s", wd, FiguresEnv)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod at or above %s: run the notebook from the repository's notebooks/ folder, or set $%s", wd, FiguresEnv)
-		}
-	}
+	return root, nil
 }
 
 // exit is os.Exit, replaced in tests.
@@ -124,12 +184,15 @@ func IsTiny(m *actadd.Model) bool { return plots.IsTiny(m.Name) }
 
 // TinyNote is printed with every result of the tiny model.
 const TinyNote = "NOTE: this is the tiny model, a random-weight stand-in that is NOT GPT-2. Its text is random " +
-	"gibberish and its curves are noise: they only show that the pipeline runs. Use ACTADD_MODEL=gpt2 (or larger) for real results."
+	"gibberish and its curves are noise: they only show that the pipeline runs. For real results use GPT-2: ACTADD_MODEL=gpt2 (with ACTADD_SCALE=quick, minutes once downloaded)."
 
 // LoadModel loads model name (see actadd.Load), prints its label, and with the tiny model says
 // plainly that its outputs mean nothing.
 func LoadModel(name string) (*actadd.Model, error) {
 	m, err := actadd.Load(name)
+	if errors.Is(err, hfhub.ErrNotCached) {
+		return nil, fmt.Errorf("%w\nTo run offline with the random-weight stand-in (NOT GPT-2), in minutes: %s=tiny %s=quick make notebooks (or --model=tiny in this cell)", err, ModelEnv, ScaleEnv)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,12 @@ import (
 func TestModelAndScale(t *testing.T) {
 	t.Setenv(ModelEnv, "")
 	t.Setenv(ScaleEnv, "")
+	t.Setenv(FiguresEnv, t.TempDir())
 	if got := ModelName(""); got != DefaultModel {
 		t.Errorf("ModelName() = %q, want %q", got, DefaultModel)
+	}
+	if s, err := Scale(""); s != Paper || err != nil {
+		t.Errorf("Scale() = %q, %v; want paper", s, err)
 	}
 	t.Setenv(ModelEnv, "tiny")
 	if got := ModelName(""); got != "tiny" {
@@ -23,9 +27,7 @@ func TestModelAndScale(t *testing.T) {
 	if got := ModelName("gpt2-xl"); got != "gpt2-xl" {
 		t.Errorf("the flag must win over the environment, got %q", got)
 	}
-	if s, err := Scale(""); s != Paper || err != nil {
-		t.Errorf("Scale() = %q, %v; want paper", s, err)
-	}
+	t.Setenv(ModelEnv, "gpt2")
 	t.Setenv(ScaleEnv, "quick")
 	if s, err := Scale(""); s != Quick || err != nil {
 		t.Errorf("Scale with $%s=quick = %q, %v", ScaleEnv, s, err)
@@ -38,23 +40,68 @@ func TestModelAndScale(t *testing.T) {
 	}
 }
 
+// The tiny stand-in never runs the paper's sizes: it switches to quick, with a loud note.
+func TestScaleForTiny(t *testing.T) {
+	t.Setenv(ScaleEnv, "")
+	for _, c := range []struct{ model, flag, want string }{
+		{"tiny", "", Quick}, {"tiny", Paper, Quick}, {"tiny", Quick, Quick},
+		{"gpt2", "", Paper}, {"gpt2-xl", Quick, Quick}, {"gpt2", Paper, Paper},
+	} {
+		s, note, err := ScaleFor(c.model, c.flag)
+		switchedNote := strings.Contains(note, `running "quick" instead`) && strings.Contains(note, "ACTADD_MODEL=gpt2")
+		if err != nil || s != c.want || switchedNote != (c.model == "tiny" && c.flag != Quick) {
+			t.Errorf("ScaleFor(%q, %q) = %q, %q, %v; want %q", c.model, c.flag, s, note, err, c.want)
+		}
+	}
+	// Through the environment, as `ACTADD_MODEL=tiny make notebooks` runs the notebooks.
+	t.Setenv(ModelEnv, "tiny")
+	t.Setenv(ScaleEnv, Paper)
+	t.Setenv(FiguresEnv, t.TempDir())
+	if s, err := Scale(""); s != Quick || err != nil {
+		t.Errorf("Scale() with $%s=tiny and $%s=paper = %q, %v; want quick", ModelEnv, ScaleEnv, s, err)
+	}
+}
+
 func TestFiguresDir(t *testing.T) {
 	t.Setenv(FiguresEnv, "")
-	dir, err := figuresPath() // the working directory is notebooks/nbutil: the repo root is ../..
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := filepath.Abs("../..")
-	if dir != filepath.Join(root, "figures") {
-		t.Errorf("figuresPath() = %s, want %s/figures", dir, root)
+	root, _ := filepath.Abs("../..") // the working directory is notebooks/nbutil
+	for model, want := range map[string]string{
+		"gpt2": filepath.Join(root, "figures"),
+		"tiny": filepath.Join(root, "figures", StandInFigures),
+	} {
+		if dir, err := figuresPath(model); err != nil || dir != want {
+			t.Errorf("figures of %q go to %s, %v; want %s", model, dir, err, want)
+		}
 	}
 	want := filepath.Join(t.TempDir(), "a", "b")
 	t.Setenv(FiguresEnv, want)
-	if dir, err := FiguresDir(); err != nil || dir != want {
-		t.Errorf("FiguresDir with $%s = %s, %v", FiguresEnv, dir, err)
+	if dir, err := FiguresDirFor("tiny"); err != nil || dir != want {
+		t.Errorf("FiguresDirFor with $%s = %s, %v", FiguresEnv, dir, err)
 	}
 	if _, err := os.Stat(want); err != nil {
 		t.Errorf("FiguresDir did not create the folder: %v", err)
+	}
+	if entries, _ := os.ReadDir(want); len(entries) != 0 {
+		t.Errorf("the write check left %v", entries)
+	}
+	// Not a folder, or not writable: an error naming the folder and the variable, before any
+	// work (Scale checks it too).
+	file := filepath.Join(t.TempDir(), "figures.png")
+	os.WriteFile(file, nil, 0o644)
+	readOnly := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(readOnly, 0o555)
+	bad := map[string]string{file: "not a directory", filepath.Join(file, "sub"): "not a directory"}
+	if os.Geteuid() != 0 { // root writes anywhere
+		bad[readOnly] = "permission denied"
+	}
+	for dir, msg := range bad {
+		t.Setenv(FiguresEnv, dir)
+		if _, err := FiguresDir(); err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), FiguresEnv) {
+			t.Errorf("FiguresDir with $%s=%s: %v, want %q", FiguresEnv, dir, err, msg)
+		}
+		if _, err := Scale(Quick); err == nil {
+			t.Errorf("Scale with $%s=%s gave no error", FiguresEnv, dir)
+		}
 	}
 }
 
