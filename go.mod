@@ -3,6 +3,7 @@ module github.com/actadd-go/actadd
 go 1.27.4
 
 require (
+	codeberg.org/go-pdf/fpdf v0.11.1
 	github.com/go-logr/logr v1.4.3
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/go-huggingface v0.4.1
@@ -24,7 +25,6 @@ require (
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
-	codeberg.org/go-pdf/fpdf v0.11.1 // indirect
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/andybalholm/brotli v1.2.0 // indirect
