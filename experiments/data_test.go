@@ -21,7 +21,7 @@ func TestOpenWebTextSampleFromEnv(t *testing.T) {
 	if len(set.Docs) != 2 || !strings.Contains(set.Source, path) || set.Tag != "ACTADD_OWT docs.jsonl" {
 		t.Errorf("%d documents from %q (tag %q)", len(set.Docs), set.Source, set.Tag)
 	}
-	if cfg := set.Config(experiments.QuickPerplexity()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Docs != experiments.QuickPerplexity().Docs {
+	if cfg := set.Config(quick(t, experiments.PerplexityAt)); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Docs != quick(t, experiments.PerplexityAt).Docs {
 		t.Errorf("DocumentSet.Config: source %q, tag %q, docs %d", cfg.Source, cfg.SourceTag, cfg.Docs)
 	}
 	t.Setenv(experiments.EnvOpenWebText, filepath.Join(t.TempDir(), "missing.jsonl"))
@@ -43,7 +43,7 @@ func TestLAMAProbesFromEnv(t *testing.T) {
 	if len(set.Probes) != 1 || set.Report.Total != 2 || set.Report.Kept != 1 || !strings.Contains(set.Source, path) || set.Tag != "ACTADD_LAMA test.jsonl" {
 		t.Errorf("probes %+v, report %s, source %q, tag %q", set.Probes, set.Report, set.Source, set.Tag)
 	}
-	if cfg := set.Config(experiments.QuickConceptNet()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Filter == nil || cfg.Filter.Total != 2 {
+	if cfg := set.Config(quick(t, experiments.ConceptNetAt)); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Filter == nil || cfg.Filter.Total != 2 {
 		t.Errorf("LAMASet.Config: source %q, tag %q, filter %v", cfg.Source, cfg.SourceTag, cfg.Filter)
 	}
 }

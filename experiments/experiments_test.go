@@ -81,20 +81,14 @@ func checkFigures(t *testing.T, figs []*plots.Figure, experiment string, tiny bo
 	}
 }
 
-func TestResolveLayer(t *testing.T) {
-	for _, c := range []struct{ layer, nLayer, want int }{
-		{-1, 48, 16}, {-1, 36, 12}, {-1, 24, 8}, {-1, 12, 4}, {-1, 6, 2}, {-1, 4, 1}, {-1, 1, 0}, {3, 4, 3}, {0, 4, 0},
-	} {
-		got, err := experiments.ResolveLayer(c.layer, c.nLayer)
-		if err != nil || got != c.want {
-			t.Errorf("ResolveLayer(%d, %d) = %d, %v; want %d", c.layer, c.nLayer, got, err, c.want)
-		}
+// quick is an experiment's quick config.
+func quick[C any](t testing.TB, at func(string) (C, error)) C {
+	t.Helper()
+	cfg, err := at(experiments.ScaleQuick)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []int{4, -2} {
-		if _, err := experiments.ResolveLayer(bad, 4); err == nil {
-			t.Errorf("ResolveLayer(%d, 4) accepted an out-of-range layer", bad)
-		}
-	}
+	return cfg
 }
 
 func TestPAtKList(t *testing.T) {

@@ -177,7 +177,8 @@ func (Ticks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // LogX switches the x axis to a log scale with labelled powers of ten. Every x value must
-// be positive.
+// be positive. Keep the x axis label short: gonum/plot places it at the axis's arithmetic
+// midpoint, far to the right on a log scale, and narrows the plot to fit a long one there.
 func LogX(p *plot.Plot) {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -412,14 +413,13 @@ func AddHLine(p *plot.Plot, y float64, name string, c color.Color) {
 	}
 }
 
-// AddBaseline adds a reference estimate across the whole x range: a dashed line at its value
-// over a light band covering its 95% interval (no band when the interval is undefined), named
-// in the legend.
-func AddBaseline(p *plot.Plot, e interval.Estimate, name string, c color.Color) {
+// AddBand shades the 95% interval of a reference estimate across the whole x range (nothing
+// when the interval is undefined). Plotters are drawn in the order they are added: add the band
+// before the data, and the estimate's line (AddHLine) after.
+func AddBand(p *plot.Plot, e interval.Estimate) {
 	if e.Defined() {
 		p.Add(&hband{lo: e.Lo, hi: e.Hi, color: color.Gray{Y: 225}})
 	}
-	AddHLine(p, e.Value, name, c)
 }
 
 // hline is a horizontal line that takes part in the y range but not in the x range.
@@ -647,15 +647,19 @@ func (l *layout) place(c draw.Canvas) placement {
 	for _, b := range l.below {
 		pl.plots, pl.canvases = append(pl.plots, b), append(pl.canvases, slot(l.panelH))
 	}
+	// gonum/plot pads a data area for the glyphs at its edges, by amounts that depend on the
+	// canvas: a few rounds of cropping bring every data area to the common one.
 	left, right := c.Min.X, c.Max.X
-	for i, q := range pl.plots {
-		d := q.DataCanvas(pl.canvases[i])
-		left, right = max(left, d.Min.X), min(right, d.Max.X)
-	}
-	for i, q := range pl.plots {
-		d := q.DataCanvas(pl.canvases[i])
-		pl.canvases[i].Min.X += left - d.Min.X
-		pl.canvases[i].Max.X -= d.Max.X - right
+	for range 4 {
+		for i, q := range pl.plots {
+			d := q.DataCanvas(pl.canvases[i])
+			left, right = max(left, d.Min.X), min(right, d.Max.X)
+		}
+		for i, q := range pl.plots {
+			d := q.DataCanvas(pl.canvases[i])
+			pl.canvases[i].Min.X += left - d.Min.X
+			pl.canvases[i].Max.X -= d.Max.X - right
+		}
 	}
 	pl.legend = slot(l.legendH)
 	pl.legend.Min.X = left

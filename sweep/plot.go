@@ -3,6 +3,8 @@ package sweep
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/actadd-go/actadd/interval"
@@ -34,6 +36,27 @@ func (a Axis) x(s Setting) float64 {
 	return float64(s.Layer)
 }
 
+// spacing is the smallest gap between two values on the axis (1 with fewer than two).
+func (a Axis) spacing(settings []SettingResult) float64 {
+	var xs []float64
+	for _, s := range settings {
+		if s.Steered {
+			xs = append(xs, a.x(s.Setting))
+		}
+	}
+	slices.Sort(xs)
+	gap := math.Inf(1)
+	for i := 1; i < len(xs); i++ {
+		if d := xs[i] - xs[i-1]; d > 0 {
+			gap = math.Min(gap, d)
+		}
+	}
+	if math.IsInf(gap, 1) {
+		return 1
+	}
+	return gap
+}
+
 // line is a setting's line in a plot by a: the other swept values.
 func (a Axis) line(s Setting) string {
 	other := fmt.Sprintf("layer %d", s.Layer)
@@ -45,10 +68,11 @@ func (a Axis) line(s Setting) string {
 
 // Plot draws metric against the layer or the coefficient: one line per combination of the
 // other swept values (addition, coefficient or layer, prompt), each point with its 95% interval
-// as an error bar, and each prompt's unsteered setting as a dashed line over a band of its
-// interval. It returns the plot and the plotted series (the baselines as single points at x =
-// -1), for a figure's sidecar. The title names the model and the sample size; the caption names
-// the interval's method.
+// as an error bar (lines offset sideways when there are several), and each prompt's unsteered
+// setting as a dashed line over a band of its interval. It returns the plot and the plotted
+// series (at their true x; the baselines as single points at x = -1), for a figure's sidecar.
+// The title names the model and the sample size; the caption (the x label's second line) names
+// the interval's method and the offset.
 func (r *Result) Plot(metric string, by Axis) (*plot.Plot, []plots.Series, error) {
 	if err := r.checkMetric(metric); err != nil {
 		return nil, nil, err
@@ -76,33 +100,56 @@ func (r *Result) Plot(metric string, by Axis) (*plot.Plot, []plots.Series, error
 	}
 	title := plots.Heading(fmt.Sprintf("%s vs %s", metric, by), r.Model, r.Backend, fmt.Sprintf("%d %ss/setting", r.Items, r.Per))
 	p := plots.NewPlot(title, by.String(), metric)
+	prompts := r.promptList()
+	for _, prompt := range prompts { // bands first, under the data
+		if u := r.Unsteered(prompt); u != nil {
+			plots.AddBand(p, u.Stats[metric])
+		}
+	}
+	// Several lines are offset sideways, so that their bars do not hide each other.
+	step := 0.0
+	if len(keys) > 1 {
+		step = 0.06 * by.spacing(r.Settings)
+	}
 	var series []plots.Series
 	for i, k := range keys {
-		if err := plots.AddLine(p, *lines[k], i); err != nil {
+		drawn := *lines[k]
+		drawn.X = make([]float64, len(drawn.X))
+		for j, x := range lines[k].X {
+			drawn.X[j] = x + step*(float64(i)-float64(len(keys)-1)/2)
+		}
+		if err := plots.AddLine(p, drawn, i); err != nil {
 			return nil, nil, err
 		}
 		series = append(series, *lines[k])
 	}
-	for i, prompt := range r.promptList() {
+	for i, prompt := range prompts {
 		u := r.Unsteered(prompt)
 		if u == nil {
 			continue
 		}
 		e := u.Stats[metric]
 		name := fmt.Sprintf("unsteered (%.3g)", e.Value)
-		if len(r.promptList()) > 1 {
+		if len(prompts) > 1 {
 			name = fmt.Sprintf("unsteered, prompt %q (%.3g)", prompt, e.Value)
 		}
 		var c color.Color = plots.Gray
 		if i > 0 {
 			c = plotutil.Color(len(keys) + i)
 		}
-		plots.AddBaseline(p, e, name, c)
+		plots.AddHLine(p, e.Value, name, c)
 		series = append(series, plots.SeriesOf(name, []float64{-1}, []interval.Estimate{e}))
 		method = e.Method
 	}
+	var caption []string
 	if method != "" {
-		p.X.Label.Text += "\nbars and band: " + method
+		caption = append(caption, "bars and band: "+method)
+	}
+	if step > 0 {
+		caption = append(caption, fmt.Sprintf("lines offset sideways by %.3g for legibility", step))
+	}
+	if len(caption) > 0 {
+		p.X.Label.Text += "\n" + strings.Join(caption, "; ")
 	}
 	plots.Pad(p)
 	return p, series, nil

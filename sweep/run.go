@@ -120,17 +120,23 @@ type Scored struct {
 	LogProbs, Unsteered []float32
 }
 
-// MeanDiff is the mean per token of LogProbs − Unsteered (0 without tokens): the text's mean
-// log-probability gain under the setting, whose exp(−·) is a perplexity ratio.
-func (s Scored) MeanDiff() float64 {
-	if len(s.LogProbs) == 0 {
-		return 0
-	}
+// SumDiff is the sum over tokens of LogProbs − Unsteered: the text's log-probability gain
+// under the setting.
+func (s Scored) SumDiff() float64 {
 	var sum float64
 	for i := range s.LogProbs {
 		sum += float64(s.LogProbs[i]) - float64(s.Unsteered[i])
 	}
-	return sum / float64(len(s.LogProbs))
+	return sum
+}
+
+// MeanDiff is SumDiff per token (0 without tokens), whose exp(−·) is the text's perplexity
+// ratio steered/unsteered.
+func (s Scored) MeanDiff() float64 {
+	if len(s.LogProbs) == 0 {
+		return 0
+	}
+	return s.SumDiff() / float64(len(s.LogProbs))
 }
 
 // ScoreConfig controls Score.

@@ -2,6 +2,7 @@ package nbutil
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,23 +73,24 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestDefaultLayer(t *testing.T) {
-	for n, want := range map[int]int{4: 2, 12: 6, 24: 6, 48: 6, 1: 0} {
-		if got := DefaultLayer(n); got != want {
-			t.Errorf("DefaultLayer(%d) = %d, want %d", n, got, want)
-		}
-	}
-}
+type table struct{}
 
-func TestSideBySide(t *testing.T) {
-	h := SideBySide("cap <1>", "I said", Column{"plain", []string{" a & b", " c"}}, Column{"steered", []string{" <wed>"}})
-	for _, want := range []string{"cap &lt;1&gt;", "<th", "plain", "steered", "<b>I said</b> a &amp; b", "<b>I said</b> &lt;wed&gt;", "<b>I said</b></td>"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("table lacks %q:\n%s", want, h)
-		}
+func (table) HTML() string   { return "<table></table>" }
+func (table) String() string { return "a table\n" }
+
+func TestShowPrintsOutsideANotebook(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := strings.Count(h, "<tr>"); n != 3 {
-		t.Errorf("%d rows, want 3 (heading + 2)", n)
+	stdout := os.Stdout
+	os.Stdout = w
+	Show(table{})
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if string(out) != "a table\n" {
+		t.Errorf("Show printed %q, want the text form", out)
 	}
 }
 
@@ -101,10 +103,10 @@ func (f figurer) Figures() ([]*plots.Figure, error) { return f.figs, f.err }
 
 func TestShowFiguresOf(t *testing.T) {
 	boom := errors.New("no bin has more than 1000 documents")
-	if err := ShowFiguresOf(figurer{err: boom}); !errors.Is(err, boom) {
+	if err := ShowFiguresOf(t.TempDir(), figurer{err: boom}); !errors.Is(err, boom) {
 		t.Errorf("ShowFiguresOf returned %v, want the Figures error", err)
 	}
-	if err := ShowFiguresOf(figurer{}); !errors.Is(err, errNoFigures) {
+	if err := ShowFiguresOf(t.TempDir(), figurer{}); !errors.Is(err, errNoFigures) {
 		t.Errorf("ShowFiguresOf with no figures: %v", err)
 	}
 	p := plots.NewPlot("t", "x", "y")
@@ -120,13 +122,22 @@ func TestShowFiguresOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	t.Setenv(FiguresEnv, dir)
-	if err := ShowFiguresOf(figurer{figs: []*plots.Figure{f}}); err != nil {
+	if err := ShowFiguresOf(dir, figurer{figs: []*plots.Figure{f}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, ext := range []string{".png", ".svg", ".json"} {
+	for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
 		if _, err := os.Stat(filepath.Join(dir, "e0-show"+ext)); err != nil {
 			t.Errorf("figure not saved: %v", err)
 		}
+	}
+	// A set whose files do not belong together is reported, not shown.
+	if err := ShowSaved(dir, "e0-show"); err != nil {
+		t.Errorf("a verified set: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "e0-show.png"), []byte("another run's image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ShowSaved(dir, "e0-show"); err == nil || !strings.Contains(err.Error(), "e0-show.png is not the file the sidecar records") {
+		t.Errorf("a mismatched set: error %v", err)
 	}
 }
