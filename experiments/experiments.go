@@ -150,11 +150,12 @@ func steering(m *actadd.Model, layers Layers, plus, minus string, coeff float64)
 	return adds, ls, n, nil
 }
 
-// estimate formats a value with its 95% interval, "0.125 [0.031, 0.402]", or "0.125 (n=1, no
+// estimate formats a value with its 95% interval to 5 significant digits (perplexity ratios
+// differ from 1 in the fourth decimal), "0.125 [0.03125, 0.40156]", or "0.125 (n=1, no
 // interval)" where the interval is undefined.
 func estimate(e interval.Estimate) string {
 	if !e.Defined() {
-		return fmt.Sprintf("%.4g (n=%d, no interval)", e.Value, e.N)
+		return fmt.Sprintf("%.5g (n=%d, no interval)", e.Value, e.N)
 	}
-	return fmt.Sprintf("%.4g [%.4g, %.4g]", e.Value, e.Lo, e.Hi)
+	return fmt.Sprintf("%.5g [%.5g, %.5g]", e.Value, e.Lo, e.Hi)
 }

@@ -96,7 +96,7 @@ func TestOverhead(t *testing.T) {
 		t.Errorf("the notes do not say the premium is an upper bound (every layer is gated): %q", res.Notes)
 	}
 	sum1 := res.Summary()
-	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%.4g [", 100*s.Premium.Value), "upper bound", "delta method"} {
+	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%.5g [", 100*s.Premium.Value), "upper bound", "delta method"} {
 		if !strings.Contains(sum1, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum1)
 		}

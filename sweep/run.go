@@ -55,7 +55,7 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 			units = append(units, genUnit{k, from, min(from+size, cfg.Completions)})
 		}
 	}
-	progress(cfg.Options.Progress, "sweep: %s, %d settings × %d completions of %d tokens\n", m.Label(), len(settings), cfg.Completions, cfg.Options.MaxNewTokens)
+	progress(cfg.Options.Progress, "sweep: %s, %s × %s of %d tokens\n", m.Label(), count(len(settings), "setting"), count(cfg.Completions, "completion"), cfg.Options.MaxNewTokens)
 	done, err := generateUnits(m, settings, units, cfg)
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 			}
 		}
 	}
-	progress(cfg.Options.Progress, "sweep: %s, %d settings × %d texts\n", m.Label(), len(settings), len(texts))
+	progress(cfg.Options.Progress, "sweep: %s, %s × %s\n", m.Label(), count(len(settings), "setting"), count(len(texts), "text"))
 	lp, err := scoreUnits(m, settings, texts, units, cfg.Options)
 	if err != nil {
 		return nil, err
@@ -232,6 +232,14 @@ func scoreUnits(m *actadd.Model, settings []Setting, texts []string, units []sco
 		return nil, fmt.Errorf("sweep: scoring: %w", err)
 	}
 	return lp, nil
+}
+
+// count is "1 setting", "2 settings".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // progress prints a line to w unless w is nil.
