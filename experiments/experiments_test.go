@@ -10,40 +10,16 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/gpt2"
-	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/internal/tinymodel"
 	"github.com/actadd-go/actadd/plots"
 )
 
-var (
-	modelOnce sync.Once
-	model     *actadd.Model
-	modelErr  error
-)
-
-// tinyModel is the offline stand-in "tiny" (same config, seed and name as actadd.Load("tiny")),
-// built in memory so that tests touch no cache folder.
-func tinyModel(t testing.TB) *actadd.Model {
-	t.Helper()
-	modelOnce.Do(func() {
-		cfg := checkpoint.TinyConfig()
-		var g *gpt2.Model
-		g, modelErr = gpt2.New(testbackend.Get(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
-		if modelErr == nil {
-			model, modelErr = actadd.Wrap(g, "go")
-		}
-	})
-	if modelErr != nil {
-		t.Fatal(modelErr)
-	}
-	return model
-}
+// tinyModel is the offline stand-in "tiny", built in memory.
+func tinyModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
 
 // checkFigures checks that figs have the wanted names, decode as PNG and SVG, and carry
 // sidecars naming the experiment, the model and the backend.

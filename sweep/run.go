@@ -37,11 +37,7 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	case cfg.Options.Streams != nil:
 		return nil, fmt.Errorf("sweep: Generate assigns the random streams itself (paired by default, see GenerateConfig.Unpaired): leave Options.Streams nil")
 	}
-	names, err := checkMetrics(metrics)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := g.Settings()
+	names, settings, err := prepare(g, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +71,16 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 		res.Settings = append(res.Settings, sr)
 	}
 	return res, nil
+}
+
+// prepare checks the metrics and lists the grid's settings.
+func prepare[T any](g Grid, metrics []Metric[T]) ([]string, []Setting, error) {
+	names, err := checkMetrics(metrics)
+	if err != nil {
+		return nil, nil, err
+	}
+	settings, err := g.Settings()
+	return names, settings, err
 }
 
 // stream is the random stream of completion c of setting k.
@@ -163,11 +169,7 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 	case len(g.Prompts) > 0:
 		return nil, fmt.Errorf("sweep: Score sweeps texts, not prompts: pass the texts and leave Grid.Prompts empty")
 	}
-	names, err := checkMetrics(metrics)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := g.Settings()
+	names, settings, err := prepare(g, metrics)
 	if err != nil {
 		return nil, err
 	}
