@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -84,31 +85,38 @@ func TestSingleTokenProbesReasons(t *testing.T) {
 		rec("cat", "A pet is a [MASK] ."),                        // kept: prompt "A pet is a", label " cat"
 		rec("dog", "First sentence.", "Second is a [MASK]."),     // kept: sentences joined with " "
 		rec("cat", "No mask here."),                              // no [MASK]
-		rec("cat", "[MASK] is a pet."),                           // empty prompt
-		rec("cat", "   [MASK] is a pet."),                        // empty prompt (spaces only)
+		rec("cat", "[MASK] is a pet."),                           // kept: BOS alone, label "cat"
+		rec("cat", "   [MASK] is a pet."),                        // kept: prompt "  " (its own token), label " cat"
 		rec("", "A pet is a [MASK]."),                            // empty label
-		rec("antidisestablishmentarianism", "It causes [MASK]."), // several tokens
-		rec("cat", `He said "[MASK]" twice [MASK].`),             // no space before: label "cat"
-		rec("s", "It is John'[MASK] ."),                          // "'s" merges with the prompt
+		rec("antidisestablishmentarianism", "It causes [MASK]."), // the last token is "ism"
+		rec("cat", `He said "[MASK]" twice [MASK].`),             // kept: no space before, label "cat"
+		rec("s", "It is John'[MASK] ."),                          // kept: "'s" merges with the prompt
+		rec("cat", "A pet is a  [MASK]."),                        // kept: the extra space stays in the prompt
+		rec("9", "Line one.\n\n[MASK] is a digit."),              // "\n" "\n" before "9": the text "\n\n" is one token
 	}
 	tok := tokenizer(t)
 	probes, rep := SingleTokenProbes(recs, tok)
-	want := map[DropReason]int{DropNoMask: 1, DropEmptyPrompt: 2, DropEmptyLabel: 1, DropMultiToken: 1, DropMerges: 1}
-	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Total != 9 || rep.Kept != 3 {
-		t.Errorf("report = %+v, want dropped %v, 3 of 9 kept", rep, want)
+	want := map[DropReason]int{DropNoMask: 1, DropEmptyLabel: 1, DropMultiToken: 1, DropPromptText: 1}
+	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Total != 11 || rep.Kept != 7 {
+		t.Errorf("report = %+v, want dropped %v, 7 of 11 kept", rep, want)
 	}
-	if len(probes) != 3 {
-		t.Fatalf("got %d probes, want 3", len(probes))
+	wantProbes := []struct{ prompt, labelText string }{
+		{"A pet is a", " cat"}, {"First sentence. Second is a", " dog"}, {"", "cat"}, {"  ", " cat"},
+		{`He said "`, "cat"}, {"It is John", "'s"}, {"A pet is a ", " cat"},
 	}
-	for i, w := range []struct{ prompt, labelText string }{
-		{"A pet is a", " cat"}, {"First sentence. Second is a", " dog"}, {`He said "`, "cat"},
-	} {
+	if len(probes) != len(wantProbes) {
+		t.Fatalf("got %d probes %+v, want %d", len(probes), probes, len(wantProbes))
+	}
+	for i, w := range wantProbes {
 		p := probes[i]
-		if p.Prompt != w.prompt || p.LabelText != w.labelText || tok.Encode(w.labelText)[0] != p.LabelToken {
-			t.Errorf("probe %d = %+v, want prompt %q, label text %q", i, p, w.prompt, w.labelText)
+		// The authors' tokenization: BOS + prompt + label, the last token being the target.
+		ids := tok.EncodeWithBOS(p.Prompt)
+		all := tok.EncodeWithBOS(p.Prompt + p.LabelText)
+		if p.Prompt != w.prompt || p.LabelText != w.labelText || !slices.Equal(all, append(ids, p.LabelToken)) {
+			t.Errorf("probe %d = %+v, want prompt %q, label text %q, and prompt+label = prompt's tokens + label token", i, p, w.prompt, w.labelText)
 		}
 	}
-	if s := rep.String(); !strings.Contains(s, "kept 3 of 9") || !strings.Contains(s, "2 dropped: "+string(DropEmptyPrompt)) {
+	if s := rep.String(); !strings.Contains(s, "kept 7 of 11") || !strings.Contains(s, "1 dropped: "+string(DropPromptText)) {
 		t.Errorf("String() = %q", s)
 	}
 }

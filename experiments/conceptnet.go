@@ -96,7 +96,9 @@ type ConceptNetResult struct {
 	RunInfo
 	Config ConceptNetConfig
 	Layer  int // the layer steered
-	// Items were scored; Skipped probes were shorter (with BOS) than the steering vector.
+	// Items were scored. Probes shorter (with BOS) than the steering vector are scored as the
+	// authors' batches scored them (rankShortPrompts), their ranks after the others'; Skipped
+	// of them could not be.
 	Items, Skipped int
 	Ks             []int
 	// Baseline[i] and Steered[i] are mean P@Ks[i] without and with steering, with their 95%
@@ -156,26 +158,31 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 	}
 	var prompts []string
 	var targets []int
+	var short []datasets.LAMAProbe
 	for _, p := range probes {
 		if len(m.Tok.EncodeWithBOS(p.Prompt)) < n {
-			res.Skipped++
+			short = append(short, p)
 			continue
 		}
 		prompts = append(prompts, p.Prompt)
 		targets = append(targets, p.LabelToken)
 	}
-	if len(prompts) == 0 {
-		return nil, fmt.Errorf("experiments: ConceptNet: all %d probes are shorter than the steering vector (%d tokens)", len(probes), n)
-	}
-	fmt.Fprintf(progress, "E3 ConceptNet: %s, layer %d, %s\n", res.Label(), res.Layer, plural(len(prompts), "probe"))
+	fmt.Fprintf(progress, "E3 ConceptNet: %s, layer %d, %s\n", res.Label(), res.Layer, plural(len(probes), "probe"))
 	opts := actadd.ScoreOptions{BatchSize: cfg.BatchSize, Progress: progress}
-	if res.BaselineRanks, err = m.NextTokenRanks(prompts, targets, opts); err != nil {
-		return nil, fmt.Errorf("experiments: E3 baseline ranks: %w", err)
+	if len(prompts) > 0 {
+		if res.BaselineRanks, err = m.NextTokenRanks(prompts, targets, opts); err != nil {
+			return nil, fmt.Errorf("experiments: E3 baseline ranks: %w", err)
+		}
+		if res.SteeredRanks, err = m.NextTokenRanks(prompts, targets, opts, add); err != nil {
+			return nil, fmt.Errorf("experiments: E3 steered ranks: %w", err)
+		}
 	}
-	if res.SteeredRanks, err = m.NextTokenRanks(prompts, targets, opts, add); err != nil {
-		return nil, fmt.Errorf("experiments: E3 steered ranks: %w", err)
+	if err := res.rankShortPrompts(m, short, add, n); err != nil {
+		return nil, err
 	}
-	res.Items = len(prompts)
+	if res.Items = len(res.BaselineRanks); res.Items == 0 {
+		return nil, fmt.Errorf("experiments: ConceptNet: none of the %d probes could be scored (%d shorter than the steering vector of %d tokens)", len(probes), res.Skipped, n)
+	}
 	for _, k := range ks {
 		res.Baseline = append(res.Baseline, pAtK(res.BaselineRanks, k))
 		res.Steered = append(res.Steered, pAtK(res.SteeredRanks, k))
@@ -183,6 +190,59 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 	res.finish()
 	fmt.Fprintf(progress, "E3 ConceptNet: done in %.1fs; P@%d baseline %.3f, steered %.3f\n", res.WallSeconds, ks[len(ks)-1], res.Baseline[len(ks)-1].Value, res.Steered[len(ks)-1].Value)
 	return res, nil
+}
+
+// rankShortPrompts ranks the labels of probes whose prompt (with BOS) is shorter than the n
+// positions of the steering vector, such as a "[MASK]" at the start (BOS alone). The authors
+// ran them in batches padded past n positions, so the steering also touched padding, which the
+// prompt's last position cannot see (attention is causal): its next-token logits are those at
+// the same position of any longer text that starts with the prompt's tokens, steered or not.
+// Such a text is the prompt and a filler of n tokens; a prompt no filler extends without
+// changing its tokens is counted as Skipped.
+func (r *ConceptNetResult) rankShortPrompts(m *actadd.Model, probes []datasets.LAMAProbe, add actadd.Addition, n int) error {
+	type logits struct{ base, steered []float32 }
+	cache := map[string]*logits{}
+	for _, p := range probes {
+		l, seen := cache[p.Prompt]
+		if !seen {
+			ids := m.Tok.EncodeWithBOS(p.Prompt)
+			for _, filler := range []string{" the", ".", "\n", " 1"} {
+				text := p.Prompt + strings.Repeat(filler, n)
+				if got := m.Tok.EncodeWithBOS(text); len(got) < max(n, len(ids)) || !slices.Equal(got[:len(ids)], ids) {
+					continue
+				}
+				base, err := m.Logits(text)
+				if err != nil {
+					return fmt.Errorf("experiments: E3 baseline ranks: %w", err)
+				}
+				steered, err := m.Logits(text, add)
+				if err != nil {
+					return fmt.Errorf("experiments: E3 steered ranks: %w", err)
+				}
+				l = &logits{base[len(ids)-1], steered[len(ids)-1]}
+				break
+			}
+			cache[p.Prompt] = l
+		}
+		if l == nil {
+			r.Skipped++
+			continue
+		}
+		r.BaselineRanks = append(r.BaselineRanks, rank(l.base, p.LabelToken))
+		r.SteeredRanks = append(r.SteeredRanks, rank(l.steered, p.LabelToken))
+	}
+	return nil
+}
+
+// rank is the number of tokens with a higher logit than the target's (0 = the most likely).
+func rank(logits []float32, target int) int {
+	n := 0
+	for _, v := range logits {
+		if v > logits[target] {
+			n++
+		}
+	}
+	return n
 }
 
 // Figures renders E3's figure: mean P@K vs K (log x axis), unsteered and ActAdd, each point
@@ -225,7 +285,10 @@ func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 	filterNote := "filter: unknown (probes were given without a filter report)"
 	if r.Filter != nil {
 		sc.SampleSizes["records"], sc.SampleSizes["kept_by_filter"] = r.Filter.Total, r.Filter.Kept
-		filterNote = "filter: " + r.Filter.String()
+		for reason, n := range r.Filter.Dropped {
+			sc.SampleSizes["dropped: "+string(reason)] = n
+		}
+		filterNote = "filter: the authors' rule (the last token of BOS+prompt+label is the target, kept when it contains the label); " + r.Filter.String()
 	}
 	sc.Notes = []string{filterNote, fmt.Sprintf("layer used: %d (config %s)", r.Layer, cfg.Layer)}
 	sc.Series, sc.Interval = []plots.Series{base, steered}, method
@@ -241,11 +304,11 @@ func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 // unsteered and steered for every K, with 95% Wilson intervals.
 func (r *ConceptNetResult) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: layer %d, c=%g, %s scored (%d skipped: shorter than the steering vector), %.0f s\n",
+	fmt.Fprintf(&b, "%s: layer %d, c=%g, %s scored (%d skipped: shorter than the steering vector, not extendable), %.0f s\n",
 		r.Label(), r.Layer, r.Config.Coeff, plural(r.Items, "item"), r.Skipped, r.WallSeconds)
 	fmt.Fprintf(&b, "%s\n", dataTag("", r.Source))
 	if r.Filter != nil {
-		fmt.Fprintf(&b, "filter: %s\n", r.Filter)
+		fmt.Fprintf(&b, "filter: the authors' single-token rule (datasets.SingleTokenProbes); %s\n", r.Filter)
 	} else {
 		b.WriteString("filter: unknown (probes were given without a filter report)\n")
 	}

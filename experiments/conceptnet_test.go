@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/interval"
@@ -127,5 +128,53 @@ func TestConceptNet(t *testing.T) {
 	cfg.Ks = []int{0}
 	if _, err := experiments.ConceptNet(m, cfg); err == nil {
 		t.Error("ConceptNet accepted K = 0")
+	}
+}
+
+// A "[MASK]" at the start leaves BOS alone, shorter than the steering vector: the authors kept
+// such records and their padded batches scored them, which rankShortPrompts reproduces with a
+// longer text that starts with the same tokens. That relies on the logits at a prompt's last
+// position not depending on what follows, steered or not: checked here on a full-length probe.
+func TestConceptNetShortPrompt(t *testing.T) {
+	m := tinyModel(t)
+	recs := []datasets.LAMARecord{
+		{UUID: "1", MaskedSentences: []string{"Birds can [MASK]."}, ObjLabel: "fly"},
+		{UUID: "2", MaskedSentences: []string{"[MASK] sky is blue."}, ObjLabel: "The"},
+	}
+	probes, rep := datasets.SingleTokenProbes(recs, m.Tok)
+	if rep.Kept != 2 || probes[1].Prompt != "" {
+		t.Fatalf("probes %+v (%s): want both, the second with an empty prompt", probes, rep)
+	}
+	cfg := quick(t, experiments.ConceptNetAt)
+	cfg.Data, cfg.Source, cfg.Progress = &experiments.LAMASet{Probes: probes, Report: rep}, "test records", quiet
+	res, err := experiments.ConceptNet(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Items != 2 || res.Skipped != 0 {
+		t.Fatalf("%d items, %d skipped; want 2 and 0", res.Items, res.Skipped)
+	}
+	add := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff).AtLayer(res.Layer)
+	rankAt := func(text string, pos, target int, adds ...actadd.Addition) int {
+		l, err := m.Logits(text, adds...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, v := range l[pos] {
+			if v > l[pos][target] {
+				n++
+			}
+		}
+		return n
+	}
+	// Probe 1 ("Birds can", BOS + 3 tokens): its ranks are those at position 3 of a longer text.
+	last := len(m.Tok.EncodeWithBOS(probes[0].Prompt)) - 1
+	if b, s := rankAt(probes[0].Prompt+" the the", last, probes[0].LabelToken), rankAt(probes[0].Prompt+" the the", last, probes[0].LabelToken, add); b != res.BaselineRanks[0] || s != res.SteeredRanks[0] {
+		t.Errorf("probe 1: ranks %d, %d at the prompt's last position of a longer text; NextTokenRanks gave %d, %d", b, s, res.BaselineRanks[0], res.SteeredRanks[0])
+	}
+	// Probe 2 (BOS alone): the ranks at position 0.
+	if b, s := rankAt(".", 0, probes[1].LabelToken), rankAt(" a b", 0, probes[1].LabelToken, add); b != res.BaselineRanks[1] || s != res.SteeredRanks[1] {
+		t.Errorf("probe 2: ranks after BOS %d, %d; ConceptNet gave %d, %d", b, s, res.BaselineRanks[1], res.SteeredRanks[1])
 	}
 }

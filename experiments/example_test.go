@@ -65,9 +65,9 @@ func ExampleBinByRelevance() {
 	}
 	bins, _ := experiments.BinByRelevance(docs, 0.005, 1)
 	for _, b := range bins {
-		fmt.Printf("[%.3f, %.3f): %d docs, X = %.4f, ratio %.4f, shown %v\n", b.Lo, b.Hi, b.Docs, b.MeanDiff, b.Ratio, b.Shown)
+		fmt.Printf("[%.6f, %.6f): %d docs, X = %.4f, ratio %.4f, shown %v\n", b.Lo, b.Hi, b.Docs, b.MeanDiff, b.Ratio, b.Shown)
 	}
 	// Output:
-	// [0.000, 0.005): 2 docs, X = 0.0000, ratio 1.0000, shown true
-	// [0.010, 0.015): 1 docs, X = 0.1000, ratio 0.9048, shown false
+	// [-0.000001, 0.004999): 2 docs, X = 0.0000, ratio 1.0000, shown true
+	// [0.009999, 0.014999): 1 docs, X = 0.1000, ratio 0.9048, shown false
 }

@@ -90,7 +90,8 @@ func (d DocScore) MeanDiff() float64 {
 	return d.SumDiff / float64(d.Tokens)
 }
 
-// RelevanceBin is one relevance bin of E1: documents with Lo <= relevance < Hi.
+// RelevanceBin is one relevance bin of E1: documents with Lo <= relevance < Hi, where the edges
+// are the authors' (see BinByRelevance).
 type RelevanceBin struct {
 	Lo, Hi float64
 	Docs   int // documents in the bin (with at least one scored token)
@@ -110,14 +111,43 @@ type RelevanceBin struct {
 // for a mean log-probability difference X = mean(log p_steered − log p_baseline) per token.
 func PerplexityRatio(meanDiff float64) float64 { return math.Exp(-meanDiff) }
 
-// binEpsilon absorbs floating-point error when a relevance lies exactly on a bin edge:
-// 0.015/0.005 is 2.9999999999999996 in float64, but 0.015 belongs to the bin [0.015, 0.02).
-const binEpsilon = 1e-9
+// BinStart is the lower edge of E1's first relevance bin. The authors' edges were
+// np.arange(-1e-6, max relevance + 0.01, width): starting just below 0, so that a relevance of
+// exactly k·width (0 included) falls in the bin that starts 1e-6 below it.
+const BinStart = -1e-6
 
-// BinByRelevance groups documents into relevance bins of the given width ([k·width,
-// (k+1)·width)), skipping documents without scored tokens, and returns the non-empty bins in
-// increasing relevance. Each bin's MeanDiff is token-weighted and Ratio = exp(−MeanDiff); bins
-// with more than minDocs documents are marked Shown.
+// binEdge is edge k of np.arange(BinStart, …, width), computed as numpy fills an arange
+// (start, start+width, then start + k·delta with delta = (start+width) − start), each product
+// and sum rounded to float64 (the conversions forbid a fused multiply-add).
+func binEdge(k int, width float64) float64 {
+	switch k {
+	case 0:
+		return BinStart
+	case 1:
+		return float64(BinStart + width)
+	}
+	delta := float64(BinStart+width) - BinStart
+	return float64(BinStart + float64(float64(k)*delta))
+}
+
+// relevanceBin is np.digitize(relevance, edges) − 1: the k with edge k <= relevance < edge k+1.
+func relevanceBin(relevance, width float64) int {
+	k := max(0, int(math.Floor((relevance-BinStart)/width)))
+	for k > 0 && relevance < binEdge(k, width) {
+		k--
+	}
+	for relevance >= binEdge(k+1, width) {
+		k++
+	}
+	return k
+}
+
+// BinByRelevance groups documents into relevance bins of the given width with the authors'
+// edges, BinStart + k·width (exactly as np.arange(-1e-6, …, width) computes them), assigning
+// a document to bin k when edge k <= relevance < edge k+1 (as np.digitize does). It skips
+// documents without scored tokens and returns the non-empty bins in increasing relevance.
+// Each bin's MeanDiff is token-weighted and Ratio = exp(−MeanDiff); bins with more than
+// minDocs documents are marked Shown.
 func BinByRelevance(docs []DocScore, width float64, minDocs int) ([]RelevanceBin, error) {
 	if !(width > 0) || math.IsInf(width, 0) {
 		return nil, fmt.Errorf("experiments: relevance bin width %v must be positive (the paper's is 0.005, 0.5%% of words)", width)
@@ -134,7 +164,7 @@ func BinByRelevance(docs []DocScore, width float64, minDocs int) ([]RelevanceBin
 		if d.Relevance < 0 || math.IsNaN(d.Relevance) {
 			return nil, fmt.Errorf("experiments: document %d has relevance %v: relevance is a fraction of words, in [0, 1]", d.Index, d.Relevance)
 		}
-		k := int(math.Floor(d.Relevance/width + binEpsilon))
+		k := relevanceBin(d.Relevance, width)
 		a := bins[k]
 		if a == nil {
 			a = &acc{}
@@ -153,7 +183,7 @@ func BinByRelevance(docs []DocScore, width float64, minDocs int) ([]RelevanceBin
 	for _, k := range keys {
 		a := bins[k]
 		x := a.sum / float64(a.tokens)
-		out = append(out, RelevanceBin{Lo: float64(k) * width, Hi: float64(k+1) * width, Docs: a.docs, Tokens: a.tokens,
+		out = append(out, RelevanceBin{Lo: binEdge(k, width), Hi: binEdge(k+1, width), Docs: a.docs, Tokens: a.tokens,
 			MeanDiff: x, Ratio: PerplexityRatio(x), Shown: a.docs > minDocs})
 	}
 	return out, nil
@@ -169,10 +199,17 @@ type PerplexityResult struct {
 	// Layers holds each injection layer's documents and bins, in the order of Config.Layers.
 	Layers []PerplexityLayer
 	// Sentences were scored; ShortSentences had no token to score after the n steered
-	// positions and LongSentences exceeded the model's context: both were skipped.
-	Sentences, ShortSentences, LongSentences int
-	Tokens                                   int // tokens scored in all
-	DocsWithoutTokens                        int // sampled documents with no scored token (not binned)
+	// positions and were skipped.
+	Sentences, ShortSentences int
+	// TruncatedSentences were longer than the model's context and were scored on their first
+	// NPositions tokens (BOS included), as the authors' TransformerLens to_tokens truncated
+	// them; TruncatedTokens of their tokens went unscored. TruncatedShort of them were cut a
+	// few tokens earlier than the authors cut them, because the text of their first
+	// NPositions tokens encodes to other tokens (the cut falls inside a character or a
+	// byte-pair merge).
+	TruncatedSentences, TruncatedTokens, TruncatedShort int
+	Tokens                                              int // tokens scored in all
+	DocsWithoutTokens                                   int // sampled documents with no scored token (not binned)
 }
 
 // PerplexityLayer is E1's outcome at one injection layer.
@@ -183,13 +220,20 @@ type PerplexityLayer struct {
 }
 
 // Perplexity runs E1: it samples cfg.Docs documents of cfg.Data (OpenWebTextSample when nil)
-// with SampleByRelevance, splits each into Punkt sentences (datasets.Sentences, trimmed of
-// surrounding whitespace, as NLTK returns them), scores every sentence (with BOS) under the
-// unsteered model and steered at each layer, skipping the predictions at the n steered
-// positions, and bins the documents' mean difference by relevance (BinByRelevance), with a 95%
-// interval per bin (binIntervals). The sentences of many documents are one sweep.Score job, so
-// that all settings run on the same compiled program and sentences of similar length share
-// batches.
+// with SampleByRelevance, splits each into sentences as the authors did with NLTK's Punkt
+// (datasets.Sentences), scores every sentence (with BOS, and truncated to the model's context
+// as TransformerLens truncated it) under the unsteered model and steered at each layer,
+// skipping the predictions at the n steered positions, and bins the documents' mean difference
+// by relevance with the authors' bin edges (BinByRelevance), with a 95% interval per bin
+// (binIntervals). The sentences of many documents are one sweep.Score job, so that all settings
+// run on the same compiled program and sentences of similar length share batches.
+//
+// The sentence split is NLTK's Punkt algorithm with NLTK's English model as
+// github.com/neurosnap/sentences embeds it; on the offline OpenWebText sample it gives NLTK
+// 3.8's sentences exactly, given the same parameters (datasets.TestSentencesMatchNLTK with
+// scripts/punkt-nltk.py). What remains unchecked is the parameters themselves: the module's
+// export of NLTK's English model was not compared with NLTK's english.pickle. The result's
+// sidecar says so; docs/fidelity.md has the comparison.
 func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error) {
 	if err := checkModel(m, "Perplexity"); err != nil {
 		return nil, err
@@ -244,17 +288,19 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 				return nil, fmt.Errorf("experiments: E1: %w", err)
 			}
 			for _, s := range ss {
-				s = strings.TrimSpace(s)
-				if s == "" {
-					continue
+				ids := m.Tok.EncodeWithBOS(s)
+				if full := len(ids); full > m.Config.NPositions {
+					if s, ids, err = truncateToContext(m, ids); err != nil {
+						return nil, fmt.Errorf("experiments: E1: %w", err)
+					}
+					res.TruncatedSentences++
+					res.TruncatedTokens += full - len(ids)
+					if len(ids) < m.Config.NPositions {
+						res.TruncatedShort++
+					}
 				}
-				tokens := len(m.Tok.EncodeWithBOS(s))
-				switch {
-				case tokens <= n+1: // every prediction is at a steered position
+				if len(ids) <= n+1 { // every prediction is at a steered position
 					res.ShortSentences++
-					continue
-				case tokens > m.Config.NPositions:
-					res.LongSentences++
 					continue
 				}
 				sentences = append(sentences, s)
@@ -346,6 +392,43 @@ func (r *PerplexityResult) scoredDocs() int {
 		return 0
 	}
 	return len(r.Layers[0].Docs) - r.DocsWithoutTokens
+}
+
+// truncateToContext returns the text of the first NPositions tokens of a sentence's ids (BOS
+// first) and those ids: scoring the text encodes it back to exactly those tokens. When the cut
+// falls inside a character or a byte-pair merge, the text of the cut encodes to other tokens;
+// then the cut moves back to the longest prefix whose text encodes to itself.
+func truncateToContext(m *actadd.Model, ids []int) (string, []int, error) {
+	for k := m.Config.NPositions; k > 1; k-- {
+		text, err := m.Tok.Decode(ids[1:k])
+		if err != nil {
+			return "", nil, err
+		}
+		if slices.Equal(m.Tok.EncodeWithBOS(text), ids[:k]) {
+			return text, ids[:k], nil
+		}
+	}
+	return "", ids[:1], nil
+}
+
+// sentenceSplitNote says how E1 splits documents into sentences, and how far that is checked.
+const sentenceSplitNote = "sentences: NLTK's Punkt algorithm (NLTK 3.8) with NLTK's English model as github.com/neurosnap/sentences embeds it; " +
+	"identical to NLTK's split of the 1,000 offline OpenWebText sample documents given the same parameters; " +
+	"the embedded parameters were not compared with NLTK's english.pickle"
+
+// sentencesNote counts the sentences skipped and truncated.
+func (r *PerplexityResult) sentencesNote() string {
+	note := fmt.Sprintf("sentences: %d scored, %d skipped with nothing to score after the steered positions, %d longer than the context scored on the tokens that fit it (BOS included) as TransformerLens truncated them, %d tokens past the context unscored",
+		r.Sentences, r.ShortSentences, r.TruncatedSentences, r.TruncatedTokens)
+	if r.TruncatedShort > 0 {
+		note += fmt.Sprintf("; %d of those cut a few tokens earlier (the text of the cut encodes to other tokens)", r.TruncatedShort)
+	}
+	return note
+}
+
+// binEdgesNote states E1's bin edges.
+func binEdgesNote(width float64) string {
+	return fmt.Sprintf("relevance bins: the authors' edges np.arange(%g, …, %g), a document in bin k when edge k ≤ relevance < edge k+1 (np.digitize)", BinStart, width)
 }
 
 // ShownBins is the number of bins the figure shows: those with more than MinBinDocs documents.
@@ -453,9 +536,9 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	sc.SampleSizes = map[string]int{"documents": r.scoredDocs(), "documents_asked": cfg.Docs, "sentences": r.Sentences,
-		"tokens": r.Tokens, "bins": len(r.bins()), "bins_shown": r.ShownBins()}
+		"sentences_truncated": r.TruncatedSentences, "tokens": r.Tokens, "bins": len(r.bins()), "bins_shown": r.ShownBins()}
 	sc.Notes = []string{fmt.Sprintf("layers used: %s (config %s); the steering vector covers %d positions, whose predictions are not scored", r.layerNames(), cfg.Layers, r.VectorLen),
-		fmt.Sprintf("skipped sentences: %d with nothing to score, %d longer than the context", r.ShortSentences, r.LongSentences)}
+		sentenceSplitNote, r.sentencesNote(), binEdgesNote(cfg.BinWidth)}
 	docs := plots.Series{Name: "documents per shown bin", X: xs}
 	for _, n := range counts {
 		docs.Y = append(docs.Y, float64(n))
@@ -480,13 +563,14 @@ func (r *PerplexityResult) Summary() string {
 	if len(r.Layers) > 0 && len(r.Layers[0].Docs) < cfg.Docs {
 		fmt.Fprintf(&b, "NOTE: %s sampled of %d asked: the corpus is smaller than the sample asked for.\n", plural(len(r.Layers[0].Docs), "document"), cfg.Docs)
 	}
-	fmt.Fprintf(&b, "%-18s %8s %10s  %-6s", "relevance bin", "docs", "tokens", "shown")
+	fmt.Fprintf(&b, "%s\n%s\n", r.sentencesNote(), binEdgesNote(cfg.BinWidth))
+	fmt.Fprintf(&b, "%-22s %8s %10s  %-6s", "relevance bin", "docs", "tokens", "shown")
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "  %-32s", fmt.Sprintf("ratio at layer %d [95%% CI]", l.Layer))
 	}
 	b.WriteString("\n")
 	for i, bin := range r.bins() {
-		fmt.Fprintf(&b, "[%5.2f%%, %5.2f%%)  %8d %10d  %-6v", 100*bin.Lo, 100*bin.Hi, bin.Docs, bin.Tokens, bin.Shown)
+		fmt.Fprintf(&b, "[%7.4f%%, %7.4f%%)  %8d %10d  %-6v", 100*bin.Lo, 100*bin.Hi, bin.Docs, bin.Tokens, bin.Shown)
 		for _, l := range r.Layers {
 			fmt.Fprintf(&b, "  %-32s", estimate(l.Bins[i].RatioCI))
 		}

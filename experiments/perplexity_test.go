@@ -21,22 +21,23 @@ func TestPerplexityRatio(t *testing.T) {
 
 func TestBinByRelevance(t *testing.T) {
 	docs := []experiments.DocScore{
-		{Index: 0, Relevance: 0, Tokens: 10, SumDiff: 1},          // bin 0
+		{Index: 0, Relevance: 0, Tokens: 10, SumDiff: 1},          // bin 0, [-1e-6, 0.004999)
 		{Index: 1, Relevance: 0.004, Tokens: 30, SumDiff: -3},     // bin 0
-		{Index: 2, Relevance: 0.015, Tokens: 5, SumDiff: -5},      // bin 3: on the edge (0.015/0.005 < 3 in float64)
+		{Index: 2, Relevance: 0.015, Tokens: 5, SumDiff: -5},      // bin 3, [0.014999, 0.019999)
 		{Index: 3, Relevance: 0.0199, Tokens: 15, SumDiff: -1},    // bin 3
 		{Index: 4, Relevance: 0.0199, Tokens: 20, SumDiff: -2},    // bin 3
 		{Index: 5, Relevance: 0.3, Tokens: 0, SumDiff: 0},         // no tokens: skipped
 		{Index: 6, Relevance: 0.010000001, Tokens: 4, SumDiff: 2}, // bin 2
+		{Index: 7, Relevance: 0.014998, Tokens: 4, SumDiff: 2},    // bin 2: below the edge 0.014999
 	}
 	bins, err := experiments.BinByRelevance(docs, 0.005, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []experiments.RelevanceBin{
-		{Lo: 0, Hi: 0.005, Docs: 2, Tokens: 40, MeanDiff: -2.0 / 40, Shown: true},
-		{Lo: 0.01, Hi: 0.015, Docs: 1, Tokens: 4, MeanDiff: 0.5, Shown: false},
-		{Lo: 0.015, Hi: 0.02, Docs: 3, Tokens: 40, MeanDiff: -8.0 / 40, Shown: true},
+		{Lo: -1e-6, Hi: 0.004999, Docs: 2, Tokens: 40, MeanDiff: -2.0 / 40, Shown: true},
+		{Lo: 0.009999, Hi: 0.014999, Docs: 2, Tokens: 8, MeanDiff: 0.5, Shown: true},
+		{Lo: 0.014999, Hi: 0.019999, Docs: 3, Tokens: 40, MeanDiff: -8.0 / 40, Shown: true},
 	}
 	if len(bins) != len(want) {
 		t.Fatalf("got %d bins %+v, want %d", len(bins), bins, len(want))
@@ -90,8 +91,16 @@ func TestPerplexityEndToEnd(t *testing.T) {
 	if res.ShortSentences != 1 { // "Hi." is BOS + 2 tokens: nothing left to score after n = 2
 		t.Errorf("ShortSentences = %d, want 1", res.ShortSentences)
 	}
-	if res.LongSentences != 1 { // 1100 × "ok": longer than the context
-		t.Errorf("LongSentences = %d, want 1", res.LongSentences)
+	// 1100 × "ok" is BOS + 1100 tokens: the first 1024 are scored, as TransformerLens's truncation
+	// did, each sentence but its first n+1 = 3 positions.
+	if res.TruncatedSentences != 1 || res.TruncatedTokens != 1101-1024 || res.TruncatedShort != 0 {
+		t.Errorf("truncated %d sentences, %d tokens (%d cut short); want 1, %d, 0", res.TruncatedSentences, res.TruncatedTokens, res.TruncatedShort, 1101-1024)
+	}
+	wantTokens := len(m.Tok.EncodeWithBOS("Scientists found water on a distant planet.")) - 3 + 1024 - 3
+	for _, d := range layer.Docs {
+		if d.Index == 6 && (d.Sentences != 2 || d.Tokens != wantTokens) {
+			t.Errorf("document 6: %d sentences, %d tokens scored; want 2 and %d", d.Sentences, d.Tokens, wantTokens)
+		}
 	}
 	if res.Sentences == 0 || res.Tokens == 0 || res.DocsWithoutTokens != 0 {
 		t.Errorf("scored %d sentences, %d tokens, %d documents without tokens", res.Sentences, res.Tokens, res.DocsWithoutTokens)
@@ -109,8 +118,8 @@ func TestPerplexityEndToEnd(t *testing.T) {
 			t.Errorf("bin [%g, %g) of %d documents: interval %+v around ratio %g", b.Lo, b.Hi, b.Docs, ci, b.Ratio)
 		}
 	}
-	if binned != 7 || tokens != res.Tokens || layer.Bins[0].Lo != 0 {
-		t.Errorf("bins hold %d documents and %d tokens, want 7 and %d, first bin at 0: %+v", binned, tokens, res.Tokens, layer.Bins)
+	if binned != 7 || tokens != res.Tokens || layer.Bins[0].Lo != experiments.BinStart {
+		t.Errorf("bins hold %d documents and %d tokens, want 7 and %d, first bin at BinStart: %+v", binned, tokens, res.Tokens, layer.Bins)
 	}
 
 	// Independent check of one document: score its sentences with two LogProbs calls.
@@ -121,7 +130,7 @@ func TestPerplexityEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range split {
-		if s = strings.TrimSpace(s); len(m.Tok.EncodeWithBOS(s)) > 3 {
+		if len(m.Tok.EncodeWithBOS(s)) > 3 {
 			sentences = append(sentences, s)
 		}
 	}
