@@ -318,7 +318,7 @@ func TestVectorSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(v.Data, v2.Data) || v.N != v2.N || v.D != v2.D || v.Layer != v2.Layer || v.Plus != v2.Plus || v.Minus != v2.Minus || v.Model != v2.Model {
+	if !slices.Equal(v.Data, v2.Data) || v.N != v2.N || v.D != v2.D || v.Layer != v2.Layer || !slices.Equal(v.Pairs, v2.Pairs) || v.Model != v2.Model {
 		t.Fatalf("loaded vector differs: %+v vs %+v", v2, v)
 	}
 	if saved.Coeff != add.Coeff || saved.Position != add.Position || saved.Layer != add.Layer {
@@ -346,7 +346,7 @@ func TestErrors(t *testing.T) {
 	gen := actadd.GenerateOptions{MaxNewTokens: 2}
 	long := actadd.Pair("a b c d e f g h i j", "", 1).AtLayer(1)
 	vec := func(n, d, data int) *actadd.Vector {
-		return &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: n, D: d, Data: make([]float32, data)}
+		return &actadd.Vector{Model: m.Name, Layer: 1, Point: actadd.DefaultPoint, N: n, D: d, Data: make([]float32, data)}
 	}
 	nan := vec(1, testConfig.NEmbd, testConfig.NEmbd)
 	nan.Data[3] = float32(math.NaN())
@@ -401,6 +401,7 @@ func TestErrors(t *testing.T) {
 		{"vector of no positions", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(0, testConfig.NEmbd, 0), 1)))},
 		{"vector with too little data", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(2, testConfig.NEmbd, testConfig.NEmbd), 1)))},
 		{"vector holding NaN", "rebuild it", second(m.Logits("Hello there", actadd.Apply(nan, 1)))},
+		{"vector of another model", "ForModel", second(m.Logits("Hello there", actadd.Apply(vec(1, testConfig.NEmbd, testConfig.NEmbd).ForModel("distilgpt2"), 1)))},
 		{"nil vector applied", "neither a prompt pair nor a vector", second(m.Logits("Hello there", actadd.Apply(nil, 1)))},
 		{"nil vector saved", "nil vector", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)},
 		{"vector holding NaN saved", "rebuild it", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nan, ok)},

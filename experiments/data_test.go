@@ -42,7 +42,7 @@ func TestOpenWebTextSampleFromEnv(t *testing.T) {
 	}
 	// sha256 of the two lines above.
 	checkSource(t, set.Source, "ACTADD_OWT=docs.jsonl (sha256 f8526f64")
-	if cfg := set.Config(experiments.QuickPerplexity()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Docs != experiments.QuickPerplexity().Docs {
+	if cfg := set.Config(quick(t, experiments.PerplexityAt)); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Docs != quick(t, experiments.PerplexityAt).Docs {
 		t.Errorf("DocumentSet.Config: source %q, tag %q, docs %d", cfg.Source, cfg.SourceTag, cfg.Docs)
 	}
 	// A folder: its files are listed, the checksum covers all of them.
@@ -94,7 +94,7 @@ func TestLAMAProbesFromEnv(t *testing.T) {
 		t.Errorf("probes %+v, report %s, source %q, tag %q", set.Probes, set.Report, set.Source, set.Tag)
 	}
 	checkSource(t, set.Source, "ACTADD_LAMA=test.jsonl (sha256 ")
-	if cfg := set.Config(experiments.QuickConceptNet()); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Filter == nil || cfg.Filter.Total != 2 {
+	if cfg := set.Config(quick(t, experiments.ConceptNetAt)); cfg.Source != set.Source || cfg.SourceTag != set.Tag || cfg.Filter == nil || cfg.Filter.Total != 2 {
 		t.Errorf("LAMASet.Config: source %q, tag %q, filter %v", cfg.Source, cfg.SourceTag, cfg.Filter)
 	}
 	// A downloaded file is named by its origin and checksum, not by its place in the cache.

@@ -11,9 +11,12 @@
 //	                              `jupyter nbconvert --execute --allow-errors`) run without error?
 //	                              On failure prints the failing cell's output, not a traceback.
 //	nbcheck figures [-model M] DIR NAME...
-//	                              does DIR hold NAME.png (a PNG), NAME.svg (an SVG) and NAME.json
-//	                              (a sidecar naming the model; with -model tiny, one marked as
-//	                              the tiny stand-in) for every NAME? With no NAME, at least one
+//	                              does DIR hold, for every NAME, one set of NAME.png (a PNG),
+//	                              NAME.svg (an SVG), NAME.pdf (a PDF) and the sidecar NAME.json
+//	                              that records their SHA-256 (files of another run, or of an
+//	                              interrupted save, are reported), names the model (with
+//	                              -model tiny, marked as the tiny stand-in) and the method of the
+//	                              95% intervals its series carry? With no NAME, at least one
 //	                              figure must be there, and every figure found is checked.
 //	nbcheck clean NOTEBOOK.ipynb...
 //	                              are the notebooks valid nbformat 4 for the GoNB kernel and
@@ -55,7 +58,7 @@ func main() {
 		var n int
 		n, err = checkFigures(fs.Arg(0), *model, fs.Args()[1:])
 		if err == nil {
-			fmt.Printf("nbcheck: %d figures in %s are valid PNG + SVG + sidecar\n", n, fs.Arg(0))
+			fmt.Printf("nbcheck: %d figures in %s are verified sets of PNG + SVG + PDF + sidecar with 95%% intervals\n", n, fs.Arg(0))
 		}
 	case "clean":
 		if len(args) == 0 {

@@ -3,7 +3,8 @@
 // $ACTADD_SCALE; the tiny stand-in always runs quick), where figures go ($ACTADD_FIGURES, else
 // figures/ at the repository root, figures/stand-in/ for the tiny stand-in; checked before any
 // work), failing a cell with a clean message instead of a stack trace, and showing results
-// inline through GoNB's gonbui (outside a notebook, as text).
+// inline through GoNB's gonbui (outside a notebook, as text): tables such as actadd.Comparison
+// (Show) and figures, saved and verified as sets before they are shown (ShowFigures, ShowSaved).
 package nbutil
 
 import (
@@ -11,9 +12,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
@@ -68,22 +70,20 @@ func requestedModel() string {
 	return ModelName("")
 }
 
-// Scale is the first call of every experiment cell. It returns the scale for the cell's model
-// (ScaleFor: flagValue, else $ACTADD_SCALE, else Paper; the tiny stand-in runs Quick), printing
-// ScaleFor's note on stderr, and checks the figures folder (FiguresDir), so that a bad
-// $ACTADD_FIGURES fails the cell before the experiment's work, not after it.
-func Scale(flagValue string) (string, error) {
-	scale, note, err := ScaleFor(requestedModel(), flagValue)
+// Config is the config of an experiment cell: f.Config() at the scale ScaleFor picks for the
+// cell's model (--scale, else $ACTADD_SCALE, else paper; the tiny stand-in runs quick, and
+// ScaleFor's note says so on stderr). Like f.Config, it fails before any model is loaded.
+func Config[C any](f *experiments.Flags[C]) (C, error) {
+	scale, note, err := ScaleFor(requestedModel(), f.Scale())
 	if err != nil {
-		return "", err
+		var zero C
+		return zero, err
 	}
 	if note != "" {
 		fmt.Fprintln(os.Stderr, note)
 	}
-	if _, err := FiguresDir(); err != nil {
-		return "", err
-	}
-	return scale, nil
+	f.SetScale(scale)
+	return f.Config()
 }
 
 // ScaleFor returns the scale to run model at: flagValue if set, else $ACTADD_SCALE, else Paper;
@@ -203,90 +203,20 @@ func LoadModel(name string) (*actadd.Model, error) {
 	return m, nil
 }
 
-// Layer resolves a --layer flag: -1 means DefaultLayer(m); anything else must be a layer of m.
-func Layer(m *actadd.Model, flagValue int) (int, error) {
-	n := m.Config.NLayer
-	if flagValue == -1 {
-		return DefaultLayer(n), nil
-	}
-	if flagValue < 0 || flagValue >= n {
-		return 0, fmt.Errorf("layer %d is out of range: %s has layers 0..%d (-1 picks %d)", flagValue, m.Name, n-1, DefaultLayer(n))
-	}
-	return flagValue, nil
+// Table is what Show displays: an HTML form for a notebook and a text form elsewhere, such as
+// *actadd.Comparison (steered and unsteered completions side by side).
+type Table interface {
+	HTML() string
+	String() string
 }
 
-// DefaultLayer is the layer the notebooks steer by default in a model of n layers: 6, where
-// the paper's wedding vector works best on GPT-2-XL (and the middle of gpt2), or n/2 when the
-// model is shallower (2 for the 4-layer tiny model).
-func DefaultLayer(n int) int { return min(6, n/2) }
-
-// Column is one column of a SideBySide table: a heading and one text per row.
-type Column struct {
-	Heading string
-	Texts   []string
-}
-
-// Texts returns the generated text of each completion.
-func Texts(cs []actadd.Completion) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.Text
-	}
-	return out
-}
-
-// SideBySide returns an HTML table with the prompt (in bold) followed by each column's text, one
-// row per completion. Texts are escaped; newlines are kept.
-func SideBySide(caption, prompt string, cols ...Column) string {
-	var b strings.Builder
-	b.WriteString(`<table style="border-collapse:collapse;table-layout:fixed;width:100%">`)
-	if caption != "" {
-		fmt.Fprintf(&b, `<caption style="text-align:left;font-weight:bold;padding:4px">%s</caption>`, html.EscapeString(caption))
-	}
-	b.WriteString("<tr>")
-	for _, c := range cols {
-		fmt.Fprintf(&b, `<th style="text-align:left;border:1px solid #ccc;padding:4px">%s</th>`, html.EscapeString(c.Heading))
-	}
-	b.WriteString("</tr>")
-	rows := 0
-	for _, c := range cols {
-		rows = max(rows, len(c.Texts))
-	}
-	cell := `<td style="text-align:left;vertical-align:top;white-space:pre-wrap;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
-	for r := range rows {
-		b.WriteString("<tr>")
-		for _, c := range cols {
-			text := ""
-			if r < len(c.Texts) {
-				text = c.Texts[r]
-			}
-			fmt.Fprintf(&b, cell, html.EscapeString(prompt), html.EscapeString(text))
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</table>")
-	return b.String()
-}
-
-// ShowSideBySide displays the SideBySide table inline in a notebook, or prints the columns as
-// text (PrintSideBySide) outside one.
-func ShowSideBySide(caption, prompt string, cols ...Column) {
+// Show displays t inline in a notebook (as HTML), or prints it as text outside one.
+func Show(t Table) {
 	if gonbui.IsNotebook {
-		gonbui.DisplayHtml(SideBySide(caption, prompt, cols...))
+		gonbui.DisplayHtml(t.HTML())
 		return
 	}
-	fmt.Println(caption)
-	PrintSideBySide(prompt, cols...)
-}
-
-// PrintSideBySide writes the columns as plain text.
-func PrintSideBySide(prompt string, cols ...Column) {
-	for _, c := range cols {
-		fmt.Printf("--- %s\n", c.Heading)
-		for i, t := range c.Texts {
-			fmt.Printf("[%d] %s%s\n", i, prompt, strings.ReplaceAll(t, "\n", `\n`))
-		}
-	}
+	fmt.Print(t.String())
 }
 
 // ShowHTML displays html inline in a notebook; outside one it does nothing.
@@ -302,29 +232,44 @@ func Sync() { gonbui.Sync() }
 // errNoFigures is returned by ShowFigures for an empty list.
 var errNoFigures = errors.New("the experiment produced no figures")
 
-// ShowFigures saves every figure (PNG, SVG and JSON sidecar) into FiguresDir and displays its
-// PNG inline (outside a notebook it only saves). It prints where each figure went.
-func ShowFigures(figs []*plots.Figure) error {
+// ShowFigures saves every figure (PNG, SVG, PDF and the JSON sidecar, see plots.Figure.Save)
+// into dir, the folder FiguresDir gave before the experiment ran, and displays it from there
+// (ShowSaved): what the notebook shows is what the folder holds, a verified set. Outside a
+// notebook it saves, verifies and prints where each figure went.
+func ShowFigures(dir string, figs []*plots.Figure) error {
 	if len(figs) == 0 {
 		return errNoFigures
 	}
-	dir, err := FiguresDir()
-	if err != nil {
-		return err
-	}
 	for _, f := range figs {
-		paths, err := f.Save(dir)
+		if _, err := f.Save(dir); err != nil {
+			return err
+		}
+		if err := ShowSaved(dir, f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ShowSaved displays the figures named in dir after checking that each one's files belong
+// together (plots.VerifySet: the PNG, SVG and PDF are those its sidecar records). A set mixed
+// from different runs, or left incomplete by an interrupted save, is an error that names the
+// files; nothing of it is shown. It prints each figure's title and files.
+func ShowSaved(dir string, names ...string) error {
+	for _, name := range names {
+		sc, err := plots.VerifySet(dir, name)
 		if err != nil {
 			return err
 		}
 		if gonbui.IsNotebook {
-			gonbui.DisplayPng(f.PNG)
+			data, err := os.ReadFile(filepath.Join(dir, name+".png"))
+			if err != nil {
+				return err
+			}
+			gonbui.DisplayPng(data)
 		}
-		names := make([]string, len(paths))
-		for i, p := range paths {
-			names[i] = filepath.Base(p)
-		}
-		fmt.Printf("figure %q: %s in %s\n", f.Sidecar.Title, strings.Join(names, ", "), dir)
+		files := slices.Sorted(maps.Keys(sc.Files))
+		fmt.Printf("figure %q (run %s): %s and %s.json in %s\n", sc.Title, sc.RunID, strings.Join(files, ", "), name, dir)
 	}
 	return nil
 }
@@ -336,10 +281,10 @@ type Figurer interface {
 
 // ShowFiguresOf renders r's figures and shows them (ShowFigures); an error of Figures (e.g.
 // E1 with no bin to plot, which says what to change) is returned as it is.
-func ShowFiguresOf(r Figurer) error {
+func ShowFiguresOf(dir string, r Figurer) error {
 	figs, err := r.Figures()
 	if err != nil {
 		return err
 	}
-	return ShowFigures(figs)
+	return ShowFigures(dir, figs)
 }
