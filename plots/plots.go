@@ -565,7 +565,9 @@ func newLayout(p *plot.Plot, below []*plot.Plot) (*layout, func()) {
 			below[len(below)-1].X.Label.Text = lastX
 		}
 	}
-	inner := Width - 2*vg.Points(pad)
+	// The PNG rasterizer rounds each glyph's advance to whole pixels, which can make a line a few
+	// percent wider than the font's metrics say: wrap with that much to spare.
+	inner := (Width - 2*vg.Points(pad)) * 0.94
 	p.Title.Text = wrap(p.Title.TextStyle, title, inner)
 	axis, caption, _ := strings.Cut(xLabel, "\n")
 	p.X.Label.Text = wrap(p.X.Label.TextStyle, axis, inner)
