@@ -1,5 +1,6 @@
 # ActAdd in Go. Two entry points, both self-installing on a fresh Debian machine:
 #   make notebooks   execute every notebook headless through the GoNB kernel -> figures/
+#                    (figures/stand-in/, git-ignored, with ACTADD_MODEL=tiny)
 #   make test        go vet + all tests (+ the notebooks with the tiny model, small sizes)
 # See README.md and environment.md.
 
@@ -69,7 +70,7 @@ bench:
 JUPYTER := /usr/bin/jupyter
 JUPYTER_DATA_DIR := $(ROOT)/.tools/jupyter
 ACTADD_SCALE ?= paper
-ACTADD_FIGURES ?= $(ROOT)/figures
+# ACTADD_FIGURES unset: figures/, or figures/stand-in/ for the tiny stand-in (nbutil.FiguresDir).
 # Per-cell limits in seconds (-1: none; paper-scale runs on a CPU take hours).
 NB_TIMEOUT ?= -1
 NB_CI_TIMEOUT ?= 900
@@ -80,8 +81,9 @@ NBCHECK := $(ROOT)/.tools/bin/nbcheck
 # Figures notebooks-ci expects (each as .png, .svg and a .json sidecar naming the model).
 NB_CI_FIGURES := e1-perplexity-ratio-vs-relevance e2-wedding-count-vs-layer e2-success-vs-layer \
   e3-conceptnet-p-at-k e4-overhead-vs-model-size
-# The kernel runs in notebooks/: make a local checkpoint folder and the figures folder absolute.
+# The kernel runs in notebooks/: make a local checkpoint folder and the paths given absolute.
 NB_MODEL = $(if $(wildcard $(ACTADD_MODEL)/config.json),$(abspath $(ACTADD_MODEL)),$(ACTADD_MODEL))
+NB_PATHS = $(foreach v,ACTADD_FIGURES ACTADD_OWT ACTADD_LAMA,$(if $($(v)),$(v)=$(abspath $($(v)))))
 NB_ENV = JUPYTER=$(JUPYTER) JUPYTER_DATA_DIR=$(JUPYTER_DATA_DIR) NBCHECK=$(NBCHECK)
 
 $(ROOT)/.tools/bin/gonb: go.mod go.sum
@@ -92,11 +94,12 @@ jupyter: $(ROOT)/.tools/bin/gonb
 	@GO=$(GO) GOBIN=$(GOBIN) JUPYTER_DATA_DIR=$(JUPYTER_DATA_DIR) scripts/notebooks-setup.sh
 	@$(GO) build -o $(NBCHECK) ./notebooks/nbcheck
 
+# nbcheck model checks the figures folder and the model, and says which scale runs (the tiny
+# stand-in always runs quick) before any notebook starts.
 notebooks: jupyter
-	@$(NBCHECK) model $(NB_MODEL)
-	@echo "notebooks: model $(NB_MODEL), scale $(ACTADD_SCALE), figures -> $(abspath $(ACTADD_FIGURES))"
+	@$(NB_PATHS) $(NBCHECK) model -scale '$(ACTADD_SCALE)' $(NB_MODEL)
 	@$(NB_ENV) NB_TIMEOUT=$(NB_TIMEOUT) ACTADD_MODEL=$(NB_MODEL) ACTADD_SCALE=$(ACTADD_SCALE) \
-	  ACTADD_FIGURES=$(abspath $(ACTADD_FIGURES)) scripts/run-notebooks.sh $(NB_OUT) $(NOTEBOOKS)
+	  $(NB_PATHS) scripts/run-notebooks.sh $(NB_OUT) $(NOTEBOOKS)
 
 notebooks-ci: jupyter
 	@$(NBCHECK) clean $(NOTEBOOKS)
@@ -105,10 +108,10 @@ notebooks-ci: jupyter
 	  ACTADD_FIGURES=$(NB_CI_OUT)/figures scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
 	@$(NBCHECK) figures -model tiny $(NB_CI_OUT)/figures $(NB_CI_FIGURES)
 
-# ---- A lent GPU machine: `make device-prep` here, then benchmarks/device/check.sh there ----
-# Builds the binaries the device check runs (it has no Go toolchain and no network) into
-# .tools/device, stripped and gzipped to fit the 64 MiB that travels with the working tree
-# (carry: [".tools/device"]). See benchmarks/device/README.md.
+# ---- A CUDA machine without Go: `make device-prep` here, then benchmarks/device/check.sh there ----
+# Builds the binaries the GPU check runs into .tools/device, stripped and gzipped so that the
+# repository plus .tools/device is small to copy to a machine that has a GPU but no Go toolchain
+# (and possibly no network). See benchmarks/device/README.md.
 DEVICE_BIN := $(ROOT)/.tools/device
 device-prep:
 	rm -rf $(DEVICE_BIN) && mkdir -p $(DEVICE_BIN)

@@ -1,7 +1,9 @@
 package actadd_test
 
 import (
+	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -316,7 +318,7 @@ func TestVectorSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(v.Data, v2.Data) || v.N != v2.N || v.D != v2.D || v.Layer != v2.Layer || v.Plus != v2.Plus || v.Minus != v2.Minus || v.Model != v2.Model {
+	if !slices.Equal(v.Data, v2.Data) || v.N != v2.N || v.D != v2.D || v.Layer != v2.Layer || !slices.Equal(v.Pairs, v2.Pairs) || v.Model != v2.Model {
 		t.Fatalf("loaded vector differs: %+v vs %+v", v2, v)
 	}
 	if saved.Coeff != add.Coeff || saved.Position != add.Position || saved.Layer != add.Layer {
@@ -344,7 +346,7 @@ func TestErrors(t *testing.T) {
 	gen := actadd.GenerateOptions{MaxNewTokens: 2}
 	long := actadd.Pair("a b c d e f g h i j", "", 1).AtLayer(1)
 	vec := func(n, d, data int) *actadd.Vector {
-		return &actadd.Vector{Model: "other", Layer: 1, Point: actadd.DefaultPoint, N: n, D: d, Data: make([]float32, data)}
+		return &actadd.Vector{Model: m.Name, Layer: 1, Point: actadd.DefaultPoint, N: n, D: d, Data: make([]float32, data)}
 	}
 	nan := vec(1, testConfig.NEmbd, testConfig.NEmbd)
 	nan.Data[3] = float32(math.NaN())
@@ -356,6 +358,20 @@ func TestErrors(t *testing.T) {
 		return actadd.GenerateOptions{MaxNewTokens: 1, Sampling: s}
 	}
 	second := func(_ any, err error) error { return err }
+	third := func(_, _ any, err error) error { return err }
+	// A vector file whose header claims a shape of 2^62 float32s in 0 bytes (2^62·4 wraps to 0).
+	crafted := filepath.Join(t.TempDir(), "crafted.safetensors")
+	header := `{"steering_vector": {"dtype": "F32", "shape": [4611686018427387904, 1], "data_offsets": [0, 0]}}`
+	os.WriteFile(crafted, append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...), 0o644)
+	finalized, err := gpt2.New(testbackend.Get(t), "finalized model", testConfig, checkpoint.RandomTensors(testConfig, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finalized.Finalize()
+	gone, err := actadd.Wrap(finalized, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Each case must fail with a message that contains want (what went wrong, or what to do).
 	for _, c := range []struct {
 		name, want string
@@ -385,6 +401,7 @@ func TestErrors(t *testing.T) {
 		{"vector of no positions", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(0, testConfig.NEmbd, 0), 1)))},
 		{"vector with too little data", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(2, testConfig.NEmbd, testConfig.NEmbd), 1)))},
 		{"vector holding NaN", "rebuild it", second(m.Logits("Hello there", actadd.Apply(nan, 1)))},
+		{"vector of another model", "ForModel", second(m.Logits("Hello there", actadd.Apply(vec(1, testConfig.NEmbd, testConfig.NEmbd).ForModel("distilgpt2"), 1)))},
 		{"nil vector applied", "neither a prompt pair nor a vector", second(m.Logits("Hello there", actadd.Apply(nil, 1)))},
 		{"nil vector saved", "nil vector", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)},
 		{"vector holding NaN saved", "rebuild it", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nan, ok)},
@@ -392,6 +409,9 @@ func TestErrors(t *testing.T) {
 		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
 		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},
 		{"nil model wrapped", "nil model", second(actadd.Wrap(nil, "go"))},
+		{"vector file with a crafted header", "does not fit data_offsets", third(actadd.LoadVector(crafted))},
+		{"model used after Finalize", "was finalized", second(gone.Generate([]string{"Hello"}, gen, ok))},
+		{"model used after Finalize, logits", "was finalized", second(gone.Logits("Hello there"))},
 	} {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)

@@ -64,12 +64,16 @@ func Pair(plus, minus string, coeff float64) Addition {
 }
 
 // Apply is the addition of a precomputed vector with coefficient coeff, at the layer and point
-// the vector was taken from.
+// the vector was taken from. A vector of one prompt pair also sets Plus and Minus to that pair.
 func Apply(v *Vector, coeff float64) Addition {
 	if v == nil { // an addition of nothing, which every call rejects with a clear error
 		return Addition{Coeff: coeff, Point: DefaultPoint}
 	}
-	return Addition{Plus: v.Plus, Minus: v.Minus, Coeff: coeff, Layer: v.Layer, Point: v.Point, Vector: v}
+	a := Addition{Coeff: coeff, Layer: v.Layer, Point: v.Point, Vector: v}
+	if len(v.Pairs) == 1 {
+		a.Plus, a.Minus = v.Pairs[0][0], v.Pairs[0][1]
+	}
+	return a
 }
 
 // AtLayer returns a copy of a steering block l.
@@ -84,8 +88,18 @@ func (a Addition) AtPoint(kind string) Addition { a.Point = kind; return a }
 // AtPosition returns a copy of a placed at Front, Mid or Back.
 func (a Addition) AtPosition(p Position) Addition { a.Position = p; return a }
 
+// String describes the addition, e.g. +4·(" weddings" − "") at blocks.6.hook_resid_pre (front).
 func (a Addition) String() string {
-	return fmt.Sprintf("%+g·(%q − %q) at blocks.%d.%s (%s)", a.Coeff, a.Plus, a.Minus, a.Layer, a.point(), a.Position)
+	return fmt.Sprintf("%+g·%s at blocks.%d.%s (%s)", a.Coeff, a.Name(), a.Layer, a.point(), a.Position)
+}
+
+// Name names the addition by its prompt pairs, without coefficient or place: (" weddings" − "")
+// for one pair, or "mean of 2 pairs (…)" for a vector built from several (MeanDifference).
+func (a Addition) Name() string {
+	if a.Vector != nil {
+		return pairsString(a.Vector.Pairs)
+	}
+	return pairsString([][2]string{{a.Plus, a.Minus}})
 }
 
 func (a Addition) point() string {

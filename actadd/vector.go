@@ -1,8 +1,10 @@
 package actadd
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,39 +12,59 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// Vector is an unscaled steering vector h(p+) − h(p−) taken at one hook point: N positions of
-// width D. An Addition scales it by its coefficient.
+// Vector is an unscaled steering vector h(p+) − h(p−) taken at one hook point of one model: N
+// positions of width D. An Addition scales it by its coefficient.
 type Vector struct {
-	Model string // model it was computed with (Model.Name)
+	// Model is the model it was computed with (Model.Name). Only that model applies it: the
+	// residual streams of two models are not aligned even when their widths agree. ForModel
+	// re-labels a copy for a deliberate exception.
+	Model string
 	Layer int
 	Point string // kind of hook point, e.g. "hook_resid_pre"
-	// Plus and Minus are the prompts it was built from; for a mean over several pairs
-	// (MeanDifference) they are the pairs' prompts joined with "\x1f" (see Pairs).
-	Plus, Minus string
-	N, D        int
-	Data        []float32 // [N, D], row-major
+	// Pairs are the prompt pairs (p+, p−) it was built from: one for the paper's vector, several
+	// for a mean over pairs (MeanDifference).
+	Pairs [][2]string
+	N, D  int
+	Data  []float32 // [N, D], row-major
 }
-
-// Pairs returns the prompt pairs the vector was built from.
-func (v *Vector) Pairs() [][2]string {
-	ps, ms := strings.Split(v.Plus, pairSep), strings.Split(v.Minus, pairSep)
-	if len(ps) != len(ms) { // not written by MeanDifference: one pair of the whole strings
-		return [][2]string{{v.Plus, v.Minus}}
-	}
-	out := make([][2]string, len(ps))
-	for i := range ps {
-		out[i] = [2]string{ps[i], ms[i]}
-	}
-	return out
-}
-
-const pairSep = "\x1f"
 
 // At returns row i (position i) of the vector.
 func (v *Vector) At(i int) []float32 { return v.Data[i*v.D : (i+1)*v.D] }
 
-// actsKey identifies the prompt pairs whose activation differences are cached.
-type actsKey struct{ plus, minus, point string }
+// ForModel returns a copy of v (sharing its data) recorded as a vector of the model named model,
+// so that that model applies it. Use it only on purpose: for the same weights loaded under
+// another name (a local copy of a hub model), or to study how a vector transfers between models
+// of the same width. Steering a model with another model's vector is otherwise meaningless, and
+// applying it without ForModel is an error.
+func (v *Vector) ForModel(model string) *Vector {
+	w := *v
+	w.Model = model
+	return &w
+}
+
+// String names the vector: its prompt pairs, layer and hook point.
+func (v *Vector) String() string {
+	return fmt.Sprintf("%s at blocks.%d.%s (%s)", pairsString(v.Pairs), v.Layer, v.Point, v.Model)
+}
+
+// pairsString is "(p+ − p−)" for one pair, "mean of k pairs (p+ − p−, …)" for several.
+func pairsString(pairs [][2]string) string {
+	switch len(pairs) {
+	case 0:
+		return "(a vector without prompt pairs)"
+	case 1:
+		return fmt.Sprintf("(%q − %q)", pairs[0][0], pairs[0][1])
+	}
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = fmt.Sprintf("%q − %q", p[0], p[1])
+	}
+	return fmt.Sprintf("mean of %d pairs (%s)", len(pairs), strings.Join(parts, ", "))
+}
+
+// actsKey identifies the prompt pairs whose activation differences are cached: pairs is the
+// list quoted with %q, which no two different lists share.
+type actsKey struct{ pairs, point string }
 
 // Vector computes the steering vector of a's prompt pair at a's layer and point (or returns a's
 // precomputed Vector). Both prompts get BOS; the shorter is right-padded with the space token
@@ -54,10 +76,23 @@ func (m *Model) Vector(a Addition) (*Vector, error) {
 	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
 		return nil, err
 	}
-	if a.Vector != nil {
-		return a.Vector, nil
+	if v := a.Vector; v != nil {
+		if v.Model != m.Name {
+			return nil, m.wrongModel(v)
+		}
+		return v, nil
 	}
 	return m.MeanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
+}
+
+// wrongModel is the error for a vector of another model.
+func (m *Model) wrongModel(v *Vector) error {
+	if v.Model == "" {
+		return fmt.Errorf("actadd: the steering vector %s records no model: set its Model to the name of the model it was computed with", v)
+	}
+	return fmt.Errorf("actadd: the steering vector %s was computed with model %q, not with this model %q: "+
+		"the residual streams of different models are not aligned, so rebuild the vector with this model (Model.Vector, Model.MeanDifference); "+
+		"to apply it anyway, on purpose, pass v.ForModel(%q)", v, v.Model, m.Name, m.Name)
 }
 
 // Vectors returned by Vector and MeanDifference are shared by every call that asks for the same
@@ -78,17 +113,12 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 	if err := probe.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
 		return nil, err
 	}
-	var plus, minus []string
 	for i, p := range pairs {
 		if p[0] == "" && p[1] == "" {
 			return nil, fmt.Errorf("actadd: prompt pair %d is empty on both sides", i)
 		}
-		if strings.Contains(p[0]+p[1], pairSep) {
-			return nil, fmt.Errorf("actadd: prompt pair %d contains the reserved separator \\x1f", i)
-		}
-		plus, minus = append(plus, p[0]), append(minus, p[1])
 	}
-	key := actsKey{strings.Join(plus, pairSep), strings.Join(minus, pairSep), point}
+	key := actsKey{fmt.Sprintf("%q", pairs), point}
 	diffs, err := m.pairDifferences(key, pairs)
 	if err != nil {
 		return nil, err
@@ -100,7 +130,7 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 		return v, nil
 	}
 	n, d := len(diffs[0])/m.Config.NEmbd, m.Config.NEmbd
-	v := &Vector{Model: m.Name, Layer: layer, Point: point, Plus: key.plus, Minus: key.minus, N: n, D: d, Data: diffs[layer]}
+	v := &Vector{Model: m.Name, Layer: layer, Point: point, Pairs: slices.Clone(pairs), N: n, D: d, Data: diffs[layer]}
 	m.vectors[vk] = v
 	return v, nil
 }
@@ -175,12 +205,16 @@ func (m *Model) pairTokens(pairs [][2]string) (rows [][]int, n int, err error) {
 	return rows, n, nil
 }
 
-// vectorFormat tags files written by SaveVector.
-const vectorFormat = "actadd-vector/1"
+// Formats of the files SaveVector writes: version 2 records the prompt pairs as a JSON list;
+// version 1 (still read) joined several pairs' prompts with "\x1f" in "plus" and "minus".
+const (
+	vectorFormat   = "actadd-vector/2"
+	vectorFormatV1 = "actadd-vector/1"
+)
 
 // SaveVector writes v to a safetensors file (tensor "steering_vector" [N, D], float32) whose
-// metadata records what is needed to re-apply it: the model, layer, hook point, prompts, and
-// the coefficient and position of the addition a.
+// metadata records what is needed to re-apply it: the model, layer, hook point, prompt pairs,
+// and the coefficient and position of the addition a.
 func SaveVector(path string, v *Vector, a Addition) error {
 	if v == nil {
 		return fmt.Errorf("actadd: SaveVector: nil vector")
@@ -188,29 +222,42 @@ func SaveVector(path string, v *Vector, a Addition) error {
 	if err := v.valid(); err != nil {
 		return fmt.Errorf("actadd: SaveVector: %w", err)
 	}
+	pairs, err := json.Marshal(v.Pairs)
+	if err != nil {
+		return fmt.Errorf("actadd: SaveVector: %w", err)
+	}
 	meta := map[string]string{
 		"format": vectorFormat, "model": v.Model, "layer": strconv.Itoa(v.Layer), "point": v.Point,
-		"plus": v.Plus, "minus": v.Minus, "coefficient": strconv.FormatFloat(a.Coeff, 'g', -1, 64),
-		"position": a.Position.String(),
+		"pairs": string(pairs), "coefficient": strconv.FormatFloat(a.Coeff, 'g', -1, 64), "position": a.Position.String(),
 	}
 	t := map[string]checkpoint.Tensor{"steering_vector": {Shape: []int{v.N, v.D}, Data: v.Data}}
 	return checkpoint.WriteSafetensors(path, t, meta)
 }
 
-// LoadVector reads a vector written by SaveVector, with the addition it was saved with (apply
-// it as is, or change its coefficient or layer).
+// LoadVector reads a vector written by SaveVector (either format version), with the addition
+// it was saved with (apply it as is, or change its coefficient or layer). The vector still
+// records the model it was computed with: applying it to another model is an error (see
+// Vector.ForModel).
 func LoadVector(path string) (*Vector, Addition, error) {
 	ts, meta, err := checkpoint.ReadSafetensors(path)
 	if err != nil {
 		return nil, Addition{}, err
 	}
 	t, ok := ts["steering_vector"]
-	if !ok || meta["format"] != vectorFormat || len(t.Shape) != 2 {
-		return nil, Addition{}, fmt.Errorf("actadd: %s is not a steering vector written by SaveVector (format %q)", path, meta["format"])
+	format := meta["format"]
+	if !ok || (format != vectorFormat && format != vectorFormatV1) || len(t.Shape) != 2 {
+		return nil, Addition{}, fmt.Errorf("actadd: %s is not a steering vector written by SaveVector (format %q)", path, format)
 	}
 	layer, err1 := strconv.Atoi(meta["layer"])
 	coeff, err2 := strconv.ParseFloat(meta["coefficient"], 64)
-	if err := errors.Join(err1, err2); err != nil {
+	var pairs [][2]string
+	var err3 error
+	if format == vectorFormatV1 {
+		pairs = splitPairsV1(meta["plus"], meta["minus"])
+	} else if err3 = json.Unmarshal([]byte(meta["pairs"]), &pairs); err3 == nil && len(pairs) == 0 {
+		err3 = errors.New("no prompt pairs")
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, Addition{}, fmt.Errorf("actadd: %s: bad metadata: %w", path, err)
 	}
 	pos := Front
@@ -219,7 +266,21 @@ func LoadVector(path string) (*Vector, Addition, error) {
 			pos = p
 		}
 	}
-	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Plus: meta["plus"], Minus: meta["minus"],
-		N: t.Shape[0], D: t.Shape[1], Data: t.Data}
+	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Pairs: pairs, N: t.Shape[0], D: t.Shape[1], Data: t.Data}
 	return v, Apply(v, coeff).AtPosition(pos), nil
+}
+
+// splitPairsV1 reads the prompt pairs of a version-1 file: several pairs' prompts were joined
+// with "\x1f"; any other plus and minus are one pair.
+func splitPairsV1(plus, minus string) [][2]string {
+	const sep = "\x1f"
+	ps, ms := strings.Split(plus, sep), strings.Split(minus, sep)
+	if len(ps) != len(ms) {
+		return [][2]string{{plus, minus}}
+	}
+	out := make([][2]string, len(ps))
+	for i := range ps {
+		out[i] = [2]string{ps[i], ms[i]}
+	}
+	return out
 }

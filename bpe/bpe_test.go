@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/actadd-go/actadd/internal/extdata"
 	"github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
@@ -134,11 +135,19 @@ func checkText(t *testing.T, tok *Tokenizer, ref *tiktoken.Tiktoken, s string) b
 	return true
 }
 
+// The tokenizer agrees with the reference on real web text: the OpenWebText sample embedded in
+// package datasets, and the 1,000 documents it was taken from when $ACTADD_TEST_DATA has them.
 func TestOpenWebTextAgainstReferenceImplementation(t *testing.T) {
-	path, ok := shareddata.Path("openwebtext-sample", "owt1000.jsonl")
-	if !ok {
-		t.Skip("shared data openwebtext-sample/owt1000.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
+	t.Run("embedded sample", func(t *testing.T) {
+		checkJSONLFile(t, filepath.Join("..", "datasets", "fixtures", "openwebtext", "owt300.jsonl"), 300)
+	})
+	t.Run("owt1000", func(t *testing.T) {
+		checkJSONLFile(t, extdata.Path(t, "openwebtext-sample", "owt1000.jsonl"), 1000)
+	})
+}
+
+// checkJSONLFile runs checkText on the "text" of every line of a JSONL file of want documents.
+func checkJSONLFile(t *testing.T, path string, want int) {
 	tok := newTokenizer(t)
 	ref, err := reference()
 	if err != nil {
@@ -167,8 +176,8 @@ func TestOpenWebTextAgainstReferenceImplementation(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1000 {
-		t.Errorf("read %d documents, want 1000", n)
+	if n != want {
+		t.Errorf("read %d documents from %s, want %d", n, path, want)
 	}
 }
 
@@ -189,11 +198,7 @@ func bytesToUnicode() [256]rune {
 }
 
 func TestVocabularyMatchesEncoderJSON(t *testing.T) {
-	path, ok := shareddata.Path("gpt2-tokenizer", "encoder.json")
-	if !ok {
-		t.Skip("shared data gpt2-tokenizer/encoder.json not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(filepath.Join("testdata", "gpt2-tokenizer", "encoder.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +226,43 @@ func TestVocabularyMatchesEncoderJSON(t *testing.T) {
 		}
 		if mapped.String() != key {
 			t.Errorf("token %d: encoder.json says %q, tokenizer decodes to %q", id, key, mapped.String())
+		}
+	}
+}
+
+// GPT-2's tokens 256 … 50255 are the results of its merges, in vocab.bpe's order: token 256+i
+// is the concatenation of merge i's two parts. The tokenizer's ids must follow that order, or
+// its merge ranks (which decide how text is split) would differ from GPT-2's.
+func TestMergesMatchVocabBPE(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "gpt2-tokenizer", "vocab.bpe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "#version") {
+		t.Fatalf("vocab.bpe starts with %q, want a #version line", lines[0])
+	}
+	merges := lines[1:]
+	if len(merges) != BOS-256 {
+		t.Fatalf("vocab.bpe has %d merges, want %d", len(merges), BOS-256)
+	}
+	b2u := bytesToUnicode()
+	tok := newTokenizer(t)
+	for i, m := range merges {
+		a, b, ok := strings.Cut(m, " ")
+		if !ok {
+			t.Fatalf("merge %d: %q is not two parts", i, m)
+		}
+		s, err := tok.DecodeToken(256 + i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mapped strings.Builder
+		for j := range len(s) {
+			mapped.WriteRune(b2u[s[j]])
+		}
+		if mapped.String() != a+b {
+			t.Errorf("token %d decodes to %q, merge %d makes %q", 256+i, mapped.String(), i, a+b)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
@@ -29,11 +30,13 @@ func ExampleWriteTiny() {
 	// Output: 28 tensors; wte [50257 64] c_attn [64 192]
 }
 
-// Locate resolves model names; "tiny" is a random stand-in that works offline.
+// Locate resolves model names ("gpt2", …, a folder); "tiny" is a random stand-in that works
+// offline, generated once into a folder beside the Hugging Face cache.
 func ExampleLocate() {
-	dir, cfg, err := checkpoint.Locate(os.Getenv("ACTADD_MODEL"), hfhub.DefaultOptions())
+	dir, cfg, err := checkpoint.Locate("tiny", hfhub.DefaultOptions())
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(dir, cfg.NLayer)
+	fmt.Println(filepath.Base(dir)[:5], cfg.NLayer, "layers,", checkpoint.Describe("tiny"))
+	// Output: tiny- 4 layers, tiny (random-weight stand-in, not GPT-2)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func Locate(name string, opts hfhub.Options) (dir string, cfg Config, err error)
 		if err != nil {
 			advice := ""
 			if errors.Is(err, hfhub.ErrNotCached) {
-				advice = "; for offline experimentation set ACTADD_MODEL=tiny, a random-weight stand-in that is not GPT-2"
+				advice = fmt.Sprintf("; to work offline, load %q instead, a random-weight stand-in that is not GPT-2", TinyName)
 			}
 			return "", Config{}, fmt.Errorf("checkpoint: model %s (Hugging Face repo %s) is not available: %w%s", name, id, err, advice)
 		}
@@ -79,15 +80,26 @@ func Locate(name string, opts hfhub.Options) (dir string, cfg Config, err error)
 		cfg, err = ReadConfig(dir)
 		return dir, cfg, err
 	}
-	if fi, err := os.Stat(name); err == nil && fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(name, ConfigFile)); err != nil {
+	fi, err := os.Stat(name)
+	switch {
+	case err == nil && fi.IsDir():
+		if _, err := os.Stat(filepath.Join(name, ConfigFile)); errors.Is(err, fs.ErrNotExist) {
 			return "", Config{}, fmt.Errorf("checkpoint: folder %s has no %s: a checkpoint folder holds config.json and model.safetensors in Hugging Face's GPT-2 layout", name, ConfigFile)
+		} else if err != nil {
+			return "", Config{}, fmt.Errorf("checkpoint: model folder %s: %w", name, err)
 		}
 		if _, err := weightFiles(name); err != nil {
 			return "", Config{}, err
 		}
 		cfg, err := ReadConfig(name)
 		return name, cfg, err
+	case err == nil:
+		return "", Config{}, fmt.Errorf("checkpoint: %s is a file: give the folder that holds config.json and model.safetensors", name)
+	case !errors.Is(err, fs.ErrNotExist):
+		// Permission denied, a symlink loop, …: say so rather than "unknown model".
+		return "", Config{}, fmt.Errorf("checkpoint: model %q: %w", name, err)
+	case strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator):
+		return "", Config{}, fmt.Errorf("checkpoint: no checkpoint folder %s: %w", name, err)
 	}
 	return "", Config{}, fmt.Errorf("checkpoint: unknown model %q: use one of %s, or the path of a folder holding config.json and model.safetensors",
 		name, strings.Join(Names(), ", "))

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/actadd-go/actadd/internal/filehash"
 )
 
 // File names of a checkpoint folder, as on the Hugging Face hub.
@@ -80,6 +82,21 @@ func Read(dir string, cfg Config) (map[string]Tensor, error) {
 		}
 	}
 
+	// Bound every size of the config by what the weights hold before anything is allocated from
+	// it (ExpectedShapes makes 12 entries per layer): each value takes at least 2 bytes.
+	var available int64
+	opened := map[*stFile]bool{}
+	for _, loc := range found {
+		if !opened[loc.st] {
+			opened[loc.st] = true
+			available += loc.st.dataLen
+		}
+	}
+	if n, _ := cfg.ParamCount(); n > available/2 {
+		return nil, fmt.Errorf("checkpoint: the config in %s (n_layer=%d n_embd=%d n_positions=%d vocab_size=%d) describes %d values, but the weights (%s) hold %d bytes of data, room for at most %d:"+
+			" config.json does not belong to these weights; download or write both again",
+			filepath.Join(dir, ConfigFile), cfg.NLayer, cfg.NEmbd, cfg.NPositions, cfg.VocabSize, n, strings.Join(files, ", "), available, available/2)
+	}
 	expected := ExpectedShapes(cfg)
 	var missing []string
 	for name := range expected {
@@ -138,6 +155,25 @@ func Read(dir string, cfg Config) (map[string]Tensor, error) {
 	return out, nil
 }
 
+// ContentHash identifies the checkpoint in dir by content: the hex sha256 of the sha256sum
+// listing of its config.json and weight files (`sha256sum config.json model.safetensors |
+// sha256sum`). Two folders with the same files have the same hash wherever they are; it reads
+// every file once.
+func ContentHash(dir string) (string, error) {
+	files, err := weightFiles(dir)
+	if err != nil {
+		return "", err
+	}
+	sum, err := filehash.Files(append([]string{filepath.Join(dir, ConfigFile)}, files...))
+	if err != nil {
+		return "", fmt.Errorf("checkpoint: hashing %s: %w", dir, err)
+	}
+	return sum, nil
+}
+
+// maxIndexBytes bounds model.safetensors.index.json: gpt2-xl's would be about 40 KB.
+const maxIndexBytes = 16 << 20
+
 // weightFiles lists the safetensors files of dir: model.safetensors, else the shards of
 // model.safetensors.index.json.
 func weightFiles(dir string) ([]string, error) {
@@ -148,7 +184,7 @@ func weightFiles(dir string) ([]string, error) {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	indexPath := filepath.Join(dir, WeightsIndexFile)
-	raw, err := os.ReadFile(indexPath)
+	raw, err := readBounded(indexPath, maxIndexBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("checkpoint: %s has neither %s nor %s: a GPT-2 checkpoint in safetensors format is needed"+
 			" (convert pytorch_model.bin with Python's safetensors, or download model.safetensors)", dir, WeightsFile, WeightsIndexFile)

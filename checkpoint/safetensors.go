@@ -36,7 +36,8 @@ type stEntry struct {
 type stFile struct {
 	path      string
 	f         *os.File
-	dataStart int64
+	dataStart int64 // offset of the data buffer in the file
+	dataLen   int64 // bytes from dataStart to the end of the file
 	entries   map[string]stEntry
 	metadata  map[string]string
 }
@@ -46,6 +47,8 @@ var dtypeSizes = map[string]int64{
 	"U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
 }
 
+// numElements returns the product of shape, and false for a negative dimension or a product
+// that does not fit in an int64.
 func numElements(shape []int) (int64, bool) {
 	n := int64(1)
 	for _, d := range shape {
@@ -101,8 +104,8 @@ func parseHeader(path string, f *os.File) (*stFile, error) {
 	if err := json.Unmarshal(header, &raw); err != nil {
 		return nil, fmt.Errorf("checkpoint: %s: header is not valid JSON (%v); %s", path, err, redownload)
 	}
-	st := &stFile{path: path, f: f, dataStart: 8 + int64(hlen), entries: map[string]stEntry{}}
-	dataLen := size - st.dataStart
+	st := &stFile{path: path, f: f, dataStart: 8 + int64(hlen), dataLen: size - 8 - int64(hlen), entries: map[string]stEntry{}}
+	dataLen := st.dataLen
 	var maxEnd int64
 	var maxName string
 	for name, msg := range raw {
@@ -118,20 +121,37 @@ func parseHeader(path string, f *os.File) (*stFile, error) {
 		}
 		begin, end := e.Offsets[0], e.Offsets[1]
 		if begin < 0 || end < begin {
-			return nil, fmt.Errorf("checkpoint: %s: tensor %s has invalid data_offsets [%d, %d]", path, name, begin, end)
+			return nil, fmt.Errorf("checkpoint: %s: tensor %s has invalid data_offsets [%d, %d]; %s", path, name, begin, end, redownload)
 		}
 		n, ok := numElements(e.Shape)
 		if !ok {
-			return nil, fmt.Errorf("checkpoint: %s: tensor %s has invalid shape %v", path, name, e.Shape)
+			return nil, fmt.Errorf("checkpoint: %s: tensor %s has invalid shape %v (a negative size, or more elements than fit in memory); %s", path, name, e.Shape, redownload)
 		}
-		if es, known := dtypeSizes[e.DType]; known && n*es != end-begin {
-			return nil, fmt.Errorf("checkpoint: %s: tensor %s (%s %v) needs %d bytes but data_offsets [%d, %d] give %d",
-				path, name, e.DType, e.Shape, n*es, begin, end, end-begin)
+		// Every element of a known dtype takes es bytes, so n·es must be the byte range: this
+		// bounds n by the file's size before anything is allocated.
+		if es, known := dtypeSizes[e.DType]; known && (n > math.MaxInt64/es || n*es != end-begin) {
+			return nil, fmt.Errorf("checkpoint: %s: tensor %s (%s %v) does not fit data_offsets [%d, %d] (%d bytes); %s",
+				path, name, e.DType, e.Shape, begin, end, end-begin, redownload)
 		}
 		if end > maxEnd {
 			maxEnd, maxName = end, name
 		}
 		st.entries[name] = e
+	}
+	// Tensors occupy disjoint byte ranges (the format stores them one after the other).
+	names := make([]string, 0, len(st.entries))
+	for name, e := range st.entries {
+		if e.Offsets[1] > e.Offsets[0] {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return st.entries[names[i]].Offsets[0] < st.entries[names[j]].Offsets[0] })
+	for i := 1; i < len(names); i++ {
+		prev, cur := st.entries[names[i-1]], st.entries[names[i]]
+		if cur.Offsets[0] < prev.Offsets[1] {
+			return nil, fmt.Errorf("checkpoint: %s: tensors %s [%d, %d] and %s [%d, %d] overlap; %s",
+				path, names[i-1], prev.Offsets[0], prev.Offsets[1], names[i], cur.Offsets[0], cur.Offsets[1], redownload)
+		}
 	}
 	if maxEnd > dataLen {
 		return nil, fmt.Errorf("checkpoint: %s is truncated: tensor %s ends at data byte %d but the file holds only %d data bytes (file size %d, expected at least %d); %s",
@@ -147,7 +167,12 @@ var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(
 
 // readFloat32 decodes a tensor to float32, reading F32 data straight into the result.
 func (st *stFile) readFloat32(name string, e stEntry) ([]float32, error) {
-	n, _ := numElements(e.Shape)
+	switch e.DType {
+	case "F32", "F16", "BF16", "F64":
+	default:
+		return nil, fmt.Errorf("checkpoint: %s: tensor %s has dtype %q; only F32, F16, BF16 and F64 can be loaded", st.path, name, e.DType)
+	}
+	n, _ := numElements(e.Shape) // parseHeader bounded it by the tensor's byte range
 	off := st.dataStart + e.Offsets[0]
 	out := make([]float32, n)
 	if n == 0 {
@@ -194,9 +219,8 @@ func (st *stFile) readFloat32(name string, e stEntry) ([]float32, error) {
 				}
 			}
 		}
-		return out, nil
 	}
-	return nil, fmt.Errorf("checkpoint: %s: tensor %s has dtype %q; only F32, F16, BF16 and F64 can be loaded", st.path, name, e.DType)
+	return out, nil
 }
 
 // f16ToF32 converts an IEEE 754 half-precision value exactly (zeros, subnormals, Inf, NaN).

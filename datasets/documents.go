@@ -2,6 +2,8 @@ package datasets
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,20 +38,25 @@ func CleanText(s string) string {
 // ReadDocuments streams the documents stored at each path, in order, each cleaned with
 // CleanText. What a path holds is decided by its name:
 //
-//   - *.jsonl, *.json: one JSON object per line with a string field "text" (blank lines are
-//     skipped; a line without "text" is an error);
+//   - *.jsonl, *.json: one JSON object per line with a string field "text" (see ReadJSONL);
 //   - *.parquet: the string column "text" of a parquet file, e.g. the Hugging Face hub's parquet
 //     conversion of OpenWebText (null values become empty documents);
 //   - a directory: its *.txt, *.jsonl, *.json and *.parquet files (not subdirectories), sorted
-//     by name;
-//   - any other file: plain text, the whole file being one document.
+//     by name (DocumentFiles);
+//   - any other file: UTF-8 plain text, the whole file being one document (a leading byte-order
+//     mark is dropped).
 //
 // The sequence yields a non-nil error at most once, as its last element. Stop early by breaking
 // out of the loop.
 func ReadDocuments(paths ...string) iter.Seq2[Document, error] {
 	return func(yield func(Document, error) bool) {
-		for _, path := range paths {
-			if !readPath(path, true, yield) {
+		files, err := DocumentFiles(paths...)
+		if err != nil {
+			yield(Document{}, err)
+			return
+		}
+		for _, path := range files {
+			if !readFile(path, yield) {
 				return
 			}
 		}
@@ -68,19 +75,24 @@ func LoadDocuments(paths ...string) ([]Document, error) {
 	return docs, nil
 }
 
-// readPath yields the documents of path and reports whether to go on.
-func readPath(path string, top bool, yield func(Document, error) bool) bool {
-	st, err := os.Stat(path)
-	if err != nil {
-		return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
-	}
-	if st.IsDir() {
-		if !top {
-			return true
+// DocumentFiles lists the files ReadDocuments reads for paths, in the order it reads them: each
+// file as given, and in place of each directory its *.txt, *.jsonl, *.json and *.parquet files
+// (not subdirectories), sorted by name. A path that cannot be read is an error that keeps the
+// reason (missing, permission denied, a symlink loop).
+func DocumentFiles(paths ...string) ([]string, error) {
+	var files []string
+	for _, path := range paths {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("datasets: reading documents: %w", err)
+		}
+		if !st.IsDir() {
+			files = append(files, path)
+			continue
 		}
 		entries, err := os.ReadDir(path)
 		if err != nil {
-			return yield(Document{}, fmt.Errorf("datasets: reading documents: %w", err))
+			return nil, fmt.Errorf("datasets: reading documents: %w", err)
 		}
 		var names []string
 		for _, e := range entries {
@@ -93,12 +105,14 @@ func readPath(path string, top bool, yield func(Document, error) bool) bool {
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			if !readPath(filepath.Join(path, name), false, yield) {
-				return false
-			}
+			files = append(files, filepath.Join(path, name))
 		}
-		return true
 	}
+	return files, nil
+}
+
+// readFile yields the documents of one file and reports whether to go on.
+func readFile(path string, yield func(Document, error) bool) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".jsonl", ".json":
 		f, err := os.Open(path)
@@ -128,7 +142,7 @@ func readPath(path string, top bool, yield func(Document, error) bool) bool {
 		if !utf8.Valid(data) {
 			return yield(Document{}, fmt.Errorf("datasets: %s is not UTF-8 text: convert it to UTF-8 (or pass .jsonl or .parquet files)", path))
 		}
-		return yield(Document{Text: CleanText(string(data))}, nil)
+		return yield(Document{Text: CleanText(string(bytes.TrimPrefix(data, utf8BOM)))}, nil)
 	}
 }
 
@@ -150,37 +164,76 @@ func archiveKind(data []byte) string {
 	return ""
 }
 
+// utf8BOM is the byte-order mark some editors put at the start of UTF-8 files.
+var utf8BOM = []byte("\ufeff")
+
+// jsonlLines calls fn with each non-blank line of r and its 1-based number, until fn returns
+// false. A UTF-8 byte-order mark at the start of r is removed. Every line must be valid UTF-8:
+// Go's JSON decoder would silently replace invalid bytes with U+FFFD, so they are refused here,
+// as in plain-text files.
+func jsonlLines(r io.Reader, fn func(n int, line []byte) bool) error {
+	br := bufio.NewReader(r)
+	for n := 1; ; n++ {
+		b, err := br.ReadBytes('\n')
+		if n == 1 {
+			b = bytes.TrimPrefix(b, utf8BOM)
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			if at := invalidUTF8At(b); at >= 0 {
+				return fmt.Errorf("line %d is not valid UTF-8 (byte %d of the line): convert the file to UTF-8", n, at+1)
+			}
+			if !fn(n, b) {
+				return nil
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not valid UTF-8, or -1.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
 // ReadJSONL streams the documents of r, which holds one JSON object per line with a string
-// field "text" (other fields are ignored; blank lines are skipped). Texts are cleaned with
-// CleanText. The sequence yields a non-nil error at most once, as its last element.
+// field "text" (other fields are ignored; blank lines are skipped; a UTF-8 byte-order mark at
+// the start is dropped). Lines must be valid UTF-8. Texts are cleaned with CleanText. The
+// sequence yields a non-nil error at most once, as its last element.
 func ReadJSONL(r io.Reader) iter.Seq2[Document, error] {
+	const want = `want one JSON object per line, like {"text": "..."}`
 	return func(yield func(Document, error) bool) {
-		br := bufio.NewReader(r)
-		for line := 1; ; line++ {
-			b, err := br.ReadBytes('\n')
-			if len(strings.TrimSpace(string(b))) > 0 {
-				var rec struct {
-					Text *string `json:"text"`
-				}
-				if jerr := json.Unmarshal(b, &rec); jerr != nil {
-					yield(Document{}, fmt.Errorf("line %d: %w (want one JSON object per line, like {\"text\": \"...\"})", line, jerr))
-					return
-				}
-				if rec.Text == nil {
-					yield(Document{}, fmt.Errorf("line %d: no string field \"text\" (want one JSON object per line, like {\"text\": \"...\"})", line))
-					return
-				}
-				if !yield(Document{Text: CleanText(*rec.Text)}, nil) {
-					return
-				}
+		var bad error
+		err := jsonlLines(r, func(n int, b []byte) bool {
+			var rec struct {
+				Text *string `json:"text"`
 			}
-			if errors.Is(err, io.EOF) {
-				return
+			if err := json.Unmarshal(b, &rec); err != nil {
+				bad = fmt.Errorf("line %d: %w (%s)", n, err, want)
+				return false
 			}
-			if err != nil {
-				yield(Document{}, fmt.Errorf("line %d: %w", line, err))
-				return
+			if rec.Text == nil {
+				bad = fmt.Errorf("line %d: no string field \"text\" (%s)", n, want)
+				return false
 			}
+			if !yield(Document{Text: CleanText(*rec.Text)}, nil) {
+				return false
+			}
+			return true
+		})
+		if err = cmp.Or(bad, err); err != nil {
+			yield(Document{}, err)
 		}
 	}
 }

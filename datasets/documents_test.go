@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/actadd-go/actadd/internal/extdata"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -42,15 +42,33 @@ func TestReadJSONL(t *testing.T) {
 		t.Errorf("ReadJSONL = %q, want %q", got, want)
 	}
 
-	for _, bad := range []string{"{\"text\": \"ok\"}\nnot json\n", "{\"title\": \"no text\"}\n", "{\"text\": 3}\n"} {
+	// A byte-order mark before the first object is not part of the JSON.
+	got = nil
+	for doc, err := range ReadJSONL(strings.NewReader("\ufeff{\"text\": \"after a BOM\"}\n{\"text\": \"\ufeffkept inside\"}\n")) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, doc.Text)
+	}
+	if strings.Join(got, "|") != "after a BOM|\ufeffkept inside" {
+		t.Errorf("ReadJSONL with a BOM = %q", got)
+	}
+
+	for bad, wantMsg := range map[string]string{
+		"{\"text\": \"ok\"}\nnot json\n":                          "line 2",
+		"{\"title\": \"no text\"}\n":                              "line 1: no string field",
+		"{\"text\": 3}\n":                                         "line 1",
+		"{\"text\": \"ok\"}\n\n{\"text\": \"caf\xe9 au lait\"}\n": "line 3 is not valid UTF-8 (byte 14 of the line)",
+		"\ufeff\ufeff{\"text\": \"two BOMs\"}\n":                  "line 1: invalid character",
+	} {
 		var err error
 		for _, e := range ReadJSONL(strings.NewReader(bad)) {
 			if e != nil {
 				err = e
 			}
 		}
-		if err == nil || !strings.Contains(err.Error(), "line") {
-			t.Errorf("ReadJSONL(%q): error %v, want one naming the line", bad, err)
+		if err == nil || !strings.Contains(err.Error(), wantMsg) {
+			t.Errorf("ReadJSONL(%q): error %v, want one containing %q", bad, err, wantMsg)
 		}
 	}
 }
@@ -133,6 +151,33 @@ func TestLoadDocumentsFormats(t *testing.T) {
 	}
 }
 
+// A plain-text file that starts with a byte-order mark: the mark is not part of the text.
+func TestLoadDocumentsBOM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "essay.txt")
+	writeFile(t, path, "\ufeffThe wedding was lovely.")
+	docs, err := LoadDocuments(path)
+	if err != nil || len(docs) != 1 || docs[0].Text != "The wedding was lovely." {
+		t.Errorf("LoadDocuments = %q, %v", docs, err)
+	}
+}
+
+// Permission denied is reported as such (only testable when not running as root).
+func TestLoadDocumentsPermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file: permission denied cannot happen")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "locked.jsonl"), "{\"text\": \"x\"}\n")
+	os.Chmod(filepath.Join(dir, "locked.jsonl"), 0)
+	sub := filepath.Join(dir, "locked")
+	os.Mkdir(sub, 0)
+	for _, p := range []string{filepath.Join(dir, "locked.jsonl"), sub} {
+		if _, err := LoadDocuments(p); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("LoadDocuments(%s): error %v, want permission denied", p, err)
+		}
+	}
+}
+
 func TestLoadDocumentsErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "garbage.parquet"), "PAR1 this is not parquet at all")
@@ -151,6 +196,13 @@ func TestLoadDocumentsErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notext.parquet"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A symlink loop is reported as such, whether named directly or met in a folder's listing.
+	if err := os.Symlink("loop.jsonl", filepath.Join(dir, "loop.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("loopdir", filepath.Join(dir, "loopdir")); err != nil {
+		t.Fatal(err)
+	}
 	// Files that are not text, passed by name: OpenWebText's release is .xz tar files.
 	var gz, tarball bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -162,7 +214,7 @@ func TestLoadDocumentsErrors(t *testing.T) {
 	tw.Close()
 	for name, data := range map[string][]byte{
 		"docs.txt.gz": gz.Bytes(), "shard.tar": tarball.Bytes(), "shard.xz": []byte("\xfd7zXZ\x00\x00\x04junk"),
-		"latin1.txt": []byte("caf\xe9 wedding"),
+		"latin1.txt": []byte("caf\xe9 wedding"), "latin1.jsonl": []byte("{\"text\": \"caf\xe9 wedding\"}\n"),
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
@@ -176,6 +228,9 @@ func TestLoadDocumentsErrors(t *testing.T) {
 		"shard.tar":       "a tar archive",
 		"shard.xz":        "xz-compressed",
 		"latin1.txt":      "not UTF-8 text",
+		"latin1.jsonl":    "line 1 is not valid UTF-8",
+		"loop.jsonl":      "too many levels of symbolic links",
+		"loopdir":         "too many levels of symbolic links",
 	} {
 		_, err := LoadDocuments(filepath.Join(dir, name))
 		if err == nil || !strings.Contains(err.Error(), wantMsg) {
@@ -185,11 +240,7 @@ func TestLoadDocumentsErrors(t *testing.T) {
 }
 
 func TestLoadOpenWebTextSample(t *testing.T) {
-	path, ok := shareddata.Path("openwebtext-sample", "owt1000.jsonl")
-	if !ok {
-		t.Skip("shared data openwebtext-sample/owt1000.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
-	docs, err := LoadDocuments(path)
+	docs, err := LoadDocuments(extdata.Path(t, "openwebtext-sample", "owt1000.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,5 +22,5 @@ func Example() {
 	// 4
 	// 0.0556
 	// "The bride arrived."
-	// " Everyone cheered!"
+	// "Everyone cheered!"
 }

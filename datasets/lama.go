@@ -1,9 +1,8 @@
 package datasets
 
 import (
-	"bufio"
+	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -27,10 +26,9 @@ type LAMARecord struct {
 // Mask is the placeholder LAMA puts where the object goes.
 const Mask = "[MASK]"
 
-// Prompt returns the text the model continues: the masked sentences joined with " " and cut
-// before the first "[MASK]", as the authors built it, with trailing spaces and tabs removed
-// (the label then carries the space: see SingleTokenProbes). It reports false when there is no
-// "[MASK]".
+// Prompt returns the masked sentences joined with " " and cut before the first "[MASK]", as the
+// authors built the prompt, with trailing spaces and tabs removed. E3's probes take the
+// authors' token rule instead (SingleTokenProbes). It reports false when there is no "[MASK]".
 func (r LAMARecord) Prompt() (string, bool) {
 	prompt, _, found := strings.Cut(strings.Join(r.MaskedSentences, " "), Mask)
 	if !found {
@@ -39,26 +37,24 @@ func (r LAMARecord) Prompt() (string, bool) {
 	return strings.TrimRight(prompt, " \t"), true
 }
 
-// ReadLAMA reads LAMA records, one JSON object per line (blank lines are skipped).
+// ReadLAMA reads LAMA records, one JSON object per line (blank lines are skipped; a UTF-8
+// byte-order mark at the start is dropped; lines must be valid UTF-8).
 func ReadLAMA(r io.Reader) ([]LAMARecord, error) {
 	var recs []LAMARecord
-	br := bufio.NewReader(r)
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if len(strings.TrimSpace(string(b))) > 0 {
-			var rec LAMARecord
-			if jerr := json.Unmarshal(b, &rec); jerr != nil {
-				return nil, fmt.Errorf("datasets: LAMA line %d: %w (want LAMA's JSONL: one object per line with sub, obj, pred, masked_sentences, obj_label, uuid)", line, jerr)
-			}
-			recs = append(recs, rec)
+	var bad error
+	err := jsonlLines(r, func(n int, b []byte) bool {
+		var rec LAMARecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			bad = fmt.Errorf("line %d: %w (want LAMA's JSONL: one object per line with sub, obj, pred, masked_sentences, obj_label, uuid)", n, err)
+			return false
 		}
-		if errors.Is(err, io.EOF) {
-			return recs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("datasets: LAMA line %d: %w", line, err)
-		}
+		recs = append(recs, rec)
+		return true
+	})
+	if err = cmp.Or(bad, err); err != nil {
+		return nil, fmt.Errorf("datasets: LAMA %w", err)
 	}
+	return recs, nil
 }
 
 // LoadLAMA reads a LAMA JSONL file such as data/ConceptNet/test.jsonl (see
@@ -82,8 +78,9 @@ type LAMAProbe struct {
 	UUID   string
 	Pred   string
 	Prompt string
-	// Label is the record's obj_label; LabelText is the text whose single token is
-	// LabelToken (normally " " + Label).
+	// Label is the record's obj_label; LabelText is the text of LabelToken, the last token of
+	// prompt+label, which contains Label (" cat" for "cat" after "is a ", "'s" for "s" after
+	// "John'").
 	Label, LabelText string
 	LabelToken       int
 }
@@ -93,11 +90,15 @@ type DropReason string
 
 // The reasons SingleTokenProbes drops records.
 const (
-	DropNoMask      DropReason = "no [MASK] in masked_sentences"
-	DropEmptyPrompt DropReason = "empty prompt before [MASK]"
-	DropEmptyLabel  DropReason = "empty obj_label"
-	DropMultiToken  DropReason = "label is not a single GPT-2 token"
-	DropMerges      DropReason = "label merges with the end of the prompt"
+	DropNoMask     DropReason = "no [MASK] in masked_sentences"
+	DropEmptyLabel DropReason = "empty obj_label"
+	// DropMultiToken: the last token of prompt+label does not contain the label (the
+	// authors' single-token test).
+	DropMultiToken DropReason = "label is not within the last GPT-2 token of prompt+label"
+	// DropPromptText: the prompt's tokens (those of prompt+label but the last) are not how
+	// GPT-2 tokenizes their own text, so they cannot be scored as a text prompt here: "\n"
+	// "\n" before a digit label, say, whose text "\n\n" is one token.
+	DropPromptText DropReason = "no text encodes to the prompt's tokens"
 )
 
 // LAMAFilterReport counts what SingleTokenProbes kept and dropped.
@@ -116,53 +117,50 @@ func (r LAMAFilterReport) String() string {
 	return b.String()
 }
 
-// SingleTokenProbes turns records into probes, keeping only those whose label is one GPT-2
-// token, and reports how many were dropped and why.
+// SingleTokenProbes turns records into probes with the authors' rule, keeping those whose label
+// is a single token in their sense, and reports how many were dropped and why.
 //
-// Tokenization. The authors tokenized prompt+label, with the prompt ending in the space before
-// "[MASK]", and took the last token as the label when its text contained the label. Here the
-// prompt has its trailing space trimmed (Prompt) and the label is tokenized as LabelText =
-// " " + obj_label, one token; so tok.EncodeWithBOS(p.Prompt) followed by p.LabelToken is
-// exactly tok.EncodeWithBOS(p.Prompt + p.LabelText), which is checked (DropMerges otherwise).
-// When "[MASK]" follows a non-space character (e.g. a quote), LabelText is obj_label with no
-// space, as the concatenation would give.
+// The authors' rule (scripts/lama_demo.py): prompt is the masked sentences joined with " " and
+// cut before the first "[MASK]", untrimmed; the tokens of BOS + prompt + obj_label are split
+// into the model's input (all but the last) and the target (the last token); a record is kept
+// when the target's text contains obj_label. So the target may include the space before
+// "[MASK]" (" cat"), or merge with the end of the prompt ("John'" + "s": the prompt's tokens end
+// with " John" and the target is "'s"); extra whitespace before "[MASK]" stays in the prompt as
+// its own token; a "[MASK]" at the start leaves a prompt of BOS alone.
+//
+// Prompt is the text of the input tokens after BOS, checked to encode back to exactly them
+// (DropPromptText otherwise), so tok.EncodeWithBOS(p.Prompt) followed by p.LabelToken is the
+// authors' tokenization. Records without "[MASK]" or without a label are dropped too
+// (DropNoMask, DropEmptyLabel), where the authors' code would have built a prompt of the whole
+// text or a target from the prompt's own last token.
 func SingleTokenProbes(recs []LAMARecord, tok *bpe.Tokenizer) ([]LAMAProbe, LAMAFilterReport) {
 	rep := LAMAFilterReport{Total: len(recs), Dropped: map[DropReason]int{}}
 	var probes []LAMAProbe
 	for _, r := range recs {
-		joined := strings.Join(r.MaskedSentences, " ")
-		before, _, found := strings.Cut(joined, Mask)
-		prompt, _ := r.Prompt()
-		var reason DropReason
+		before, _, found := strings.Cut(strings.Join(r.MaskedSentences, " "), Mask)
 		switch {
 		case !found:
-			reason = DropNoMask
-		case strings.TrimSpace(prompt) == "":
-			reason = DropEmptyPrompt
+			rep.Dropped[DropNoMask]++
+			continue
 		case r.ObjLabel == "":
-			reason = DropEmptyLabel
-		}
-		if reason != "" {
-			rep.Dropped[reason]++
+			rep.Dropped[DropEmptyLabel]++
 			continue
 		}
-		labelText := r.ObjLabel
-		if len(prompt) < len(before) { // the prompt ended in whitespace, now trimmed
-			labelText = " " + r.ObjLabel
-		}
-		ids := tok.Encode(labelText)
-		if len(ids) != 1 {
+		ids := tok.EncodeWithBOS(before + r.ObjLabel)
+		input, target := ids[:len(ids)-1], ids[len(ids)-1]
+		labelText, err := tok.DecodeToken(target)
+		if err != nil || !strings.Contains(strings.ToValidUTF8(labelText, "\uFFFD"), r.ObjLabel) {
 			rep.Dropped[DropMultiToken]++
 			continue
 		}
-		p := tok.Encode(prompt)
-		if !slices.Equal(tok.Encode(prompt+labelText), append(p, ids[0])) {
-			rep.Dropped[DropMerges]++
+		prompt, err := tok.Decode(input[1:])
+		if err != nil || !slices.Equal(tok.EncodeWithBOS(prompt), input) {
+			rep.Dropped[DropPromptText]++
 			continue
 		}
 		probes = append(probes, LAMAProbe{
 			UUID: r.UUID, Pred: r.Pred, Prompt: prompt,
-			Label: r.ObjLabel, LabelText: labelText, LabelToken: ids[0],
+			Label: r.ObjLabel, LabelText: labelText, LabelToken: target,
 		})
 	}
 	rep.Kept = len(probes)

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/actadd-go/actadd/internal/watchdog"
 	"github.com/google/renameio/v2"
 )
 
@@ -34,8 +36,14 @@ type LAMAOptions struct {
 	// os.UserCacheDir()/actadd/lama (e.g. ~/.cache/actadd/lama on Linux).
 	CacheDir string
 	// Timeout bounds the whole download; 30 minutes when zero. Connecting and waiting for the
-	// response headers are separately bounded to 30 s each.
+	// response headers are separately bounded to 10 and 30 s.
 	Timeout time.Duration
+	// MinRate is the slowest average rate, in bytes per second over two minutes, at which the
+	// download goes on (one that receives nothing for two minutes also ends); 0 means 8 KiB/s,
+	// a negative value turns the rate check off.
+	MinRate int64
+	// Offline forbids the download: only a file already in CacheDir is returned.
+	Offline bool
 	// Client, when set, is used instead of one built from Timeout.
 	Client *http.Client
 	// Progress, when set, receives a line when the download starts and ends.
@@ -65,6 +73,9 @@ func DownloadLAMAConceptNet(opts LAMAOptions) (string, error) {
 	}
 	zipPath := filepath.Join(dir, "data.zip")
 	data, err := readLAMAZip(zipPath)
+	if err != nil && opts.Offline {
+		return "", fmt.Errorf("datasets: no usable LAMA ConceptNet in %s (%v) and downloading is off (offline): put data.zip from %s there", dir, err, LAMAURL)
+	}
 	if err != nil {
 		url := opts.URL
 		if url == "" {
@@ -122,8 +133,8 @@ func downloadFile(url, path string, opts LAMAOptions) error {
 	if client == nil {
 		client = &http.Client{Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   30 * time.Second,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: 30 * time.Second,
 		}}
 	}
@@ -157,9 +168,14 @@ func downloadFile(url, path string, opts LAMAOptions) error {
 		return fmt.Errorf("datasets: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := io.Copy(tmp, resp.Body)
+	var got atomic.Int64
+	slow := watchTransfer(ctx, cancel, &got, watchdog.Limits{MinRate: opts.MinRate, Stall: lamaWatch.Stall, Window: lamaWatch.Window})
+	n, err := io.Copy(tmp, io.TeeReader(resp.Body, countWriter{&got}))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if reason := slow(); reason != nil {
+		return fmt.Errorf("datasets: downloading LAMA from %s was cancelled: it %v (%s)", url, reason, hint)
 	}
 	if err != nil {
 		return fmt.Errorf("datasets: downloading LAMA from %s: %w after %d bytes (%s)", url, err, n, hint)
@@ -177,6 +193,53 @@ func downloadFile(url, path string, opts LAMAOptions) error {
 		fmt.Fprintf(opts.Progress, "downloaded %s (%d bytes) to %s\n", url, n, path)
 	}
 	return nil
+}
+
+// lamaWatch holds the watchdog's stall time and rate window (tests shorten them); the minimum
+// rate is LAMAOptions.MinRate.
+var lamaWatch = watchSettings{watchdog.DefaultStall, watchdog.DefaultWindow, time.Second}
+
+// watchSettings are the watchdog's stall time, rate window and sampling interval.
+type watchSettings struct{ Stall, Window, Tick time.Duration }
+
+// countWriter adds the length of every write to n.
+type countWriter struct{ n *atomic.Int64 }
+
+func (w countWriter) Write(p []byte) (int, error) {
+	w.n.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// watchTransfer samples got until ctx ends and calls cancel when the watchdog gives up on the
+// transfer. The function it returns stops the watch and returns the watchdog's reason, or nil.
+func watchTransfer(ctx context.Context, cancel func(), got *atomic.Int64, limits watchdog.Limits) (stop func() error) {
+	var reason error
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		meter := watchdog.New(limits, time.Now())
+		tick := time.NewTicker(lamaWatch.Tick)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				if reason = meter.Observe(now, got.Load()); reason != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		<-finished
+		return reason
+	}
 }
 
 // writeFileAtomic writes data to path through a temporary file and a rename.

@@ -8,13 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/actadd-go/actadd/internal/extdata"
 )
 
 func tokenizer(t *testing.T) *bpe.Tokenizer {
@@ -27,11 +28,7 @@ func tokenizer(t *testing.T) *bpe.Tokenizer {
 }
 
 func TestLAMAHead(t *testing.T) {
-	path, ok := shareddata.Path("lama-conceptnet", "test.head5.jsonl")
-	if !ok {
-		t.Skip("shared data lama-conceptnet/test.head5.jsonl not found (set ACTADD_SHARED_DATA to the shared data folder to run this test)")
-	}
-	recs, err := LoadLAMA(path)
+	recs, err := LoadLAMA(extdata.Path(t, "lama-conceptnet", "test.head5.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,32 +81,63 @@ func TestSingleTokenProbesReasons(t *testing.T) {
 		rec("cat", "A pet is a [MASK] ."),                        // kept: prompt "A pet is a", label " cat"
 		rec("dog", "First sentence.", "Second is a [MASK]."),     // kept: sentences joined with " "
 		rec("cat", "No mask here."),                              // no [MASK]
-		rec("cat", "[MASK] is a pet."),                           // empty prompt
-		rec("cat", "   [MASK] is a pet."),                        // empty prompt (spaces only)
+		rec("cat", "[MASK] is a pet."),                           // kept: BOS alone, label "cat"
+		rec("cat", "   [MASK] is a pet."),                        // kept: prompt "  " (its own token), label " cat"
 		rec("", "A pet is a [MASK]."),                            // empty label
-		rec("antidisestablishmentarianism", "It causes [MASK]."), // several tokens
-		rec("cat", `He said "[MASK]" twice [MASK].`),             // no space before: label "cat"
-		rec("s", "It is John'[MASK] ."),                          // "'s" merges with the prompt
+		rec("antidisestablishmentarianism", "It causes [MASK]."), // the last token is "ism"
+		rec("cat", `He said "[MASK]" twice [MASK].`),             // kept: no space before, label "cat"
+		rec("s", "It is John'[MASK] ."),                          // kept: "'s" merges with the prompt
+		rec("cat", "A pet is a  [MASK]."),                        // kept: the extra space stays in the prompt
+		rec("9", "Line one.\n\n[MASK] is a digit."),              // "\n" "\n" before "9": the text "\n\n" is one token
 	}
 	tok := tokenizer(t)
 	probes, rep := SingleTokenProbes(recs, tok)
-	want := map[DropReason]int{DropNoMask: 1, DropEmptyPrompt: 2, DropEmptyLabel: 1, DropMultiToken: 1, DropMerges: 1}
-	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Total != 9 || rep.Kept != 3 {
-		t.Errorf("report = %+v, want dropped %v, 3 of 9 kept", rep, want)
+	want := map[DropReason]int{DropNoMask: 1, DropEmptyLabel: 1, DropMultiToken: 1, DropPromptText: 1}
+	if fmt.Sprint(rep.Dropped) != fmt.Sprint(want) || rep.Total != 11 || rep.Kept != 7 {
+		t.Errorf("report = %+v, want dropped %v, 7 of 11 kept", rep, want)
 	}
-	if len(probes) != 3 {
-		t.Fatalf("got %d probes, want 3", len(probes))
+	wantProbes := []struct{ prompt, labelText string }{
+		{"A pet is a", " cat"}, {"First sentence. Second is a", " dog"}, {"", "cat"}, {"  ", " cat"},
+		{`He said "`, "cat"}, {"It is John", "'s"}, {"A pet is a ", " cat"},
 	}
-	for i, w := range []struct{ prompt, labelText string }{
-		{"A pet is a", " cat"}, {"First sentence. Second is a", " dog"}, {`He said "`, "cat"},
-	} {
+	if len(probes) != len(wantProbes) {
+		t.Fatalf("got %d probes %+v, want %d", len(probes), probes, len(wantProbes))
+	}
+	for i, w := range wantProbes {
 		p := probes[i]
-		if p.Prompt != w.prompt || p.LabelText != w.labelText || tok.Encode(w.labelText)[0] != p.LabelToken {
-			t.Errorf("probe %d = %+v, want prompt %q, label text %q", i, p, w.prompt, w.labelText)
+		// The authors' tokenization: BOS + prompt + label, the last token being the target.
+		ids := tok.EncodeWithBOS(p.Prompt)
+		all := tok.EncodeWithBOS(p.Prompt + p.LabelText)
+		if p.Prompt != w.prompt || p.LabelText != w.labelText || !slices.Equal(all, append(ids, p.LabelToken)) {
+			t.Errorf("probe %d = %+v, want prompt %q, label text %q, and prompt+label = prompt's tokens + label token", i, p, w.prompt, w.labelText)
 		}
 	}
-	if s := rep.String(); !strings.Contains(s, "kept 3 of 9") || !strings.Contains(s, "2 dropped: "+string(DropEmptyPrompt)) {
+	if s := rep.String(); !strings.Contains(s, "kept 7 of 11") || !strings.Contains(s, "1 dropped: "+string(DropPromptText)) {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// LAMA files with a byte-order mark are read; invalid UTF-8 and broken lines are refused with
+// the line number.
+func TestReadLAMAInput(t *testing.T) {
+	rec := `{"sub": "owl", "obj": "bird", "pred": "IsA", "masked_sentences": ["An owl is a [MASK]."], "obj_label": "bird", "uuid": "u1"}`
+	recs, err := ReadLAMA(strings.NewReader("\ufeff" + rec + "\n\n" + rec + "\n"))
+	if err != nil || len(recs) != 2 || recs[0].Sub != "owl" || recs[1].UUID != "u1" {
+		t.Errorf("ReadLAMA with a BOM = %+v, %v", recs, err)
+	}
+	for in, want := range map[string]string{
+		rec + "\n" + strings.Replace(rec, "owl", "\xffowl", 1) + "\n": "line 2 is not valid UTF-8 (byte 10 of the line)",
+		rec + "\n{\"sub\": \n":               "LAMA line 2: unexpected end of JSON",
+		`{"masked_sentences": "not a list"}`: "LAMA line 1: json: cannot unmarshal",
+	} {
+		if _, err := ReadLAMA(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadLAMA(%.40q…): error %v, want one containing %q", in, err, want)
+		}
+	}
+	loop := filepath.Join(t.TempDir(), "test.jsonl")
+	os.Symlink("test.jsonl", loop)
+	if _, err := LoadLAMA(loop); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("LoadLAMA of a symlink loop: %v", err)
 	}
 }
 
@@ -210,4 +238,42 @@ func TestDownloadLAMAConceptNet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("404: error %v", err)
 	}
+
+	// Offline: the cached file without a request; nothing cached is an error, not a download.
+	n = hits.Load()
+	if p, err := DownloadLAMAConceptNet(LAMAOptions{URL: opts.URL, CacheDir: dir, Offline: true}); err != nil || p != path || hits.Load() != n {
+		t.Errorf("offline with the file cached: %q, %v, %d requests", p, err, hits.Load()-n)
+	}
+	if _, err := DownloadLAMAConceptNet(LAMAOptions{URL: opts.URL, CacheDir: t.TempDir(), Offline: true}); err == nil || !strings.Contains(err.Error(), "offline") || hits.Load() != n {
+		t.Errorf("offline with nothing cached: %v, %d requests", err, hits.Load()-n)
+	}
+}
+
+// A server that sends the archive a few bytes at a time never goes silent, but the download
+// would never end: the minimum-rate watchdog cancels it and nothing is left behind.
+func TestDownloadLAMAConceptNetTooSlow(t *testing.T) {
+	defer func(saved watchSettings) { lamaWatch = saved }(lamaWatch)
+	lamaWatch.Window, lamaWatch.Tick = 300*time.Millisecond, 10*time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			w.Write([]byte("PK"))
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	_, err := DownloadLAMAConceptNet(LAMAOptions{URL: srv.URL, CacheDir: dir, MinRate: 10_000})
+	if err == nil || !strings.Contains(err.Error(), "too slow to finish") || !strings.Contains(err.Error(), "by hand") {
+		t.Fatalf("crawling server: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v in the cache folder", entries)
+	}
+	t.Log(err)
 }

@@ -1,16 +1,17 @@
 package experiments
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/hfhub"
-	"github.com/actadd-go/actadd/internal/shareddata"
+	"github.com/actadd-go/actadd/internal/filehash"
+	"github.com/actadd-go/actadd/internal/repopath"
 )
 
 // Environment variables that point the data helpers at local files.
@@ -24,9 +25,11 @@ const (
 
 // DocumentSet is a corpus and where it came from.
 type DocumentSet struct {
-	Docs   []datasets.Document
-	Source string // e.g. "ACTADD_OWT=/data/owt", "offline sample ...", "stas/openwebtext-10k (hub)"
-	// Tag is Source's short form for figures, e.g. "owt1000 offline sample".
+	Docs []datasets.Document
+	// Source names the data by dataset and checksum, with paths relative to the repository
+	// (never an absolute path of the machine), e.g. "ACTADD_OWT=data/owt.jsonl (sha256 …)".
+	Source string
+	// Tag is Source's short form for figures, e.g. "owt300 embedded sample".
 	Tag string
 }
 
@@ -39,18 +42,27 @@ func (s *DocumentSet) Config(cfg PerplexityConfig) PerplexityConfig {
 // OpenWebTextSample finds OpenWebText documents for E1, in this order:
 //
 //  1. the path in $ACTADD_OWT (any format datasets.ReadDocuments reads);
-//  2. the offline sample ../shared/data/openwebtext-sample/owt1000.jsonl (1,000 real documents)
-//     on machines that have it;
-//  3. the 10,000-document slice stas/openwebtext-10k from the Hugging Face hub (online only;
-//     cached in the HF cache).
+//  2. the 10,000-document slice stas/openwebtext-10k from the Hugging Face cache, downloaded
+//     there first when online (not tried when HF_HUB_OFFLINE is set and nothing is cached);
+//  3. the 300-document sample embedded in package datasets (datasets.OpenWebTextFixture), with
+//     a printed NOTE saying that it is a pipeline check only.
 //
 // The paper sampled 300k documents of the full corpus: point ACTADD_OWT at parquet files from
 // datasets.DownloadOpenWebText(datasets.OpenWebTextRepo, ...) for that. progress receives a
 // line saying which source is used (nil means os.Stderr).
 func OpenWebTextSample(progress io.Writer) (*DocumentSet, error) {
 	progress = progressTo(progress)
-	load := func(source, tag string, paths ...string) (*DocumentSet, error) {
-		docs, err := datasets.LoadDocuments(paths...)
+	return openWebTextSample(progress, func() ([]string, error) {
+		opts := hfhub.DefaultOptions()
+		opts.Progress = progress
+		return datasets.DownloadOpenWebText(datasets.OpenWebText10kRepo, 0, opts)
+	})
+}
+
+// openWebTextSample is OpenWebTextSample with the download step given.
+func openWebTextSample(progress io.Writer, download func() ([]string, error)) (*DocumentSet, error) {
+	load := func(source, tag string, files []string) (*DocumentSet, error) {
+		docs, err := datasets.LoadDocuments(files...)
 		if err != nil {
 			return nil, fmt.Errorf("experiments: OpenWebText from %s: %w", source, err)
 		}
@@ -61,25 +73,41 @@ func OpenWebTextSample(progress io.Writer) (*DocumentSet, error) {
 		return &DocumentSet{Docs: docs, Source: source, Tag: tag}, nil
 	}
 	if p := os.Getenv(EnvOpenWebText); p != "" {
-		return load(EnvOpenWebText+"="+p, EnvOpenWebText+" "+filepath.Base(p), p)
+		files, err := datasets.DocumentFiles(p)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: %s=%s: %w", EnvOpenWebText, p, err)
+		}
+		sum, err := filesChecksum(files)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: %s=%s: %w", EnvOpenWebText, p, err)
+		}
+		return load(fmt.Sprintf("%s=%s (%s)", EnvOpenWebText, repopath.Display(p), sum), EnvOpenWebText+" "+filepath.Base(p), files)
 	}
-	if p, ok := shareddata.Path("openwebtext-sample", "owt1000.jsonl"); ok {
-		return load("offline sample "+p+" (first 1,000 documents of stas/openwebtext-10k)", "owt1000 offline sample", p)
+	files, err := download()
+	if err == nil {
+		sum, err := filesChecksum(files)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: %s: %w", datasets.OpenWebText10kRepo, err)
+		}
+		source := fmt.Sprintf("%s%s (Hugging Face hub, parquet conversion; %s)", datasets.OpenWebText10kRepo, hubCommit(files[0]), sum)
+		return load(source, datasets.OpenWebText10kRepo+" (hub)", files)
 	}
-	opts := hfhub.DefaultOptions()
-	opts.Progress = progress
-	paths, err := datasets.DownloadOpenWebText(datasets.OpenWebText10kRepo, 0, opts)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: no OpenWebText documents: set %s to a .jsonl/.parquet file or folder of documents, or go online to download %s (%w)",
-			EnvOpenWebText, datasets.OpenWebText10kRepo, err)
+	docs, fx, ferr := datasets.OpenWebTextFixture()
+	if ferr != nil {
+		return nil, fmt.Errorf("experiments: no OpenWebText documents: %w, and %w", err, ferr)
 	}
-	return load(datasets.OpenWebText10kRepo+" (Hugging Face hub, parquet conversion)", datasets.OpenWebText10kRepo+" (hub)", paths...)
+	fmt.Fprintf(progress, "OpenWebText: %s is not available (%v)\n"+
+		"OpenWebText: NOTE: using the %d-document sample embedded in package datasets, a pipeline check only, far from the paper's 300,000 documents"+
+		" (set %s to OpenWebText .jsonl/.parquet files, or go online, for the real experiment)\n",
+		datasets.OpenWebText10kRepo, err, len(docs), EnvOpenWebText)
+	return &DocumentSet{Docs: docs, Source: "datasets.OpenWebTextFixture: " + fx.String(), Tag: strings.TrimSuffix(fx.Name, ".jsonl") + " embedded sample"}, nil
 }
 
 // LAMASet is E3's probes: LAMA ConceptNet records whose label is one GPT-2 token.
 type LAMASet struct {
 	Probes []datasets.LAMAProbe
 	Report datasets.LAMAFilterReport // what datasets.SingleTokenProbes kept and dropped
+	// Source names the data by dataset and checksum, as DocumentSet.Source does.
 	Source string
 	// Tag is Source's short form for figures, e.g. "LAMA ConceptNet test.jsonl".
 	Tag string
@@ -98,17 +126,15 @@ func (s *LAMASet) Config(cfg ConceptNetConfig) ConceptNetConfig {
 //
 //  1. the file in $ACTADD_LAMA (LAMA's data/ConceptNet/test.jsonl);
 //  2. the full file from LAMA's official archive (datasets.DownloadLAMAConceptNet: cached, or
-//     downloaded when online; skipped when HF_HUB_OFFLINE is set);
-//  3. the offline sample ../shared/data/lama-conceptnet/test.head5.jsonl, with a printed note
-//     that only its 5 records are used.
+//     downloaded when online; only the cache is looked at when HF_HUB_OFFLINE is set);
+//  3. the hand-written LAMA-format records embedded in package datasets
+//     (datasets.LAMAFixture), which are NOT LAMA, with a printed NOTE saying so.
 //
 // progress receives which source is used and the filter report (nil means os.Stderr).
 func LAMAProbes(tok *bpe.Tokenizer, progress io.Writer) (*LAMASet, error) {
-	return lamaProbes(tok, progressTo(progress), func() (string, error) {
-		if hfhub.DefaultOptions().Offline {
-			return "", errors.New("offline (HF_HUB_OFFLINE is set)")
-		}
-		return datasets.DownloadLAMAConceptNet(datasets.LAMAOptions{Progress: progress})
+	progress = progressTo(progress)
+	return lamaProbes(tok, progress, func() (string, error) {
+		return datasets.DownloadLAMAConceptNet(datasets.LAMAOptions{Progress: progress, Offline: hfhub.DefaultOptions().Offline})
 	})
 }
 
@@ -117,22 +143,40 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 	if tok == nil {
 		return nil, fmt.Errorf("experiments: LAMAProbes: nil tokenizer: pass the model's (m.Tok)")
 	}
-	var path, source, tag string
-	if p := os.Getenv(EnvLAMA); p != "" {
-		path, source, tag = p, EnvLAMA+"="+p, EnvLAMA+" "+filepath.Base(p)
-	} else if p, err := download(); err == nil {
-		path, source, tag = p, "LAMA ConceptNet test.jsonl from "+datasets.LAMAURL+" ("+p+")", "LAMA ConceptNet test.jsonl"
-	} else if p, ok := shareddata.Path("lama-conceptnet", "test.head5.jsonl"); ok {
-		fmt.Fprintf(progress, "LAMA: the full ConceptNet file is not available (%v); NOTE: using the offline sample %s: only 5 records are used (set %s to LAMA's data/ConceptNet/test.jsonl for the real experiment)\n",
-			err, p, EnvLAMA)
-		path, source, tag = p, "offline sample "+p+" (first 5 LAMA ConceptNet records only)", "LAMA 5-record offline sample"
-	} else {
-		return nil, fmt.Errorf("experiments: no LAMA ConceptNet data: set %s to LAMA's data/ConceptNet/test.jsonl (in %s), or go online to download it (%w)",
-			EnvLAMA, datasets.LAMAURL, err)
+	var recs []datasets.LAMARecord
+	var source, tag string
+	fromFile := func(what, path string) error {
+		sum, err := filesChecksum([]string{path})
+		if err == nil {
+			recs, err = datasets.LoadLAMA(path)
+		}
+		if err != nil {
+			return fmt.Errorf("experiments: %s: %w", what, err)
+		}
+		source = fmt.Sprintf("%s (%s)", what, sum)
+		return nil
 	}
-	recs, err := datasets.LoadLAMA(path)
-	if err != nil {
-		return nil, fmt.Errorf("experiments: %w", err)
+	if p := os.Getenv(EnvLAMA); p != "" {
+		if err := fromFile(EnvLAMA+"="+repopath.Display(p), p); err != nil {
+			return nil, err
+		}
+		tag = EnvLAMA + " " + filepath.Base(p)
+	} else if p, err := download(); err == nil {
+		if err := fromFile("LAMA ConceptNet test.jsonl from "+datasets.LAMAURL, p); err != nil {
+			return nil, err
+		}
+		tag = "LAMA ConceptNet test.jsonl"
+	} else {
+		var fx datasets.Fixture
+		var ferr error
+		if recs, fx, ferr = datasets.LAMAFixture(); ferr != nil {
+			return nil, fmt.Errorf("experiments: no LAMA ConceptNet data: %w, and %w", err, ferr)
+		}
+		fmt.Fprintf(progress, "LAMA: the ConceptNet file is not available (%v)\n"+
+			"LAMA: NOTE: using %d HAND-WRITTEN records in LAMA's format embedded in package datasets, NOT LAMA data: a pipeline check only"+
+			" (set %s to LAMA's data/ConceptNet/test.jsonl, from %s, or go online, for the real experiment)\n",
+			err, len(recs), EnvLAMA, datasets.LAMAURL)
+		source, tag = "datasets.LAMAFixture: "+fx.String(), "hand-written LAMA-format fixture, not LAMA"
 	}
 	probes, rep := datasets.SingleTokenProbes(recs, tok)
 	fmt.Fprintf(progress, "LAMA: %s from %s\n", rep, source)
@@ -140,4 +184,27 @@ func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string,
 		return nil, fmt.Errorf("experiments: LAMA: no single-token probes in %s (%s)", source, rep)
 	}
 	return &LAMASet{Probes: probes, Report: rep, Source: source, Tag: tag}, nil
+}
+
+// filesChecksum names the data in files by checksum: "sha256 <hex>" of the file when there is
+// one, else "<n> files, sha256 <hex> of their sha256sum listing" (filehash.Files).
+func filesChecksum(files []string) (string, error) {
+	if len(files) == 1 {
+		sum, err := filehash.File(files[0])
+		return "sha256 " + sum, err
+	}
+	sum, err := filehash.Files(files)
+	return fmt.Sprintf("%d files, sha256 %s of their sha256sum listing", len(files), sum), err
+}
+
+// hubCommit returns "@<commit>" for a file in the Hugging Face cache (…/snapshots/<commit>/…),
+// or "".
+func hubCommit(path string) string {
+	parts := strings.Split(filepath.ToSlash(path), "/")
+	for i := len(parts) - 2; i > 0; i-- {
+		if parts[i-1] == "snapshots" {
+			return "@" + parts[i]
+		}
+	}
+	return ""
 }

@@ -2,33 +2,32 @@
 // 2308.10248) as specified in docs/actadd-protocol.md, one file each:
 //
 //   - E1 Perplexity: how steering with " weddings" changes the perplexity of OpenWebText
-//     documents, binned by their wedding-word frequency (perplexity.go);
-//   - E2 WeddingSweep: wedding words in steered completions vs injection layer (wedding.go);
+//     documents, binned by their wedding-word frequency, at one or more layers (perplexity.go);
+//   - E2 WeddingSweep: wedding words in steered completions vs injection layer, a sweep.Generate
+//     with the wedding metric (wedding.go);
 //   - E3 ConceptNet: LAMA ConceptNet P@K with and without steering (conceptnet.go);
 //   - E4 Overhead: the inference-time premium of steering vs model size (overhead.go).
 //
-// Each experiment has a config with the paper's values (PaperX) and a CPU-sized one (QuickX),
-// also picked by a scale name (XAt("paper"/"quick")) or from a notebook's flags (XFlags, which
-// override single values of the scale's config; scale.go); a function returning a plain
-// result struct (numbers, model, revision, backend, wall time) with a Summary method (the
-// result as a text table); and a Figures method that renders the paper's plot with a sidecar
-// (package plots). OpenWebTextSample and LAMAProbes find the data (data.go). A notebook cell
-// runs one experiment like this:
+// Every experiment has the same shape: a config XConfig, which comes from one place, XAt(scale)
+// with scale ScalePaper (the paper's sizes) or ScaleQuick (a CPU-sized run), and whose single
+// values a program's or notebook's flags change through XFlags (scale.go); a function
+// X(m, cfg) returning a plain result (numbers with 95% intervals, model, revision, backend, wall
+// time) with a Summary method (the result as a text table) and a Figures method (the paper's
+// plots with sidecars, package plots). A notebook cell runs one experiment like this:
 //
-//	m, err := actadd.Load("gpt2-xl") // or "tiny", the random stand-in, offline
-//	owt, err := experiments.OpenWebTextSample(nil)
-//	cfg := experiments.PaperPerplexity() // or QuickPerplexity() on a CPU
-//	res, err := experiments.Perplexity(m, owt.Docs, owt.Config(cfg)) // records the data source
+//	cfg, err := experiments.PerplexityAt(experiments.ScalePaper) // or e1.Config() from flags
+//	m, err := actadd.Load("gpt2-xl")                             // or "tiny", the random stand-in, offline
+//	res, err := experiments.Perplexity(m, cfg)                   // finds its data itself (cfg.Data)
 //	fmt.Print(res.Summary())
 //	figs, err := res.Figures()
 //	paths, err := plots.SaveAll("figures", figs...)
 //
 // # Layers
 //
-// The paper steers E1 and E3 at layer 16 of GPT-2-XL's 48. A config Layer of ScaledLayer (-1,
-// the Paper and Quick default) means that layer scaled to the model's depth,
-// round(16·n_layer/48): 16 for gpt2-xl, 12 for gpt2-large, 8 for gpt2-medium, 4 for gpt2, 1 for
-// the 4-layer tiny stand-in. Results record the layer actually used, and figures print it.
+// A Layer is a layer number ("6") or a layer of a deeper model scaled to the model at hand
+// ("16/48": the paper steers E1 and E3 at layer 16 of GPT-2-XL's 48, which is 4 on gpt2 and 1
+// on the 4-layer tiny stand-in). Configs, flags and sidecars all write layers this way; results
+// record the layer actually used, and figures print it.
 //
 // Long work prints progress lines to the config's Progress writer (os.Stderr when nil; use
 // io.Discard for silence). Randomness comes from the configured seeds only: the same model,
@@ -38,44 +37,24 @@ package experiments
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
 )
 
-// ScaledLayer is the config Layer value that selects the paper's layer scaled to the model's
-// depth (see ResolveLayer).
-const ScaledLayer = -1
-
-// The paper's injection layer for E1 and E3, on GPT-2-XL's PaperDepth layers.
-const (
-	PaperLayer = 16
-	PaperDepth = 48
-)
+// paperLayer is the paper's injection layer for E1 and E3: layer 16 of GPT-2-XL's 48, scaled
+// to other depths.
+var paperLayer = Layer{At: 16, Of: 48}
 
 // Wedding steering prompts of E1–E3.
 const (
 	WeddingPlus  = " weddings"
 	WeddingMinus = ""
 )
-
-// ResolveLayer returns the layer to steer on a model of nLayer layers: layer itself when it is
-// in 0..nLayer-1, or for ScaledLayer the paper's layer scaled to the depth,
-// round(PaperLayer·nLayer/PaperDepth).
-func ResolveLayer(layer, nLayer int) (int, error) {
-	if layer == ScaledLayer {
-		return min(nLayer-1, int(math.Round(float64(PaperLayer*nLayer)/PaperDepth))), nil
-	}
-	if layer < 0 || layer >= nLayer {
-		return 0, fmt.Errorf("experiments: layer %d is out of range for a model with %d layers: use 0..%d, or %d for the paper's layer %d/%d scaled to the model",
-			layer, nLayer, nLayer-1, ScaledLayer, PaperLayer, PaperDepth)
-	}
-	return layer, nil
-}
 
 // RunInfo says what an experiment ran on and how long it took.
 type RunInfo struct {
@@ -87,10 +66,13 @@ type RunInfo struct {
 	Backend     string
 	Started     time.Time
 	WallSeconds float64
+	// RunID names this run; every figure of it carries the id in its sidecar (plots.VerifySet).
+	RunID string
 }
 
 func newRunInfo(m *actadd.Model) RunInfo {
-	return RunInfo{Model: m.Name, Revision: m.Revision, TinyStandIn: plots.IsTiny(m.Name), Backend: m.BackendName, Started: time.Now().UTC()}
+	return RunInfo{Model: m.Name, Revision: m.Revision, TinyStandIn: plots.IsTiny(m.Name), Backend: m.BackendName,
+		Started: time.Now().UTC(), RunID: plots.NewRunID()}
 }
 
 func (r *RunInfo) finish() { r.WallSeconds = time.Since(r.Started).Seconds() }
@@ -106,7 +88,7 @@ func (r RunInfo) sidecar(experiment, title string, params any, seed uint64, sour
 	}
 	sc.Model, sc.Revision, sc.Backend = r.Model, r.Revision, r.Backend
 	sc.TinyStandIn, sc.RandomWeights = r.TinyStandIn, r.TinyStandIn
-	sc.Seed, sc.WallSeconds, sc.DataSource = seed, r.WallSeconds, source
+	sc.Seed, sc.WallSeconds, sc.DataSource, sc.RunID = seed, r.WallSeconds, source, r.RunID
 	return sc, nil
 }
 
@@ -148,14 +130,32 @@ func dataTag(tag, source string) string {
 	return "data: source not recorded"
 }
 
-// steering builds the addition plus−minus with coefficient coeff at layer (ScaledLayer scales
-// the paper's layer to the model's depth) and its vector; it returns the layer actually used.
-func steering(m *actadd.Model, layer int, plus, minus string, coeff float64) (actadd.Addition, *actadd.Vector, int, error) {
-	l, err := ResolveLayer(layer, m.Config.NLayer)
+// steering builds the addition plus−minus with coefficient coeff at each layer (resolved for
+// the model) and returns the additions, the layers used and the steering vector's length.
+func steering(m *actadd.Model, layers Layers, plus, minus string, coeff float64) ([]actadd.Addition, []int, int, error) {
+	ls, err := layers.Resolve(m.Config.NLayer)
 	if err != nil {
-		return actadd.Addition{}, nil, 0, err
+		return nil, nil, 0, err
 	}
-	add := actadd.Pair(plus, minus, coeff).AtLayer(l)
-	vec, err := m.Vector(add)
-	return add, vec, l, err
+	adds := make([]actadd.Addition, len(ls))
+	n := 0
+	for i, l := range ls {
+		adds[i] = actadd.Pair(plus, minus, coeff).AtLayer(l)
+		v, err := m.Vector(adds[i])
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		n = v.N
+	}
+	return adds, ls, n, nil
+}
+
+// estimate formats a value with its 95% interval to 5 significant digits (perplexity ratios
+// differ from 1 in the fourth decimal), "0.125 [0.03125, 0.40156]", or "0.125 (n=1, no
+// interval)" where the interval is undefined.
+func estimate(e interval.Estimate) string {
+	if !e.Defined() {
+		return fmt.Sprintf("%.5g (n=%d, no interval)", e.Value, e.N)
+	}
+	return fmt.Sprintf("%.5g [%.5g, %.5g]", e.Value, e.Lo, e.Hi)
 }

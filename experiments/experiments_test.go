@@ -10,40 +10,16 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/gpt2"
-	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/internal/tinymodel"
 	"github.com/actadd-go/actadd/plots"
 )
 
-var (
-	modelOnce sync.Once
-	model     *actadd.Model
-	modelErr  error
-)
-
-// tinyModel is the offline stand-in "tiny" (same config, seed and name as actadd.Load("tiny")),
-// built in memory so that tests touch no cache folder.
-func tinyModel(t testing.TB) *actadd.Model {
-	t.Helper()
-	modelOnce.Do(func() {
-		cfg := checkpoint.TinyConfig()
-		var g *gpt2.Model
-		g, modelErr = gpt2.New(testbackend.Get(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
-		if modelErr == nil {
-			model, modelErr = actadd.Wrap(g, "go")
-		}
-	})
-	if modelErr != nil {
-		t.Fatal(modelErr)
-	}
-	return model
-}
+// tinyModel is the offline stand-in "tiny", built in memory.
+func tinyModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
 
 // checkFigures checks that figs have the wanted names, decode as PNG and SVG, and carry
 // sidecars naming the experiment, the model and the backend.
@@ -81,20 +57,14 @@ func checkFigures(t *testing.T, figs []*plots.Figure, experiment string, tiny bo
 	}
 }
 
-func TestResolveLayer(t *testing.T) {
-	for _, c := range []struct{ layer, nLayer, want int }{
-		{-1, 48, 16}, {-1, 36, 12}, {-1, 24, 8}, {-1, 12, 4}, {-1, 6, 2}, {-1, 4, 1}, {-1, 1, 0}, {3, 4, 3}, {0, 4, 0},
-	} {
-		got, err := experiments.ResolveLayer(c.layer, c.nLayer)
-		if err != nil || got != c.want {
-			t.Errorf("ResolveLayer(%d, %d) = %d, %v; want %d", c.layer, c.nLayer, got, err, c.want)
-		}
+// quick is an experiment's quick config.
+func quick[C any](t testing.TB, at func(string) (C, error)) C {
+	t.Helper()
+	cfg, err := at(experiments.ScaleQuick)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []int{4, -2} {
-		if _, err := experiments.ResolveLayer(bad, 4); err == nil {
-			t.Errorf("ResolveLayer(%d, 4) accepted an out-of-range layer", bad)
-		}
-	}
+	return cfg
 }
 
 func TestPAtKList(t *testing.T) {

@@ -1,9 +1,7 @@
 package experiments
 
-import "github.com/actadd-go/actadd/internal/shareddata"
-
 // Internals exposed to the external tests.
 var (
-	LAMAProbesWith = lamaProbes
-	SharedDataPath = shareddata.Path
+	LAMAProbesWith        = lamaProbes
+	OpenWebTextSampleWith = openWebTextSample
 )

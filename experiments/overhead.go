@@ -15,6 +15,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/abba"
+	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/gomlx/compute"
 )
@@ -30,28 +31,51 @@ type OverheadConfig struct {
 	Seq    int // tokens per row
 	Reps   int // timed forward passes per arm (baseline, steered) and seed
 	Warmup int // untimed passes per arm and seed before timing (the first also compiles)
-	// Layer is the injection layer; -1 means n_layer/2 (integer division), as in the paper.
-	Layer       int
+	// Layer is the injection layer (paper: 1/2, n_layer/2 rounded down as the authors' L//2).
+	Layer       Layer
 	Plus, Minus string // steering = Pair(Plus, Minus, 1): +1·h(Plus) − 1·h(Minus)
 	// OpsReps is the number of A/B pairs that time the steering ops alone
-	// (actadd.Model.SteeringOpsTime) per shape, the direct measure of the premium; 0 skips it.
-	OpsReps int
+	// (actadd.Model.SteeringOpsTime) per shape, the direct measure of the premium, in opsBlocks
+	// blocks whose spread gives its interval; 0 skips it.
+	OpsReps  int
+	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
 }
 
-// PaperOverhead is E4 as the paper ran it: the four GPT-2 sizes, 10 seeds, random tokens
+// paperOverhead is E4 as the paper ran it: the four GPT-2 sizes, 10 seeds, random tokens
 // batch 32 × 64, steering at layer n_layer/2 with "This is a test prompt." (c = +1) and ""
 // (c = −1).
-func PaperOverhead() OverheadConfig {
+func paperOverhead() OverheadConfig {
 	return OverheadConfig{Shapes: []string{"gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl"}, Seeds: 10, Batch: 32, Seq: 64,
-		Reps: 20, Warmup: 2, Layer: -1, Plus: "This is a test prompt.", Minus: "", OpsReps: 200}
+		Reps: 20, Warmup: 2, Layer: Layer{At: 1, Of: 2}, Plus: "This is a test prompt.", Minus: "", OpsReps: 200}
 }
 
-// QuickOverhead is E4 at a CPU-sized scale: the tiny shape and a 4-layer width-256 shape,
+// quickOverhead is E4 at a CPU-sized scale: the tiny shape and a 4-layer width-256 shape,
 // 2 seeds, batch 4 × 32, 5 timed passes per arm, 50 A/B pairs of the steering ops alone.
-func QuickOverhead() OverheadConfig {
-	c := PaperOverhead()
+func quickOverhead() OverheadConfig {
+	c := paperOverhead()
 	c.Shapes, c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps = []string{"tiny", "4x256"}, 2, 4, 32, 5, 1, 50
 	return c
+}
+
+// opsBlocks is the number of blocks the OpsReps A/B pairs of the steering ops are timed in: the
+// spread of the blocks' means gives the direct premium's interval.
+const opsBlocks = 10
+
+// check rejects a config Overhead cannot run, checking every shape before any model is built.
+func (c *OverheadConfig) check() error {
+	switch {
+	case len(c.Shapes) == 0:
+		return fmt.Errorf("experiments: E4: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
+	case c.Seeds <= 0 || c.Batch <= 0 || c.Seq <= 0 || c.Reps <= 0 || c.Warmup < 0 || c.OpsReps < 0:
+		return fmt.Errorf("experiments: E4: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
+			c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps)
+	}
+	for _, s := range c.Shapes {
+		if _, err := ShapeConfig(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ShapeConfig returns the config of a model shape named as in OverheadConfig.Shapes.
@@ -114,15 +138,18 @@ type OverheadShape struct {
 	// BaseMean and SteeredMean are the mean seconds per pass over all seeds (the mean of the
 	// seeds' means; every seed times the same number of passes).
 	BaseMean, SteeredMean float64
-	// Premium is the protocol's premium, a ratio of means: SteeredMean/BaseMean − 1.
+	// Premium is the protocol's premium, a ratio of means: SteeredMean/BaseMean − 1, with its
+	// 95% interval over the seeds (interval.RatioOfMeans of the seeds' mean times, minus 1).
 	// PremiumSD is the spread of the seeds' own premiums (OverheadRun.Premium): their sample
 	// standard deviation, 0 with one seed.
-	Premium, PremiumSD float64
+	Premium   interval.Estimate
+	PremiumSD float64
 	// OpsSeconds is the time the steering ops of one pass take, timed alone with
-	// actadd.Model.SteeringOpsTime (OpsReps A/B pairs), and OpsPremium = OpsSeconds/BaseMean: the
-	// premium measured directly, free of the run-to-run noise of whole passes. Zero when
-	// OpsReps is 0.
-	OpsSeconds, OpsPremium float64
+	// actadd.Model.SteeringOpsTime (OpsReps A/B pairs in opsBlocks blocks), and OpsPremium =
+	// OpsSeconds/BaseMean: the premium measured directly, free of the run-to-run noise of whole
+	// passes, with a t interval over the blocks (BaseMean taken as exact). Zero when OpsReps is 0.
+	OpsSeconds float64
+	OpsPremium interval.Estimate
 	// SteeringChangedLogits is true when the steered pass's logits (their sum) differed from the
 	// baseline's: proof that the timed steered pass really steered.
 	SteeringChangedLogits bool
@@ -136,37 +163,38 @@ type OverheadResult struct {
 	Notes  []string
 }
 
-// Overhead runs E4 on backend b. Timing does not depend on weight values, so each shape is a
-// RANDOM-weight model (checkpoint.RandomTensors, seed 0) of that shape, built once; results
-// and figures say so ("random weights (not GPT-2), gpt2-xl shape"). For each seed s, Batch ×
-// Seq random tokens (drawn from seed s alone, the same for every shape, as the authors'
-// manual_seed(seed); see OverheadTokens) go through Warmup untimed and Reps timed forward
-// passes (actadd.Model.ForwardTokens, logits included) of the unsteered model and of the model
-// steered with Pair(Plus, Minus, 1) at Layer, A/B interleaved (ABBA order, which cancels linear
-// drift). A shape's premium is mean t_steered / mean t_base − 1, the means over all its seeds'
-// passes. Progress lines go to progress (nil means os.Stderr).
+// Overhead runs E4 on m's backend (m's weights are not used; nil m means the backend
+// backend.New picks). Timing does not depend on weight values, so each shape is a RANDOM-weight
+// model (checkpoint.RandomTensors, seed 0) of that shape, built once; results and figures say so
+// ("random weights (not GPT-2), gpt2-xl shape"). For each seed s, Batch × Seq random tokens
+// (drawn from seed s alone, the same for every shape, as the authors' manual_seed(seed); see
+// OverheadTokens) go through Warmup untimed and Reps timed forward passes
+// (actadd.Model.ForwardTokens, logits included) of the unsteered model and of the model steered
+// with Pair(Plus, Minus, 1) at Layer, A/B interleaved (ABBA order, which cancels linear drift). A
+// shape's premium is mean t_steered / mean t_base − 1, the means over all its seeds' passes,
+// with a 95% t interval over the seeds (delta method).
 //
 // The steered program is the library's general one: layers are runtime inputs of one compiled
 // program, so it scatter-adds at the resid_pre of EVERY layer, with zero gates except at the
 // steered layer. The measured premium is therefore an upper bound of the cost of a single
 // addition at one fixed layer (the results' Notes and the figure say so).
-func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*OverheadResult, error) {
-	switch {
-	case b == nil:
-		return nil, fmt.Errorf("experiments: Overhead: nil backend: pass the one backend.New() returns")
-	case len(cfg.Shapes) == 0:
-		return nil, fmt.Errorf("experiments: Overhead: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
-	case cfg.Seeds <= 0 || cfg.Batch <= 0 || cfg.Seq <= 0 || cfg.Reps <= 0 || cfg.Warmup < 0 || cfg.OpsReps < 0:
-		return nil, fmt.Errorf("experiments: Overhead: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
-			cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps, cfg.Warmup, cfg.OpsReps)
+func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	progress = progressTo(progress)
-	res := &OverheadResult{Config: cfg, RunInfo: RunInfo{Backend: backend.Describe(b), Started: time.Now().UTC()}}
-	var names []string
-	for _, shape := range cfg.Shapes {
-		if _, err := ShapeConfig(shape); err != nil {
+	var b compute.Backend
+	if m != nil {
+		b = m.Backend()
+	} else {
+		var err error
+		if b, _, err = backend.New(); err != nil {
 			return nil, err
 		}
+	}
+	progress := progressTo(cfg.Progress)
+	res := &OverheadResult{Config: cfg, RunInfo: RunInfo{Backend: backend.Describe(b), Started: time.Now().UTC(), RunID: plots.NewRunID()}}
+	var names []string
+	for _, shape := range cfg.Shapes {
 		names = append(names, shape)
 		res.TinyStandIn = res.TinyStandIn || shape == checkpoint.TinyName
 	}
@@ -177,10 +205,10 @@ func Overhead(cfg OverheadConfig, b compute.Backend, progress io.Writer) (*Overh
 		"the steered program scatter-adds the steering vector at the resid_pre of EVERY layer, with zero gates except at the steered layer (n_layer/2 by default): "+
 			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
 		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
-		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; ± is the standard deviation of the seeds' own premiums")
+		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; its interval: "+interval.RatioT+" over the seeds' mean times; ± sd is the standard deviation of the seeds' own premiums")
 	if cfg.OpsReps > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("steering ops alone = the time of the steering hook's ops (scatter-adds at every layer) on a [batch, seq, d_model] stream, "+
-			"timed in %d A/B pairs of small graphs, over mean t_baseline: the premium measured without the run-to-run noise of whole passes", cfg.OpsReps))
+			"timed in %d A/B pairs of small graphs (%d blocks), over mean t_baseline: the premium measured without the run-to-run noise of whole passes; its interval: %s over the blocks, t_baseline taken as exact", cfg.OpsReps, opsBlocks, interval.T))
 	}
 	for _, shape := range cfg.Shapes {
 		sr, err := overheadShape(shape, cfg, b, progress)
@@ -213,12 +241,9 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	if cfg.Seq > mc.NPositions {
 		return nil, fmt.Errorf("experiments: Overhead: Seq %d exceeds the %d positions of shape %s", cfg.Seq, mc.NPositions, shape)
 	}
-	layer := cfg.Layer
-	if layer == -1 {
-		layer = mc.NLayer / 2
-	}
-	if layer < 0 || layer >= mc.NLayer {
-		return nil, fmt.Errorf("experiments: Overhead: layer %d is out of range for shape %s (layers 0..%d; -1 means n_layer/2)", layer, shape, mc.NLayer-1)
+	layer, err := cfg.Layer.Resolve(mc.NLayer)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: Overhead: shape %s: %w", shape, err)
 	}
 	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("%s, %s shape", RandomWeightsLabel, shape),
 		NLayer: mc.NLayer, NEmbd: mc.NEmbd, Params: NumParams(mc), Layer: layer}
@@ -234,7 +259,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 		return nil, err
 	}
 	add := actadd.Pair(cfg.Plus, cfg.Minus, 1).AtLayer(layer)
-	var sumBase, sumSteered float64
+	var means [2][]float64 // each seed's mean seconds per pass, unsteered and steered
 	var premiums []float64
 	for seed := range cfg.Seeds {
 		rows := OverheadTokens(seed, cfg.Batch, cfg.Seq, mc.VocabSize)
@@ -267,28 +292,43 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 		}
 		mb, ms := stat.Mean(run.Base, nil), stat.Mean(run.Steered, nil)
 		run.Premium = ms/mb - 1
-		sumBase += mb
-		sumSteered += ms
+		means[0], means[1] = append(means[0], mb), append(means[1], ms)
 		premiums = append(premiums, run.Premium)
 		out.Runs = append(out.Runs, run)
 		fmt.Fprintf(progress, "E4 overhead: %s seed %d: baseline %.4gs, steered %.4gs per pass (batch %d×%d): premium %+.2f%%\n",
 			shape, seed, mb, ms, cfg.Batch, cfg.Seq, 100*run.Premium)
 	}
-	out.BaseMean = sumBase / float64(cfg.Seeds)
-	out.SteeredMean = sumSteered / float64(cfg.Seeds)
-	out.Premium = out.SteeredMean/out.BaseMean - 1
+	out.BaseMean, out.SteeredMean = stat.Mean(means[0], nil), stat.Mean(means[1], nil)
+	out.Premium = interval.RatioOfMeans(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
-		ops, err := m.SteeringOpsTime(add, cfg.Batch, cfg.Seq, cfg.OpsReps)
-		if err != nil {
-			return nil, err
+		var blocks []float64 // seconds per pass of each block's steering ops
+		for i := range opsBlocks {
+			reps := cfg.OpsReps/opsBlocks + btoi(i < cfg.OpsReps%opsBlocks)
+			if reps == 0 {
+				continue
+			}
+			ops, err := m.SteeringOpsTime(add, cfg.Batch, cfg.Seq, reps)
+			if err != nil {
+				return nil, err
+			}
+			blocks = append(blocks, ops.Seconds())
 		}
-		out.OpsSeconds = ops.Seconds()
-		out.OpsPremium = out.OpsSeconds / out.BaseMean
-		fmt.Fprintf(progress, "E4 overhead: %s: steering ops alone %.3g ms per pass (%d A/B pairs): premium %+.3f%%\n",
-			shape, 1000*out.OpsSeconds, cfg.OpsReps, 100*out.OpsPremium)
+		t := interval.Mean(blocks)
+		out.OpsSeconds = t.Value
+		out.OpsPremium = t.Map(func(s float64) float64 { return s / out.BaseMean })
+		fmt.Fprintf(progress, "E4 overhead: %s: steering ops alone %.3g ms per pass (%d A/B pairs): premium %s%%\n",
+			shape, 1000*out.OpsSeconds, cfg.OpsReps, estimate(out.OpsPremium.Scale(100)))
 	}
 	return out, nil
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sampleSD is the sample standard deviation of xs (0 for fewer than two values).
@@ -300,43 +340,44 @@ func sampleSD(xs []float64) float64 {
 }
 
 // Figures renders E4's figure: the premium in % vs model size (parameters in millions, linear
-// axis), each shape's premium (ratio of means over its seeds) labelled with its shape name, and
-// each seed's own premium as a point.
+// axis), each shape's premium (ratio of means over its seeds) with its 95% interval and
+// labelled with its shape name, each seed's own premium as a point, and the steering ops' direct
+// premium with its interval.
 func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	cfg := r.Config
 	title := plots.Heading("E4 ActAdd inference-time premium vs model size", r.Model, r.Backend,
 		fmt.Sprintf("batch %d×%d, %s × %d passes/arm", cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps))
-	xLabel := "parameters (millions); " + RandomWeightsLabel + " of each shape\n" +
-		"steered program adds at every layer's resid_pre, zero gates except the steered layer: an upper bound of one fixed-layer addition"
+	xLabel := "parameters (millions)\n" + RandomWeightsLabel + " of each shape; the steered program adds at every layer's resid_pre, zero gates except the steered layer: " +
+		"an upper bound of one fixed-layer addition. Bars: " + interval.RatioT + " over seeds (premium); " + interval.T + " over timing blocks (ops alone)"
 	p := plots.NewPlot(title, xLabel, "premium: mean t_ActAdd / mean t_baseline − 1 (%)")
-	meanS := plots.Series{Name: "premium over all seeds (ratio of means)"}
+	var xs []float64
+	var prem, ops []interval.Estimate
 	seedS := plots.Series{Name: "one seed's premium"}
-	opsS := plots.Series{Name: "steering ops alone (direct measure)"}
 	names := plots.Series{Name: "shape names"}
+	var labels []string
 	for _, s := range r.Shapes {
 		x := float64(s.Params) / 1e6
-		meanS.X = append(meanS.X, x)
-		meanS.Y = append(meanS.Y, 100*s.Premium)
-		meanS.Labels = append(meanS.Labels, fmt.Sprintf("%s (layer %d of %d)", s.Description, s.Layer, s.NLayer))
+		xs = append(xs, x)
+		prem = append(prem, s.Premium.Scale(100))
+		ops = append(ops, s.OpsPremium.Scale(100))
+		labels = append(labels, fmt.Sprintf("%s (layer %d of %d)", s.Description, s.Layer, s.NLayer))
 		names.Labels = append(names.Labels, fmt.Sprintf("%s, layer %d/%d", s.Shape, s.Layer, s.NLayer))
-		if cfg.OpsReps > 0 {
-			opsS.X = append(opsS.X, x)
-			opsS.Y = append(opsS.Y, 100*s.OpsPremium)
-			opsS.Labels = append(opsS.Labels, fmt.Sprintf("%s steering ops alone", s.Shape))
-		}
 		for _, run := range s.Runs {
 			seedS.X = append(seedS.X, x)
 			seedS.Y = append(seedS.Y, 100*run.Premium)
 			seedS.Labels = append(seedS.Labels, fmt.Sprintf("%s seed %d", s.Shape, run.Seed))
 		}
 	}
+	meanS := plots.SeriesOf("premium over all seeds (ratio of means)", xs, prem)
+	meanS.Labels = labels
+	opsS := plots.SeriesOf("steering ops alone (direct measure)", xs, ops)
 	if err := plots.AddPoints(p, seedS, 1); err != nil {
 		return nil, err
 	}
 	if err := plots.AddLine(p, meanS, 0); err != nil {
 		return nil, err
 	}
-	if len(opsS.X) > 0 {
+	if cfg.OpsReps > 0 {
 		if err := plots.AddLine(p, opsS, 2); err != nil {
 			return nil, err
 		}
@@ -351,13 +392,13 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 		return nil, err
 	}
 	sc.RandomWeights = true
-	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq}
+	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq,
+		"steering_ops_ab_pairs": cfg.OpsReps}
 	sc.Notes = r.Notes
-	sc.Series = []plots.Series{meanS, seedS}
-	if len(opsS.X) > 0 {
+	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.RatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
+	if cfg.OpsReps > 0 {
 		sc.Series = append(sc.Series, opsS)
 	}
-	sc.SampleSizes["steering_ops_ab_pairs"] = cfg.OpsReps
 	plots.Pad(p)
 	f, err := plots.NewFigure("e4-overhead-vs-model-size", p, sc)
 	if err != nil {
@@ -367,22 +408,23 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 }
 
 // Summary is E4's outcome as text: one line per shape (parameters, seconds per pass, premium
-// ± the spread of the seeds' premiums) and the notes.
+// with its 95% interval and the spread of the seeds' premiums, the steering ops' direct premium)
+// and the notes.
 func (r *OverheadResult) Summary() string {
 	var b strings.Builder
 	cfg := r.Config
 	fmt.Fprintf(&b, "%s on %s: batch %d × %d tokens, %s × %d timed passes per arm, %.0f s\n",
 		r.Model, r.Backend, cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps, r.WallSeconds)
-	fmt.Fprintf(&b, "%-12s %10s %6s %18s %16s   %-26s %s\n", "shape", "params", "layer", "unsteered s/pass", "steered s/pass",
-		"premium (± sd over seeds)", "steering ops alone")
+	fmt.Fprintf(&b, "%-12s %10s %6s %16s %14s   %-30s %-10s %s\n", "shape", "params", "layer", "unsteered s/pass", "steered s/pass",
+		"premium % [95% CI]", "sd seeds", "steering ops alone % [95% CI]")
 	for _, s := range r.Shapes {
 		ops := "-"
 		if cfg.OpsReps > 0 {
-			ops = fmt.Sprintf("%+.3f%% (%.3g ms)", 100*s.OpsPremium, 1000*s.OpsSeconds)
+			ops = fmt.Sprintf("%s (%.3g ms)", estimate(s.OpsPremium.Scale(100)), 1000*s.OpsSeconds)
 		}
-		fmt.Fprintf(&b, "%-12s %10d %6s %18.4g %16.4g   %-26s %s\n", s.Shape, s.Params,
+		fmt.Fprintf(&b, "%-12s %10d %6s %16.4g %14.4g   %-30s %-10s %s\n", s.Shape, s.Params,
 			fmt.Sprintf("%d/%d", s.Layer, s.NLayer), s.BaseMean, s.SteeredMean,
-			fmt.Sprintf("%+.3f%% (± %.3f%%)", 100*s.Premium, 100*s.PremiumSD), ops)
+			estimate(s.Premium.Scale(100)), fmt.Sprintf("%.3f%%", 100*s.PremiumSD), ops)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

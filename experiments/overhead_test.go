@@ -10,7 +10,6 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 func TestShapeConfig(t *testing.T) {
@@ -32,9 +31,9 @@ func TestShapeConfig(t *testing.T) {
 }
 
 func TestOverhead(t *testing.T) {
-	cfg := experiments.QuickOverhead()
-	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps = []string{"tiny"}, 2, 1, 8, 2
-	res, err := experiments.Overhead(cfg, testbackend.Get(t), quiet)
+	cfg := quick(t, experiments.OverheadAt)
+	cfg.Shapes, cfg.Seeds, cfg.Batch, cfg.Seq, cfg.Reps, cfg.Progress = []string{"tiny"}, 2, 1, 8, 2, quiet
+	res, err := experiments.Overhead(tinyModel(t), cfg) // the tiny model's backend; its weights are not used
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +44,13 @@ func TestOverhead(t *testing.T) {
 	if s.Layer != 2 || s.Description != "random weights (not GPT-2), tiny shape" || len(s.Runs) != 2 {
 		t.Fatalf("shape result %+v", s)
 	}
-	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(s.Premium) || math.IsInf(s.Premium, 0) || s.Premium <= -1 {
-		t.Errorf("times %g, %g, premium %g", s.BaseMean, s.SteeredMean, s.Premium)
+	p := s.Premium
+	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Value <= -1 || p.N != 2 || !(p.Lo <= p.Value && p.Value <= p.Hi) {
+		t.Errorf("times %g, %g, premium %+v", s.BaseMean, s.SteeredMean, p)
 	}
-	if cfg.OpsReps == 0 || s.OpsSeconds == 0 || math.Abs(s.OpsPremium-s.OpsSeconds/s.BaseMean) > 1e-12 {
-		t.Errorf("steering ops alone: %g s, premium %g (OpsReps %d)", s.OpsSeconds, s.OpsPremium, cfg.OpsReps)
+	o := s.OpsPremium
+	if cfg.OpsReps == 0 || s.OpsSeconds == 0 || math.Abs(o.Value-s.OpsSeconds/s.BaseMean) > 1e-12 || o.N != 10 || !(o.Lo <= o.Value && o.Value <= o.Hi) {
+		t.Errorf("steering ops alone: %g s, premium %+v (OpsReps %d)", s.OpsSeconds, o, cfg.OpsReps)
 	}
 	if !strings.Contains(res.Summary(), "steering ops alone") {
 		t.Errorf("summary lacks the direct premium:\n%s", res.Summary())
@@ -79,8 +80,8 @@ func TestOverhead(t *testing.T) {
 	if want := sum(base) / 4; math.Abs(s.BaseMean-want) > 1e-12*want {
 		t.Errorf("BaseMean %g, want the mean of all passes %g", s.BaseMean, want)
 	}
-	if want := sum(steered)/sum(base) - 1; math.Abs(s.Premium-want) > 1e-12 {
-		t.Errorf("premium %g, want mean t_steered / mean t_base − 1 = %g", s.Premium, want)
+	if want := sum(steered)/sum(base) - 1; math.Abs(s.Premium.Value-want) > 1e-12 {
+		t.Errorf("premium %+v, want mean t_steered / mean t_base − 1 = %g", s.Premium, want)
 	}
 	if want := math.Abs(seedPremiums[0]-seedPremiums[1]) / math.Sqrt2; math.Abs(s.PremiumSD-want) > 1e-12 {
 		t.Errorf("PremiumSD %g, want the sample SD of the seeds' premiums %v = %g", s.PremiumSD, seedPremiums, want)
@@ -95,7 +96,7 @@ func TestOverhead(t *testing.T) {
 		t.Errorf("the notes do not say the premium is an upper bound (every layer is gated): %q", res.Notes)
 	}
 	sum1 := res.Summary()
-	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%+.3f%%", 100*s.Premium), "upper bound"} {
+	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%.5g [", 100*s.Premium.Value), "upper bound", "delta method"} {
 		if !strings.Contains(sum1, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum1)
 		}
@@ -115,13 +116,13 @@ func TestOverhead(t *testing.T) {
 	if !bytes.Contains(figs[0].SVG, []byte("tiny, layer 2/4")) {
 		t.Error("the figure does not label the point with its shape")
 	}
+	if len(sc.Series[0].Lo) != 1 || sc.Series[0].Lo[0] != 100*p.Lo || !strings.Contains(sc.Interval, "delta method") {
+		t.Errorf("sidecar premium series %+v, interval %q: want the premium's interval in %%", sc.Series[0], sc.Interval)
+	}
 
 	cfg.Shapes = []string{"nope"}
-	if _, err := experiments.Overhead(cfg, testbackend.Get(t), quiet); err == nil {
+	if _, err := experiments.Overhead(tinyModel(t), cfg); err == nil {
 		t.Error("Overhead accepted an unknown shape")
-	}
-	if _, err := experiments.Overhead(experiments.QuickOverhead(), nil, quiet); err == nil {
-		t.Error("Overhead accepted a nil backend")
 	}
 }
 

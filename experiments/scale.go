@@ -1,17 +1,26 @@
 package experiments
 
 import (
+	"encoding"
+	"flag"
 	"fmt"
+	"os"
+	"reflect"
 	"strconv"
 	"strings"
 )
 
-// Scales of an experiment's config: the paper's sizes (PaperX) or a CPU-sized quick run
-// (QuickX) for CI and first looks.
+// Scales of an experiment's config: the paper's sizes, or a CPU-sized quick run for CI and
+// first looks. Each experiment's config comes from one place, XAt(scale) (PerplexityAt,
+// WeddingAt, ConceptNetAt, OverheadAt), and a notebook's or a program's flags change single
+// values of it (XFlags, see Flags).
 const (
 	ScalePaper = "paper"
 	ScaleQuick = "quick"
 )
+
+// EnvScale names the default scale of XFlags's --scale flag.
+const EnvScale = "ACTADD_SCALE"
 
 // atScale returns paper() or quick() by scale.
 func atScale[T any](what, scale string, paper, quick func() T) (T, error) {
@@ -25,187 +34,224 @@ func atScale[T any](what, scale string, paper, quick func() T) (T, error) {
 	return zero, fmt.Errorf("experiments: %s: unknown scale %q: use %q (the paper's sizes) or %q (a quick run)", what, scale, ScalePaper, ScaleQuick)
 }
 
-// PerplexityAt returns E1's config at a scale: PaperPerplexity() or QuickPerplexity().
-func PerplexityAt(scale string) (PerplexityConfig, error) {
-	return atScale("E1", scale, PaperPerplexity, QuickPerplexity)
+// Flags maps command-line flags onto an experiment's config, the same way for every
+// experiment: --scale picks the config (XAt; default $ACTADD_SCALE, else paper), and each other
+// flag, when given, replaces one field of it. A notebook declares them in its parameters cell,
+//
+//	var e2 = experiments.WeddingFlags(flag.CommandLine)
+//
+// and its run cell (%% --layers=0,6 --coeffs=1,4) builds the config with e2.Config().
+type Flags[C any] struct {
+	what  string
+	at    func(string) (C, error)
+	scale *string
+	specs []flagSpec
+	given map[string]string // flag name → value, for the flags given
 }
 
-// WeddingAt returns E2's config at a scale: PaperWedding() or QuickWedding().
-func WeddingAt(scale string) (WeddingConfig, error) {
-	return atScale("E2", scale, PaperWedding, QuickWedding)
+// flagSpec is one flag: its name, the config field it sets (a path such as "Sampling.Seed")
+// and what it means.
+type flagSpec struct {
+	name, field, usage string
 }
 
-// ConceptNetAt returns E3's config at a scale: PaperConceptNet() or QuickConceptNet().
-func ConceptNetAt(scale string) (ConceptNetConfig, error) {
-	return atScale("E3", scale, PaperConceptNet, QuickConceptNet)
+// newFlags registers --scale and the specs' flags on fs. Each flag's help ends with the value
+// of its field at both scales.
+func newFlags[C any](fs *flag.FlagSet, what string, at func(string) (C, error), specs []flagSpec) *Flags[C] {
+	f := &Flags[C]{what: what, at: at, specs: specs, given: map[string]string{}}
+	def := os.Getenv(EnvScale)
+	if def == "" {
+		def = ScalePaper
+	}
+	f.scale = fs.String("scale", def, fmt.Sprintf("%q (the paper's sizes) or %q (a quick run); default $%s, else %s", ScalePaper, ScaleQuick, EnvScale, ScalePaper))
+	paper, _ := at(ScalePaper)
+	quick, _ := at(ScaleQuick)
+	for _, s := range specs {
+		usage := fmt.Sprintf("%s (paper: %s; quick: %s)", s.usage, showField(paper, s.field), showField(quick, s.field))
+		fs.Func(s.name, usage, func(v string) error {
+			f.given[s.name] = v
+			return nil
+		})
+	}
+	return f
 }
 
-// OverheadAt returns E4's config at a scale: PaperOverhead() or QuickOverhead().
-func OverheadAt(scale string) (OverheadConfig, error) {
-	return atScale("E4", scale, PaperOverhead, QuickOverhead)
-}
+// Scale is the scale the flags select.
+func (f *Flags[C]) Scale() string { return *f.scale }
 
-// The XFlags types hold a notebook's flag values; their Config method returns the scale's
-// config with the flags applied. Fields documented "keep" leave the scale's value when they
-// hold that value (a notebook flag's default); the others are always applied.
+// SetScale selects scale in place of --scale's value (Config checks it), for a caller whose
+// own rule picks the scale, such as the notebooks running the tiny stand-in quick.
+func (f *Flags[C]) SetScale(scale string) { *f.scale = scale }
 
-// PerplexityFlags are E1's notebook parameters.
-type PerplexityFlags struct {
-	Scale      string  // ScalePaper or ScaleQuick
-	Layer      int     // injection layer, or ScaledLayer (-1)
-	Coeff      float64 // c
-	Seed       uint64  // seed of the document sample
-	Docs       int     // documents to sample; 0 keeps the scale's
-	MinBinDocs int     // bins shown need more than this many documents; -1 keeps the scale's
-}
-
-// Config returns the scale's E1 config with the flags applied.
-func (f PerplexityFlags) Config() (PerplexityConfig, error) {
-	cfg, err := PerplexityAt(f.Scale)
+// Config returns the config at the selected scale with the value of every flag given on the
+// command line, checked as the experiment would check it, so that a bad value fails before any
+// model is loaded.
+func (f *Flags[C]) Config() (C, error) {
+	cfg, err := f.at(*f.scale)
 	if err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("%w (from --scale or $%s)", err, EnvScale)
 	}
-	switch {
-	case f.Docs < 0:
-		return cfg, fmt.Errorf("experiments: E1: docs = %d: give a positive number of documents, or 0 for the scale's (%d)", f.Docs, cfg.Docs)
-	case f.MinBinDocs < -1:
-		return cfg, fmt.Errorf("experiments: E1: min_bin_docs = %d: give 0 or more, or -1 for the scale's (%d)", f.MinBinDocs, cfg.MinBinDocs)
+	v := reflect.ValueOf(&cfg).Elem()
+	for _, s := range f.specs {
+		given, ok := f.given[s.name]
+		if !ok {
+			continue
+		}
+		if err := setText(field(v, s.field), given); err != nil {
+			return cfg, fmt.Errorf("experiments: %s: --%s=%q: %w", f.what, s.name, given, err)
+		}
 	}
-	cfg.Layer, cfg.Coeff, cfg.Seed = f.Layer, f.Coeff, f.Seed
-	if f.Docs > 0 {
-		cfg.Docs = f.Docs
-	}
-	if f.MinBinDocs >= 0 {
-		cfg.MinBinDocs = f.MinBinDocs
+	if c, ok := any(&cfg).(interface{ check() error }); ok {
+		if err := c.check(); err != nil {
+			return cfg, err
+		}
 	}
 	return cfg, nil
 }
 
-// WeddingFlags are E2's notebook parameters.
-type WeddingFlags struct {
-	Scale       string  // ScalePaper or ScaleQuick
-	Layers      string  // comma-separated layers (ParseLayers); "" sweeps all
-	Coeff       float64 // c
-	Seed        uint64  // sampling seed
-	Completions int     // completions per setting; 0 keeps the scale's
-	Tokens      int     // new tokens per completion; 0 keeps the scale's
+// field is the field of struct v at a dotted path.
+func field(v reflect.Value, path string) reflect.Value {
+	for _, name := range strings.Split(path, ".") {
+		v = v.FieldByName(name)
+	}
+	return v
 }
 
-// Config returns the scale's E2 config with the flags applied.
-func (f WeddingFlags) Config() (WeddingConfig, error) {
-	cfg, err := WeddingAt(f.Scale)
-	if err != nil {
-		return cfg, err
+// showField formats a config field for a flag's help.
+func showField(cfg any, path string) string {
+	v := field(reflect.ValueOf(cfg), path)
+	if m, ok := v.Interface().(encoding.TextMarshaler); ok {
+		b, _ := m.MarshalText()
+		if len(b) == 0 {
+			return "all"
+		}
+		return string(b)
 	}
-	if f.Completions < 0 || f.Tokens < 0 {
-		return cfg, fmt.Errorf("experiments: E2: completions = %d and tokens = %d must be positive, or 0 for the scale's (%d and %d)",
-			f.Completions, f.Tokens, cfg.Completions, cfg.NewTokens)
+	if v.Kind() == reflect.Slice {
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = fmt.Sprint(v.Index(i).Interface())
+		}
+		return strings.Join(parts, ",")
 	}
-	if cfg.Layers, err = ParseLayers(f.Layers); err != nil {
-		return cfg, err
-	}
-	cfg.Coeff, cfg.Sampling.Seed = f.Coeff, f.Seed
-	if f.Completions > 0 {
-		cfg.Completions = f.Completions
-	}
-	if f.Tokens > 0 {
-		cfg.NewTokens = f.Tokens
-	}
-	return cfg, nil
+	return fmt.Sprint(v.Interface())
 }
 
-// ConceptNetFlags are E3's notebook parameters.
-type ConceptNetFlags struct {
-	Scale    string  // ScalePaper or ScaleQuick
-	Layer    int     // injection layer, or ScaledLayer (-1)
-	Coeff    float64 // c
-	MaxItems int     // score only the first MaxItems probes, 0 all; -1 keeps the scale's
-}
-
-// Config returns the scale's E3 config with the flags applied.
-func (f ConceptNetFlags) Config() (ConceptNetConfig, error) {
-	cfg, err := ConceptNetAt(f.Scale)
-	if err != nil {
-		return cfg, err
+// setText sets v from its text form: through encoding.TextUnmarshaler when v has one, else by
+// kind (numbers, strings, booleans, and comma-separated lists of those; "" is an empty list).
+func setText(v reflect.Value, s string) error {
+	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		return u.UnmarshalText([]byte(s))
 	}
-	if f.MaxItems < -1 {
-		return cfg, fmt.Errorf("experiments: E3: max_items = %d: give 0 (all) or more, or -1 for the scale's (%d)", f.MaxItems, cfg.MaxItems)
-	}
-	cfg.Layer, cfg.Coeff = f.Layer, f.Coeff
-	if f.MaxItems >= 0 {
-		cfg.MaxItems = f.MaxItems
-	}
-	return cfg, nil
-}
-
-// OverheadFlags are E4's notebook parameters.
-type OverheadFlags struct {
-	Scale  string // ScalePaper or ScaleQuick
-	Shapes string // comma-separated model shapes (spaces around them ignored); "" keeps the scale's
-	// Seeds, Batch, Seq, Reps and OpsReps: 0 keeps the scale's.
-	Seeds, Batch, Seq, Reps, OpsReps int
-}
-
-// Config returns the scale's E4 config with the flags applied. Shapes are checked here
-// (ShapeConfig), so that a typo fails before any model is built.
-func (f OverheadFlags) Config() (OverheadConfig, error) {
-	cfg, err := OverheadAt(f.Scale)
-	if err != nil {
-		return cfg, err
-	}
-	if shapes := splitList(f.Shapes); len(shapes) > 0 {
-		for _, s := range shapes {
-			if _, err := ShapeConfig(s); err != nil {
-				return cfg, err
+	s = strings.TrimSpace(s)
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("not true or false")
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a whole number")
+		}
+		v.SetInt(n)
+	case reflect.Uint64:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a whole number ≥ 0")
+		}
+		v.SetUint(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		v.SetFloat(x)
+	case reflect.Slice:
+		items := splitList(s)
+		out := reflect.MakeSlice(v.Type(), len(items), len(items))
+		for i, it := range items {
+			if err := setText(out.Index(i), it); err != nil {
+				return fmt.Errorf("item %q: %w", it, err)
 			}
 		}
-		cfg.Shapes = shapes
-	} else if strings.TrimSpace(f.Shapes) != "" {
-		return cfg, fmt.Errorf("experiments: E4: shapes %q names no shape: give e.g. \"gpt2, gpt2-xl\", or nothing for the scale's", f.Shapes)
-	}
-	for _, v := range []struct {
-		name string
-		flag int
-		dst  *int
-	}{{"seeds", f.Seeds, &cfg.Seeds}, {"batch", f.Batch, &cfg.Batch}, {"seq", f.Seq, &cfg.Seq}, {"reps", f.Reps, &cfg.Reps}, {"ops_reps", f.OpsReps, &cfg.OpsReps}} {
-		switch {
-		case v.flag < 0:
-			return cfg, fmt.Errorf("experiments: E4: %s = %d must be positive, or 0 for the scale's (%d)", v.name, v.flag, *v.dst)
-		case v.flag > 0:
-			*v.dst = v.flag
+		if len(items) == 0 {
+			out = reflect.Zero(v.Type())
 		}
+		v.Set(out)
+	default:
+		return fmt.Errorf("a config field of kind %s cannot be a flag", v.Kind())
 	}
-	return cfg, nil
+	return nil
 }
 
-// ParseLayers reads a comma-separated list of layers such as "0, 6,12": "" (or only spaces)
-// is nil, meaning every layer; empty items are skipped; anything else must be a non-negative
-// integer. A list with separators but no layer (",") is an error, never an empty sweep.
-func ParseLayers(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var out []int
-	for _, f := range splitList(s) {
-		l, err := strconv.Atoi(f)
-		if err != nil || l < 0 {
-			return nil, fmt.Errorf("experiments: layers %q: %q is not a layer number (0, 1, …)", s, f)
-		}
-		out = append(out, l)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("experiments: layers %q names no layer: give e.g. \"0,6,12\", or nothing for all layers", s)
-	}
-	return out, nil
+// PerplexityAt returns E1's config at a scale.
+func PerplexityAt(scale string) (PerplexityConfig, error) {
+	return atScale("E1", scale, paperPerplexity, quickPerplexity)
 }
 
-// splitList splits a comma-separated list, trimming spaces around items and dropping empty ones.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
+// WeddingAt returns E2's config at a scale.
+func WeddingAt(scale string) (WeddingConfig, error) {
+	return atScale("E2", scale, paperWedding, quickWedding)
+}
+
+// ConceptNetAt returns E3's config at a scale.
+func ConceptNetAt(scale string) (ConceptNetConfig, error) {
+	return atScale("E3", scale, paperConceptNet, quickConceptNet)
+}
+
+// OverheadAt returns E4's config at a scale.
+func OverheadAt(scale string) (OverheadConfig, error) {
+	return atScale("E4", scale, paperOverhead, quickOverhead)
+}
+
+// PerplexityFlags registers E1's flags on fs: --scale, --layers, --coeff, --docs, --seed,
+// --min_bin_docs.
+func PerplexityFlags(fs *flag.FlagSet) *Flags[PerplexityConfig] {
+	return newFlags(fs, "E1", PerplexityAt, []flagSpec{
+		{"layers", "Layers", "injection layers, one curve each: numbers or scaled layers such as 16/48 (layer 16 of 48 scaled to the model)"},
+		{"coeff", "Coeff", "coefficient c of the \" weddings\" vector"},
+		{"docs", "Docs", "documents to sample, half of them wedding-related"},
+		{"seed", "Seed", "seed of the document sample"},
+		{"min_bin_docs", "MinBinDocs", "show only relevance bins with more than this many documents"},
+	})
+}
+
+// WeddingFlags registers E2's flags on fs: --scale, --layers, --coeffs, --completions,
+// --tokens, --seed.
+func WeddingFlags(fs *flag.FlagSet) *Flags[WeddingConfig] {
+	return newFlags(fs, "E2", WeddingAt, []flagSpec{
+		{"layers", "Layers", "injection layers to sweep (numbers or scaled layers such as 6/48; empty: every layer)"},
+		{"coeffs", "Coeffs", "coefficients to sweep, one curve each"},
+		{"completions", "Completions", "completions per setting"},
+		{"tokens", "NewTokens", "new tokens per completion"},
+		{"seed", "Sampling.Seed", "sampling seed: completion c of every setting samples stream (seed, c)"},
+	})
+}
+
+// ConceptNetFlags registers E3's flags on fs: --scale, --layer, --coeff, --max_items.
+func ConceptNetFlags(fs *flag.FlagSet) *Flags[ConceptNetConfig] {
+	return newFlags(fs, "E3", ConceptNetAt, []flagSpec{
+		{"layer", "Layer", "injection layer: a number or a scaled layer such as 16/48"},
+		{"coeff", "Coeff", "coefficient c of the \" weddings\" vector"},
+		{"max_items", "MaxItems", "score only the first N single-token probes; 0: all"},
+	})
+}
+
+// OverheadFlags registers E4's flags on fs: --scale, --shapes, --seeds, --batch, --seq, --reps,
+// --ops_reps, --layer.
+func OverheadFlags(fs *flag.FlagSet) *Flags[OverheadConfig] {
+	return newFlags(fs, "E4", OverheadAt, []flagSpec{
+		{"shapes", "Shapes", "model shapes: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny or <layers>x<width>"},
+		{"seeds", "Seeds", "seeds per shape"},
+		{"batch", "Batch", "rows per forward pass"},
+		{"seq", "Seq", "tokens per row"},
+		{"reps", "Reps", "timed passes per arm and seed"},
+		{"ops_reps", "OpsReps", "A/B pairs timing the steering ops alone (0: skip)"},
+		{"layer", "Layer", "injection layer: a number or a scaled layer such as 1/2 (n_layer/2)"},
+	})
 }

@@ -1,8 +1,9 @@
 package experiments_test
 
 import (
+	"bytes"
+	"flag"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -10,25 +11,10 @@ import (
 )
 
 func TestConfigAtScale(t *testing.T) {
-	p, err := experiments.PerplexityAt(experiments.ScalePaper)
-	if err != nil || !reflect.DeepEqual(p, experiments.PaperPerplexity()) {
-		t.Errorf("PerplexityAt(paper) = %+v, %v", p, err)
-	}
-	p, err = experiments.PerplexityAt(experiments.ScaleQuick)
-	if err != nil || !reflect.DeepEqual(p, experiments.QuickPerplexity()) {
-		t.Errorf("PerplexityAt(quick) = %+v, %v", p, err)
-	}
-	w, err := experiments.WeddingAt(experiments.ScaleQuick)
-	if err != nil || !reflect.DeepEqual(w, experiments.QuickWedding()) {
-		t.Errorf("WeddingAt(quick) = %+v, %v", w, err)
-	}
-	c, err := experiments.ConceptNetAt(experiments.ScalePaper)
-	if err != nil || !reflect.DeepEqual(c, experiments.PaperConceptNet()) {
-		t.Errorf("ConceptNetAt(paper) = %+v, %v", c, err)
-	}
-	o, err := experiments.OverheadAt(experiments.ScaleQuick)
-	if err != nil || !reflect.DeepEqual(o, experiments.QuickOverhead()) {
-		t.Errorf("OverheadAt(quick) = %+v, %v", o, err)
+	paper, err1 := experiments.WeddingAt(experiments.ScalePaper)
+	quickCfg, err2 := experiments.WeddingAt(experiments.ScaleQuick)
+	if err1 != nil || err2 != nil || paper.Completions != 200 || quickCfg.Completions >= paper.Completions {
+		t.Errorf("E2 at paper and quick scale: %+v, %+v (%v, %v)", paper, quickCfg, err1, err2)
 	}
 	for _, bad := range []string{"", "huge", "Paper"} {
 		if _, err := experiments.OverheadAt(bad); err == nil || !strings.Contains(err.Error(), "unknown scale") {
@@ -37,86 +23,145 @@ func TestConfigAtScale(t *testing.T) {
 	}
 }
 
-func TestPerplexityFlags(t *testing.T) {
-	// The notebook's defaults keep the scale's sizes.
-	cfg, err := experiments.PerplexityFlags{Scale: "quick", Layer: experiments.ScaledLayer, Coeff: 1, MinBinDocs: -1}.Config()
-	if err != nil || !reflect.DeepEqual(cfg, experiments.QuickPerplexity()) {
-		t.Errorf("defaults: %+v, %v; want QuickPerplexity()", cfg, err)
+// parse registers an experiment's flags on a fresh flag set and parses args.
+func parse[C any](t *testing.T, register func(*flag.FlagSet) *experiments.Flags[C], args ...string) (*experiments.Flags[C], *flag.FlagSet) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(&bytes.Buffer{})
+	f := register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parsing %q: %v", args, err)
 	}
-	cfg, err = experiments.PerplexityFlags{Scale: "paper", Layer: 3, Coeff: 0, Seed: 7, Docs: 50, MinBinDocs: 0}.Config()
-	want := experiments.PaperPerplexity()
-	want.Layer, want.Coeff, want.Seed, want.Docs, want.MinBinDocs = 3, 0, 7, 50, 0
+	return f, fs
+}
+
+// Flags change single values of the scale's config; flags not given keep the scale's values.
+func TestFlags(t *testing.T) {
+	t.Setenv(experiments.EnvScale, "")
+	f, _ := parse(t, experiments.WeddingFlags)
+	cfg, err := f.Config()
+	if want, _ := experiments.WeddingAt(experiments.ScalePaper); err != nil || !reflect.DeepEqual(cfg, want) {
+		t.Errorf("no flags: %+v, %v; want the paper's config", cfg, err)
+	}
+	t.Setenv(experiments.EnvScale, experiments.ScaleQuick)
+	f, _ = parse(t, experiments.WeddingFlags, "--layers= 0, 16/48 ,", "--coeffs=1,4", "--seed=3", "--tokens=5")
+	cfg, err = f.Config()
+	want := quick(t, experiments.WeddingAt)
+	want.Layers, want.Coeffs, want.Sampling.Seed, want.NewTokens = experiments.Layers{{At: 0}, {At: 16, Of: 48}}, []float64{1, 4}, 3, 5
 	if err != nil || !reflect.DeepEqual(cfg, want) {
-		t.Errorf("overrides: %+v, %v; want %+v", cfg, err, want)
+		t.Errorf("overrides at $%s=quick:\n%+v, %v\nwant\n%+v", experiments.EnvScale, cfg, err, want)
 	}
-	for _, bad := range []experiments.PerplexityFlags{{Scale: "x"}, {Scale: "quick", Docs: -1}, {Scale: "quick", MinBinDocs: -2}} {
-		if _, err := bad.Config(); err == nil {
-			t.Errorf("%+v gave no error", bad)
+	// An empty --layers is nil: every layer.
+	f, _ = parse(t, experiments.WeddingFlags, "--layers=")
+	if cfg, err := f.Config(); err != nil || cfg.Layers != nil {
+		t.Errorf("--layers=: %v, %v; want nil (all layers)", cfg.Layers, err)
+	}
+
+	e1, _ := parse(t, experiments.PerplexityFlags, "--scale=paper", "--layers=4,16/48", "--min_bin_docs=0", "--docs=50")
+	c1, err := e1.Config()
+	if err != nil || c1.Docs != 50 || c1.MinBinDocs != 0 || !reflect.DeepEqual(c1.Layers, experiments.Layers{{At: 4}, {At: 16, Of: 48}}) {
+		t.Errorf("E1 flags: %+v, %v", c1, err)
+	}
+	e3, _ := parse(t, experiments.ConceptNetFlags, "--layer=2", "--max_items=0")
+	if c3, err := e3.Config(); err != nil || c3.Layer != (experiments.Layer{At: 2}) || c3.MaxItems != 0 {
+		t.Errorf("E3 flags: %+v, %v", c3, err)
+	}
+	e4, _ := parse(t, experiments.OverheadFlags, "--shapes= gpt2, gpt2-xl ,", "--seeds=3", "--layer=1/2")
+	if c4, err := e4.Config(); err != nil || !reflect.DeepEqual(c4.Shapes, []string{"gpt2", "gpt2-xl"}) || c4.Seeds != 3 {
+		t.Errorf("E4 flags: %+v, %v", c4, err)
+	}
+
+	// Bad values fail in Config, before any model is loaded, naming the flag or the field.
+	for name, c := range map[string]struct {
+		err  func() error
+		want string
+	}{
+		"not a number": {func() error {
+			f, _ := parse(t, experiments.WeddingFlags, "--completions=x")
+			_, err := f.Config()
+			return err
+		}, "--completions"},
+		"no completion": {func() error {
+			f, _ := parse(t, experiments.WeddingFlags, "--completions=0")
+			_, err := f.Config()
+			return err
+		}, "Completions"},
+		"no layer": {func() error {
+			f, _ := parse(t, experiments.WeddingFlags, "--layers=,")
+			_, err := f.Config()
+			return err
+		}, "names no layer"},
+		"bad layer": {func() error {
+			f, _ := parse(t, experiments.PerplexityFlags, "--layers=48/16")
+			_, err := f.Config()
+			return err
+		}, "--layers"},
+		"bad shape": {func() error {
+			f, _ := parse(t, experiments.OverheadFlags, "--shapes=gpt2,gpt3")
+			_, err := f.Config()
+			return err
+		}, "gpt3"},
+		"bad scale": {func() error {
+			f, _ := parse(t, experiments.ConceptNetFlags, "--scale=huge")
+			_, err := f.Config()
+			return err
+		}, "unknown scale"},
+		"negative docs": {func() error {
+			f, _ := parse(t, experiments.PerplexityFlags, "--docs=-1")
+			_, err := f.Config()
+			return err
+		}, "Docs"},
+	} {
+		if err := c.err(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
 		}
 	}
 }
 
-func TestWeddingFlags(t *testing.T) {
-	cfg, err := experiments.WeddingFlags{Scale: "quick", Coeff: 1}.Config()
-	if err != nil || !reflect.DeepEqual(cfg, experiments.QuickWedding()) {
-		t.Errorf("defaults: %+v, %v; want QuickWedding()", cfg, err)
-	}
-	cfg, err = experiments.WeddingFlags{Scale: "paper", Layers: " 6, 0 ,", Coeff: 2, Seed: 3, Completions: 10, Tokens: 5}.Config()
-	want := experiments.PaperWedding()
-	want.Layers, want.Coeff, want.Sampling.Seed, want.Completions, want.NewTokens = []int{6, 0}, 2, 3, 10, 5
-	if err != nil || !reflect.DeepEqual(cfg, want) {
-		t.Errorf("overrides: %+v, %v; want %+v", cfg, err, want)
-	}
-	for _, bad := range []experiments.WeddingFlags{{Scale: "quick", Layers: "a"}, {Scale: "quick", Layers: ","}, {Scale: "quick", Tokens: -1}} {
-		if _, err := bad.Config(); err == nil {
-			t.Errorf("%+v gave no error", bad)
+// A flag's help gives its value at both scales.
+func TestFlagsHelp(t *testing.T) {
+	_, fs := parse(t, experiments.WeddingFlags)
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	fs.PrintDefaults()
+	for _, want := range []string{"-completions", "(paper: 200; quick: 8)", "-layers", "(paper: all; quick: all)", "-scale"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, help.String())
 		}
 	}
 }
 
-func TestParseLayers(t *testing.T) {
-	for in, want := range map[string][]int{"": nil, "  ": nil, "3": {3}, "0,6, 12 ": {0, 6, 12}, "1,,2,": {1, 2}} {
+func TestLayers(t *testing.T) {
+	for _, c := range []struct {
+		l            experiments.Layer
+		nLayer, want int
+	}{
+		{experiments.Layer{At: 16, Of: 48}, 48, 16}, {experiments.Layer{At: 16, Of: 48}, 12, 4}, {experiments.Layer{At: 16, Of: 48}, 4, 1},
+		{experiments.Layer{At: 16, Of: 48}, 1, 0}, {experiments.Layer{At: 1, Of: 2}, 12, 6}, {experiments.Layer{At: 1, Of: 2}, 5, 2},
+		{experiments.Layer{At: 3}, 4, 3},
+	} {
+		if got, err := c.l.Resolve(c.nLayer); err != nil || got != c.want {
+			t.Errorf("%s of %d layers = %d, %v; want %d", c.l, c.nLayer, got, err, c.want)
+		}
+	}
+	if _, err := (experiments.Layer{At: 4}).Resolve(4); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("layer 4 of 4: %v", err)
+	}
+	for in, want := range map[string]experiments.Layers{"": nil, "  ": nil, "3": {{At: 3}}, "0,6, 16/48 ": {{At: 0}, {At: 6}, {At: 16, Of: 48}}, "1,,2,": {{At: 1}, {At: 2}}} {
 		got, err := experiments.ParseLayers(in)
-		if err != nil || !slices.Equal(got, want) || (want == nil) != (got == nil) {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("ParseLayers(%q) = %#v, %v; want %#v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5"} {
+	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5", "48/16", "3/0", "/4"} {
 		if got, err := experiments.ParseLayers(bad); err == nil {
 			t.Errorf("ParseLayers(%q) = %v, want an error", bad, got)
 		}
 	}
-}
-
-func TestConceptNetFlags(t *testing.T) {
-	cfg, err := experiments.ConceptNetFlags{Scale: "quick", Layer: experiments.ScaledLayer, Coeff: 1, MaxItems: -1}.Config()
-	if err != nil || !reflect.DeepEqual(cfg, experiments.QuickConceptNet()) {
-		t.Errorf("defaults: %+v, %v; want QuickConceptNet()", cfg, err)
+	if all, err := experiments.Layers(nil).Resolve(3); err != nil || !reflect.DeepEqual(all, []int{0, 1, 2}) {
+		t.Errorf("nil layers of a 3-layer model: %v, %v", all, err)
 	}
-	cfg, err = experiments.ConceptNetFlags{Scale: "quick", Layer: 2, Coeff: 0.5, MaxItems: 0}.Config()
-	if err != nil || cfg.Layer != 2 || cfg.Coeff != 0.5 || cfg.MaxItems != 0 {
-		t.Errorf("overrides: %+v, %v; want layer 2, c 0.5, all items", cfg, err)
-	}
-	if _, err := (experiments.ConceptNetFlags{Scale: "quick", MaxItems: -2}).Config(); err == nil {
-		t.Error("MaxItems -2 gave no error")
-	}
-}
-
-func TestOverheadFlags(t *testing.T) {
-	cfg, err := experiments.OverheadFlags{Scale: "quick"}.Config()
-	if err != nil || !reflect.DeepEqual(cfg, experiments.QuickOverhead()) {
-		t.Errorf("defaults: %+v, %v; want QuickOverhead()", cfg, err)
-	}
-	// Spaces around shape names are trimmed (a notebook's "--shapes=gpt2, gpt2-xl").
-	cfg, err = experiments.OverheadFlags{Scale: "paper", Shapes: " gpt2, gpt2-xl ,", Seeds: 3, Batch: 2, Seq: 16, Reps: 4}.Config()
-	want := experiments.PaperOverhead()
-	want.Shapes, want.Seeds, want.Batch, want.Seq, want.Reps = []string{"gpt2", "gpt2-xl"}, 3, 2, 16, 4
-	if err != nil || !reflect.DeepEqual(cfg, want) {
-		t.Errorf("overrides: %+v, %v; want %+v", cfg, err, want)
-	}
-	for _, bad := range []experiments.OverheadFlags{{Scale: "quick", Shapes: "gpt2,gpt3"}, {Scale: "quick", Shapes: " , "}, {Scale: "quick", Reps: -1}, {Scale: "big"}} {
-		if _, err := bad.Config(); err == nil {
-			t.Errorf("%+v gave no error", bad)
-		}
+	if b, _ := (experiments.Layers{{At: 16, Of: 48}, {At: 2}}).MarshalText(); string(b) != "16/48,2" {
+		t.Errorf("layers as text: %q", b)
 	}
 }

@@ -3,168 +3,133 @@ package experiments
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/plots"
+	"github.com/actadd-go/actadd/sweep"
 )
 
 // WeddingConfig configures E2: wedding words in completions of one prompt, unsteered and with
-// the " weddings" vector injected at each layer.
+// the " weddings" vector injected at each layer (and each coefficient).
 type WeddingConfig struct {
 	Prompt      string
-	Completions int // completions per setting (baseline and every layer)
+	Completions int // completions per setting (the unsteered one and every layer × coefficient)
 	NewTokens   int // tokens generated per completion
 	Sampling    actadd.Sampling
-	Layers      []int // layers to sweep; nil means all, 0..n_layer-1 (an empty, non-nil list is an error)
-	Coeff       float64
+	Layers      Layers    // layers to sweep; nil means all, 0..n_layer-1
+	Coeffs      []float64 // coefficients to sweep, one curve each
 	Plus, Minus string
 	BatchSize   int // rows per program call; 0 means 32
-	// Examples is how many completions of each setting the result keeps as text.
+	// Examples is how many completions of each setting Summary shows.
 	Examples int
 	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
 }
 
-// PaperWedding is E2 as the paper ran it: "I went up to my friend and said", 200 completions of
+// paperWedding is E2 as the paper ran it: "I went up to my friend and said", 200 completions of
 // 40 tokens per setting, T = 1, top-p 0.3, frequency penalty 1, seed 0, " weddings" − "" with
 // c = 1 at every layer. BatchSize 100 (not a paper parameter) divides every sweep of 200
 // completions per setting evenly; lower it if the KV cache does not fit in memory.
-func PaperWedding() WeddingConfig {
+func paperWedding() WeddingConfig {
 	return WeddingConfig{Prompt: "I went up to my friend and said", Completions: 200, NewTokens: 40,
-		Sampling: actadd.PaperSampling, Coeff: 1, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
+		Sampling: actadd.PaperSampling, Coeffs: []float64{1}, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
 }
 
-// QuickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting
+// quickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting
 // (notebooks/02-wedding-layer-sweep.ipynb quotes these numbers; a test keeps them in step).
-func QuickWedding() WeddingConfig {
-	c := PaperWedding()
+func quickWedding() WeddingConfig {
+	c := paperWedding()
 	c.Completions, c.NewTokens, c.BatchSize = 8, 12, 64
 	return c
 }
 
-// WeddingSetting is E2's outcome for the baseline or one injection layer.
-type WeddingSetting struct {
-	Layer   int  // injection layer; -1 for the baseline
-	Steered bool // false for the baseline
-	Counts  []int
-	// MeanCount is the mean number of wedding words per completion (datasets.WeddingCount) and
-	// Success the fraction of completions with at least one; the SEs are their standard errors.
-	MeanCount, MeanCountSE float64
-	Success, SuccessSE     float64
-	Examples               []string // the first completions, generated text only
+// check rejects a config WeddingSweep cannot run.
+func (c *WeddingConfig) check() error {
+	switch {
+	case c.Completions <= 0 || c.NewTokens <= 0:
+		return fmt.Errorf("experiments: E2: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", c.Completions, c.NewTokens)
+	case c.Layers != nil && len(c.Layers) == 0:
+		return fmt.Errorf("experiments: E2: the list of layers is empty: give at least one layer, or none (nil, --layers=) for all")
+	case len(c.Coeffs) == 0:
+		return fmt.Errorf("experiments: E2: no coefficient to sweep: give at least one (paper: 1)")
+	}
+	return nil
 }
 
-// WeddingResult is E2's outcome.
+// E2's metrics of one completion (datasets.WeddingCount): the wedding words it holds, and
+// whether it holds one.
+const (
+	WeddingWords   = "wedding words per completion"
+	WeddingSuccess = "fraction of completions with ≥ 1 wedding word"
+)
+
+// WeddingMetrics are E2's metrics: the mean number of wedding words per completion (with a t
+// interval) and the fraction of completions with at least one (with a Wilson interval).
+func WeddingMetrics() []sweep.Metric[actadd.Completion] {
+	return []sweep.Metric[actadd.Completion]{
+		sweep.Mean(WeddingWords, func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }),
+		sweep.Fraction(WeddingSuccess, func(c actadd.Completion) bool { return datasets.WeddingCount(c.Text) > 0 }),
+	}
+}
+
+// WeddingResult is E2's outcome: the sweep's result, grouped by setting.
 type WeddingResult struct {
 	RunInfo
-	Config   WeddingConfig
-	Baseline WeddingSetting
-	Layers   []WeddingSetting // in the order of Config.Layers (all layers when nil)
+	Config WeddingConfig
+	Layers []int // the layers swept, resolved for the model
+	Sweep  *sweep.Result
 }
 
-// WeddingSweep runs E2: Completions completions of the prompt unsteered and with the steering
-// vector at each layer, all as one GenerateRows job (rows of every setting share the compiled
-// prefill and step programs; each row carries its own addition). Completion c of EVERY setting
-// (the baseline and each layer) draws from the random stream (Sampling.Seed, c), as the
-// authors passed the same seed to every setting: settings are paired, and a layer's result
-// does not depend on which other layers are in the sweep. A completion stops at its first
-// <|endoftext|>, as TransformerLens's generate (stop_at_eos=True by default), which the authors
-// called, fills a finished row with <|endoftext|>: nothing after it is counted.
+// WeddingSweep runs E2, a sweep.Generate over the unsteered model and the vector at every layer
+// and coefficient, with WeddingMetrics: all settings are one batched job on the same compiled
+// programs, and completion c of EVERY setting draws from the random stream (Sampling.Seed, c),
+// as the authors passed the same seed to every setting, so that settings are paired and a
+// layer's result does not depend on which other layers are in the sweep. A completion stops at
+// its first <|endoftext|>, as TransformerLens's generate (stop_at_eos=True by default), which
+// the authors called, fills a finished row with <|endoftext|>: nothing after it is counted.
 func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	if err := checkModel(m, "WeddingSweep"); err != nil {
 		return nil, err
 	}
-	if cfg.Completions <= 0 || cfg.NewTokens <= 0 {
-		return nil, fmt.Errorf("experiments: WeddingSweep: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", cfg.Completions, cfg.NewTokens)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	layers := cfg.Layers
-	if layers != nil && len(layers) == 0 {
-		return nil, fmt.Errorf("experiments: WeddingSweep: the list of layers is empty: give at least one layer, or nil (no --layers) for all %d", m.Config.NLayer)
-	}
-	if layers == nil {
-		for l := range m.Config.NLayer {
-			layers = append(layers, l)
-		}
-	}
-	for _, l := range layers {
-		if l < 0 || l >= m.Config.NLayer {
-			return nil, fmt.Errorf("experiments: WeddingSweep: layer %d is out of range: this model has layers 0..%d", l, m.Config.NLayer-1)
-		}
-	}
-	res := &WeddingResult{RunInfo: newRunInfo(m), Config: cfg}
-	res.Config.Layers = layers
-	base := actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeff)
-	c := cfg.Completions
-	rows := make([]actadd.Row, 0, c*(1+len(layers)))
-	streams := make([]uint64, 0, cap(rows))
-	for i := range c {
-		rows = append(rows, actadd.Row{Prompt: cfg.Prompt})
-		streams = append(streams, uint64(i))
-	}
-	for _, l := range layers {
-		adds := []actadd.Addition{base.AtLayer(l)}
-		for i := range c {
-			rows = append(rows, actadd.Row{Prompt: cfg.Prompt, Adds: adds})
-			streams = append(streams, uint64(i))
-		}
-	}
-	progress := progressTo(cfg.Progress)
-	fmt.Fprintf(progress, "E2 wedding sweep: %s, baseline + %s × %d completions of %d tokens\n",
-		res.Label(), plural(len(layers), "layer"), c, cfg.NewTokens)
-	comps, err := m.GenerateRows(rows, actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens, Sampling: cfg.Sampling,
-		BatchSize: cfg.BatchSize, Streams: streams, StopAtEOS: true, Progress: progress})
+	layers, err := cfg.Layers.Resolve(m.Config.NLayer)
 	if err != nil {
-		return nil, fmt.Errorf("experiments: E2 generation: %w", err)
+		return nil, err
 	}
-	setting := func(layer int, part []actadd.Completion) WeddingSetting {
-		s := WeddingSetting{Layer: layer, Steered: layer >= 0, Counts: make([]int, len(part))}
-		hits := 0
-		var sum, sumSq float64
-		for i, comp := range part {
-			n := datasets.WeddingCount(comp.Text)
-			s.Counts[i] = n
-			sum += float64(n)
-			sumSq += float64(n) * float64(n)
-			if n > 0 {
-				hits++
-			}
-			if i < cfg.Examples {
-				s.Examples = append(s.Examples, comp.Text)
-			}
-		}
-		k := float64(len(part))
-		s.MeanCount = sum / k
-		s.Success = float64(hits) / k
-		if k > 1 {
-			s.MeanCountSE = math.Sqrt(max(0, (sumSq-k*s.MeanCount*s.MeanCount)/(k-1)) / k)
-		}
-		s.SuccessSE = math.Sqrt(s.Success * (1 - s.Success) / k)
-		return s
-	}
-	res.Baseline = setting(-1, comps[:c])
-	for k, l := range layers {
-		res.Layers = append(res.Layers, setting(l, comps[(k+1)*c:(k+2)*c]))
+	res := &WeddingResult{RunInfo: newRunInfo(m), Config: cfg, Layers: layers}
+	progress := progressTo(cfg.Progress)
+	fmt.Fprintf(progress, "E2 wedding sweep: %s, unsteered + %s × %s, %d completions of %d tokens each\n",
+		res.Label(), plural(len(layers), "layer"), plural(len(cfg.Coeffs), "coefficient"), cfg.Completions, cfg.NewTokens)
+	grid := sweep.Grid{Additions: []actadd.Addition{actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeffs[0])}, Layers: layers, Coeffs: cfg.Coeffs,
+		Prompts: []string{cfg.Prompt}, Unsteered: true}
+	gen := sweep.GenerateConfig{Completions: cfg.Completions, Options: actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens,
+		Sampling: cfg.Sampling, BatchSize: cfg.BatchSize, StopAtEOS: true, Progress: progress}}
+	if res.Sweep, err = sweep.Generate(m, grid, gen, WeddingMetrics()...); err != nil {
+		return nil, fmt.Errorf("experiments: E2: %w", err)
 	}
 	res.finish()
-	best := res.BestLayer()
-	fmt.Fprintf(progress, "E2 wedding sweep: done in %.1fs; baseline success %.3f, best layer %d success %.3f\n",
-		res.WallSeconds, res.Baseline.Success, best.Layer, best.Success)
+	best := res.Best()
+	fmt.Fprintf(progress, "E2 wedding sweep: done in %.1fs; unsteered success %.3f, best layer %d (c=%g) success %.3f\n",
+		res.WallSeconds, res.Baseline().Stats[WeddingSuccess].Value, best.Layer, best.Coeff, best.Stats[WeddingSuccess].Value)
 	return res, nil
 }
 
-// BestLayer returns the steered setting with the highest success fraction (the lowest layer
-// among ties).
-func (r *WeddingResult) BestLayer() WeddingSetting {
-	var best WeddingSetting
-	best.Success = -1
-	for _, s := range r.Layers {
-		if s.Success > best.Success {
-			best = s
-		}
-	}
-	return best
+// Baseline is the unsteered setting.
+func (r *WeddingResult) Baseline() sweep.SettingResult { return *r.Sweep.Unsteered(r.Config.Prompt) }
+
+// Best is the steered setting with the highest success fraction (the first among ties).
+func (r *WeddingResult) Best() sweep.SettingResult {
+	best, _ := r.Sweep.Best(WeddingSuccess)
+	return *best
+}
+
+// SaveTable writes the sweep's table, one row per setting and metric with its 95% interval, as
+// e2-wedding-sweep.csv and .parquet into dir.
+func (r *WeddingResult) SaveTable(dir string) ([]string, error) {
+	return r.Sweep.SaveTable(dir, "e2-wedding-sweep")
 }
 
 // SuccessAxisMin and SuccessAxisMax are the ends of E2's success axis: a fraction, shown on
@@ -174,58 +139,47 @@ const (
 	SuccessAxisMax = 1.05
 )
 
-// Figures renders E2's two figures: mean wedding-word count vs layer and success fraction
-// (completions with at least one wedding word) vs layer, each with the baseline's value of the
-// same quantity as a dashed horizontal line (on the success figure that is the baseline's
-// success fraction; the authors' code drew the baseline mean count there).
+// Figures renders E2's two figures: the mean wedding-word count per completion and the success
+// fraction (completions with at least one wedding word) vs layer, one curve per coefficient,
+// each point with its 95% interval (t for the mean, Wilson for the fraction), and the
+// unsteered value of the same quantity as a dashed line over a band of its interval (on the
+// success figure that is the unsteered success fraction; the authors' code drew the baseline
+// mean count there).
 func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 	cfg := r.Config
 	sample := fmt.Sprintf("%d completions/setting", cfg.Completions)
-	vecName := fmt.Sprintf("ActAdd %q − %q, c=%g", cfg.Plus, cfg.Minus, cfg.Coeff)
-	xLabel := fmt.Sprintf("injection layer (resid_pre)\nprompt %q, %d new tokens, T=%g, top-p %g, freq. penalty %g",
-		cfg.Prompt, cfg.NewTokens, cfg.Sampling.Temperature, cfg.Sampling.TopP, cfg.Sampling.FreqPenalty)
-	var layers []float64
-	var means, success []float64
-	for _, s := range r.Layers {
-		layers = append(layers, float64(s.Layer))
-		means = append(means, s.MeanCount)
-		success = append(success, s.Success)
-	}
 	var figs []*plots.Figure
 	for _, f := range []struct {
-		name, what, yLabel string
-		y                  []float64
-		baseline           float64
-		baseName           string
-		yMax               float64 // the y axis reaches at least this
-		fraction           bool    // a fraction: the y axis is fixed at [SuccessAxisMin, SuccessAxisMax]
+		name, what, metric string
+		fraction           bool // a fraction: the y axis is fixed at [SuccessAxisMin, SuccessAxisMax]
 	}{
-		{"e2-wedding-count-vs-layer", "E2 wedding words vs injection layer", "mean wedding words per completion",
-			means, r.Baseline.MeanCount, fmt.Sprintf("unsteered baseline (%.3g)", r.Baseline.MeanCount), 1, false},
-		{"e2-success-vs-layer", "E2 completions with a wedding word vs injection layer", "fraction of completions with ≥ 1 wedding word",
-			success, r.Baseline.Success, fmt.Sprintf("unsteered baseline success (%.3g)", r.Baseline.Success), 1, true},
+		{"e2-wedding-count-vs-layer", "E2 wedding words vs injection layer", WeddingWords, false},
+		{"e2-success-vs-layer", "E2 completions with a wedding word vs injection layer", WeddingSuccess, true},
 	} {
-		title := plots.Heading(f.what, r.Model, r.Backend, sample)
-		p := plots.NewPlot(title, xLabel, f.yLabel)
-		s := plots.Series{Name: vecName, X: layers, Y: f.y}
-		if err := plots.AddLine(p, s, 0); err != nil {
+		p, series, err := r.Sweep.Plot(f.metric, sweep.ByLayer)
+		if err != nil {
 			return nil, err
 		}
-		plots.AddHLine(p, f.baseline, f.baseName, plots.Gray)
+		method := r.Baseline().Stats[f.metric].Method
+		title := plots.Heading(f.what, r.Model, r.Backend, sample)
+		p.Title.Text = strings.Replace(title, " — ", "\n", 1)
+		_, caption, _ := strings.Cut(p.X.Label.Text, "\n") // the intervals' method, the offset
+		p.X.Label.Text = fmt.Sprintf("injection layer (resid_pre)\nActAdd %q − %q; prompt %q, %d new tokens, T=%g, top-p %g, freq. penalty %g, seed %d, paired streams; %s",
+			cfg.Plus, cfg.Minus, cfg.Prompt, cfg.NewTokens, cfg.Sampling.Temperature, cfg.Sampling.TopP, cfg.Sampling.FreqPenalty, cfg.Sampling.Seed, caption)
 		if f.fraction {
-			plots.PadX(p)
 			p.Y.Min, p.Y.Max = SuccessAxisMin, SuccessAxisMax
 		} else {
-			p.Y.Min, p.Y.Max = 0, max(p.Y.Max, f.yMax)
-			plots.Pad(p)
+			p.Y.Min = min(p.Y.Min, -0.05)
+			p.Y.Max = max(p.Y.Max, 1)
 		}
 		sc, err := r.sidecar("E2", title, cfg, cfg.Sampling.Seed, "")
 		if err != nil {
 			return nil, err
 		}
-		sc.SampleSizes = map[string]int{"completions_per_setting": cfg.Completions, "settings": len(r.Layers) + 1,
-			"completions": cfg.Completions * (len(r.Layers) + 1), "new_tokens": cfg.NewTokens}
-		sc.Series = []plots.Series{s, {Name: "baseline", X: []float64{-1}, Y: []float64{f.baseline}}}
+		sc.SampleSizes = map[string]int{"completions_per_setting": cfg.Completions, "settings": len(r.Sweep.Settings),
+			"completions": cfg.Completions * len(r.Sweep.Settings), "new_tokens": cfg.NewTokens}
+		sc.Series, sc.Interval = series, method
+		sc.Notes = []string{"the unsteered setting is the series plotted at x = -1", fmt.Sprintf("layers swept: %v (config %q)", r.Layers, cfg.Layers.String())}
 		fig, err := plots.NewFigure(f.name, p, sc)
 		if err != nil {
 			return nil, err
@@ -235,29 +189,32 @@ func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 	return figs, nil
 }
 
-// Summary is E2's outcome as text: mean wedding-word count and success fraction of the
-// baseline and of every layer, and the best layer's first completions.
+// Summary is E2's outcome as text: the mean wedding-word count and the success fraction of
+// every setting with their 95% intervals, and the best setting's first completions.
 func (r *WeddingResult) Summary() string {
 	var b strings.Builder
 	cfg := r.Config
-	fmt.Fprintf(&b, "%s: %d completions × %d tokens per setting, c=%g, seed %d, %.0f s\n",
-		r.Label(), cfg.Completions, cfg.NewTokens, cfg.Coeff, cfg.Sampling.Seed, r.WallSeconds)
-	fmt.Fprintf(&b, "%-10s  %10s  %7s\n", "setting", "mean count", "success")
-	fmt.Fprintf(&b, "%-10s  %10.3f  %7.3f\n", "baseline", r.Baseline.MeanCount, r.Baseline.Success)
-	for _, s := range r.Layers {
-		fmt.Fprintf(&b, "%-10s  %10.3f  %7.3f\n", fmt.Sprintf("layer %d", s.Layer), s.MeanCount, s.Success)
+	fmt.Fprintf(&b, "%s: %d completions × %d tokens per setting, seed %d, %.0f s\n",
+		r.Label(), cfg.Completions, cfg.NewTokens, cfg.Sampling.Seed, r.WallSeconds)
+	fmt.Fprintf(&b, "%-18s  %-26s  %-26s\n", "setting", "wedding words [95% CI]", "success [95% CI]")
+	for _, s := range r.Sweep.Settings {
+		name := "unsteered"
+		if s.Steered {
+			name = fmt.Sprintf("layer %d, c=%g", s.Layer, s.Coeff)
+		}
+		fmt.Fprintf(&b, "%-18s  %-26s  %-26s\n", name, estimate(s.Stats[WeddingWords]), estimate(s.Stats[WeddingSuccess]))
 	}
-	if len(r.Layers) == 0 {
-		return b.String()
-	}
-	best := r.BestLayer()
-	fmt.Fprintf(&b, "best layer %d: success %.3f (baseline %.3f)", best.Layer, best.Success, r.Baseline.Success)
-	if len(best.Examples) > 0 {
-		b.WriteString("; its first completions:")
-	}
-	b.WriteString("\n")
-	for _, e := range best.Examples {
-		fmt.Fprintf(&b, "  %s%s\n", cfg.Prompt, strings.ReplaceAll(e, "\n", `\n`))
+	fmt.Fprintf(&b, "intervals: %s (wedding words), %s (success)\n", r.Baseline().Stats[WeddingWords].Method, r.Baseline().Stats[WeddingSuccess].Method)
+	best := r.Best()
+	fmt.Fprintf(&b, "best: layer %d, c=%g, success %.3f (unsteered %.3f)", best.Layer, best.Coeff,
+		best.Stats[WeddingSuccess].Value, r.Baseline().Stats[WeddingSuccess].Value)
+	if n := min(cfg.Examples, len(best.Completions)); n > 0 {
+		b.WriteString("; its first completions:\n")
+		for _, c := range best.Completions[:n] {
+			fmt.Fprintf(&b, "  %s%s\n", cfg.Prompt, strings.ReplaceAll(c.Text, "\n", `\n`))
+		}
+	} else {
+		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -2,17 +2,20 @@ package experiments_test
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/interval"
+	"github.com/actadd-go/actadd/sweep"
 )
 
 func TestWeddingSweep(t *testing.T) {
 	m := tinyModel(t)
-	cfg := experiments.QuickWedding()
+	cfg := quick(t, experiments.WeddingAt)
 	cfg.Completions, cfg.NewTokens, cfg.Examples, cfg.Progress = 3, 6, 2, quiet
 	builds := m.Builds()
 	res, err := experiments.WeddingSweep(m, cfg)
@@ -23,36 +26,35 @@ func TestWeddingSweep(t *testing.T) {
 	if n := m.Builds() - builds; n > 3 {
 		t.Errorf("the sweep built %d graphs, want at most 3", n)
 	}
-	if res.Baseline.Layer != -1 || res.Baseline.Steered {
-		t.Errorf("baseline setting = %+v", res.Baseline)
+	if b := res.Baseline(); b.Steered || b.Layer != -1 {
+		t.Errorf("baseline setting = %+v", b.Setting)
 	}
-	if len(res.Layers) != 4 || !reflect.DeepEqual(res.Config.Layers, []int{0, 1, 2, 3}) {
-		t.Fatalf("swept %d layers (%v), want all 4", len(res.Layers), res.Config.Layers)
+	steered := res.Sweep.Steered()
+	if len(steered) != 4 || !reflect.DeepEqual(res.Layers, []int{0, 1, 2, 3}) {
+		t.Fatalf("swept %d settings (layers %v), want all 4 layers", len(steered), res.Layers)
 	}
-	for i, s := range append([]experiments.WeddingSetting{res.Baseline}, res.Layers...) {
-		if i > 0 && (s.Layer != i-1 || !s.Steered) {
-			t.Errorf("setting %d is layer %d (steered %v)", i, s.Layer, s.Steered)
+	for i, s := range append([]sweep.SettingResult{res.Baseline()}, steered...) {
+		if i > 0 && (s.Layer != i-1 || !s.Steered || s.Coeff != 1) {
+			t.Errorf("setting %d is %s", i, s.Setting)
 		}
-		if len(s.Counts) != 3 || len(s.Examples) != 2 {
-			t.Fatalf("layer %d: %d counts, %d examples; want 3 and 2", s.Layer, len(s.Counts), len(s.Examples))
+		counts := s.Values[experiments.WeddingWords]
+		if len(counts) != 3 || len(s.Completions) != 3 {
+			t.Fatalf("%s: %d counts, %d completions; want 3", s.Setting, len(counts), len(s.Completions))
 		}
-		sum, hits := 0, 0
-		for j, c := range s.Counts {
+		sum, hits := 0.0, 0
+		for j, c := range counts {
+			if n := datasets.WeddingCount(s.Completions[j].Text); float64(n) != c {
+				t.Errorf("%s completion %d: count %g, but the text %q has %d", s.Setting, j, c, s.Completions[j].Text, n)
+			}
 			sum += c
 			if c > 0 {
 				hits++
 			}
-			if j < 2 && datasets.WeddingCount(s.Examples[j]) != c {
-				t.Errorf("layer %d completion %d: count %d, but the text %q has %d", s.Layer, j, c, s.Examples[j], datasets.WeddingCount(s.Examples[j]))
-			}
 		}
-		if s.MeanCount != float64(sum)/3 || s.Success != float64(hits)/3 || s.Success < 0 || s.Success > 1 || s.SuccessSE < 0 || s.MeanCountSE < 0 {
-			t.Errorf("layer %d: mean %g success %g from counts %v", s.Layer, s.MeanCount, s.Success, s.Counts)
-		}
-		for _, e := range s.Examples {
-			if e == "" {
-				t.Errorf("layer %d: empty completion", s.Layer)
-			}
+		mean, success := s.Stats[experiments.WeddingWords], s.Stats[experiments.WeddingSuccess]
+		if math.Abs(mean.Value-sum/3) > 1e-12 || mean.Method != interval.T || success.Value != float64(hits)/3 || success.Method != interval.Wilson ||
+			!(success.Lo <= success.Value && success.Value <= success.Hi) || success.Hi > 1 || success.Lo < 0 {
+			t.Errorf("%s: mean %+v, success %+v from counts %v", s.Setting, mean, success, counts)
 		}
 	}
 	// Reproducible from the seed.
@@ -60,7 +62,7 @@ func TestWeddingSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(again.Layers, res.Layers) || !reflect.DeepEqual(again.Baseline, res.Baseline) {
+	if !reflect.DeepEqual(again.Sweep.Settings, res.Sweep.Settings) {
 		t.Error("the same config gave different completions")
 	}
 
@@ -69,23 +71,29 @@ func TestWeddingSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFigures(t, figs, "E2", true, "e2-wedding-count-vs-layer", "e2-success-vs-layer")
-	// The success figure's baseline is the baseline success fraction, not its mean count.
-	if b := figs[1].Sidecar.Series[1]; b.Name != "baseline" || b.Y[0] != res.Baseline.Success {
-		t.Errorf("success figure baseline = %+v, want %g", b, res.Baseline.Success)
+	// The success figure's baseline is the unsteered success fraction, not its mean count, and
+	// every point carries its interval.
+	sc := figs[1].Sidecar
+	if b := sc.Series[1]; b.Name == "" || b.X[0] != -1 || b.Y[0] != res.Baseline().Stats[experiments.WeddingSuccess].Value || len(b.Lo) != 1 {
+		t.Errorf("success figure baseline = %+v, want %+v", b, res.Baseline().Stats[experiments.WeddingSuccess])
 	}
-	if figs[0].Sidecar.Seed != cfg.Sampling.Seed || figs[0].Sidecar.SampleSizes["completions_per_setting"] != 3 {
-		t.Errorf("sidecar seed %d, sample sizes %v", figs[0].Sidecar.Seed, figs[0].Sidecar.SampleSizes)
+	if len(sc.Series[0].Lo) != 4 || len(sc.Series[0].N) != 4 || sc.Interval != interval.Wilson || figs[0].Sidecar.Interval != interval.T {
+		t.Errorf("series %+v, intervals %q and %q", sc.Series[0], figs[0].Sidecar.Interval, sc.Interval)
+	}
+	if !strings.Contains(sc.XLabel, "Wilson") {
+		t.Errorf("the caption does not name the interval: %q", sc.XLabel)
+	}
+	if figs[0].Sidecar.Seed != cfg.Sampling.Seed || figs[0].Sidecar.SampleSizes["completions_per_setting"] != 3 || figs[0].Sidecar.RunID != res.RunID || res.RunID == "" {
+		t.Errorf("sidecar seed %d, sample sizes %v, run %q of %q", figs[0].Sidecar.Seed, figs[0].Sidecar.SampleSizes, figs[0].Sidecar.RunID, res.RunID)
 	}
 	// The success fraction's axis is about [0, 1.05], not padded beyond.
-	if r := figs[1].Sidecar.YRange; len(r) != 2 || r[0] > 0 || r[0] < -0.03 || r[1] != 1.05 {
+	if r := sc.YRange; len(r) != 2 || r[0] > 0 || r[0] < -0.03 || r[1] != 1.05 {
 		t.Errorf("success axis %v, want about [0, 1.05]", r)
-	}
-	if r := figs[0].Sidecar.YRange; len(r) != 2 || r[0] >= 0 || r[1] < 1 {
-		t.Errorf("count axis %v, want it padded around [0, ≥ 1]", r)
 	}
 
 	sum := res.Summary()
-	for _, want := range []string{"3 completions × 6 tokens", "baseline", "layer 3", fmt.Sprintf("best layer %d", res.BestLayer().Layer)} {
+	for _, want := range []string{"3 completions × 6 tokens", "unsteered", "layer 3, c=1", "[95% CI]", interval.Wilson,
+		fmt.Sprintf("best: layer %d", res.Best().Layer)} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -93,13 +101,17 @@ func TestWeddingSweep(t *testing.T) {
 	if n := strings.Count(sum, "\n  "+cfg.Prompt); n != 2 {
 		t.Errorf("summary shows %d example completions, want 2:\n%s", n, sum)
 	}
+	paths, err := res.SaveTable(t.TempDir())
+	if err != nil || len(paths) != 2 || !strings.HasSuffix(paths[1], "e2-wedding-sweep.parquet") {
+		t.Errorf("SaveTable: %v, %v", paths, err)
+	}
 }
 
 // Completion c of every setting draws from stream c: a layer's result does not depend on the
 // other layers of the sweep, and the baseline is the same in every sweep.
 func TestWeddingSweepSettingsArePaired(t *testing.T) {
 	m := tinyModel(t)
-	cfg := experiments.QuickWedding()
+	cfg := quick(t, experiments.WeddingAt)
 	cfg.Completions, cfg.NewTokens, cfg.Examples, cfg.Progress = 3, 5, 3, quiet
 	cfg.Sampling.TopP = 0.9 // wider nuclei than the paper's 0.3: the random stream matters more
 	full, err := experiments.WeddingSweep(m, cfg)
@@ -107,41 +119,56 @@ func TestWeddingSweepSettingsArePaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range []int{0, 2} {
-		cfg.Layers = []int{l}
+		cfg.Layers = experiments.Layers{{At: l}}
 		one, err := experiments.WeddingSweep(m, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(one.Layers[0], full.Layers[l]) {
-			t.Errorf("layer %d alone: %q\nwithin the full sweep: %q", l, one.Layers[0].Examples, full.Layers[l].Examples)
+		if !reflect.DeepEqual(one.Sweep.Steered()[0], full.Sweep.Steered()[l]) {
+			t.Errorf("layer %d alone differs from the layer within the full sweep", l)
 		}
-		if !reflect.DeepEqual(one.Baseline, full.Baseline) {
-			t.Errorf("the baseline depends on the layers swept: %q vs %q", one.Baseline.Examples, full.Baseline.Examples)
+		if !reflect.DeepEqual(one.Baseline(), full.Baseline()) {
+			t.Error("the baseline depends on the layers swept")
 		}
 	}
 	// Within one setting the completions use different streams.
-	if ex := full.Baseline.Examples; ex[0] == ex[1] && ex[1] == ex[2] {
-		t.Errorf("the baseline's 3 completions are identical: %q", ex)
+	if c := full.Baseline().Completions; c[0].Text == c[1].Text && c[1].Text == c[2].Text {
+		t.Errorf("the baseline's 3 completions are identical: %q", c[0].Text)
 	}
 }
 
-func TestWeddingSweepSomeLayers(t *testing.T) {
+func TestWeddingSweepLayersAndCoeffs(t *testing.T) {
 	m := tinyModel(t)
-	cfg := experiments.QuickWedding()
-	cfg.Completions, cfg.NewTokens, cfg.Layers, cfg.Progress = 2, 2, []int{3, 0}, quiet
+	cfg := quick(t, experiments.WeddingAt)
+	cfg.Completions, cfg.NewTokens, cfg.Progress = 2, 2, quiet
+	cfg.Layers, cfg.Coeffs = experiments.Layers{{At: 3}, {At: 16, Of: 48}}, []float64{1, 4}
 	res, err := experiments.WeddingSweep(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Layers) != 2 || res.Layers[0].Layer != 3 || res.Layers[1].Layer != 0 {
-		t.Errorf("layers %+v, want 3 then 0", res.Layers)
+	var got []string
+	for _, s := range res.Sweep.Steered() {
+		got = append(got, fmt.Sprintf("%d/%g", s.Layer, s.Coeff))
 	}
-	cfg.Layers = []int{4}
-	if _, err := experiments.WeddingSweep(m, cfg); err == nil {
-		t.Error("WeddingSweep accepted layer 4 of a 4-layer model")
+	if want := []string{"3/1", "3/4", "1/1", "1/4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("settings %v, want %v (16/48 is layer 1 of 4)", got, want)
 	}
-	cfg.Layers = []int{}
-	if _, err := experiments.WeddingSweep(m, cfg); err == nil || !strings.Contains(err.Error(), "empty") {
-		t.Errorf("WeddingSweep with an empty, non-nil list of layers: error %v, want one saying it is empty", err)
+	figs, err := res.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(figs[0].Sidecar.Series); n != 3 {
+		t.Errorf("%d series, want one per coefficient and the baseline", n)
+	}
+	for name, bad := range map[string]func(*experiments.WeddingConfig){
+		"layer 4 of 4": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{{At: 4}} },
+		"empty layers": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{} },
+		"no coeffs":    func(c *experiments.WeddingConfig) { c.Coeffs = nil },
+	} {
+		c := cfg
+		bad(&c)
+		if _, err := experiments.WeddingSweep(m, c); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }

@@ -23,11 +23,13 @@ import (
 
 // Model is a GPT-2 whose weights live on a backend.
 type Model struct {
-	// Name says what the weights are: a Hugging Face model name ("gpt2-xl"), a local path, or
+	// Name says what the weights are: a Hugging Face model name ("gpt2-xl"), a local
+	// checkpoint's path relative to the repository (or its folder's name), or
 	// checkpoint.TinyDescription for the random stand-in. Figures and results print it.
 	Name string
-	// Revision pins the weights: the Hugging Face commit of a hub model, the generated folder of
-	// the tiny model, or the directory of a local checkpoint ("" for weights given to New).
+	// Revision pins the weights: the Hugging Face commit of a hub model, the tiny model's
+	// folder name (tiny-<hash of its recipe>), or "sha256:<prefix>" of a local checkpoint's
+	// files (checkpoint.ContentHash); "" for weights given to New.
 	Revision string
 	Config   checkpoint.Config
 
@@ -35,7 +37,8 @@ type Model struct {
 	params  []*tensors.Tensor // in paramNames order
 	names   []string
 
-	builds atomic.Int64 // graphs built from this model's weights
+	builds    atomic.Int64 // graphs built from this model's weights
+	finalized atomic.Bool  // Finalize was called: the weights are gone
 
 	mu          sync.Mutex
 	runPrograms map[string]*Program // Run's programs, by captured points
@@ -65,6 +68,15 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	// Bound the config by the weights given before anything is built from it.
+	var given int64
+	for _, t := range weights {
+		given += int64(len(t.Data))
+	}
+	if n, _ := cfg.ParamCount(); n > given {
+		return nil, fmt.Errorf("gpt2: the config (n_layer=%d n_embd=%d n_positions=%d vocab_size=%d) needs %d weight values, but the weights given hold %d: they do not belong together",
+			cfg.NLayer, cfg.NEmbd, cfg.NPositions, cfg.VocabSize, n, given)
 	}
 	expected := checkpoint.ExpectedShapes(cfg)
 	m := &Model{Name: name, Config: cfg, backend: backend, names: paramNames(cfg)}
@@ -122,12 +134,22 @@ func (m *Model) Params() []*tensors.Tensor { return m.params }
 // NumParams is the number of weight tensors (the leading inputs of every program).
 func (m *Model) NumParams() int { return len(m.params) }
 
-// Finalize frees the weights on the backend.
+// Finalize frees the weights on the backend. The model cannot be used afterwards: its programs
+// return an error saying so. Do not call it while other goroutines use the model.
 func (m *Model) Finalize() {
+	m.finalized.Store(true)
 	for _, t := range m.params {
 		t.FinalizeAll()
 	}
 	m.params = nil
+}
+
+// usable returns an error once the model has been finalized.
+func (m *Model) usable() error {
+	if m.finalized.Load() {
+		return fmt.Errorf("gpt2: model %s was finalized (its weights are freed): load it again to use it", m.Name)
+	}
+	return nil
 }
 
 // Weights are a model's weights as nodes of one graph.

@@ -20,6 +20,9 @@ type Program struct {
 // NewProgram wraps fn, which builds the graph given the model's weights and the caller's input
 // nodes, into a Program. Errors raised while building (GoMLX panics) are returned by Call.
 func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	n := m.NumParams()
 	exec, err := NewExec(m.backend, func(all []*Node) []*Node {
 		return fn(m.Weights(all[:n]), all[n:])
@@ -33,6 +36,9 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 
 // Call runs the program on inputs (tensors, or Go values such as [][]int32).
 func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
+	if err := p.model.usable(); err != nil {
+		return nil, err
+	}
 	args := make([]any, 0, p.model.NumParams()+len(inputs))
 	for _, t := range p.model.params {
 		args = append(args, t)

@@ -1,7 +1,9 @@
 package hfhub
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,19 +95,24 @@ func checkFileName(repo Repo, name string) error {
 	return nil
 }
 
-// cachedCommit returns the commit the cache maps repo.Revision to ("" if unknown).
-func cachedCommit(repoDir string, repo Repo) string {
+// cachedCommit returns the commit the cache maps repo.Revision to ("" if unknown). A ref that
+// exists but cannot be read (permission denied, a symlink loop) is an error, not a miss.
+func cachedCommit(repoDir string, repo Repo) (string, error) {
 	if isCommit(repo.Revision) {
-		return repo.Revision
+		return repo.Revision, nil
 	}
-	b, err := os.ReadFile(filepath.Join(repoDir, "refs", filepath.FromSlash(repo.Revision)))
+	p := filepath.Join(repoDir, "refs", filepath.FromSlash(repo.Revision))
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
 	if err != nil {
-		return ""
+		return "", cacheError(repo, err)
 	}
 	if sha := strings.TrimSpace(string(b)); isCommit(sha) {
-		return sha
+		return sha, nil
 	}
-	return ""
+	return "", nil
 }
 
 // snapshotPath is where file lives in the snapshot of commit.
@@ -113,10 +120,23 @@ func snapshotPath(repoDir, commit, file string) string {
 	return filepath.Join(repoDir, "snapshots", commit, filepath.FromSlash(file))
 }
 
-// isRegular reports whether path resolves (following links) to a regular file.
-func isRegular(path string) bool {
+// cached reports whether path resolves (following links) to a regular file. A missing file, or
+// a link to a missing blob, is not cached; one that cannot be looked at (permission denied, a
+// symlink loop) is an error, not a miss that a download would then fail to fill.
+func cached(repo Repo, path string) (bool, error) {
 	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
+	switch {
+	case err == nil:
+		return fi.Mode().IsRegular(), nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, cacheError(repo, err)
+}
+
+// cacheError reports a cache entry that exists but cannot be read.
+func cacheError(repo Repo, err error) error {
+	return fmt.Errorf("hfhub: %s: the Hugging Face cache cannot be read: %w (fix the permissions or links there, or point HF_HUB_CACHE elsewhere)", repo, err)
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same folder and a rename,

@@ -12,7 +12,8 @@
 //     go-huggingface report success and leave a dangling link), have the size the hub lists,
 //     and the hub's sha256 (LFS files) or git blob hash (other files); bad entries are removed;
 //   - the network is bounded: repo info comes from a client with dial and response timeouts,
-//     and a download that makes no progress for a while is cancelled;
+//     and a download that makes no progress for two minutes, or crawls too slowly to ever
+//     finish (Options.MinRate), is cancelled;
 //   - files are fetched one by one (go-huggingface's DownloadFiles races with two or more), and
 //     one download of a repo runs at a time, across goroutines and processes (lock.go): two
 //     concurrent downloads of the same file made go-huggingface's remove-and-relink steps race;
@@ -41,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/actadd-go/actadd/internal/watchdog"
 	"github.com/gomlx/go-huggingface/hub"
 )
 
@@ -69,10 +71,17 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 
 	// 1. The cache alone.
 	var missing []string
-	commit := cachedCommit(repoDir, repo)
+	commit, err := cachedCommit(repoDir, repo)
+	if err != nil {
+		return nil, err
+	}
 	if commit != "" {
 		for _, f := range files {
-			if !isRegular(snapshotPath(repoDir, commit, f)) {
+			ok, err := cached(repo, snapshotPath(repoDir, commit, f))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				missing = append(missing, f)
 			}
 		}
@@ -88,7 +97,7 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 	}
 
 	// 2. The hub, one download of this repo at a time (files another download finished while
-	// this one waited are found by the isRegular check below).
+	// this one waited are found by the cached check below).
 	unlock, err := lockRepo(repo, repoDir, opts)
 	if err != nil {
 		return nil, err
@@ -114,8 +123,11 @@ func Download(repo Repo, files []string, opts Options) (paths []string, err erro
 	}
 	var hr *hub.Repo
 	for _, f := range files {
-		p := snapshotPath(repoDir, commit, f)
-		if isRegular(p) {
+		ok, err := cached(repo, snapshotPath(repoDir, commit, f))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			continue
 		}
 		if hr == nil {
@@ -156,7 +168,11 @@ func ListFiles(repo Repo, opts Options) ([]string, error) {
 		}
 		notCached.Err = err
 	}
-	if commit := cachedCommit(repoDir, repo); commit != "" {
+	commit, err := cachedCommit(repoDir, repo)
+	if err != nil {
+		return nil, err
+	}
+	if commit != "" {
 		if info, ok := cachedInfo(repoDir, commit); ok {
 			return info.names(), nil
 		}
@@ -192,10 +208,11 @@ func newHubRepo(repo Repo, commit string, opts Options) (hr *hub.Repo, err error
 	return hr, nil
 }
 
-// Watchdog settings: a download whose bytes stop growing for stallTimeout is cancelled; if
+// Watchdog settings: a download that receives nothing for watchLimits.Stall, or averages less
+// than Options.MinRate over watchLimits.Window, is cancelled (internal/watchdog); if
 // go-huggingface still does not return after abandonGrace, Download gives up on it.
 var (
-	stallTimeout  = 2 * time.Minute
+	watchLimits   = watchdog.Limits{Stall: watchdog.DefaultStall, Window: watchdog.DefaultWindow}
 	abandonGrace  = 15 * time.Second
 	progressEvery = 10 * time.Second
 	watchTick     = time.Second
@@ -229,8 +246,14 @@ func downloadOne(hr *hub.Repo, repo Repo, repoDir, commit string, sib sibling, o
 	ticker := time.NewTicker(watchTick)
 	defer ticker.Stop()
 	var res result
-	lastSize, lastChange, lastPrint := int64(-1), time.Now(), time.Now()
+	limits := watchLimits
+	limits.MinRate = opts.MinRate
+	// The meter counts every byte of the repo's blobs folder, so it starts from what is there.
+	_, base := blobBytes(repoDir)
+	meter := watchdog.New(limits, start)
+	lastPrint := start
 	var stalledAt time.Time
+	var stalled error
 wait:
 	for {
 		select {
@@ -238,16 +261,15 @@ wait:
 			break wait
 		case now := <-ticker.C:
 			got, total := blobBytes(repoDir)
-			if total != lastSize {
-				lastSize, lastChange = total, now
+			if stalled == nil {
+				if stalled = meter.Observe(now, total-base); stalled != nil {
+					stalledAt = now
+					cancel()
+				}
 			}
-			if stalledAt.IsZero() && now.Sub(lastChange) > stallTimeout {
-				stalledAt = now
-				cancel()
-			}
-			if !stalledAt.IsZero() && now.Sub(stalledAt) > abandonGrace {
-				return fmt.Errorf("hfhub: %s: downloading %s from %s made no progress for %v and did not stop when cancelled;"+
-					" check the network (or another process holding a lock in %s) and run again", repo, name, opts.Endpoint, stallTimeout, filepath.Join(repoDir, "blobs"))
+			if stalled != nil && now.Sub(stalledAt) > abandonGrace {
+				return fmt.Errorf("hfhub: %s: downloading %s from %s was cancelled but did not stop: it %v;"+
+					" check the network (or another process holding a lock in %s) and run again", repo, name, opts.Endpoint, stalled, filepath.Join(repoDir, "blobs"))
 			}
 			if now.Sub(lastPrint) >= progressEvery && got > 0 {
 				lastPrint = now
@@ -256,8 +278,8 @@ wait:
 		}
 	}
 	if res.err != nil {
-		if !stalledAt.IsZero() {
-			return fmt.Errorf("hfhub: %s: downloading %s from %s made no progress for %v and was cancelled: check the network and run again (finished files are kept)", repo, name, opts.Endpoint, stallTimeout)
+		if stalled != nil {
+			return fmt.Errorf("hfhub: %s: downloading %s from %s was cancelled: it %v; check the network and run again (finished files are kept; Options.MinRate sets the slowest rate accepted)", repo, name, opts.Endpoint, stalled)
 		}
 		switch code := httpStatus(res.err); {
 		case code == http.StatusUnauthorized || code == http.StatusForbidden:
@@ -393,17 +415,10 @@ func percent(got, want int64) string {
 }
 
 func humanBytes(n int64) string {
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		return "size unknown"
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	return watchdog.Bytes(n)
 }
 
 func listSome(names []string, max int) string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/hfhub/hubtest"
@@ -138,6 +139,44 @@ func TestMissingOffline(t *testing.T) {
 	}
 }
 
+// A cache entry that exists but cannot be read is reported as such, not as "not in the cache"
+// (and no download is tried into a cache that cannot be read).
+func TestUnreadableCache(t *testing.T) {
+	srv := hubtest.NewServer(t, modelRepo)
+	cache := t.TempDir()
+	repo := hfhub.Repo{ID: "acme/model"}
+	opts := hfhub.Options{CacheDir: cache, Endpoint: srv.URL}
+	paths, err := hfhub.Download(repo, []string{"config.json"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot entry that is a symlink loop.
+	os.Remove(paths[0])
+	os.Symlink(filepath.Base(paths[0]), paths[0])
+	n := srv.RequestCount()
+	for _, offline := range []bool{true, false} {
+		o := opts
+		o.Offline = offline
+		_, err = hfhub.Download(repo, []string{"config.json"}, o)
+		if err == nil || errors.Is(err, hfhub.ErrNotCached) || !strings.Contains(err.Error(), "too many levels of symbolic links") || !strings.Contains(err.Error(), "cannot be read") {
+			t.Errorf("offline=%v, snapshot entry a symlink loop: %v", offline, err)
+		}
+	}
+	// A ref that is a symlink loop.
+	ref := filepath.Join(hfhub.RepoDir(cache, repo), "refs", "main")
+	os.Remove(ref)
+	os.Symlink("main", ref)
+	if _, err := hfhub.Download(repo, []string{"config.json"}, hfhub.Options{CacheDir: cache, Offline: true}); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("ref a symlink loop: %v", err)
+	}
+	if _, err := hfhub.ListFiles(repo, hfhub.Options{CacheDir: cache, Offline: true}); err == nil || !strings.Contains(err.Error(), "too many levels of symbolic links") {
+		t.Errorf("ListFiles, ref a symlink loop: %v", err)
+	}
+	if srv.RequestCount() != n {
+		t.Errorf("%d requests for an unreadable cache", srv.RequestCount()-n)
+	}
+}
+
 func TestCutTransferDetected(t *testing.T) {
 	srv := hubtest.NewServer(t, modelRepo)
 	cache := t.TempDir()
@@ -158,6 +197,25 @@ func TestCutTransferDetected(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(paths[0]); !bytes.Equal(got, modelRepo.Files["model.safetensors"]) {
 		t.Error("retry gave wrong contents")
+	}
+}
+
+// A hub that sends a file one byte at a time never stalls, but the transfer would never end:
+// the minimum-rate watchdog cancels it with a clear error, and nothing is left in the snapshot.
+func TestCrawlingDownloadIsCancelled(t *testing.T) {
+	defer hfhub.SetWatchForTest(time.Minute, 400*time.Millisecond, time.Minute, 20*time.Millisecond)()
+	srv := hubtest.NewServer(t, modelRepo)
+	srv.SetSlowTransfers(20 * time.Millisecond) // 50 B/s
+	opts := hfhub.Options{CacheDir: t.TempDir(), Endpoint: srv.URL, MinRate: 1000}
+	_, err := hfhub.Download(modelRepo.Repo, []string{"model.safetensors"}, opts)
+	if err == nil || !strings.Contains(err.Error(), "is too slow to finish") || !strings.Contains(err.Error(), "below the minimum of 1000 B/s") {
+		t.Fatalf("crawling download: %v, want a 'too slow' error", err)
+	}
+	t.Log(err)
+	// The cancelled transfer leaves nothing that stops a later download.
+	srv.SetSlowTransfers(0)
+	if _, err := hfhub.Download(modelRepo.Repo, []string{"model.safetensors"}, opts); err != nil {
+		t.Fatalf("after the hub recovered: %v", err)
 	}
 }
 

@@ -36,6 +36,10 @@ type Options struct {
 	Token string
 	// Progress receives a few progress lines per download; nil means quiet.
 	Progress io.Writer
+	// MinRate is the slowest average rate, in bytes per second over two minutes, at which a
+	// download goes on; a slower one is cancelled with an error, as is one that receives
+	// nothing for two minutes. 0 means 8 KiB/s; a negative value turns the rate check off.
+	MinRate int64
 }
 
 // DefaultOptions reads the environment the way Python's huggingface_hub does:

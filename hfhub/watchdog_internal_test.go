@@ -12,8 +12,7 @@ import (
 // A hub that answers the repo info but never sends the file: the watchdog must cancel the
 // download and report it, instead of hanging.
 func TestStalledDownloadIsCancelled(t *testing.T) {
-	defer func(s, g, w time.Duration) { stallTimeout, abandonGrace, watchTick = s, g, w }(stallTimeout, abandonGrace, watchTick)
-	stallTimeout, abandonGrace, watchTick = 300*time.Millisecond, time.Minute, 20*time.Millisecond
+	defer SetWatchForTest(300*time.Millisecond, time.Minute, time.Minute, 20*time.Millisecond)()
 
 	sha := strings.Repeat("ab", 20)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

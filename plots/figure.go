@@ -2,8 +2,13 @@ package plots
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -13,25 +18,83 @@ import (
 	"sync"
 	"time"
 
+	"github.com/actadd-go/actadd/interval"
 	"github.com/google/renameio/v2"
 	"gonum.org/v1/plot"
 )
 
 // Figure is one rendered figure and its provenance.
 type Figure struct {
-	// Name is the file name stem: Save writes <Name>.png, <Name>.svg and <Name>.json.
-	Name     string
-	PNG, SVG []byte
-	Sidecar  Sidecar
+	// Name is the file name stem: Save writes <Name>.png, <Name>.svg, <Name>.pdf and
+	// <Name>.json.
+	Name          string
+	PNG, SVG, PDF []byte
+	Sidecar       Sidecar
 }
 
-// Series is one plotted line or set of points.
+// Series is one plotted line or set of points, with optional 95% intervals and counts.
 type Series struct {
 	Name string    `json:"name"`
 	X    []float64 `json:"x"`
 	Y    []float64 `json:"y"`
+	// Lo and Hi are the ends of each point's 95% interval (nil: the series has none; NaN, null
+	// in JSON: this point has none), drawn as error bars; the sidecar's Interval names the
+	// method.
+	Lo []float64 `json:"lo,omitempty"`
+	Hi []float64 `json:"hi,omitempty"`
+	// N is the number of observations behind each point, where it varies (e.g. documents per
+	// relevance bin).
+	N []int `json:"n,omitempty"`
 	// Labels optionally names each point (e.g. the model shape of each x value).
 	Labels []string `json:"labels,omitempty"`
+}
+
+// SeriesOf is the series of estimates ests at xs: their values, 95% intervals and counts.
+func SeriesOf(name string, xs []float64, ests []interval.Estimate) Series {
+	s := Series{Name: name, X: xs}
+	for _, e := range ests {
+		s.Y, s.Lo, s.Hi, s.N = append(s.Y, e.Value), append(s.Lo, e.Lo), append(s.Hi, e.Hi), append(s.N, e.N)
+	}
+	return s
+}
+
+// seriesJSON is Series as JSON: NaN interval ends are null.
+type seriesJSON struct {
+	Name   string     `json:"name"`
+	X      []float64  `json:"x"`
+	Y      []float64  `json:"y"`
+	Lo     []*float64 `json:"lo,omitempty"`
+	Hi     []*float64 `json:"hi,omitempty"`
+	N      []int      `json:"n,omitempty"`
+	Labels []string   `json:"labels,omitempty"`
+}
+
+// MarshalJSON writes NaN interval ends as null.
+func (s Series) MarshalJSON() ([]byte, error) {
+	j := seriesJSON{Name: s.Name, X: s.X, Y: s.Y, N: s.N, Labels: s.Labels}
+	for i := range s.Lo {
+		j.Lo = append(j.Lo, interval.Nullable(s.Lo[i]))
+	}
+	for i := range s.Hi {
+		j.Hi = append(j.Hi, interval.Nullable(s.Hi[i]))
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads null interval ends as NaN.
+func (s *Series) UnmarshalJSON(b []byte) error {
+	var j seriesJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Series{Name: j.Name, X: j.X, Y: j.Y, N: j.N, Labels: j.Labels}
+	for _, p := range j.Lo {
+		s.Lo = append(s.Lo, interval.FromNullable(p))
+	}
+	for _, p := range j.Hi {
+		s.Hi = append(s.Hi, interval.FromNullable(p))
+	}
+	return nil
 }
 
 // Sidecar is the JSON record saved next to a figure: everything needed to know what the figure
@@ -62,6 +125,9 @@ type Sidecar struct {
 	Params json.RawMessage `json:"params"`
 	// DataSource says where the input data came from (a file, a download, the offline sample).
 	DataSource string `json:"data_source,omitempty"`
+	// Interval names the method of the 95% intervals drawn as error bars and bands (e.g.
+	// interval.Wilson); empty when the figure has none.
+	Interval string `json:"interval,omitempty"`
 	// GitCommit is the repository's HEAD ("unknown" outside a git checkout); GitDirty is true
 	// when the working tree had uncommitted changes.
 	GitCommit   string    `json:"git_commit"`
@@ -71,6 +137,12 @@ type Sidecar struct {
 	Created     time.Time `json:"created"`      // UTC
 	Notes       []string  `json:"notes,omitempty"`
 	Series      []Series  `json:"series"` // the plotted numbers
+	// RunID names the run that made the figure (every figure of one experiment run shares it;
+	// Save draws one when it is empty), and Files maps each image file of the set (<name>.png,
+	// .svg, .pdf) to its SHA-256: Save writes the sidecar last, so a set whose files do not
+	// match it was interrupted or mixed (VerifySet).
+	RunID string            `json:"run_id"`
+	Files map[string]string `json:"files"`
 }
 
 // NewSidecar starts a sidecar for experiment with the given title and parameters (any value
@@ -91,19 +163,19 @@ func NewSidecar(experiment, title string, params any) (Sidecar, error) {
 	}, nil
 }
 
-// NewFigure renders p (see Render) into a figure named name with the sidecar sc, into which
-// it copies p's axis labels and ranges.
-func NewFigure(name string, p *plot.Plot, sc Sidecar) (*Figure, error) {
+// NewFigure renders p and the panels below it (see Render) into a figure named name with the
+// sidecar sc, into which it copies p's axis labels and ranges.
+func NewFigure(name string, p *plot.Plot, sc Sidecar, below ...*plot.Plot) (*Figure, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	sc.XLabel, sc.YLabel = p.X.Label.Text, p.Y.Label.Text
 	sc.XRange, sc.YRange = axisRange(p.X), axisRange(p.Y)
-	pngData, svgData, err := Render(p)
+	pngData, svgData, pdfData, err := Render(p, below...)
 	if err != nil {
 		return nil, err
 	}
-	return &Figure{Name: name, PNG: pngData, SVG: svgData, Sidecar: sc}, nil
+	return &Figure{Name: name, PNG: pngData, SVG: svgData, PDF: pdfData, Sidecar: sc}, nil
 }
 
 // axisRange is a's [min, max], or nil when either is not finite (an axis without data),
@@ -123,35 +195,109 @@ func checkName(name string) error {
 	return nil
 }
 
-// Save writes <Name>.png, <Name>.svg and <Name>.json into dir (created if missing) and returns
-// their paths. Each file is written to a temporary file in dir and renamed into place, so a
-// reader never sees a partial file and a failed save leaves no temporary file behind.
+// Extensions of a figure's files: the images, then the sidecar.
+var (
+	imageExts  = []string{".png", ".svg", ".pdf"}
+	sidecarExt = ".json"
+)
+
+// Save writes <Name>.png, <Name>.svg, <Name>.pdf and the sidecar <Name>.json into dir (created if
+// missing) and returns their paths. It first removes an old sidecar of that name, then writes
+// the images, then the sidecar with their SHA-256 and the run id: a save interrupted at any
+// point leaves either no sidecar or images that do not match it, which VerifySet reports, never
+// files of two runs that pass for one set. Each file is written to a temporary file in dir and
+// renamed into place, so a reader never sees a partial file.
 func (f *Figure) Save(dir string) ([]string, error) {
 	if err := checkName(f.Name); err != nil {
 		return nil, err
 	}
-	if len(f.PNG) == 0 || len(f.SVG) == 0 {
+	if len(f.PNG) == 0 || len(f.SVG) == 0 || len(f.PDF) == 0 {
 		return nil, fmt.Errorf("plots: figure %s has no rendered image: build it with NewFigure", f.Name)
-	}
-	side, err := json.MarshalIndent(f.Sidecar, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("plots: encoding the sidecar of %s: %w", f.Name, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: creating the figure folder: %w", err)
 	}
+	sc := f.Sidecar
+	if sc.RunID == "" {
+		sc.RunID = NewRunID()
+	}
+	sc.Files = map[string]string{}
+	side := filepath.Join(dir, f.Name+sidecarExt)
+	if err := os.Remove(side); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("plots: removing the old sidecar %s: %w", side, err)
+	}
 	var paths []string
-	for _, file := range []struct {
-		ext  string
-		data []byte
-	}{{".png", f.PNG}, {".svg", f.SVG}, {".json", append(side, '\n')}} {
-		path := filepath.Join(dir, f.Name+file.ext)
-		if err := renameio.WriteFile(path, file.data, 0o644); err != nil {
+	for i, data := range [][]byte{f.PNG, f.SVG, f.PDF} {
+		name := f.Name + imageExts[i]
+		path := filepath.Join(dir, name)
+		if err := renameio.WriteFile(path, data, 0o644); err != nil {
 			return paths, fmt.Errorf("plots: saving %s: %w", path, err)
 		}
+		sc.Files[name] = sha256Hex(data)
 		paths = append(paths, path)
 	}
-	return paths, nil
+	raw, err := json.MarshalIndent(sc, "", "  ")
+	if err != nil {
+		return paths, fmt.Errorf("plots: encoding the sidecar of %s: %w", f.Name, err)
+	}
+	if err := renameio.WriteFile(side, append(raw, '\n'), 0o644); err != nil {
+		return paths, fmt.Errorf("plots: saving %s: %w", side, err)
+	}
+	return append(paths, side), nil
+}
+
+// NewRunID returns a fresh random run id (16 hex digits) for Sidecar.RunID.
+func NewRunID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Sprintf("t%x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func sha256Hex(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// VerifySet checks that the files of figure name in dir belong together: the sidecar
+// <name>.json exists and lists <name>.png, .svg and .pdf, and each of those files has the
+// SHA-256 the sidecar records. It returns the sidecar, or an error that names every missing or
+// mismatched file (a save that was interrupted, or files of different runs side by side).
+func VerifySet(dir, name string) (*Sidecar, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	side := filepath.Join(dir, name+sidecarExt)
+	raw, err := os.ReadFile(side)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("plots: figure %s in %s has no sidecar %s: its files are not a complete set (an interrupted save?): make the figure again", name, dir, filepath.Base(side))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("plots: reading %s: %w", side, err)
+	}
+	var sc Sidecar
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		return nil, fmt.Errorf("plots: %s is not a valid sidecar: %w", side, err)
+	}
+	var bad []string
+	for _, ext := range imageExts {
+		file := name + ext
+		want, ok := sc.Files[file]
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		switch {
+		case !ok:
+			bad = append(bad, file+" is not listed in the sidecar")
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s cannot be read (%v)", file, err))
+		case sha256Hex(data) != want:
+			bad = append(bad, file+" is not the file the sidecar records (another run's, or changed since)")
+		}
+	}
+	if len(bad) > 0 {
+		return &sc, fmt.Errorf("plots: figure %s in %s is not one set (run %s): %s: make the figure again", name, dir, sc.RunID, strings.Join(bad, "; "))
+	}
+	return &sc, nil
 }
 
 // SaveAll saves every figure into dir and returns all the paths written.

@@ -2,20 +2,25 @@ package plots_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"image"
 	_ "image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/plots"
+	"gonum.org/v1/plot"
 )
 
 type testParams struct {
@@ -64,8 +69,8 @@ func TestFigureSave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
-		t.Fatalf("Save wrote %v, want 3 files", paths)
+	if len(paths) != 4 {
+		t.Fatalf("Save wrote %v, want 4 files", paths)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -75,7 +80,7 @@ func TestFigureSave(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{"e0-test.json", "e0-test.png", "e0-test.svg"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"e0-test.json", "e0-test.pdf", "e0-test.png", "e0-test.svg"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("folder holds %v, want exactly %v (no temporary files)", names, want)
 	}
 
@@ -87,8 +92,13 @@ func TestFigureSave(t *testing.T) {
 	if err != nil || format != "png" {
 		t.Fatalf("PNG does not decode: %v (format %q)", err, format)
 	}
-	if b := img.Bounds(); b.Dx() != 1080 || b.Dy() != 660 {
-		t.Errorf("PNG is %dx%d, want 1080x660", b.Dx(), b.Dy())
+	// A single column (3.5 in) at 300 dpi; the height follows the texts.
+	if b := img.Bounds(); b.Dx() != 1050 || b.Dy() < 700 || b.Dy() > 1300 {
+		t.Errorf("PNG is %dx%d, want 1050 wide and 700–1300 high", b.Dx(), b.Dy())
+	}
+	pdfData, err := os.ReadFile(filepath.Join(dir, "e0-test.pdf"))
+	if err != nil || !bytes.HasPrefix(pdfData, []byte("%PDF-")) || !bytes.Contains(pdfData, []byte("/FontFile")) {
+		t.Errorf("the PDF is not a PDF with embedded fonts (%v)", err)
 	}
 
 	svgData, err := os.ReadFile(filepath.Join(dir, "e0-test.svg"))
@@ -165,8 +175,8 @@ func TestSaveOverwritesAndRejectsBadNames(t *testing.T) {
 		t.Error("second Save did not replace the sidecar")
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
-		t.Errorf("folder holds %d entries after two saves, want 3", len(entries))
+	if len(entries) != 4 {
+		t.Errorf("folder holds %d entries after two saves, want 4", len(entries))
 	}
 	for _, bad := range []string{"", "../x", "a/b"} {
 		g := *f
@@ -182,8 +192,8 @@ func TestSaveOverwritesAndRejectsBadNames(t *testing.T) {
 		t.Error("Save into a path below a file succeeded")
 	}
 	entries, _ = os.ReadDir(dir)
-	if len(entries) != 4 {
-		t.Errorf("folder holds %d entries after a failed save, want 4", len(entries))
+	if len(entries) != 5 {
+		t.Errorf("folder holds %d entries after a failed save, want 5", len(entries))
 	}
 }
 
@@ -193,7 +203,7 @@ func TestRenderReportsPanics(t *testing.T) {
 	if err := plots.AddLine(p, plots.Series{X: []float64{-1, 2}, Y: []float64{1, 2}}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := plots.Render(p); err == nil {
+	if _, _, _, err := plots.Render(p); err == nil {
 		t.Error("Render of a negative value on a log axis returned no error")
 	}
 	if err := plots.AddLine(p, plots.Series{X: []float64{1}, Y: []float64{1, 2}}, 0); err == nil {
@@ -234,7 +244,7 @@ func TestSaveAll(t *testing.T) {
 	g := *f
 	g.Name = "e0-other"
 	paths, err := plots.SaveAll(t.TempDir(), f, &g)
-	if err != nil || len(paths) != 6 || filepath.Base(paths[3]) != "e0-other.png" {
+	if err != nil || len(paths) != 8 || filepath.Base(paths[4]) != "e0-other.png" {
 		t.Errorf("SaveAll wrote %v, %v", paths, err)
 	}
 }
@@ -276,7 +286,7 @@ func TestAddLabelsAndPadX(t *testing.T) {
 	if p.Y.Min != 0 || p.Y.Max != 1 || !(p.X.Min < 124) || !(p.X.Max > 1558) {
 		t.Errorf("PadX: x [%g, %g], y [%g, %g]; want x padded, y untouched", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
 	}
-	_, svg, err := plots.Render(p)
+	_, svg, _, err := plots.Render(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +298,181 @@ func TestAddLabelsAndPadX(t *testing.T) {
 	s.Labels = s.Labels[:1]
 	if err := plots.AddLabels(p, s); err == nil {
 		t.Error("AddLabels accepted 2 points with 1 label")
+	}
+}
+
+// The files of a figure are one set: VerifySet finds a file from another run, a changed file,
+// a missing one and a missing sidecar, and names them.
+func TestVerifySet(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	f := testFigure(t)
+	if _, err := f.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := plots.VerifySet(dir, "e0-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.RunID == "" || len(sc.Files) != 3 || len(sc.Files["e0-test.pdf"]) != 64 {
+		t.Errorf("sidecar run id %q, files %v", sc.RunID, sc.Files)
+	}
+	// Another run of the same figure (other numbers) in another folder.
+	g := testFigure(t)
+	g.Sidecar.Series[0].Y[0] = 0.6
+	if g, err = plots.NewFigure("e0-test", mustPlot(t, g.Sidecar.Series[0]), g.Sidecar); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Save(other); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".png", ".svg", ".pdf"} {
+		swapped := t.TempDir()
+		for _, e := range []string{".png", ".svg", ".pdf", ".json"} {
+			from := dir
+			if e == ext {
+				from = other
+			}
+			copyFile(t, filepath.Join(from, "e0-test"+e), filepath.Join(swapped, "e0-test"+e))
+		}
+		_, err := plots.VerifySet(swapped, "e0-test")
+		if err == nil || !strings.Contains(err.Error(), "e0-test"+ext+" is not the file the sidecar records") {
+			t.Errorf("%s of another run: error %v", ext, err)
+		}
+	}
+	os.Remove(filepath.Join(other, "e0-test.pdf"))
+	if _, err := plots.VerifySet(other, "e0-test"); err == nil || !strings.Contains(err.Error(), "e0-test.pdf cannot be read") {
+		t.Errorf("missing PDF: error %v", err)
+	}
+	os.Remove(filepath.Join(other, "e0-test.json"))
+	if _, err := plots.VerifySet(other, "e0-test"); err == nil || !strings.Contains(err.Error(), "no sidecar") {
+		t.Errorf("missing sidecar: error %v", err)
+	}
+}
+
+func mustPlot(t *testing.T, s plots.Series) *plot.Plot {
+	t.Helper()
+	p := plots.NewPlot("E0 test figure", "x", "y")
+	if err := plots.AddLine(p, s, 0); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A process killed at any moment of a save never leaves files of two runs that pass for one
+// set: a child saves two versions of a figure in turn until it is killed (SIGKILL); whenever
+// the files on disk come from different versions, VerifySet must report it.
+func TestSaveKilledMidway(t *testing.T) {
+	if dir := os.Getenv("PLOTS_SAVE_LOOP_DIR"); dir != "" { // the child
+		figs := twoVersions(t)
+		for i := 0; ; i++ {
+			if _, err := figs[i%2].Save(dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if testing.Short() {
+		t.Skip("kills child processes")
+	}
+	figs := twoVersions(t)
+	version := map[string]int{} // sha256 of each file → its version
+	for v, f := range figs {
+		for _, data := range [][]byte{f.PNG, f.SVG, f.PDF} {
+			version[fmt.Sprintf("%x", sha256.Sum256(data))] = v
+		}
+	}
+	const kills = 6
+	mixed, caught := 0, 0
+	for i := range kills {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSaveKilledMidway$")
+		cmd.Env = append(os.Environ(), "PLOTS_SAVE_LOOP_DIR="+dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Wait until the first set is complete, then a little more, varying with i.
+		for j := 0; j < 500; j++ {
+			if _, err := os.Stat(filepath.Join(dir, "e0-kill.json")); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(i) * 30 * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		seen := map[int]bool{}
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			data, err := os.ReadFile(filepath.Join(dir, "e0-kill"+ext))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[version[fmt.Sprintf("%x", sha256.Sum256(data))]] = true
+		}
+		_, err := plots.VerifySet(dir, "e0-kill")
+		if len(seen) > 1 {
+			mixed++
+			if err == nil {
+				t.Errorf("kill %d: files of both versions pass VerifySet", i)
+			} else {
+				caught++
+			}
+		}
+	}
+	t.Logf("%d of %d kills left files of two versions; VerifySet reported %d of them", mixed, kills, caught)
+}
+
+// twoVersions are two renderings of one figure with different numbers.
+func twoVersions(t *testing.T) [2]*plots.Figure {
+	var out [2]*plots.Figure
+	for v := range out {
+		s := plots.Series{Name: "line", X: []float64{1, 2, 3}, Y: []float64{0.5, float64(v), 0.75}}
+		sc, err := plots.NewSidecar("E0", "kill test", struct{}{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[v], err = plots.NewFigure("e0-kill", mustPlot(t, s), sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// Intervals are drawn as error bars; an interval that does not hold its point is refused, and
+// NaN ends (no interval) are kept as null in the sidecar.
+func TestIntervals(t *testing.T) {
+	p := plots.NewPlot("t", "x", "y")
+	s := plots.Series{Name: "s", X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0.5, math.NaN()}, Hi: []float64{1.5, math.NaN()}, N: []int{3, 1}}
+	if err := plots.AddLine(p, s, 0); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"lo":[0.5,null]`) || !strings.Contains(string(raw), `"n":[3,1]`) {
+		t.Errorf("series JSON %s", raw)
+	}
+	var back plots.Series
+	if err := json.Unmarshal(raw, &back); err != nil || !math.IsNaN(back.Hi[1]) || back.Hi[0] != 1.5 {
+		t.Errorf("read back %+v, %v", back, err)
+	}
+	bad := s
+	bad.Lo = []float64{1.2, math.NaN()}
+	if err := plots.AddLine(plots.NewPlot("t", "x", "y"), bad, 0); err == nil {
+		t.Error("an interval above its point was drawn")
+	}
+	bad.Lo = []float64{0.5}
+	if err := plots.AddLine(plots.NewPlot("t", "x", "y"), bad, 0); err == nil {
+		t.Error("a series with fewer interval ends than points was drawn")
 	}
 }

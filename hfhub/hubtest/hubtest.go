@@ -11,7 +11,7 @@
 // segment, as on the real hub. Files ending in .safetensors, .bin, .parquet, .pt, .h5, .onnx,
 // .msgpack or .arrow are served as LFS files (ETag = sha256); others as git blobs (ETag = git
 // blob sha1). The server counts requests, so tests can assert that no network was used, and
-// can cut transfers mid-stream.
+// can cut transfers mid-stream or slow them to a crawl.
 package hubtest
 
 import (
@@ -57,6 +57,7 @@ type Server struct {
 	mu         sync.Mutex
 	requests   []Request
 	cut        bool
+	slow       time.Duration
 	fileStatus int
 	byRev      map[string]*commit // key: type + " " + id + "@" + revision or commit sha
 }
@@ -130,6 +131,15 @@ func (s *Server) SetCutTransfers(on bool) {
 	s.cut = on
 }
 
+// SetSlowTransfers makes every GET of file contents send one byte per interval (0 turns it
+// off), as a hub behind a failing link does: the transfer never stalls, yet would take
+// forever to finish.
+func (s *Server) SetSlowTransfers(interval time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slow = interval
+}
+
 // SetFileStatus makes every request for file contents (not the repo info) answer with the HTTP
 // status code, as a gated repo (403), a rate limit (429) or an outage (503) does; 0 turns it off.
 func (s *Server) SetFileStatus(code int) {
@@ -199,7 +209,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: p, Authorization: r.Header.Get("Authorization")})
-	cut, status := s.cut, s.fileStatus
+	cut, slow, status := s.cut, s.slow, s.fileStatus
 	s.mu.Unlock()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -212,11 +222,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/api/datasets/"):
 		s.serveInfo(w, "dataset", strings.TrimPrefix(p, "/api/datasets/"))
 	case strings.HasPrefix(p, "/datasets/") && status == 0:
-		s.serveFile(w, r, "dataset", strings.TrimPrefix(p, "/datasets/"), cut)
+		s.serveFile(w, r, "dataset", strings.TrimPrefix(p, "/datasets/"), cut, slow)
 	case status != 0:
 		jsonError(w, status, fmt.Sprintf("fake hub answers %d for files", status))
 	default:
-		s.serveFile(w, r, "model", strings.TrimPrefix(p, "/"), cut)
+		s.serveFile(w, r, "model", strings.TrimPrefix(p, "/"), cut, slow)
 	}
 }
 
@@ -287,7 +297,7 @@ func (s *Server) hasRepo(typ, id string) bool {
 }
 
 // serveFile answers <id>/resolve/<escaped rev or sha>/<file>.
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, typ, rest string, cut bool) {
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, typ, rest string, cut bool, slow time.Duration) {
 	id, after, ok := strings.Cut(rest, "/resolve/")
 	escRev, escFile, ok2 := strings.Cut(after, "/")
 	rev, err1 := url.PathUnescape(escRev)
@@ -326,6 +336,25 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, typ, rest str
 			fl.Flush()
 		}
 		panic(http.ErrAbortHandler) // drops the connection without logging
+	}
+	if slow > 0 && r.Method == http.MethodGet && r.Header.Get("Range") == "" {
+		h.Set("Content-Length", fmt.Sprint(len(f.data)))
+		w.WriteHeader(http.StatusOK)
+		fl, _ := w.(http.Flusher)
+		for i := range f.data {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(slow):
+			}
+			if _, err := w.Write(f.data[i : i+1]); err != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+		}
+		return
 	}
 	http.ServeContent(w, r, path.Base(file), time.Time{}, bytes.NewReader(f.data))
 }

@@ -15,16 +15,37 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/notebooks/nbutil"
+	"github.com/actadd-go/actadd/plots"
 )
 
-// checkModel makes sure the model can be loaded, fetching it when it is missing.
-func checkModel(name string) error {
+// OfflineHint is the command that runs the notebooks with no network, in minutes.
+const OfflineHint = "To run the notebooks offline in a few minutes, with the random-weight stand-in (NOT GPT-2; its outputs are noise):\n" +
+	"  ACTADD_MODEL=tiny ACTADD_SCALE=quick make notebooks"
+
+// checkModel prepares a `make notebooks` run before any notebook starts: it resolves the scale
+// and the figures folder the notebooks will use (nbutil's rules, the folder checked writable),
+// makes sure the model can be loaded (fetching it when it is missing), and prints what will
+// run on w.
+func checkModel(name, scale string, w io.Writer) error {
+	s, note, err := nbutil.ScaleFor(name, scale)
+	if err != nil {
+		return err
+	}
+	dir, err := nbutil.FiguresDirFor(name)
+	if err != nil {
+		return err
+	}
 	if _, _, err := checkpoint.Locate(name, hfhub.DefaultOptions()); err != nil {
 		hint := ""
 		if name != checkpoint.TinyName {
-			hint = "\nTo run the notebooks offline with the random-weight stand-in (NOT GPT-2; its outputs are noise):\n  ACTADD_MODEL=tiny make notebooks"
+			hint = "\n" + OfflineHint
 		}
 		return fmt.Errorf("model %q is not available:\n%v%s", name, err, hint)
+	}
+	fmt.Fprintf(w, "notebooks: model %s, scale %s, figures -> %s\n", name, s, dir)
+	if note != "" {
+		fmt.Fprintln(w, note)
 	}
 	return nil
 }
@@ -148,13 +169,6 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// sidecar is the part of plots.Sidecar the checks read.
-type sidecar struct {
-	Experiment  string `json:"experiment"`
-	Model       string `json:"model"`
-	TinyStandIn bool   `json:"tiny_stand_in"`
-}
-
 // checkFigures checks every named figure in dir (every figure found when names is empty) and
 // returns how many it checked.
 func checkFigures(dir, model string, names []string) (int, error) {
@@ -180,7 +194,15 @@ func checkFigures(dir, model string, names []string) (int, error) {
 	return len(names), errors.Join(errs...)
 }
 
+// checkFigure checks one figure: its files are one set (plots.VerifySet: the PNG, SVG and PDF
+// its sidecar records, not files of another run), each decodes as its format, the sidecar names
+// the model (with -model tiny, marked as the stand-in), and its estimates carry 95% intervals
+// whose method it names.
 func checkFigure(dir, name, model string) error {
+	sc, err := plots.VerifySet(dir, name)
+	if err != nil {
+		return err
+	}
 	base := filepath.Join(dir, name)
 	data, err := os.ReadFile(base + ".png")
 	if err != nil {
@@ -196,13 +218,8 @@ func checkFigure(dir, name, model string) error {
 	if err := checkSVG(base + ".svg"); err != nil {
 		return err
 	}
-	data, err = os.ReadFile(base + ".json")
-	if err != nil {
+	if err := checkPDF(base + ".pdf"); err != nil {
 		return err
-	}
-	var sc sidecar
-	if err := json.Unmarshal(data, &sc); err != nil {
-		return fmt.Errorf("%s.json is not valid JSON: %w", base, err)
 	}
 	switch {
 	case strings.TrimSpace(sc.Model) == "":
@@ -213,6 +230,29 @@ func checkFigure(dir, name, model string) error {
 		return fmt.Errorf("%s.json names model %q, want the tiny stand-in", base, sc.Model)
 	case model != "" && model != checkpoint.TinyName && !strings.Contains(sc.Model, model):
 		return fmt.Errorf("%s.json names model %q, want %q", base, sc.Model, model)
+	}
+	withIntervals := false
+	for _, s := range sc.Series {
+		withIntervals = withIntervals || len(s.Lo) > 0
+	}
+	switch {
+	case !withIntervals:
+		return fmt.Errorf("%s.json: no plotted series carries a 95%% interval (series lo and hi)", base)
+	case strings.TrimSpace(sc.Interval) == "":
+		return fmt.Errorf("%s.json does not name the method of its intervals (interval)", base)
+	}
+	return nil
+}
+
+// checkPDF checks that path is a complete PDF file: its header, and the end-of-file marker a
+// truncated file lacks.
+func checkPDF(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(data, []byte("%PDF-")) || !bytes.Contains(data[max(0, len(data)-64):], []byte("%%EOF")) {
+		return fmt.Errorf("%s is not a complete PDF file", path)
 	}
 	return nil
 }

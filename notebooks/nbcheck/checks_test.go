@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/actadd-go/actadd/plots"
 )
 
 // The committed notebooks must be clean: nbformat 4, GoNB kernel, no outputs.
@@ -88,24 +94,33 @@ func TestCheckRun(t *testing.T) {
 	}
 }
 
-func TestCheckFigures(t *testing.T) {
-	dir := t.TempDir()
+// writeSet writes a figure as plots.Figure.Save does: images, then a sidecar with their SHA-256.
+func writeSet(t *testing.T, dir, name, model string, tiny bool) {
+	t.Helper()
 	var pngData bytes.Buffer
 	if err := png.Encode(&pngData, image.NewGray(image.Rect(0, 0, 32, 32))); err != nil {
 		t.Fatal(err)
 	}
 	const svg = `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>`
-	write := func(name, model string, tiny bool) {
-		writeFile(t, filepath.Join(dir, name+".png"), pngData.String())
-		writeFile(t, filepath.Join(dir, name+".svg"), svg)
-		tinyJSON := "false"
-		if tiny {
-			tinyJSON = "true"
-		}
-		writeFile(t, filepath.Join(dir, name+".json"), `{"experiment": "E2", "model": "`+model+`", "tiny_stand_in": `+tinyJSON+`}`)
+	const pdf = "%PDF-1.3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+	files := map[string]string{}
+	for ext, data := range map[string]string{".png": pngData.String(), ".svg": svg, ".pdf": pdf} {
+		writeFile(t, filepath.Join(dir, name+ext), data)
+		files[name+ext] = fmt.Sprintf("%x", sha256.Sum256([]byte(data)))
 	}
-	write("e2-a", "tiny (random-weight stand-in, not GPT-2)", true)
-	write("e2-b", "tiny (random-weight stand-in, not GPT-2)", true)
+	sc := plots.Sidecar{Experiment: "E2", Model: model, TinyStandIn: tiny, RunID: "test", Files: files, Interval: "95% Wilson score interval",
+		Series: []plots.Series{{Name: "s", X: []float64{1}, Y: []float64{0.5}, Lo: []float64{0.2}, Hi: []float64{0.8}}}}
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, name+".json"), string(raw))
+}
+
+func TestCheckFigures(t *testing.T) {
+	dir := t.TempDir()
+	writeSet(t, dir, "e2-a", "tiny (random-weight stand-in, not GPT-2)", true)
+	writeSet(t, dir, "e2-b", "tiny (random-weight stand-in, not GPT-2)", true)
 	if n, err := checkFigures(dir, "tiny", nil); err != nil || n != 2 {
 		t.Errorf("all figures: n=%d err=%v, want 2, nil", n, err)
 	}
@@ -116,34 +131,95 @@ func TestCheckFigures(t *testing.T) {
 		t.Error("a tiny figure passed as gpt2")
 	}
 
-	write("e3", "gpt2", false)
+	writeSet(t, dir, "e3", "gpt2", false)
 	if _, err := checkFigures(dir, "tiny", []string{"e3"}); err == nil {
 		t.Error("a gpt2 figure passed as tiny")
 	}
 	if _, err := checkFigures(dir, "gpt2", []string{"e3"}); err != nil {
 		t.Errorf("gpt2 figure: %v", err)
 	}
-	writeFile(t, filepath.Join(dir, "e3.json"), `{"experiment": "E3", "model": ""}`)
+	writeSet(t, dir, "e3", "", false)
 	if _, err := checkFigures(dir, "", []string{"e3"}); err == nil || !strings.Contains(err.Error(), "does not name the model") {
 		t.Errorf("sidecar without model: error %v", err)
 	}
 
-	write("bad", "gpt2", false)
-	writeFile(t, filepath.Join(dir, "bad.svg"), `<svg><g></svg>`)
-	if _, err := checkFigures(dir, "", []string{"bad"}); err == nil || !strings.Contains(err.Error(), "SVG") {
-		t.Errorf("malformed SVG: error %v", err)
+	// Files of another run: the PNG of e2-b beside e2-a's sidecar.
+	other := t.TempDir()
+	writeSet(t, other, "e2-a", "tiny (random-weight stand-in, not GPT-2)", true)
+	var img bytes.Buffer
+	png.Encode(&img, image.NewGray(image.Rect(0, 0, 40, 40)))
+	writeFile(t, filepath.Join(other, "e2-a.png"), img.String())
+	if _, err := checkFigures(other, "tiny", []string{"e2-a"}); err == nil || !strings.Contains(err.Error(), "e2-a.png is not the file the sidecar records") {
+		t.Errorf("a PNG of another run: error %v", err)
 	}
-	writeFile(t, filepath.Join(dir, "bad.svg"), `<html></html>`)
-	if _, err := checkFigures(dir, "", []string{"bad"}); err == nil {
-		t.Error("an HTML file passed as SVG")
+	os.Remove(filepath.Join(other, "e2-a.json"))
+	if _, err := checkFigures(other, "tiny", []string{"e2-a"}); err == nil || !strings.Contains(err.Error(), "no sidecar") {
+		t.Errorf("an interrupted save (no sidecar): error %v", err)
 	}
-	write("bad", "gpt2", false)
-	writeFile(t, filepath.Join(dir, "bad.png"), "not a png")
-	if _, err := checkFigures(dir, "", []string{"bad"}); err == nil || !strings.Contains(err.Error(), "PNG") {
-		t.Errorf("broken PNG: error %v", err)
+
+	// Each file decodes as its format (a sidecar that records broken files is still refused).
+	for ext, bad := range map[string]string{".svg": `<svg><g></svg>`, ".png": "not a png", ".pdf": "%PDF-1.3 cut"} {
+		d := t.TempDir()
+		writeSet(t, d, "bad", "gpt2", false)
+		writeFile(t, filepath.Join(d, "bad"+ext), bad)
+		var sc plots.Sidecar
+		raw, _ := os.ReadFile(filepath.Join(d, "bad.json"))
+		json.Unmarshal(raw, &sc)
+		sc.Files["bad"+ext] = fmt.Sprintf("%x", sha256.Sum256([]byte(bad)))
+		raw, _ = json.Marshal(sc)
+		writeFile(t, filepath.Join(d, "bad.json"), string(raw))
+		if _, err := checkFigures(d, "", []string{"bad"}); err == nil || !strings.Contains(err.Error(), strings.ToUpper(ext[1:])) {
+			t.Errorf("broken %s: error %v", ext, err)
+		}
+	}
+
+	// Estimates without intervals, or intervals without their method, are refused.
+	d := t.TempDir()
+	writeSet(t, d, "e0", "gpt2", false)
+	var sc plots.Sidecar
+	raw, _ := os.ReadFile(filepath.Join(d, "e0.json"))
+	json.Unmarshal(raw, &sc)
+	sc.Interval = ""
+	raw, _ = json.Marshal(sc)
+	writeFile(t, filepath.Join(d, "e0.json"), string(raw))
+	if _, err := checkFigures(d, "", []string{"e0"}); err == nil || !strings.Contains(err.Error(), "method") {
+		t.Errorf("intervals without a method: error %v", err)
+	}
+	sc.Interval, sc.Series[0].Lo, sc.Series[0].Hi = "t", nil, nil
+	raw, _ = json.Marshal(sc)
+	writeFile(t, filepath.Join(d, "e0.json"), string(raw))
+	if _, err := checkFigures(d, "", []string{"e0"}); err == nil || !strings.Contains(err.Error(), "95% interval") {
+		t.Errorf("no intervals: error %v", err)
 	}
 
 	if _, err := checkFigures(t.TempDir(), "", nil); err == nil {
 		t.Error("an empty folder passed")
+	}
+}
+
+// `nbcheck model` checks the figures folder first, switches tiny to quick, and offline names a
+// command that works.
+func TestCheckModel(t *testing.T) {
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	t.Setenv("HF_HUB_CACHE", filepath.Join(t.TempDir(), "hub"))
+	t.Setenv("ACTADD_SCALE", "")
+	figs := t.TempDir()
+	t.Setenv("ACTADD_FIGURES", figs)
+	var out bytes.Buffer
+	if err := checkModel("tiny", "paper", &out); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "model tiny, scale quick, figures -> "+figs) || !strings.Contains(s, `running "quick" instead`) {
+		t.Errorf("tiny at paper scale printed %q", s)
+	}
+	err := checkModel("gpt2", "", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ACTADD_MODEL=tiny ACTADD_SCALE=quick make notebooks") {
+		t.Errorf("gpt2 offline: %v", err)
+	}
+	file := filepath.Join(figs, "file")
+	writeFile(t, file, "")
+	t.Setenv("ACTADD_FIGURES", file)
+	if err := checkModel("gpt2", "", io.Discard); err == nil || !strings.Contains(err.Error(), "figures folder") {
+		t.Errorf("a file as the figures folder: %v (want it reported before the model)", err)
 	}
 }

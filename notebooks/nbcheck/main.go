@@ -1,15 +1,22 @@
 // Command nbcheck backs the Makefile's notebook targets:
 //
-//	nbcheck model NAME            is the model available (cached, downloadable, or tiny)?
+//	nbcheck model [-scale S] NAME is the model available (cached, downloadable, or tiny)?
 //	                              Downloads it when missing and the hub is reachable; fails
-//	                              with the loader's advice (e.g. ACTADD_MODEL=tiny) otherwise.
+//	                              with the loader's error and the offline command otherwise.
+//	                              Before that, resolves the scale (S, else $ACTADD_SCALE; tiny
+//	                              runs quick) and checks the figures folder ($ACTADD_FIGURES,
+//	                              else figures/, figures/stand-in/ for tiny) is writable; prints
+//	                              one line saying what the notebooks will run.
 //	nbcheck run NOTEBOOK.ipynb    did every code cell of an executed notebook (written by
 //	                              `jupyter nbconvert --execute --allow-errors`) run without error?
 //	                              On failure prints the failing cell's output, not a traceback.
 //	nbcheck figures [-model M] DIR NAME...
-//	                              does DIR hold NAME.png (a PNG), NAME.svg (an SVG) and NAME.json
-//	                              (a sidecar naming the model; with -model tiny, one marked as
-//	                              the tiny stand-in) for every NAME? With no NAME, at least one
+//	                              does DIR hold, for every NAME, one set of NAME.png (a PNG),
+//	                              NAME.svg (an SVG), NAME.pdf (a PDF) and the sidecar NAME.json
+//	                              that records their SHA-256 (files of another run, or of an
+//	                              interrupted save, are reported), names the model (with
+//	                              -model tiny, marked as the tiny stand-in) and the method of the
+//	                              95% intervals its series carry? With no NAME, at least one
 //	                              figure must be there, and every figure found is checked.
 //	nbcheck clean NOTEBOOK.ipynb...
 //	                              are the notebooks valid nbformat 4 for the GoNB kernel and
@@ -29,10 +36,13 @@ func main() {
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "model":
-		if len(args) != 1 {
+		fs := flag.NewFlagSet("model", flag.ExitOnError)
+		scale := fs.String("scale", "", "scale the notebooks are asked to run at (default $ACTADD_SCALE, else paper)")
+		_ = fs.Parse(args)
+		if fs.NArg() != 1 {
 			usage()
 		}
-		err = checkModel(args[0])
+		err = checkModel(fs.Arg(0), *scale, os.Stdout)
 	case "run":
 		if len(args) != 1 {
 			usage()
@@ -48,7 +58,7 @@ func main() {
 		var n int
 		n, err = checkFigures(fs.Arg(0), *model, fs.Args()[1:])
 		if err == nil {
-			fmt.Printf("nbcheck: %d figures in %s are valid PNG + SVG + sidecar\n", n, fs.Arg(0))
+			fmt.Printf("nbcheck: %d figures in %s are verified sets of PNG + SVG + PDF + sidecar with 95%% intervals\n", n, fs.Arg(0))
 		}
 	case "clean":
 		if len(args) == 0 {
@@ -70,6 +80,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: nbcheck model NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
+	fmt.Fprintln(os.Stderr, "usage: nbcheck model [-scale S] NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
 	os.Exit(2)
 }

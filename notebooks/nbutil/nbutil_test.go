@@ -2,11 +2,14 @@ package nbutil
 
 import (
 	"errors"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/plots"
 )
 
@@ -16,6 +19,9 @@ func TestModelAndScale(t *testing.T) {
 	if got := ModelName(""); got != DefaultModel {
 		t.Errorf("ModelName() = %q, want %q", got, DefaultModel)
 	}
+	if s, _, err := ScaleFor(ModelName(""), ""); s != Paper || err != nil {
+		t.Errorf("ScaleFor() = %q, %v; want paper", s, err)
+	}
 	t.Setenv(ModelEnv, "tiny")
 	if got := ModelName(""); got != "tiny" {
 		t.Errorf("ModelName with $%s=tiny = %q", ModelEnv, got)
@@ -23,38 +29,106 @@ func TestModelAndScale(t *testing.T) {
 	if got := ModelName("gpt2-xl"); got != "gpt2-xl" {
 		t.Errorf("the flag must win over the environment, got %q", got)
 	}
-	if s, err := Scale(""); s != Paper || err != nil {
-		t.Errorf("Scale() = %q, %v; want paper", s, err)
-	}
 	t.Setenv(ScaleEnv, "quick")
-	if s, err := Scale(""); s != Quick || err != nil {
-		t.Errorf("Scale with $%s=quick = %q, %v", ScaleEnv, s, err)
+	if s, _, err := ScaleFor("gpt2", ""); s != Quick || err != nil {
+		t.Errorf("ScaleFor with $%s=quick = %q, %v", ScaleEnv, s, err)
 	}
-	if s, err := Scale("paper"); s != Paper || err != nil {
+	if s, _, err := ScaleFor("gpt2", "paper"); s != Paper || err != nil {
 		t.Errorf("the flag must win: %q, %v", s, err)
 	}
-	if _, err := Scale("huge"); err == nil {
-		t.Error("Scale(huge) gave no error")
+	if _, _, err := ScaleFor("gpt2", "huge"); err == nil {
+		t.Error("ScaleFor(huge) gave no error")
+	}
+}
+
+// configFlags are E2's flags on a fresh flag set, parsed from args.
+func configFlags(t *testing.T, args ...string) *experiments.Flags[experiments.WeddingConfig] {
+	t.Helper()
+	fs := flag.NewFlagSet("cell", flag.ContinueOnError)
+	f := experiments.WeddingFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Config applies the cell's flags at the scale ScaleFor picks: the tiny stand-in at paper
+// scale gets the quick config, any other model the one asked for.
+func TestConfigScale(t *testing.T) {
+	quick, _ := experiments.WeddingAt(Quick)
+	paper, _ := experiments.WeddingAt(Paper)
+	for _, c := range []struct {
+		model string
+		args  []string
+		want  experiments.WeddingConfig
+	}{
+		{"tiny", nil, quick}, {"tiny", []string{"--scale=paper"}, quick}, {"gpt2", nil, paper}, {"gpt2", []string{"--scale=quick"}, quick},
+	} {
+		t.Setenv(ModelEnv, c.model)
+		t.Setenv(ScaleEnv, "")
+		cfg, err := Config(configFlags(t, c.args...))
+		if err != nil || cfg.Completions != c.want.Completions || cfg.NewTokens != c.want.NewTokens {
+			t.Errorf("Config for %s %v: %d completions × %d tokens, %v; want %d × %d", c.model, c.args, cfg.Completions, cfg.NewTokens, err, c.want.Completions, c.want.NewTokens)
+		}
+	}
+	t.Setenv(ModelEnv, "gpt2")
+	if _, err := Config(configFlags(t, "--scale=huge")); err == nil {
+		t.Error("Config with --scale=huge gave no error")
+	}
+}
+
+// The tiny stand-in never runs the paper's sizes: it switches to quick, with a loud note.
+func TestScaleForTiny(t *testing.T) {
+	t.Setenv(ScaleEnv, "")
+	for _, c := range []struct{ model, flag, want string }{
+		{"tiny", "", Quick}, {"tiny", Paper, Quick}, {"tiny", Quick, Quick},
+		{"gpt2", "", Paper}, {"gpt2-xl", Quick, Quick}, {"gpt2", Paper, Paper},
+	} {
+		s, note, err := ScaleFor(c.model, c.flag)
+		switchedNote := strings.Contains(note, `running "quick" instead`) && strings.Contains(note, "ACTADD_MODEL=gpt2")
+		if err != nil || s != c.want || switchedNote != (c.model == "tiny" && c.flag != Quick) {
+			t.Errorf("ScaleFor(%q, %q) = %q, %q, %v; want %q", c.model, c.flag, s, note, err, c.want)
+		}
 	}
 }
 
 func TestFiguresDir(t *testing.T) {
 	t.Setenv(FiguresEnv, "")
-	dir, err := figuresPath() // the working directory is notebooks/nbutil: the repo root is ../..
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := filepath.Abs("../..")
-	if dir != filepath.Join(root, "figures") {
-		t.Errorf("figuresPath() = %s, want %s/figures", dir, root)
+	root, _ := filepath.Abs("../..") // the working directory is notebooks/nbutil
+	for model, want := range map[string]string{
+		"gpt2": filepath.Join(root, "figures"),
+		"tiny": filepath.Join(root, "figures", StandInFigures),
+	} {
+		if dir, err := figuresPath(model); err != nil || dir != want {
+			t.Errorf("figures of %q go to %s, %v; want %s", model, dir, err, want)
+		}
 	}
 	want := filepath.Join(t.TempDir(), "a", "b")
 	t.Setenv(FiguresEnv, want)
-	if dir, err := FiguresDir(); err != nil || dir != want {
-		t.Errorf("FiguresDir with $%s = %s, %v", FiguresEnv, dir, err)
+	if dir, err := FiguresDirFor("tiny"); err != nil || dir != want {
+		t.Errorf("FiguresDirFor with $%s = %s, %v", FiguresEnv, dir, err)
 	}
 	if _, err := os.Stat(want); err != nil {
 		t.Errorf("FiguresDir did not create the folder: %v", err)
+	}
+	if entries, _ := os.ReadDir(want); len(entries) != 0 {
+		t.Errorf("the write check left %v", entries)
+	}
+	// Not a folder, or not writable: an error naming the folder and the variable, before any
+	// work.
+	file := filepath.Join(t.TempDir(), "figures.png")
+	os.WriteFile(file, nil, 0o644)
+	readOnly := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(readOnly, 0o555)
+	bad := map[string]string{file: "not a directory", filepath.Join(file, "sub"): "not a directory"}
+	if os.Geteuid() != 0 { // root writes anywhere
+		bad[readOnly] = "permission denied"
+	}
+	for dir, msg := range bad {
+		t.Setenv(FiguresEnv, dir)
+		if _, err := FiguresDir(); err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), FiguresEnv) {
+			t.Errorf("FiguresDir with $%s=%s: %v, want %q", FiguresEnv, dir, err, msg)
+		}
 	}
 }
 
@@ -72,23 +146,24 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestDefaultLayer(t *testing.T) {
-	for n, want := range map[int]int{4: 2, 12: 6, 24: 6, 48: 6, 1: 0} {
-		if got := DefaultLayer(n); got != want {
-			t.Errorf("DefaultLayer(%d) = %d, want %d", n, got, want)
-		}
-	}
-}
+type table struct{}
 
-func TestSideBySide(t *testing.T) {
-	h := SideBySide("cap <1>", "I said", Column{"plain", []string{" a & b", " c"}}, Column{"steered", []string{" <wed>"}})
-	for _, want := range []string{"cap &lt;1&gt;", "<th", "plain", "steered", "<b>I said</b> a &amp; b", "<b>I said</b> &lt;wed&gt;", "<b>I said</b></td>"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("table lacks %q:\n%s", want, h)
-		}
+func (table) HTML() string   { return "<table></table>" }
+func (table) String() string { return "a table\n" }
+
+func TestShowPrintsOutsideANotebook(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := strings.Count(h, "<tr>"); n != 3 {
-		t.Errorf("%d rows, want 3 (heading + 2)", n)
+	stdout := os.Stdout
+	os.Stdout = w
+	Show(table{})
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if string(out) != "a table\n" {
+		t.Errorf("Show printed %q, want the text form", out)
 	}
 }
 
@@ -101,10 +176,10 @@ func (f figurer) Figures() ([]*plots.Figure, error) { return f.figs, f.err }
 
 func TestShowFiguresOf(t *testing.T) {
 	boom := errors.New("no bin has more than 1000 documents")
-	if err := ShowFiguresOf(figurer{err: boom}); !errors.Is(err, boom) {
+	if err := ShowFiguresOf(t.TempDir(), figurer{err: boom}); !errors.Is(err, boom) {
 		t.Errorf("ShowFiguresOf returned %v, want the Figures error", err)
 	}
-	if err := ShowFiguresOf(figurer{}); !errors.Is(err, errNoFigures) {
+	if err := ShowFiguresOf(t.TempDir(), figurer{}); !errors.Is(err, errNoFigures) {
 		t.Errorf("ShowFiguresOf with no figures: %v", err)
 	}
 	p := plots.NewPlot("t", "x", "y")
@@ -120,13 +195,22 @@ func TestShowFiguresOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	t.Setenv(FiguresEnv, dir)
-	if err := ShowFiguresOf(figurer{figs: []*plots.Figure{f}}); err != nil {
+	if err := ShowFiguresOf(dir, figurer{figs: []*plots.Figure{f}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, ext := range []string{".png", ".svg", ".json"} {
+	for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
 		if _, err := os.Stat(filepath.Join(dir, "e0-show"+ext)); err != nil {
 			t.Errorf("figure not saved: %v", err)
 		}
+	}
+	// A set whose files do not belong together is reported, not shown.
+	if err := ShowSaved(dir, "e0-show"); err != nil {
+		t.Errorf("a verified set: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "e0-show.png"), []byte("another run's image"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ShowSaved(dir, "e0-show"); err == nil || !strings.Contains(err.Error(), "e0-show.png is not the file the sidecar records") {
+		t.Errorf("a mismatched set: error %v", err)
 	}
 }

@@ -34,12 +34,23 @@ func cells(t *testing.T, name string) (kinds, sources []string) {
 	return kinds, sources
 }
 
+// at is an experiment's config at a scale.
+func at[C any](t *testing.T, fn func(string) (C, error), scale string) C {
+	t.Helper()
+	cfg, err := fn(scale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // The sizes the notebooks' markdown quotes are those of the configs they run.
 func TestNotebookTextQuotesTheConfigs(t *testing.T) {
-	pp, qp := experiments.PaperPerplexity(), experiments.QuickPerplexity()
-	pw, qw := experiments.PaperWedding(), experiments.QuickWedding()
-	qc := experiments.QuickConceptNet()
-	po, qo := experiments.PaperOverhead(), experiments.QuickOverhead()
+	const paper, quick = experiments.ScalePaper, experiments.ScaleQuick
+	pp, qp := at(t, experiments.PerplexityAt, paper), at(t, experiments.PerplexityAt, quick)
+	pw, qw := at(t, experiments.WeddingAt, paper), at(t, experiments.WeddingAt, quick)
+	qc := at(t, experiments.ConceptNetAt, quick)
+	po, qo := at(t, experiments.OverheadAt, paper), at(t, experiments.OverheadAt, quick)
 	for name, phrases := range map[string][]string{
 		"01-perplexity.ipynb": {
 			fmt.Sprintf("paper's sizes (%d documents, bins with > %d documents", pp.Docs, pp.MinBinDocs),
@@ -53,8 +64,8 @@ func TestNotebookTextQuotesTheConfigs(t *testing.T) {
 			fmt.Sprintf("the first %d (quick", qc.MaxItems),
 		},
 		"04-overhead.ipynb": {
-			fmt.Sprintf("%d seeds, batch %d × %d (`experiments.PaperOverhead()`", po.Seeds, po.Batch, po.Seq),
-			fmt.Sprintf("%d seeds, batch %d × %d: `experiments.QuickOverhead()`", qo.Seeds, qo.Batch, qo.Seq),
+			fmt.Sprintf("%d seeds, batch %d × %d (`experiments.OverheadAt(\"paper\")`", po.Seeds, po.Batch, po.Seq),
+			fmt.Sprintf("%d seeds, batch %d × %d: `experiments.OverheadAt(\"quick\")`", qo.Seeds, qo.Batch, qo.Seq),
 		},
 	} {
 		kinds, sources := cells(t, name)
@@ -72,15 +83,16 @@ func TestNotebookTextQuotesTheConfigs(t *testing.T) {
 	}
 }
 
-// Each experiment notebook has one parameters cell of flags and one thin run cell: the config
-// from the flags, the model, one experiments call, the summary and the figures; the tables and
-// the overrides are library code (tested in package experiments).
+// Each experiment notebook has one parameters cell (the model flag and the experiment's flags)
+// and one thin run cell: the figures folder and the config first (checked before any work),
+// the model, one experiments call, the summary and the figures; the tables, the overrides and
+// the checks are library code (tested in package experiments).
 func TestExperimentNotebooksAreThin(t *testing.T) {
-	for name, call := range map[string]string{
-		"01-perplexity.ipynb":          "experiments.Perplexity(",
-		"02-wedding-layer-sweep.ipynb": "experiments.WeddingSweep(",
-		"03-conceptnet.ipynb":          "experiments.ConceptNet(",
-		"04-overhead.ipynb":            "experiments.Overhead(",
+	for name, c := range map[string]struct{ flags, call string }{
+		"01-perplexity.ipynb":          {"experiments.PerplexityFlags(flag.CommandLine)", "experiments.Perplexity(m, cfg)"},
+		"02-wedding-layer-sweep.ipynb": {"experiments.WeddingFlags(flag.CommandLine)", "experiments.WeddingSweep(m, cfg)"},
+		"03-conceptnet.ipynb":          {"experiments.ConceptNetFlags(flag.CommandLine)", "experiments.ConceptNet(m, cfg)"},
+		"04-overhead.ipynb":            {"experiments.OverheadFlags(flag.CommandLine)", "experiments.Overhead(nil, cfg)"},
 	} {
 		kinds, sources := cells(t, name)
 		var params, runs []string
@@ -97,16 +109,56 @@ func TestExperimentNotebooksAreThin(t *testing.T) {
 			t.Errorf("%s: %d parameter cells and %d run cells, want 1 and 1", name, len(params), len(runs))
 			continue
 		}
+		if strings.Count(params[0], c.flags) != 1 {
+			t.Errorf("%s: the parameters cell does not declare %s once:\n%s", name, c.flags, params[0])
+		}
 		run := runs[0]
-		for _, want := range []string{call, "Flags{Scale: scale", "fmt.Print(res.Summary())", "nbutil.Check(nbutil.ShowFiguresOf(res))"} {
+		for _, want := range []string{"nbutil.FiguresDir()", "nbutil.Config(", c.call, "fmt.Print(res.Summary())", "nbutil.Check(nbutil.ShowFiguresOf(figures, res))"} {
 			if strings.Count(run, want) != 1 {
 				t.Errorf("%s: the run cell has %d × %q, want 1:\n%s", name, strings.Count(run, want), want, run)
 			}
 		}
-		for _, unwanted := range []string{"for ", "Printf", "if ", "strings.Split"} {
+		// The figures folder and the config are checked before the experiment runs.
+		if f, cfg, call := strings.Index(run, "nbutil.FiguresDir()"), strings.Index(run, "nbutil.Config("), strings.Index(run, c.call); f > call || cfg > call {
+			t.Errorf("%s: the run cell calls the experiment before FiguresDir or Config:\n%s", name, run)
+		}
+		if lines := strings.Count(strings.TrimSpace(run), "\n") + 1; lines > 15 {
+			t.Errorf("%s: the run cell has %d lines: keep it to the library calls", name, lines)
+		}
+		for _, unwanted := range []string{"for ", "Printf", "if ", "strings.Split", "-1"} {
 			if strings.Contains(run+params[0], unwanted) {
 				t.Errorf("%s: %q in the notebook's code: move that logic into package experiments", name, unwanted)
 			}
+		}
+	}
+}
+
+// The quickstart shows steered next to unsteered completions with one library call per
+// example, and its --layer flag reads layers as notebooks 01–04 do.
+func TestQuickstartIsThin(t *testing.T) {
+	kinds, sources := cells(t, "00-quickstart.ipynb")
+	runs := 0
+	for i, k := range kinds {
+		s := sources[i]
+		if k != "code" || !strings.HasPrefix(s, "%%") {
+			continue
+		}
+		runs++
+		for _, want := range []string{"m.Compare(", "nbutil.Show(cmp)", "flagLayer.Resolve("} {
+			if strings.Count(s, want) != 1 {
+				t.Errorf("run cell %d has %d × %q, want 1:\n%s", i, strings.Count(s, want), want, s)
+			}
+		}
+		if strings.Contains(s, "for ") || strings.Contains(s, "-1") {
+			t.Errorf("run cell %d holds logic that belongs in the library:\n%s", i, s)
+		}
+	}
+	if runs != 2 {
+		t.Errorf("%d run cells, want 2 (weddings, love − hate)", runs)
+	}
+	for i, k := range kinds {
+		if k == "code" && strings.Contains(sources[i], "flag.") && !strings.Contains(sources[i], "experiments.LayerFlag(") {
+			t.Errorf("the parameters cell does not read --layer with experiments.LayerFlag:\n%s", sources[i])
 		}
 	}
 }

@@ -1,0 +1,280 @@
+// Package sweep runs a grid of steering settings through a model and measures each one:
+// additions × layers × coefficients × prompts for generation (Generate), additions × layers ×
+// coefficients over a set of texts for scoring (Score). Any metric is a Go function of one
+// completion or one scored text; a setting's values are summarized as a mean (or a fraction) with
+// its 95% interval (package interval). The result is grouped by setting, so no caller ever
+// regroups a flat slice by index, and converts to a plot (Plot, Figure) and to a table file
+// (WriteCSV, WriteParquet).
+//
+// A layer sweep with a metric:
+//
+//	res, err := sweep.Generate(m, sweep.Grid{
+//		Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1)},
+//		Layers:    []int{0, 2, 4, 6},
+//		Prompts:   []string{"I went up to my friend and said"},
+//		Unsteered: true,
+//	}, sweep.GenerateConfig{Completions: 200, Options: actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling}},
+//		sweep.Mean("wedding words", func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }))
+//	for _, s := range res.Settings {
+//		fmt.Println(s.Setting, s.Stats["wedding words"]) // mean and 95% interval per setting
+//	}
+//
+// Random streams are paired by default: completion c of every setting samples from stream
+// (Seed, c), as the paper's authors passed one seed to every setting, so that settings differ by
+// their steering alone and a setting's completions do not depend on which other settings are in
+// the sweep. GenerateConfig.Unpaired gives every setting streams of its own.
+//
+// The work is done in units — completions of one setting, generated together; the log-probs of
+// one text under one setting — each computed in one place (generateUnits, scoreUnits), the place
+// where a store of finished units can make a sweep resumable. All missing units of a sweep go to
+// the model as one batched job, which compiles the same programs whatever the grid.
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/interval"
+)
+
+// Grid is the settings of a sweep: every addition at every layer with every coefficient, for
+// every prompt, and optionally the unsteered model.
+type Grid struct {
+	// Additions are what is swept; each setting steers with one of them.
+	Additions []actadd.Addition
+	// Layers and Coeffs override each addition's own layer and coefficient; nil keeps them.
+	Layers []int
+	Coeffs []float64
+	// Prompts are the prompts to continue (Generate only; Score sweeps texts instead).
+	Prompts []string
+	// Unsteered adds the unsteered setting (one per prompt), listed first.
+	Unsteered bool
+}
+
+// Setting is one point of a sweep: a prompt (for generation) and the addition steering it, or
+// none.
+type Setting struct {
+	Prompt  string `json:"prompt,omitempty"`
+	Steered bool   `json:"steered"`
+	// Addition names the addition by its prompt pairs (actadd.Addition.Name); "" unsteered.
+	Addition string  `json:"addition,omitempty"`
+	Layer    int     `json:"layer"` // -1 unsteered
+	Coeff    float64 `json:"coeff"` // 0 unsteered
+	// Add is the addition applied (its Layer and Coeff are the setting's).
+	Add actadd.Addition `json:"-"`
+}
+
+// String describes the setting, e.g. `+1·(" weddings" − "") at layer 6` or "unsteered".
+func (s Setting) String() string {
+	what := "unsteered"
+	if s.Steered {
+		what = fmt.Sprintf("%+g·%s at layer %d", s.Coeff, s.Addition, s.Layer)
+	}
+	if s.Prompt != "" {
+		what += fmt.Sprintf(", prompt %q", s.Prompt)
+	}
+	return what
+}
+
+// adds is the setting's additions as a row's (none when unsteered).
+func (s Setting) adds() []actadd.Addition {
+	if !s.Steered {
+		return nil
+	}
+	return []actadd.Addition{s.Add}
+}
+
+// Settings lists the grid's settings: for each prompt (one empty prompt when there are none),
+// the unsteered setting when asked for, then each addition × layer × coefficient in that order.
+func (g Grid) Settings() ([]Setting, error) {
+	if len(g.Additions) == 0 && !g.Unsteered {
+		return nil, fmt.Errorf("sweep: the grid has no addition and no unsteered setting: give Grid.Additions (e.g. actadd.Pair(\" weddings\", \"\", 1)) or set Unsteered")
+	}
+	if len(g.Additions) == 0 && (g.Layers != nil || g.Coeffs != nil) {
+		return nil, fmt.Errorf("sweep: the grid sweeps layers or coefficients but has no addition to place there: give Grid.Additions")
+	}
+	if g.Layers != nil && len(g.Layers) == 0 || g.Coeffs != nil && len(g.Coeffs) == 0 {
+		return nil, fmt.Errorf("sweep: an empty, non-nil list of layers or coefficients sweeps nothing: give at least one value, or nil to keep each addition's own")
+	}
+	prompts := g.Prompts
+	if len(prompts) == 0 {
+		prompts = []string{""}
+	}
+	var out []Setting
+	for _, p := range prompts {
+		if g.Unsteered {
+			out = append(out, Setting{Prompt: p, Layer: -1})
+		}
+		for _, a := range g.Additions {
+			layers, coeffs := g.Layers, g.Coeffs
+			if layers == nil {
+				layers = []int{a.Layer}
+			}
+			if coeffs == nil {
+				coeffs = []float64{a.Coeff}
+			}
+			for _, l := range layers {
+				for _, c := range coeffs {
+					add := a.AtLayer(l).WithCoeff(c)
+					out = append(out, Setting{Prompt: p, Steered: true, Addition: add.Name(), Layer: l, Coeff: c, Add: add})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Metric measures one completion (Metric[actadd.Completion]) or one scored text
+// (Metric[Scored]). A setting's values are summarized by their mean with a 95% Student t
+// interval, or, for a Proportion (values 0 or 1), by their fraction with a Wilson interval.
+type Metric[T any] struct {
+	Name       string
+	Value      func(T) float64
+	Proportion bool
+}
+
+// Mean is a metric summarized by its mean and a t interval.
+func Mean[T any](name string, f func(T) float64) Metric[T] {
+	return Metric[T]{Name: name, Value: f}
+}
+
+// Fraction is a yes/no metric summarized by the fraction of yes and a Wilson interval.
+func Fraction[T any](name string, f func(T) bool) Metric[T] {
+	return Metric[T]{Name: name, Proportion: true, Value: func(x T) float64 {
+		if f(x) {
+			return 1
+		}
+		return 0
+	}}
+}
+
+// estimate summarizes a setting's values of the metric.
+func (mt Metric[T]) estimate(vals []float64) interval.Estimate {
+	if !mt.Proportion {
+		return interval.Mean(vals)
+	}
+	k := 0
+	for _, v := range vals {
+		if v != 0 {
+			k++
+		}
+	}
+	return interval.Proportion(k, len(vals))
+}
+
+// checkMetrics rejects no metric, unnamed or repeated names, and nil functions.
+func checkMetrics[T any](metrics []Metric[T]) ([]string, error) {
+	if len(metrics) == 0 {
+		return nil, fmt.Errorf("sweep: no metric: give at least one, e.g. sweep.Mean(\"words\", func(c actadd.Completion) float64 { … })")
+	}
+	seen := map[string]bool{}
+	var names []string
+	for i, mt := range metrics {
+		switch {
+		case strings.TrimSpace(mt.Name) == "":
+			return nil, fmt.Errorf("sweep: metric %d has no name: name it (tables and plots print it)", i)
+		case seen[mt.Name]:
+			return nil, fmt.Errorf("sweep: two metrics are named %q: give each its own name", mt.Name)
+		case mt.Value == nil:
+			return nil, fmt.Errorf("sweep: metric %q has no function", mt.Name)
+		}
+		seen[mt.Name] = true
+		names = append(names, mt.Name)
+	}
+	return names, nil
+}
+
+// measure applies the metrics to every item of one setting; a non-finite value is an error
+// naming it.
+func measure[T any](metrics []Metric[T], items []T, s Setting) (SettingResult, error) {
+	out := SettingResult{Setting: s, Stats: map[string]interval.Estimate{}, Values: map[string][]float64{}}
+	for _, mt := range metrics {
+		vals := make([]float64, len(items))
+		for i, it := range items {
+			v := mt.Value(it)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return out, fmt.Errorf("sweep: metric %q gave %v for item %d of setting %s: a metric must be a finite number", mt.Name, v, i, s)
+			}
+			vals[i] = v
+		}
+		out.Values[mt.Name], out.Stats[mt.Name] = vals, mt.estimate(vals)
+	}
+	return out, nil
+}
+
+// Result is a sweep's outcome, grouped by setting.
+type Result struct {
+	// Model, Revision and Backend say what ran (Backend as actadd.Model.BackendName).
+	Model, Revision, Backend string
+	Metrics                  []string // metric names, in the order given (tables and plots follow it)
+	Settings                 []SettingResult
+	// Per is what one value measures ("completion" or "text"), Items how many there are per
+	// setting.
+	Per   string
+	Items int
+	// Sampling and MaxNewTokens are the generation's (Generate only).
+	Sampling     actadd.Sampling `json:",omitzero"`
+	MaxNewTokens int             `json:",omitempty"`
+	Paired       bool            // every setting drew the same random streams (Generate)
+}
+
+// SettingResult is one setting's measurements.
+type SettingResult struct {
+	Setting
+	// Stats[name] is the named metric's mean (or fraction) with its 95% interval.
+	Stats map[string]interval.Estimate
+	// Values[name][i] is the named metric of completion (or text) i.
+	Values map[string][]float64
+	// Completions are the setting's completions (Generate only): completion i sampled stream i
+	// (paired) or one of the setting's own.
+	Completions []actadd.Completion `json:"-"`
+}
+
+// checkMetric reports a metric the result does not have, naming those it has.
+func (r *Result) checkMetric(metric string) error {
+	for _, name := range r.Metrics {
+		if name == metric {
+			return nil
+		}
+	}
+	return fmt.Errorf("sweep: no metric %q in this result: it has %q", metric, r.Metrics)
+}
+
+// Unsteered returns the unsteered setting of a prompt ("" for a scoring sweep), or nil when the
+// grid had none.
+func (r *Result) Unsteered(prompt string) *SettingResult {
+	for i, s := range r.Settings {
+		if !s.Steered && s.Prompt == prompt {
+			return &r.Settings[i]
+		}
+	}
+	return nil
+}
+
+// Steered returns the steered settings, in grid order.
+func (r *Result) Steered() []SettingResult {
+	var out []SettingResult
+	for _, s := range r.Settings {
+		if s.Steered {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Best returns the steered setting with the highest value of metric (the first among ties),
+// or nil when there is none.
+func (r *Result) Best(metric string) (*SettingResult, error) {
+	if err := r.checkMetric(metric); err != nil {
+		return nil, err
+	}
+	var best *SettingResult
+	for i, s := range r.Settings {
+		if s.Steered && (best == nil || s.Stats[metric].Value > best.Stats[metric].Value) {
+			best = &r.Settings[i]
+		}
+	}
+	return best, nil
+}
