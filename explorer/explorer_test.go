@@ -15,31 +15,11 @@ import (
 	"github.com/actadd-go/actadd/explorer"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/internal/tinymodel"
 )
 
-var (
-	modelOnce sync.Once
-	model     *actadd.Model
-	modelErr  error
-)
-
-// testModel is a small random GPT-2 (real vocabulary, 4 layers of width 32).
-func testModel(t testing.TB) *actadd.Model {
-	t.Helper()
-	modelOnce.Do(func() {
-		cfg := checkpoint.Config{NLayer: 4, NHead: 4, NEmbd: 32, NPositions: 128, VocabSize: 50257, LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
-		g, err := gpt2.New(testbackend.Get(t), "random test model", cfg, checkpoint.RandomTensors(cfg, 7))
-		if err != nil {
-			modelErr = err
-			return
-		}
-		model, modelErr = actadd.Wrap(g, "go")
-	})
-	if modelErr != nil {
-		t.Fatal(modelErr)
-	}
-	return model
-}
+// testModel is the tiny stand-in (4 layers of width 64, GPT-2's vocabulary), built in memory.
+func testModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
 
 func settings() explorer.Settings {
 	return explorer.Settings{Plus: " weddings", Minus: "", Prompt: "I went up to my friend and said", Layer: 1, Coeff: 4,

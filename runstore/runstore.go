@@ -43,7 +43,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/actadd-go/actadd/progress"
+	"github.com/actadd-go/actadd/internal/watchdog"
 	"github.com/gofrs/flock"
 )
 
@@ -355,5 +355,5 @@ func (s *Store) Stats() Stats {
 // String reports the store's folder and size, and what this run reused and computed.
 func (s *Store) String() string {
 	st := s.Stats()
-	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, progress.Bytes(st.Bytes), st.Reused, st.Computed)
+	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, watchdog.Bytes(st.Bytes), st.Reused, st.Computed)
 }
