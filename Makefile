@@ -32,8 +32,14 @@ vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
+# The browser test (notebooks/browsertest) runs notebooks/05-explorer.ipynb in Debian's classic
+# Jupyter Notebook and headless chromium; scripts/browser-setup.sh installs them when missing.
+# Test artifacts (its screenshot) go to TEST_ARTIFACTS.
+TEST_ARTIFACTS ?= $(ROOT)/.cache/test-artifacts
 unit:
-	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	@scripts/browser-setup.sh
+	@mkdir -p $(TEST_ARTIFACTS)
+	$(GO) test -timeout $(TEST_TIMEOUT) -artifacts -outputdir $(TEST_ARTIFACTS) ./...
 
 test: vet unit notebooks-ci
 
