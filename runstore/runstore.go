@@ -124,7 +124,9 @@ type entry struct {
 	keyLen, valLen uint32
 }
 
-// Store is an open run store. Its methods may be called from several goroutines.
+// Store is an open run store. Its methods may be called from several goroutines. A nil *Store
+// records nothing: Get finds no record, Put does nothing, Do always computes, so that code with
+// an optional store needs no second path.
 type Store struct {
 	dir  string
 	f    *os.File
@@ -174,11 +176,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Dir is the store's folder.
-func (s *Store) Dir() string { return s.dir }
+// Dir is the store's folder ("" for a nil Store).
+func (s *Store) Dir() string {
+	if s == nil {
+		return ""
+	}
+	return s.dir
+}
 
 // Close closes the store's log.
 func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
@@ -252,7 +262,7 @@ func (s *Store) scan(repair bool) error {
 // whether there was one.
 func (s *Store) Get(k Key, v any) (bool, error) {
 	key, id, err := k.encode()
-	if err != nil {
+	if err != nil || s == nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -299,6 +309,9 @@ func (s *Store) Put(k Key, v any) error {
 	}
 	if len(val) > maxPart || len(key) > maxPart {
 		return fmt.Errorf("runstore: a record of kind %q is over 1 GiB: record smaller units", k.Kind)
+	}
+	if s == nil {
+		return nil
 	}
 	frame := make([]byte, header, header+len(key)+len(val))
 	copy(frame, magic)
@@ -347,6 +360,9 @@ func Do[T any](s *Store, k Key, compute func() (T, error)) (T, error) {
 
 // Stats returns the store's size and this Store's counts of reused and computed units.
 func (s *Store) Stats() Stats {
+	if s == nil {
+		return Stats{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Stats{Records: len(s.index), Bytes: s.end, Reused: s.reused, Computed: s.computed}
@@ -354,6 +370,9 @@ func (s *Store) Stats() Stats {
 
 // String reports the store's folder and size, and what this run reused and computed.
 func (s *Store) String() string {
+	if s == nil {
+		return "no run store"
+	}
 	st := s.Stats()
 	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, watchdog.Bytes(st.Bytes), st.Reused, st.Computed)
 }
