@@ -297,6 +297,27 @@ func (s *Store) Get(k Key, v any) (bool, error) {
 	return true, nil
 }
 
+// Has reports whether the store holds a record of k (which Get would read), without reading it.
+func (s *Store) Has(k Key) (bool, error) {
+	_, id, err := k.encode()
+	if err != nil || s == nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return false, errors.New("runstore: Has on a closed store")
+	}
+	e, ok := s.index[id]
+	if !ok {
+		if err := s.scan(false); err != nil {
+			return false, err
+		}
+		e, ok = s.index[id]
+	}
+	return ok && e.off >= s.from, nil
+}
+
 // Put records v as the value of k, synced to disk before it returns.
 func (s *Store) Put(k Key, v any) error {
 	key, id, err := k.encode()

@@ -381,3 +381,25 @@ func TestNilStore(t *testing.T) {
 		t.Errorf("nil store: stats %+v, %q, dir %q", st.Stats(), st.String(), st.Dir())
 	}
 }
+
+// Has tells a recorded key from an unrecorded one without reading it, sees records another
+// Store appended, and ignores the records a Fresh store ignores.
+func TestHas(t *testing.T) {
+	dir := t.TempDir()
+	a, b := open(t, dir, runstore.Options{}), open(t, dir, runstore.Options{})
+	if err := a.Put(paper.key(0, 0), paper.compute(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		st   *runstore.Store
+		k    runstore.Key
+		want bool
+	}{{a, paper.key(0, 0), true}, {a, paper.key(0, 1), false}, {b, paper.key(0, 0), true}, {open(t, dir, runstore.Options{Fresh: true}), paper.key(0, 0), false}} {
+		if got, err := c.st.Has(c.k); err != nil || got != c.want {
+			t.Errorf("Has(%v) = %v, %v; want %v", c.k.Unit, got, err, c.want)
+		}
+	}
+	if a.Stats().Reused != 0 {
+		t.Errorf("Has counted %d units as reused", a.Stats().Reused)
+	}
+}
