@@ -68,6 +68,8 @@ type RunInfo struct {
 	WallSeconds float64
 	// RunID names this run; every figure of it carries the id in its sidecar (plots.VerifySet).
 	RunID string
+	// Store is what the run did with its run store (Config.Runs): nil without one.
+	Store *StoreUse `json:",omitempty"`
 }
 
 func newRunInfo(m *actadd.Model) RunInfo {
@@ -76,6 +78,14 @@ func newRunInfo(m *actadd.Model) RunInfo {
 }
 
 func (r *RunInfo) finish() { r.WallSeconds = time.Since(r.Started).Seconds() }
+
+// notes are a sidecar's notes, with the run store's note (storeNote) when there is one.
+func (r RunInfo) notes(notes ...string) []string {
+	if n := r.storeNote(); n != "" {
+		notes = append(notes, n)
+	}
+	return notes
+}
 
 // Label is the model and backend as printed in results, e.g. "gpt2-xl on xla:cuda".
 func (r RunInfo) Label() string { return plots.ModelLabel(r.Model) + " on " + r.Backend }

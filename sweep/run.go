@@ -177,7 +177,7 @@ func generateUnit(m *actadd.Model, s Setting, u genUnit, cfg GenerateConfig) ([]
 func stored(cs []actadd.Completion) []storedCompletion {
 	out := make([]storedCompletion, len(cs))
 	for i, c := range cs {
-		out[i] = storedCompletion{Tokens: c.Tokens, PromptLen: c.PromptLen, Text: c.Text}
+		out[i] = storedCompletion{Tokens: c.Tokens, PromptLen: c.PromptLen, Text: []byte(c.Text)}
 	}
 	return out
 }
@@ -189,7 +189,7 @@ func restore(rec []storedCompletion, s Setting, u genUnit) ([]actadd.Completion,
 	}
 	out := make([]actadd.Completion, len(rec))
 	for i, c := range rec {
-		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: c.Text}
+		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text)}
 	}
 	return out, nil
 }

@@ -117,11 +117,13 @@ type generateUnitKey struct {
 	Count int
 }
 
-// storedCompletion is what a run store holds of a completion (its Row is the setting's).
+// storedCompletion is what a run store holds of a completion (its Row is the setting's). Text
+// is kept as bytes: a completion can end inside a character, and JSON would replace such a
+// string's invalid UTF-8.
 type storedCompletion struct {
 	Tokens    []int
 	PromptLen int
-	Text      string
+	Text      []byte
 }
 
 // scoreUnitKey says what a scoring unit holds: the log-probs of Texts texts (their checksum is
