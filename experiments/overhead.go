@@ -406,24 +406,23 @@ func timeSeed(m *actadd.Model, add actadd.Addition, seed, vocab int, cfg Overhea
 	}
 	base, steered := timed(), timed(add)
 	rec := overheadRecord{Run: OverheadRun{Seed: seed}}
-	for i := range cfg.Warmup {
-		pb, ps, err := abba.Pair(i, base, steered)
-		if err != nil {
-			return rec, err
-		}
-		passes.Add(2)
-		rec.ChangedLogits = rec.ChangedLogits || pb.sum != ps.sum
-	}
 	run := &rec.Run
-	for rep := range cfg.Reps {
-		pb, ps, err := abba.Pair(rep, base, steered)
+	// The warm-up pairs come first, then the timed ones; each phase starts its ABBA order anew.
+	for i := range cfg.Warmup + cfg.Reps {
+		pair, timing := i, i >= cfg.Warmup
+		if timing {
+			pair -= cfg.Warmup
+		}
+		pb, ps, err := abba.Pair(pair, base, steered)
 		if err != nil {
 			return rec, err
 		}
 		passes.Add(2)
 		rec.ChangedLogits = rec.ChangedLogits || pb.sum != ps.sum
-		run.Base = append(run.Base, pb.seconds)
-		run.Steered = append(run.Steered, ps.seconds)
+		if timing {
+			run.Base = append(run.Base, pb.seconds)
+			run.Steered = append(run.Steered, ps.seconds)
+		}
 	}
 	run.Premium = stat.Mean(run.Steered, nil)/stat.Mean(run.Base, nil) - 1
 	return rec, nil

@@ -8,32 +8,12 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/internal/cancel"
 	"github.com/actadd-go/actadd/runstore"
 )
-
-// stopAfter is a context whose Err is context.Canceled from its (n+1)-th call on: a run
-// cancelled at a chosen point (experiments ask Err between units of work).
-type stopAfter struct {
-	context.Context
-	n atomic.Int64
-}
-
-func newStopAfter(n int64) *stopAfter {
-	c := &stopAfter{Context: context.Background()}
-	c.n.Store(n)
-	return c
-}
-
-func (c *stopAfter) Err() error {
-	if c.n.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
 
 // units is the store use of a run: units reused and computed.
 func units(t *testing.T, what string, s *experiments.StoreUse) (reused, computed int) {
@@ -87,7 +67,7 @@ func TestPerplexityStore(t *testing.T) {
 	// Cancelled after the 7 documents are split and k units are scored, then resumed.
 	for _, k := range []int64{0, 1, int64(batches) + 1} {
 		cut := t.TempDir()
-		if _, err := perplexityRun(t, cut, layer1, 1, false, newStopAfter(7+k)); !errors.Is(err, context.Canceled) {
+		if _, err := perplexityRun(t, cut, layer1, 1, false, cancel.After(7+k)); !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled after %d units: error %v", k, err)
 		}
 		res, err := perplexityRun(t, cut, layer1, 1, false, nil)

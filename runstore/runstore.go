@@ -267,21 +267,9 @@ func (s *Store) Get(k Key, v any) (bool, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
-		return false, errors.New("runstore: Get on a closed store")
-	}
-	e, ok := s.index[id]
-	if !ok {
-		// Another process may have recorded it since: index what was appended.
-		if err := s.scan(false); err != nil {
-			return false, err
-		}
-		if e, ok = s.index[id]; !ok {
-			return false, nil
-		}
-	}
-	if e.off < s.from {
-		return false, nil
+	e, ok, err := s.lookup(id, "Get")
+	if err != nil || !ok {
+		return false, err
 	}
 	buf := make([]byte, int(e.keyLen)+int(e.valLen))
 	if _, err := s.f.ReadAt(buf, e.off+header); err != nil {
@@ -305,17 +293,25 @@ func (s *Store) Has(k Key) (bool, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, ok, err := s.lookup(id, "Has")
+	return ok, err
+}
+
+// lookup finds the record of the key with id id, indexing first what other processes
+// appended when it is not indexed yet; records before s.from (Options.Fresh) do not count. The
+// caller (method op) holds s.mu.
+func (s *Store) lookup(id, op string) (entry, bool, error) {
 	if s.f == nil {
-		return false, errors.New("runstore: Has on a closed store")
+		return entry{}, false, fmt.Errorf("runstore: %s on a closed store", op)
 	}
 	e, ok := s.index[id]
 	if !ok {
 		if err := s.scan(false); err != nil {
-			return false, err
+			return entry{}, false, err
 		}
 		e, ok = s.index[id]
 	}
-	return ok && e.off >= s.from, nil
+	return e, ok && e.off >= s.from, nil
 }
 
 // Put records v as the value of k, synced to disk before it returns.

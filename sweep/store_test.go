@@ -9,12 +9,12 @@ import (
 	"reflect"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/internal/cancel"
 	"github.com/actadd-go/actadd/runstore"
 	"github.com/actadd-go/actadd/sweep"
 )
@@ -28,27 +28,6 @@ func openStore(t *testing.T, dir string, fresh bool) *runstore.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// stopAfter is a context whose Err is context.Canceled from its (n+1)-th call on: a run
-// cancelled at a chosen point of its work (the sweep and actadd ask Err between units and at
-// every decoding step).
-type stopAfter struct {
-	context.Context
-	n atomic.Int64
-}
-
-func newStopAfter(n int64) *stopAfter {
-	c := &stopAfter{Context: context.Background()}
-	c.n.Store(n)
-	return c
-}
-
-func (c *stopAfter) Err() error {
-	if c.n.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
 }
 
 // genJob is a generation sweep of the tests: 5 completions per setting in units of 2 (units of
@@ -230,7 +209,7 @@ func TestGenerateResumesAfterCancel(t *testing.T) {
 	want := baseJob.must(t, nil)
 	for _, n := range []int64{1, 4, 7, 20} {
 		dir := t.TempDir()
-		_, err := baseJob.run(t, openStore(t, dir, false), newStopAfter(n))
+		_, err := baseJob.run(t, openStore(t, dir, false), cancel.After(n))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled after %d checks: error %v", n, err)
 		}
@@ -322,7 +301,7 @@ func TestScoreStore(t *testing.T) {
 	}
 	for _, n := range []int64{0, 3, 7} {
 		dir := t.TempDir()
-		if _, _, err := scoreJob(t, openStore(t, dir, false), newStopAfter(n), []int{0, 2}, 2); !errors.Is(err, context.Canceled) {
+		if _, _, err := scoreJob(t, openStore(t, dir, false), cancel.After(n), []int{0, 2}, 2); !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled after %d units: error %v", n, err)
 		}
 		res, _, err := scoreJob(t, openStore(t, dir, false), nil, []int{0, 2}, 2)
