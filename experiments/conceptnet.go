@@ -216,9 +216,9 @@ type rankUnit struct {
 }
 
 // rank sets the label ranks of the prompts, unsteered and steered with add. The prompts are
-// cut, in probe order, into units of BatchSize (a unit of MaxItems items is then a prefix of a
-// run with more), each ranked in one NextTokenRanks call of exactly its prompts: its ranks
-// depend on its own prompts alone, and it is recorded in st as it finishes.
+// cut, in probe order, into units of BatchSize (so that a run with a larger MaxItems reuses
+// the whole units of a smaller one), each ranked in one NextTokenRanks call of exactly its
+// prompts: its ranks depend on its own prompts alone. It is recorded in st as it finishes.
 func (r *ConceptNetResult) rank(m *actadd.Model, prompts []string, targets []int, add actadd.Addition, st *runstore.Store, cfg ConceptNetConfig, progress io.Writer) error {
 	size := cfg.BatchSize
 	if size <= 0 {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -26,8 +27,12 @@ var numericModules = []string{"github.com/gomlx/compute", "github.com/gomlx/goml
 //
 //	go; linux/amd64; GOEXPERIMENT=simd, AVX-512 kernels; github.com/gomlx/compute v0.1.14, …
 func Numerics(backend string) string {
-	return fmt.Sprintf("%s; %s/%s; %s; %s", backend, runtime.GOOS, runtime.GOARCH, simdKernels(), moduleVersions())
+	return fmt.Sprintf("%s; %s/%s; %s", backend, runtime.GOOS, runtime.GOARCH, build())
 }
+
+// build is the part of Numerics that holds for the whole process (GoMLX reads its SIMD
+// switches once too), worked out once: keys are made for every unit of work.
+var build = sync.OnceValue(func() string { return simdKernels() + "; " + moduleVersions() })
 
 // CPU names the CPU model, its logical cores and the cores Go uses, e.g. "Intel(R) Xeon(R)
 // Platinum 8581C CPU @ 2.30GHz; 2 logical cores, GOMAXPROCS 2": what timings depend on.
