@@ -71,6 +71,10 @@ JUPYTER := /usr/bin/jupyter
 JUPYTER_DATA_DIR := $(ROOT)/.tools/jupyter
 ACTADD_SCALE ?= paper
 # ACTADD_FIGURES unset: figures/, or figures/stand-in/ for the tiny stand-in (nbutil.FiguresDir).
+# ACTADD_RUNS unset: the run store is .cache/runs (nbutil.RunsDir); the experiments record their
+# units of work there, so that notebooks run again compute only what changed (ACTADD_RUNS=off:
+# no store, every unit computed). notebooks-ci uses a store of its own, emptied every run, and
+# runs notebook 02 a second time to check that an unchanged rerun computes nothing.
 # Per-cell limits in seconds (-1: none; paper-scale runs on a CPU take hours).
 NB_TIMEOUT ?= -1
 NB_CI_TIMEOUT ?= 900
@@ -83,7 +87,8 @@ NB_CI_FIGURES := e1-perplexity-ratio-vs-relevance e2-wedding-count-vs-layer e2-s
   e3-conceptnet-p-at-k e4-overhead-vs-model-size
 # The kernel runs in notebooks/: make a local checkpoint folder and the paths given absolute.
 NB_MODEL = $(if $(wildcard $(ACTADD_MODEL)/config.json),$(abspath $(ACTADD_MODEL)),$(ACTADD_MODEL))
-NB_PATHS = $(foreach v,ACTADD_FIGURES ACTADD_OWT ACTADD_LAMA,$(if $($(v)),$(v)=$(abspath $($(v)))))
+NB_PATHS = $(foreach v,ACTADD_FIGURES ACTADD_OWT ACTADD_LAMA,$(if $($(v)),$(v)=$(abspath $($(v))))) \
+  $(if $(filter-out off,$(ACTADD_RUNS)),ACTADD_RUNS=$(abspath $(ACTADD_RUNS)),$(if $(ACTADD_RUNS),ACTADD_RUNS=off))
 NB_ENV = JUPYTER=$(JUPYTER) JUPYTER_DATA_DIR=$(JUPYTER_DATA_DIR) NBCHECK=$(NBCHECK)
 
 $(ROOT)/.tools/bin/gonb: go.mod go.sum
@@ -101,12 +106,17 @@ notebooks: jupyter
 	@$(NB_ENV) NB_TIMEOUT=$(NB_TIMEOUT) ACTADD_MODEL=$(NB_MODEL) ACTADD_SCALE=$(ACTADD_SCALE) \
 	  $(NB_PATHS) scripts/run-notebooks.sh $(NB_OUT) $(NOTEBOOKS)
 
+NB_CI_ENV = $(NB_ENV) NB_TIMEOUT=$(NB_CI_TIMEOUT) ACTADD_MODEL=tiny ACTADD_SCALE=quick \
+  ACTADD_FIGURES=$(NB_CI_OUT)/figures ACTADD_RUNS=$(NB_CI_OUT)/runs
+NB_RERUN := notebooks/02-wedding-layer-sweep.ipynb
 notebooks-ci: jupyter
 	@$(NBCHECK) clean $(NOTEBOOKS)
 	@rm -rf $(NB_CI_OUT)
-	@$(NB_ENV) NB_TIMEOUT=$(NB_CI_TIMEOUT) ACTADD_MODEL=tiny ACTADD_SCALE=quick \
-	  ACTADD_FIGURES=$(NB_CI_OUT)/figures scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
+	@$(NB_CI_ENV) scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
 	@$(NBCHECK) figures -model tiny $(NB_CI_OUT)/figures $(NB_CI_FIGURES)
+	@$(NB_CI_ENV) scripts/run-notebooks.sh $(NB_CI_OUT)/rerun $(NB_RERUN)
+	@grep -q 'units reused, 0 computed' $(NB_CI_OUT)/rerun/$(notdir $(NB_RERUN)) || \
+	  { echo "notebooks-ci: rerunning $(NB_RERUN) unchanged computed units again (see $(NB_CI_OUT)/rerun)"; exit 1; }
 
 # ---- A CUDA machine without Go: `make device-prep` here, then benchmarks/device/check.sh there ----
 # Builds the binaries the GPU check runs into .tools/device, stripped and gzipped so that the

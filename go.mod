@@ -13,6 +13,7 @@ require (
 	github.com/gomlx/gomlx v0.28.16
 	github.com/google/renameio/v2 v2.0.2
 	github.com/janpfeifer/gonb v0.11.5
+	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/neurosnap/sentences v1.1.2
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/parquet-go/parquet-go v0.29.0

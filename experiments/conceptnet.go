@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -9,8 +10,12 @@ import (
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/internal/machine"
 	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
+	meter "github.com/actadd-go/actadd/progress"
+	"github.com/actadd-go/actadd/runstore"
+	"github.com/actadd-go/actadd/sweep"
 )
 
 // ConceptNetConfig configures E3: LAMA ConceptNet factual recall (P@K) with and without the
@@ -21,7 +26,7 @@ type ConceptNetConfig struct {
 	Plus, Minus string
 	Ks          []int // the K of P@K; nil means PAtKList()
 	MaxItems    int   // score only the first MaxItems probes; 0 means all
-	BatchSize   int   // prompts per program call; 0 means 32
+	BatchSize   int   // prompts per batch, in probe order: a unit of work of the run store; 0 means 32
 	// Data is the probes; nil loads LAMAProbes. Source and Filter record where the probes came
 	// from and what the single-token filter dropped; SourceTag is Source's short form for the
 	// figure (e.g. "LAMA ConceptNet test.jsonl"; empty: Source). All three are taken from Data
@@ -31,6 +36,11 @@ type ConceptNetConfig struct {
 	Source, SourceTag string
 	Filter            *datasets.LAMAFilterReport
 	Progress          io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// Runs is the run store recording the experiment's units of work (zero: none, compute
+	// everything); Context, when set, stops the run between units (the units finished before
+	// stay recorded) with its error.
+	Runs    RunStore        `json:"-"`
+	Context context.Context `json:"-"`
 }
 
 // paperConceptNet is E3 as the paper ran it: the E1 wedding vector (layer 16 on GPT-2-XL,
@@ -113,6 +123,8 @@ type ConceptNetResult struct {
 
 // ConceptNet runs E3: for each probe, the rank of its label token in the next-token
 // distribution after the prompt (with BOS), unsteered and steered, and mean P@K for each K.
+// Its units of work, recorded in the run store (cfg.Runs) as they finish, are the ranks of
+// BatchSize probes (in probe order) unsteered or steered, and each short prompt's ranks.
 func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error) {
 	if err := checkModel(m, "ConceptNet"); err != nil {
 		return nil, err
@@ -168,16 +180,15 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 		targets = append(targets, p.LabelToken)
 	}
 	fmt.Fprintf(progress, "E3 ConceptNet: %s, layer %d, %s\n", res.Label(), res.Layer, plural(len(probes), "probe"))
-	opts := actadd.ScoreOptions{BatchSize: cfg.BatchSize, Progress: progress}
-	if len(prompts) > 0 {
-		if res.BaselineRanks, err = m.NextTokenRanks(prompts, targets, opts); err != nil {
-			return nil, fmt.Errorf("experiments: E3 baseline ranks: %w", err)
-		}
-		if res.SteeredRanks, err = m.NextTokenRanks(prompts, targets, opts, add); err != nil {
-			return nil, fmt.Errorf("experiments: E3 steered ranks: %w", err)
-		}
+	st, err := cfg.Runs.open(progress)
+	if err != nil {
+		return nil, err
 	}
-	if err := res.rankShortPrompts(m, short, add, n); err != nil {
+	defer st.Close()
+	if err := res.rank(m, prompts, targets, add, st, cfg, progress); err != nil {
+		return nil, err
+	}
+	if err := res.rankShortPrompts(m, short, add, n, st); err != nil {
 		return nil, err
 	}
 	if res.Items = len(res.BaselineRanks); res.Items == 0 {
@@ -188,8 +199,93 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 		res.Steered = append(res.Steered, pAtK(res.SteeredRanks, k))
 	}
 	res.finish()
+	if err := res.closeStore(st, cfg.Runs); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(progress, "E3 ConceptNet: done in %.1fs; P@%d baseline %.3f, steered %.3f\n", res.WallSeconds, ks[len(ks)-1], res.Baseline[len(ks)-1].Value, res.Steered[len(ks)-1].Value)
 	return res, nil
+}
+
+// rankUnit is a unit of E3's work: the label ranks of prompts [from, to) (in probe order),
+// unsteered or steered, computed as one batch.
+type rankUnit struct {
+	from, to int
+	steered  bool
+	key      runstore.Key
+	stored   bool
+}
+
+// rank sets the label ranks of the prompts, unsteered and steered with add. The prompts are
+// cut, in probe order, into units of BatchSize (so that a run with a larger MaxItems reuses
+// the whole units of a smaller one), each ranked in one NextTokenRanks call of exactly its
+// prompts: its ranks depend on its own prompts alone. It is recorded in st as it finishes.
+func (r *ConceptNetResult) rank(m *actadd.Model, prompts []string, targets []int, add actadd.Addition, st *runstore.Store, cfg ConceptNetConfig, progress io.Writer) error {
+	size := cfg.BatchSize
+	if size <= 0 {
+		size = 32
+	}
+	var units []rankUnit
+	missing := 0
+	for from := 0; from < len(prompts); from += size {
+		to := min(from+size, len(prompts))
+		data := sweep.Checksum(append(slices.Clone(prompts[from:to]), fmt.Sprint(targets[from:to])))
+		for _, steered := range []bool{false, true} {
+			u := rankUnit{from: from, to: to, steered: steered, key: conceptNetKey(m, "e3/label-ranks", add, steered, data, to-from)}
+			var err error
+			if u.stored, err = st.Has(u.key); err != nil {
+				return fmt.Errorf("experiments: E3: %w", err)
+			}
+			if !u.stored {
+				missing += to - from
+			}
+			units = append(units, u)
+		}
+	}
+	r.BaselineRanks, r.SteeredRanks = make([]int, len(prompts)), make([]int, len(prompts))
+	ranked := meter.New(progress, "E3 ConceptNet: rank "+m.Label(), "prompts", missing)
+	for _, u := range units {
+		into, what := r.BaselineRanks[u.from:u.to], "baseline"
+		var adds []actadd.Addition
+		if u.steered {
+			into, what, adds = r.SteeredRanks[u.from:u.to], "steered", []actadd.Addition{add}
+		}
+		var ranks []int
+		if ok, err := st.Get(u.key, &ranks); err != nil {
+			return fmt.Errorf("experiments: E3: %w", err)
+		} else if !ok {
+			if err := contextErr(cfg.Context); err != nil {
+				return err
+			}
+			if ranks, err = m.NextTokenRanks(prompts[u.from:u.to], targets[u.from:u.to], actadd.ScoreOptions{BatchSize: u.to - u.from}, adds...); err != nil {
+				return fmt.Errorf("experiments: E3 %s ranks: %w", what, err)
+			}
+			if err := st.Put(u.key, ranks); err != nil {
+				return fmt.Errorf("experiments: E3: %w", err)
+			}
+			ranked.Add(u.to - u.from)
+		}
+		if len(ranks) != len(into) {
+			return fmt.Errorf("experiments: E3: the run store holds %d ranks for a unit of %d prompts: a damaged record; run with --fresh", len(ranks), len(into))
+		}
+		copy(into, ranks)
+	}
+	return nil
+}
+
+// conceptNetKey is the run-store key of an E3 unit of kind over the data (a checksum of its
+// prompts and labels) of count items, steered with add or not.
+func conceptNetKey(m *actadd.Model, kind string, add actadd.Addition, steered bool, data string, unit any) runstore.Key {
+	k := runstore.Key{Kind: kind, Code: conceptNetCode, Model: m.Name, Revision: m.Revision, Backend: machine.Numerics(m.BackendName), Data: data, Unit: unit}
+	if steered {
+		k.Steering = sweep.SteeringKey(add)
+	}
+	return k
+}
+
+// shortRanks is what the run store records of a short prompt's probe.
+type shortRanks struct {
+	Base, Steered int
+	Skipped       bool // no filler extends the prompt
 }
 
 // rankShortPrompts ranks the labels of probes whose prompt (with BOS) is shorter than the n
@@ -199,40 +295,67 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 // the same position of any longer text that starts with the prompt's tokens, steered or not.
 // Such a text is the prompt and a filler of n tokens; a prompt no filler extends without
 // changing its tokens is counted as Skipped.
-func (r *ConceptNetResult) rankShortPrompts(m *actadd.Model, probes []datasets.LAMAProbe, add actadd.Addition, n int) error {
-	type logits struct{ base, steered []float32 }
-	cache := map[string]*logits{}
+func (r *ConceptNetResult) rankShortPrompts(m *actadd.Model, probes []datasets.LAMAProbe, add actadd.Addition, n int, st *runstore.Store) error {
+	cache := map[string]*shortPromptLogits{}
 	for _, p := range probes {
-		l, seen := cache[p.Prompt]
-		if !seen {
-			ids := m.Tok.EncodeWithBOS(p.Prompt)
-			for _, filler := range []string{" the", ".", "\n", " 1"} {
-				text := p.Prompt + strings.Repeat(filler, n)
-				if got := m.Tok.EncodeWithBOS(text); len(got) < max(n, len(ids)) || !slices.Equal(got[:len(ids)], ids) {
-					continue
-				}
-				base, err := m.Logits(text)
-				if err != nil {
-					return fmt.Errorf("experiments: E3 baseline ranks: %w", err)
-				}
-				steered, err := m.Logits(text, add)
-				if err != nil {
-					return fmt.Errorf("experiments: E3 steered ranks: %w", err)
-				}
-				l = &logits{base[len(ids)-1], steered[len(ids)-1]}
-				break
-			}
-			cache[p.Prompt] = l
+		// The ranks depend on the steering (the filler's length is the vector's), so one key
+		// holds both.
+		key := conceptNetKey(m, "e3/short-prompt-ranks", add, true, sweep.Checksum([]string{p.Prompt}), p.LabelToken)
+		var rec shortRanks
+		ok, err := st.Get(key, &rec)
+		if err != nil {
+			return fmt.Errorf("experiments: E3: %w", err)
 		}
-		if l == nil {
+		if !ok {
+			l, seen := cache[p.Prompt]
+			if !seen {
+				if l, err = shortLogits(m, p.Prompt, add, n); err != nil {
+					return err
+				}
+				cache[p.Prompt] = l
+			}
+			rec.Skipped = l == nil
+			if l != nil {
+				rec.Base, rec.Steered = rank(l.base, p.LabelToken), rank(l.steered, p.LabelToken)
+			}
+			if err := st.Put(key, rec); err != nil {
+				return fmt.Errorf("experiments: E3: %w", err)
+			}
+		}
+		if rec.Skipped {
 			r.Skipped++
 			continue
 		}
-		r.BaselineRanks = append(r.BaselineRanks, rank(l.base, p.LabelToken))
-		r.SteeredRanks = append(r.SteeredRanks, rank(l.steered, p.LabelToken))
+		r.BaselineRanks = append(r.BaselineRanks, rec.Base)
+		r.SteeredRanks = append(r.SteeredRanks, rec.Steered)
 	}
 	return nil
 }
+
+// shortLogits is the next-token logits after a short prompt, unsteered and steered, from the
+// prompt extended by a filler of n tokens that keeps its tokens (nil when no filler does).
+func shortLogits(m *actadd.Model, prompt string, add actadd.Addition, n int) (*shortPromptLogits, error) {
+	ids := m.Tok.EncodeWithBOS(prompt)
+	for _, filler := range []string{" the", ".", "\n", " 1"} {
+		text := prompt + strings.Repeat(filler, n)
+		if got := m.Tok.EncodeWithBOS(text); len(got) < max(n, len(ids)) || !slices.Equal(got[:len(ids)], ids) {
+			continue
+		}
+		base, err := m.Logits(text)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: E3 baseline ranks: %w", err)
+		}
+		steered, err := m.Logits(text, add)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: E3 steered ranks: %w", err)
+		}
+		return &shortPromptLogits{base[len(ids)-1], steered[len(ids)-1]}, nil
+	}
+	return nil, nil
+}
+
+// shortPromptLogits are a short prompt's next-token logits, unsteered and steered.
+type shortPromptLogits struct{ base, steered []float32 }
 
 // rank is the number of tokens with a higher logit than the target's (0 = the most likely).
 func rank(logits []float32, target int) int {
@@ -290,7 +413,7 @@ func (r *ConceptNetResult) Figures() ([]*plots.Figure, error) {
 		}
 		filterNote = "filter: the authors' rule (the last token of BOS+prompt+label is the target, kept when it contains the label); " + r.Filter.String()
 	}
-	sc.Notes = []string{filterNote, fmt.Sprintf("layer used: %d (config %s)", r.Layer, cfg.Layer)}
+	sc.Notes = r.notes(filterNote, fmt.Sprintf("layer used: %d (config %s)", r.Layer, cfg.Layer))
 	sc.Series, sc.Interval = []plots.Series{base, steered}, method
 	plots.Pad(p)
 	f, err := plots.NewFigure("e3-conceptnet-p-at-k", p, sc)
@@ -317,5 +440,6 @@ func (r *ConceptNetResult) Summary() string {
 		fmt.Fprintf(&b, "%4d   %-26s   %-26s\n", k, estimate(r.Baseline[i]), estimate(r.Steered[i]))
 	}
 	fmt.Fprintf(&b, "intervals: %s\n", interval.Wilson)
+	b.WriteString(r.storeLine())
 	return b.String()
 }

@@ -30,8 +30,39 @@
 // record the layer actually used, and figures print it.
 //
 // Long work prints progress lines to the config's Progress writer (os.Stderr when nil; use
-// io.Discard for silence). Randomness comes from the configured seeds only: the same model,
-// data and config give the same numbers.
+// io.Discard for silence): every experiment has a meter over all of its work (done/total, rate,
+// time left), shown in place in a notebook. Randomness comes from the configured seeds only:
+// the same model, data and config give the same numbers.
+//
+// # Resuming and growing
+//
+// With Runs.Dir set in its config (RunStore), an experiment records each unit of work in that
+// run store (package runstore) as it finishes, and reads back the units the store holds
+// instead of computing them: re-executed with one more layer it computes that layer only;
+// unchanged, it computes nothing and re-plots at once; killed at any point, it resumes where it
+// stopped, and its results are those of an uninterrupted run, bit for bit. Runs.Fresh (the
+// --fresh flag) computes every unit again. The result reports the store's size and what the run
+// reused and computed (RunInfo.Store, the last line of Summary, a note in the sidecars). The
+// zero RunStore records nothing: a Go program opts in; the notebooks and make targets use
+// $ACTADD_RUNS, by default .cache/runs in the repository (notebooks/README.md).
+//
+// The units, each computed as one batch of its own (so that nothing else in the run changes its
+// rounding; package sweep says why that matters):
+//
+//   - E1: the log-probs of a batch of sentences (all sampled documents' sentences, sorted by
+//     length into batches of BatchSize) unsteered or at one layer: sweep.Score's units;
+//   - E2: BatchSize completions of one setting: sweep.Generate's units;
+//   - E3: the label ranks of BatchSize probes (in probe order) unsteered or steered, and the
+//     ranks of each probe shorter than the steering vector;
+//   - E4: the timed passes of one (shape, seed), and one shape's steering-ops timing.
+//
+// A unit's key (runstore.Key) holds what its result depends on: the model and revision; the
+// backend with the numerics of the build and machine (internal/machine.Numerics); the steering
+// (prompt pair, coefficient, layer, position); the sampler and seed (E2); a checksum of the
+// unit's data (its texts, prompts and labels); and the version of the code that computes it
+// (sweep.GenerateCode, sweep.ScoreCode, and conceptNetCode and overheadCode in store.go: bump
+// one when a change of that code changes its results). E4's timings also hold the CPU model
+// and core counts (internal/machine.CPU): timings are not portable between machines.
 package experiments
 
 import (
@@ -68,6 +99,8 @@ type RunInfo struct {
 	WallSeconds float64
 	// RunID names this run; every figure of it carries the id in its sidecar (plots.VerifySet).
 	RunID string
+	// Store is what the run did with its run store (Config.Runs): nil without one.
+	Store *StoreUse `json:",omitempty"`
 }
 
 func newRunInfo(m *actadd.Model) RunInfo {
@@ -76,6 +109,14 @@ func newRunInfo(m *actadd.Model) RunInfo {
 }
 
 func (r *RunInfo) finish() { r.WallSeconds = time.Since(r.Started).Seconds() }
+
+// notes are a sidecar's notes, with the run store's note (storeNote) when there is one.
+func (r RunInfo) notes(notes ...string) []string {
+	if n := r.storeNote(); n != "" {
+		notes = append(notes, n)
+	}
+	return notes
+}
 
 // Label is the model and backend as printed in results, e.g. "gpt2-xl on xla:cuda".
 func (r RunInfo) Label() string { return plots.ModelLabel(r.Model) + " on " + r.Backend }

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,8 +16,11 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/abba"
+	"github.com/actadd-go/actadd/internal/machine"
 	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
+	meter "github.com/actadd-go/actadd/progress"
+	"github.com/actadd-go/actadd/runstore"
 	"github.com/gomlx/compute"
 )
 
@@ -39,6 +43,11 @@ type OverheadConfig struct {
 	// blocks whose spread gives its interval; 0 skips it.
 	OpsReps  int
 	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// Runs is the run store recording the experiment's units of work (zero: none, compute
+	// everything); Context, when set, stops the run between units (the units finished before
+	// stay recorded) with its error.
+	Runs    RunStore        `json:"-"`
+	Context context.Context `json:"-"`
 }
 
 // paperOverhead is E4 as the paper ran it: the four GPT-2 sizes, 10 seeds, random tokens
@@ -210,15 +219,48 @@ func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("steering ops alone = the time of the steering hook's ops (scatter-adds at every layer) on a [batch, seq, d_model] stream, "+
 			"timed in %d A/B pairs of small graphs (%d blocks), over mean t_baseline: the premium measured without the run-to-run noise of whole passes; its interval: %s over the blocks, t_baseline taken as exact", cfg.OpsReps, opsBlocks, interval.T))
 	}
+	st, err := cfg.Runs.open(progress)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	passes, err := overheadMeter(cfg, b, st, progress)
+	if err != nil {
+		return nil, err
+	}
 	for _, shape := range cfg.Shapes {
-		sr, err := overheadShape(shape, cfg, b, progress)
+		sr, err := overheadShape(shape, cfg, b, progress, st, passes)
 		if err != nil {
 			return nil, err
 		}
 		res.Shapes = append(res.Shapes, *sr)
 	}
 	res.finish()
+	if err := res.closeStore(st, cfg.Runs); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// overheadMeter is E4's meter: the forward passes (two per A/B pair, warm-up included) of the
+// (shape, seed) timings st does not hold.
+func overheadMeter(cfg OverheadConfig, b compute.Backend, st *runstore.Store, progress io.Writer) (*meter.Meter, error) {
+	total := 0
+	for _, shape := range cfg.Shapes {
+		mc, _ := ShapeConfig(shape)
+		layer, err := cfg.Layer.Resolve(mc.NLayer)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: Overhead: shape %s: %w", shape, err)
+		}
+		for seed := range cfg.Seeds {
+			if ok, err := st.Has(timingKey(cfg, b, shape, mc, layer, seed)); err != nil {
+				return nil, fmt.Errorf("experiments: E4: %w", err)
+			} else if !ok {
+				total += 2 * (cfg.Warmup + cfg.Reps)
+			}
+		}
+	}
+	return meter.New(progress, "E4 overhead: timed forward passes on "+backend.Describe(b), "passes", total), nil
 }
 
 // OverheadTokens returns E4's random tokens for seed: batch rows of seq token ids below vocab,
@@ -235,8 +277,17 @@ func OverheadTokens(seed, batch, seq, vocab int) [][]int {
 	return rows
 }
 
-// overheadShape measures one shape.
-func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress io.Writer) (*OverheadShape, error) {
+// overheadRecord is what the run store records of one (shape, seed) timing.
+type overheadRecord struct {
+	Run OverheadRun
+	// ChangedLogits is true when a steered pass's logits differed from the baseline's.
+	ChangedLogits bool
+}
+
+// overheadShape measures one shape: the seeds' timings and the steering ops' that st does not
+// hold, on a random-weight model built only when one is missing. passes counts the forward
+// passes done.
+func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress io.Writer, st *runstore.Store, passes *meter.Meter) (*OverheadShape, error) {
 	mc, _ := ShapeConfig(shape)
 	if cfg.Seq > mc.NPositions {
 		return nil, fmt.Errorf("experiments: Overhead: Seq %d exceeds the %d positions of shape %s", cfg.Seq, mc.NPositions, shape)
@@ -247,63 +298,75 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	}
 	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("%s, %s shape", RandomWeightsLabel, shape),
 		NLayer: mc.NLayer, NEmbd: mc.NEmbd, Params: NumParams(mc), Layer: layer}
-	fmt.Fprintf(progress, "E4 overhead: building %s (%d layers, width %d, %.1fM parameters) on %s\n",
-		out.Description, mc.NLayer, mc.NEmbd, float64(out.Params)/1e6, backend.Describe(b))
-	g, err := gpt2.New(b, out.Description, mc, checkpoint.RandomTensors(mc, 0))
-	if err != nil {
-		return nil, err
-	}
-	defer g.Finalize()
-	m, err := actadd.Wrap(g, backend.Describe(b))
-	if err != nil {
-		return nil, err
-	}
 	add := actadd.Pair(cfg.Plus, cfg.Minus, 1).AtLayer(layer)
+	var m *actadd.Model
+	// build builds the shape's random-weight model the first time a unit needs it.
+	build := func() error {
+		if m != nil {
+			return nil
+		}
+		fmt.Fprintf(progress, "E4 overhead: building %s (%d layers, width %d, %.1fM parameters) on %s\n",
+			out.Description, mc.NLayer, mc.NEmbd, float64(out.Params)/1e6, backend.Describe(b))
+		g, err := gpt2.New(b, out.Description, mc, checkpoint.RandomTensors(mc, 0))
+		if err != nil {
+			return err
+		}
+		if m, err = actadd.Wrap(g, backend.Describe(b)); err != nil {
+			g.Finalize()
+		}
+		return err
+	}
+	defer func() {
+		if m != nil {
+			m.Finalize()
+		}
+	}()
 	var means [2][]float64 // each seed's mean seconds per pass, unsteered and steered
 	var premiums []float64
 	for seed := range cfg.Seeds {
-		rows := OverheadTokens(seed, cfg.Batch, cfg.Seq, mc.VocabSize)
-		// pass times one forward pass and keeps the sum of its logits.
-		type pass struct{ seconds, sum float64 }
-		timed := func(adds ...actadd.Addition) func() (pass, error) {
-			return func() (pass, error) {
-				start := time.Now()
-				sum, err := m.ForwardTokens(rows, adds...)
-				return pass{time.Since(start).Seconds(), sum}, err
-			}
+		key := timingKey(cfg, b, shape, mc, layer, seed)
+		var rec overheadRecord
+		ok, err := st.Get(key, &rec)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: E4: %w", err)
 		}
-		base, steered := timed(), timed(add)
-		for i := range cfg.Warmup {
-			pb, ps, err := abba.Pair(i, base, steered)
-			if err != nil {
+		if !ok {
+			if err := contextErr(cfg.Context); err != nil {
 				return nil, err
 			}
-			out.SteeringChangedLogits = out.SteeringChangedLogits || pb.sum != ps.sum
-		}
-		run := OverheadRun{Seed: seed}
-		for rep := range cfg.Reps {
-			pb, ps, err := abba.Pair(rep, base, steered)
-			if err != nil {
+			if err := build(); err != nil {
 				return nil, err
 			}
-			out.SteeringChangedLogits = out.SteeringChangedLogits || pb.sum != ps.sum
-			run.Base = append(run.Base, pb.seconds)
-			run.Steered = append(run.Steered, ps.seconds)
+			if rec, err = timeSeed(m, add, seed, mc.VocabSize, cfg, passes); err != nil {
+				return nil, err
+			}
+			if err := st.Put(key, rec); err != nil {
+				return nil, fmt.Errorf("experiments: E4: %w", err)
+			}
 		}
+		run := rec.Run
+		out.SteeringChangedLogits = out.SteeringChangedLogits || rec.ChangedLogits
 		mb, ms := stat.Mean(run.Base, nil), stat.Mean(run.Steered, nil)
-		run.Premium = ms/mb - 1
 		means[0], means[1] = append(means[0], mb), append(means[1], ms)
 		premiums = append(premiums, run.Premium)
 		out.Runs = append(out.Runs, run)
-		fmt.Fprintf(progress, "E4 overhead: %s seed %d: baseline %.4gs, steered %.4gs per pass (batch %d×%d): premium %+.2f%%\n",
-			shape, seed, mb, ms, cfg.Batch, cfg.Seq, 100*run.Premium)
+		fmt.Fprintf(progress, "E4 overhead: %s seed %d: baseline %.4gs, steered %.4gs per pass (batch %d×%d): premium %+.2f%%%s\n",
+			shape, seed, mb, ms, cfg.Batch, cfg.Seq, 100*run.Premium, fromStore(ok))
 	}
 	out.BaseMean, out.SteeredMean = stat.Mean(means[0], nil), stat.Mean(means[1], nil)
 	out.Premium = interval.RatioOfMeans(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
+		key := overheadKey(cfg, b, shape, mc, layer, "e4/steering-ops", 0, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, OpsReps: cfg.OpsReps})
 		var blocks []float64 // seconds per pass of each block's steering ops
-		for i := range opsBlocks {
+		stored, err := st.Get(key, &blocks)
+		if err == nil && !stored {
+			err = build()
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range opsBlocks * btoi(!stored) {
 			reps := cfg.OpsReps/opsBlocks + btoi(i < cfg.OpsReps%opsBlocks)
 			if reps == 0 {
 				continue
@@ -314,13 +377,86 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			}
 			blocks = append(blocks, ops.Seconds())
 		}
+		if !stored {
+			if err := st.Put(key, blocks); err != nil {
+				return nil, fmt.Errorf("experiments: E4: %w", err)
+			}
+		}
 		t := interval.Mean(blocks)
 		out.OpsSeconds = t.Value
 		out.OpsPremium = t.Map(func(s float64) float64 { return s / out.BaseMean })
-		fmt.Fprintf(progress, "E4 overhead: %s: steering ops alone %.3g ms per pass (%d A/B pairs): premium %s%%\n",
-			shape, 1000*out.OpsSeconds, cfg.OpsReps, estimate(out.OpsPremium.Scale(100)))
+		fmt.Fprintf(progress, "E4 overhead: %s: steering ops alone %.3g ms per pass (%d A/B pairs): premium %s%%%s\n",
+			shape, 1000*out.OpsSeconds, cfg.OpsReps, estimate(out.OpsPremium.Scale(100)), fromStore(stored))
 	}
 	return out, nil
+}
+
+// timeSeed times Warmup untimed and Reps timed A/B pairs of forward passes of seed's random
+// tokens, unsteered and steered with add.
+func timeSeed(m *actadd.Model, add actadd.Addition, seed, vocab int, cfg OverheadConfig, passes *meter.Meter) (overheadRecord, error) {
+	rows := OverheadTokens(seed, cfg.Batch, cfg.Seq, vocab)
+	// pass times one forward pass and keeps the sum of its logits.
+	type pass struct{ seconds, sum float64 }
+	timed := func(adds ...actadd.Addition) func() (pass, error) {
+		return func() (pass, error) {
+			start := time.Now()
+			sum, err := m.ForwardTokens(rows, adds...)
+			return pass{time.Since(start).Seconds(), sum}, err
+		}
+	}
+	base, steered := timed(), timed(add)
+	rec := overheadRecord{Run: OverheadRun{Seed: seed}}
+	run := &rec.Run
+	// The warm-up pairs come first, then the timed ones; each phase starts its ABBA order anew.
+	for i := range cfg.Warmup + cfg.Reps {
+		pair, timing := i, i >= cfg.Warmup
+		if timing {
+			pair -= cfg.Warmup
+		}
+		pb, ps, err := abba.Pair(pair, base, steered)
+		if err != nil {
+			return rec, err
+		}
+		passes.Add(2)
+		rec.ChangedLogits = rec.ChangedLogits || pb.sum != ps.sum
+		if timing {
+			run.Base = append(run.Base, pb.seconds)
+			run.Steered = append(run.Steered, ps.seconds)
+		}
+	}
+	run.Premium = stat.Mean(run.Steered, nil)/stat.Mean(run.Base, nil) - 1
+	return rec, nil
+}
+
+// overheadUnit is what an E4 unit's key holds of the work: the shape's config and the sizes.
+type overheadUnit struct {
+	Config                            checkpoint.Config
+	Batch, Seq, Reps, Warmup, OpsReps int
+}
+
+// timingKey is the run-store key of the timing of one (shape, seed).
+func timingKey(cfg OverheadConfig, b compute.Backend, shape string, mc checkpoint.Config, layer, seed int) runstore.Key {
+	return overheadKey(cfg, b, shape, mc, layer, "e4/timing", seed, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, Reps: cfg.Reps, Warmup: cfg.Warmup})
+}
+
+// overheadKey is the run-store key of an E4 unit of kind: a timing, which depends on the
+// machine (the CPU model and cores, internal/machine.CPU) as well as on the backend.
+func overheadKey(cfg OverheadConfig, b compute.Backend, shape string, mc checkpoint.Config, layer int, kind string, seed int, unit overheadUnit) runstore.Key {
+	return runstore.Key{Kind: kind, Code: overheadCode, Model: RandomWeightsLabel + ", " + shape + " shape", Revision: "checkpoint.RandomTensors(shape, seed 0)",
+		Backend: machine.Numerics(backend.Describe(b)) + "; " + machine.CPU(),
+		Steering: struct {
+			Plus, Minus string
+			Layer       int
+		}{cfg.Plus, cfg.Minus, layer},
+		Seed: uint64(seed), Unit: unit}
+}
+
+// fromStore is a progress line's note for a unit read back from the run store.
+func fromStore(stored bool) string {
+	if stored {
+		return " (from the run store)"
+	}
+	return ""
 }
 
 // btoi is 1 for true, 0 for false.
@@ -394,7 +530,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	sc.RandomWeights = true
 	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq,
 		"steering_ops_ab_pairs": cfg.OpsReps}
-	sc.Notes = r.Notes
+	sc.Notes = r.notes(r.Notes...)
 	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.RatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
 	if cfg.OpsReps > 0 {
 		sc.Series = append(sc.Series, opsS)
@@ -429,5 +565,6 @@ func (r *OverheadResult) Summary() string {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
+	b.WriteString(r.storeLine())
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
+	meter "github.com/actadd-go/actadd/progress"
 	"github.com/actadd-go/actadd/sweep"
 )
 
@@ -28,10 +30,10 @@ type PerplexityConfig struct {
 	// MinBinDocs: only bins with MORE than this many documents are reported in the figure.
 	BinWidth   float64
 	MinBinDocs int
-	BatchSize  int // sentences per program call
-	// DocsPerCall is how many documents' sentences are scored in one LogProbsRows call (sorted
-	// by length there, so similar lengths share batches); 0 means 1000.
-	DocsPerCall int
+	// BatchSize is the number of sentences scored together in one batch: the sentences of all
+	// sampled documents, sorted by length, are cut into batches (sweep.Score), and a batch under
+	// one setting is the unit of work the run store records.
+	BatchSize int
 	// Data is the corpus to sample from; nil loads OpenWebTextSample. Source says where the
 	// documents came from (recorded in results and sidecars) and SourceTag is its short form
 	// for the figure (e.g. "owt1000 offline sample"; empty: Source): both are taken from Data
@@ -39,6 +41,11 @@ type PerplexityConfig struct {
 	Data              *DocumentSet `json:"-"`
 	Source, SourceTag string
 	Progress          io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// Runs is the run store recording the experiment's units of work (zero: none, compute
+	// everything); Context, when set, stops the run between units (the units finished before
+	// stay recorded) with its error.
+	Runs    RunStore        `json:"-"`
+	Context context.Context `json:"-"`
 }
 
 // paperPerplexity is E1 as the paper ran it: layer 16 on GPT-2-XL (scaled for other depths),
@@ -225,8 +232,11 @@ type PerplexityLayer struct {
 // as TransformerLens truncated it) under the unsteered model and steered at each layer,
 // skipping the predictions at the n steered positions, and bins the documents' mean difference
 // by relevance with the authors' bin edges (BinByRelevance), with a 95% interval per bin
-// (binIntervals). The sentences of many documents are one sweep.Score job, so that all settings
-// run on the same compiled program and sentences of similar length share batches.
+// (binIntervals). The sentences of all sampled documents are one sweep.Score job: sorted by
+// length into batches, so that similar lengths share a batch, and each batch under each
+// setting (unsteered, each layer) is a unit of work, recorded in the run store (cfg.Runs) as it
+// finishes. Progress: one meter over the documents while they are split into sentences, then
+// one over every sentence under every setting.
 //
 // The sentence split is NLTK's Punkt algorithm with NLTK's English model as
 // github.com/neurosnap/sentences embeds it; on the offline OpenWebText sample it gives NLTK
@@ -258,10 +268,6 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("experiments: Perplexity: no documents in %s: load some with OpenWebTextSample", cfg.Source)
 	}
-	perCall := cfg.DocsPerCall
-	if perCall <= 0 {
-		perCall = 1000
-	}
 	res := &PerplexityResult{RunInfo: newRunInfo(m), Config: cfg, VectorLen: n}
 	sample := datasets.SampleByRelevance(docs, cfg.Docs, cfg.Seed)
 	fmt.Fprintf(progress, "E1 perplexity: %s, %s, %s sampled (%d asked) from %d\n",
@@ -273,45 +279,51 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 		}
 		res.Layers = append(res.Layers, pl)
 	}
-	grid := sweep.Grid{Additions: adds[:1], Layers: layers}
-	metrics := []sweep.Metric[sweep.Scored]{
-		sweep.Mean(sumDiff, sweep.Scored.SumDiff),
-		sweep.Mean(scoredTokens, func(s sweep.Scored) float64 { return float64(len(s.LogProbs)) }),
+	st, err := cfg.Runs.open(progress)
+	if err != nil {
+		return nil, err
 	}
-	for start := 0; start < len(sample); start += perCall {
-		end := min(start+perCall, len(sample))
-		var sentences []string
-		var owner []int // document (index in sample) of each sentence
-		for i := start; i < end; i++ {
-			ss, err := datasets.Sentences(sample[i].Text)
-			if err != nil {
-				return nil, fmt.Errorf("experiments: E1: %w", err)
-			}
-			for _, s := range ss {
-				ids := m.Tok.EncodeWithBOS(s)
-				if full := len(ids); full > m.Config.NPositions {
-					if s, ids, err = truncateToContext(m, ids); err != nil {
-						return nil, fmt.Errorf("experiments: E1: %w", err)
-					}
-					res.TruncatedSentences++
-					res.TruncatedTokens += full - len(ids)
-					if len(ids) < m.Config.NPositions {
-						res.TruncatedShort++
-					}
-				}
-				if len(ids) <= n+1 { // every prediction is at a steered position
-					res.ShortSentences++
-					continue
-				}
-				sentences = append(sentences, s)
-				owner = append(owner, i)
-			}
+	defer st.Close()
+	var sentences []string
+	var owner []int // document (index in sample) of each sentence
+	split := meter.New(progress, "E1 perplexity: splitting documents into sentences", "documents", len(sample))
+	for i, d := range sample {
+		if err := contextErr(cfg.Context); err != nil {
+			return nil, err
 		}
-		if len(sentences) == 0 {
-			continue
+		ss, err := datasets.Sentences(d.Text)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: E1: %w", err)
 		}
-		fmt.Fprintf(progress, "E1 perplexity: documents %d–%d of %d: %d sentences\n", start+1, end, len(sample), len(owner))
-		scored, err := sweep.Score(m, grid, sentences, sweep.ScoreConfig{Options: actadd.ScoreOptions{SkipFirst: n, BatchSize: cfg.BatchSize, Progress: progress}}, metrics...)
+		for _, s := range ss {
+			ids := m.Tok.EncodeWithBOS(s)
+			if full := len(ids); full > m.Config.NPositions {
+				if s, ids, err = truncateToContext(m, ids); err != nil {
+					return nil, fmt.Errorf("experiments: E1: %w", err)
+				}
+				res.TruncatedSentences++
+				res.TruncatedTokens += full - len(ids)
+				if len(ids) < m.Config.NPositions {
+					res.TruncatedShort++
+				}
+			}
+			if len(ids) <= n+1 { // every prediction is at a steered position
+				res.ShortSentences++
+				continue
+			}
+			sentences = append(sentences, s)
+			owner = append(owner, i)
+		}
+		split.Add(1)
+	}
+	if len(sentences) > 0 {
+		grid := sweep.Grid{Additions: adds[:1], Layers: layers}
+		metrics := []sweep.Metric[sweep.Scored]{
+			sweep.Mean(sumDiff, sweep.Scored.SumDiff),
+			sweep.Mean(scoredTokens, func(s sweep.Scored) float64 { return float64(len(s.LogProbs)) }),
+		}
+		scoreCfg := sweep.ScoreConfig{Options: actadd.ScoreOptions{SkipFirst: n, BatchSize: cfg.BatchSize, Progress: progress}, Store: st, Context: cfg.Context}
+		scored, err := sweep.Score(m, grid, sentences, scoreCfg, metrics...)
 		if err != nil {
 			return nil, fmt.Errorf("experiments: E1 scoring: %w", err)
 		}
@@ -327,7 +339,7 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 		for _, c := range scored.Steered()[0].Values[scoredTokens] {
 			res.Tokens += int(c)
 		}
-		res.Sentences += len(sentences)
+		res.Sentences = len(sentences)
 	}
 	for _, d := range res.Layers[0].Docs {
 		if d.Tokens == 0 {
@@ -342,6 +354,9 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 		binIntervals(pl.Docs, pl.Bins, cfg.BinWidth)
 	}
 	res.finish()
+	if err := res.closeStore(st, cfg.Runs); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(progress, "E1 perplexity: %d documents, %d sentences, %d tokens scored in %.1fs; %d of %d bins have > %d documents\n",
 		len(sample)-res.DocsWithoutTokens, res.Sentences, res.Tokens, res.WallSeconds, res.ShownBins(), len(res.Layers[0].Bins), cfg.MinBinDocs)
 	return res, nil
@@ -537,8 +552,8 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 	}
 	sc.SampleSizes = map[string]int{"documents": r.scoredDocs(), "documents_asked": cfg.Docs, "sentences": r.Sentences,
 		"sentences_truncated": r.TruncatedSentences, "tokens": r.Tokens, "bins": len(r.bins()), "bins_shown": r.ShownBins()}
-	sc.Notes = []string{fmt.Sprintf("layers used: %s (config %s); the steering vector covers %d positions, whose predictions are not scored", r.layerNames(), cfg.Layers, r.VectorLen),
-		sentenceSplitNote, r.sentencesNote(), binEdgesNote(cfg.BinWidth)}
+	sc.Notes = r.notes(fmt.Sprintf("layers used: %s (config %s); the steering vector covers %d positions, whose predictions are not scored", r.layerNames(), cfg.Layers, r.VectorLen),
+		sentenceSplitNote, r.sentencesNote(), binEdgesNote(cfg.BinWidth))
 	docs := plots.Series{Name: "documents per shown bin", X: xs}
 	for _, n := range counts {
 		docs.Y = append(docs.Y, float64(n))
@@ -583,5 +598,6 @@ func (r *PerplexityResult) Summary() string {
 	if r.ShownBins() == 0 {
 		fmt.Fprintf(&b, "NOTE: no bin is shown, so there is no figure: lower MinBinDocs (--min_bin_docs) to at most %d, or use more documents\n", max(0, r.largestBin()-1))
 	}
+	b.WriteString(r.storeLine())
 	return b.String()
 }

@@ -238,7 +238,9 @@ func TestPerplexitySeveralLayers(t *testing.T) {
 	}
 	for i, d := range one.Layers[0].Docs {
 		e := both.Layers[1].Docs[i]
-		if e.Index != d.Index || e.Tokens != d.Tokens || math.Abs(e.SumDiff-d.SumDiff) > 1e-4*math.Max(1, math.Abs(d.SumDiff)) {
+		// Each setting's sentences are scored in batches of their own, so a layer's result does
+		// not depend on the other layers of the run, to the bit.
+		if e.Index != d.Index || e.Tokens != d.Tokens || e.SumDiff != d.SumDiff {
 			t.Errorf("document %d at layer 3: %+v alone, %+v with layer 0", i, d, e)
 		}
 	}

@@ -42,22 +42,27 @@ func atScale[T any](what, scale string, paper, quick func() T) (T, error) {
 //
 // and its run cell (%% --layers=0,6 --coeffs=1,4) builds the config with e2.Config().
 type Flags[C any] struct {
-	what  string
-	at    func(string) (C, error)
-	scale *string
-	specs []flagSpec
-	given map[string]string // flag name → value, for the flags given
+	what    string
+	at      func(string) (C, error)
+	scale   *string
+	runsDir string
+	specs   []flagSpec
+	given   map[string]string // flag name → value, for the flags given
 }
 
 // flagSpec is one flag: its name, the config field it sets (a path such as "Sampling.Seed")
-// and what it means.
+// and what it means. A flag of a boolean field (such as --fresh) may be given without a value.
 type flagSpec struct {
 	name, field, usage string
 }
 
+// freshFlag is every experiment's --fresh: compute every unit again (RunStore.Fresh).
+var freshFlag = flagSpec{"fresh", "Runs.Fresh", "compute every unit of work again instead of reusing those the run store holds (they are superseded, not deleted)"}
+
 // newFlags registers --scale and the specs' flags on fs. Each flag's help ends with the value
 // of its field at both scales.
 func newFlags[C any](fs *flag.FlagSet, what string, at func(string) (C, error), specs []flagSpec) *Flags[C] {
+	specs = append(specs, freshFlag)
 	f := &Flags[C]{what: what, at: at, specs: specs, given: map[string]string{}}
 	def := os.Getenv(EnvScale)
 	if def == "" {
@@ -68,10 +73,15 @@ func newFlags[C any](fs *flag.FlagSet, what string, at func(string) (C, error), 
 	quick, _ := at(ScaleQuick)
 	for _, s := range specs {
 		usage := fmt.Sprintf("%s (paper: %s; quick: %s)", s.usage, showField(paper, s.field), showField(quick, s.field))
-		fs.Func(s.name, usage, func(v string) error {
+		set := func(v string) error {
 			f.given[s.name] = v
 			return nil
-		})
+		}
+		if field(reflect.ValueOf(paper), s.field).Kind() == reflect.Bool {
+			fs.BoolFunc(s.name, usage, set)
+		} else {
+			fs.Func(s.name, usage, set)
+		}
 	}
 	return f
 }
@@ -83,6 +93,11 @@ func (f *Flags[C]) Scale() string { return *f.scale }
 // own rule picks the scale, such as the notebooks running the tiny stand-in quick.
 func (f *Flags[C]) SetScale(scale string) { *f.scale = scale }
 
+// SetRunsDir sets the run store's folder (RunStore.Dir) of the configs Config returns, for a
+// caller whose own rule picks it, such as the notebooks ($ACTADD_RUNS, default .cache/runs);
+// "" means no store.
+func (f *Flags[C]) SetRunsDir(dir string) { f.runsDir = dir }
+
 // Config returns the config at the selected scale with the value of every flag given on the
 // command line, checked as the experiment would check it, so that a bad value fails before any
 // model is loaded.
@@ -92,6 +107,9 @@ func (f *Flags[C]) Config() (C, error) {
 		return cfg, fmt.Errorf("%w (from --scale or $%s)", err, EnvScale)
 	}
 	v := reflect.ValueOf(&cfg).Elem()
+	if dir := field(v, "Runs.Dir"); dir.IsValid() {
+		dir.SetString(f.runsDir)
+	}
 	for _, s := range f.specs {
 		given, ok := f.given[s.name]
 		if !ok {
@@ -112,6 +130,9 @@ func (f *Flags[C]) Config() (C, error) {
 // field is the field of struct v at a dotted path.
 func field(v reflect.Value, path string) reflect.Value {
 	for _, name := range strings.Split(path, ".") {
+		if !v.IsValid() {
+			break
+		}
 		v = v.FieldByName(name)
 	}
 	return v
@@ -210,7 +231,7 @@ func OverheadAt(scale string) (OverheadConfig, error) {
 }
 
 // PerplexityFlags registers E1's flags on fs: --scale, --layers, --coeff, --docs, --seed,
-// --min_bin_docs.
+// --min_bin_docs, --fresh.
 func PerplexityFlags(fs *flag.FlagSet) *Flags[PerplexityConfig] {
 	return newFlags(fs, "E1", PerplexityAt, []flagSpec{
 		{"layers", "Layers", "injection layers, one curve each: numbers or scaled layers such as 16/48 (layer 16 of 48 scaled to the model)"},
@@ -222,7 +243,7 @@ func PerplexityFlags(fs *flag.FlagSet) *Flags[PerplexityConfig] {
 }
 
 // WeddingFlags registers E2's flags on fs: --scale, --layers, --coeffs, --completions,
-// --tokens, --seed.
+// --tokens, --seed, --fresh.
 func WeddingFlags(fs *flag.FlagSet) *Flags[WeddingConfig] {
 	return newFlags(fs, "E2", WeddingAt, []flagSpec{
 		{"layers", "Layers", "injection layers to sweep (numbers or scaled layers such as 6/48; empty: every layer)"},
@@ -233,7 +254,7 @@ func WeddingFlags(fs *flag.FlagSet) *Flags[WeddingConfig] {
 	})
 }
 
-// ConceptNetFlags registers E3's flags on fs: --scale, --layer, --coeff, --max_items.
+// ConceptNetFlags registers E3's flags on fs: --scale, --layer, --coeff, --max_items, --fresh.
 func ConceptNetFlags(fs *flag.FlagSet) *Flags[ConceptNetConfig] {
 	return newFlags(fs, "E3", ConceptNetAt, []flagSpec{
 		{"layer", "Layer", "injection layer: a number or a scaled layer such as 16/48"},
@@ -243,7 +264,7 @@ func ConceptNetFlags(fs *flag.FlagSet) *Flags[ConceptNetConfig] {
 }
 
 // OverheadFlags registers E4's flags on fs: --scale, --shapes, --seeds, --batch, --seq, --reps,
-// --ops_reps, --layer.
+// --ops_reps, --layer, --fresh.
 func OverheadFlags(fs *flag.FlagSet) *Flags[OverheadConfig] {
 	return newFlags(fs, "E4", OverheadAt, []flagSpec{
 		{"shapes", "Shapes", "model shapes: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny or <layers>x<width>"},

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -21,10 +22,17 @@ type WeddingConfig struct {
 	Layers      Layers    // layers to sweep; nil means all, 0..n_layer-1
 	Coeffs      []float64 // coefficients to sweep, one curve each
 	Plus, Minus string
-	BatchSize   int // rows per program call; 0 means 32
+	// BatchSize is the number of completions of one setting generated together in one batch:
+	// the unit of work the run store records; 0 means 32.
+	BatchSize int
 	// Examples is how many completions of each setting Summary shows.
 	Examples int
 	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
+	// Runs is the run store recording the experiment's units of work (zero: none, compute
+	// everything); Context, when set, stops the run between units (the units finished before
+	// stay recorded) with its error.
+	Runs    RunStore        `json:"-"`
+	Context context.Context `json:"-"`
 }
 
 // paperWedding is E2 as the paper ran it: "I went up to my friend and said", 200 completions of
@@ -82,12 +90,15 @@ type WeddingResult struct {
 }
 
 // WeddingSweep runs E2, a sweep.Generate over the unsteered model and the vector at every layer
-// and coefficient, with WeddingMetrics: all settings are one batched job on the same compiled
-// programs, and completion c of EVERY setting draws from the random stream (Sampling.Seed, c),
-// as the authors passed the same seed to every setting, so that settings are paired and a
-// layer's result does not depend on which other layers are in the sweep. A completion stops at
-// its first <|endoftext|>, as TransformerLens's generate (stop_at_eos=True by default), which
-// the authors called, fills a finished row with <|endoftext|>: nothing after it is counted.
+// and coefficient, with WeddingMetrics. Its units of work are BatchSize completions of one
+// setting, each generated as one batch on the same compiled programs (vectors, coefficients
+// and layers are runtime inputs) and recorded in the run store (cfg.Runs) as it finishes.
+// Completion c of EVERY setting draws from the random stream (Sampling.Seed, c), as the
+// authors passed the same seed to every setting, so that settings are paired; a layer's
+// result does not depend on which other layers are in the sweep, to the bit. A completion
+// stops at its first <|endoftext|>, as TransformerLens's generate (stop_at_eos=True by
+// default), which the authors called, fills a finished row with <|endoftext|>: nothing after
+// it is counted.
 func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	if err := checkModel(m, "WeddingSweep"); err != nil {
 		return nil, err
@@ -103,14 +114,22 @@ func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	progress := progressTo(cfg.Progress)
 	fmt.Fprintf(progress, "E2 wedding sweep: %s, unsteered + %s × %s, %d completions of %d tokens each\n",
 		res.Label(), plural(len(layers), "layer"), plural(len(cfg.Coeffs), "coefficient"), cfg.Completions, cfg.NewTokens)
+	st, err := cfg.Runs.open(progress)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
 	grid := sweep.Grid{Additions: []actadd.Addition{actadd.Pair(cfg.Plus, cfg.Minus, cfg.Coeffs[0])}, Layers: layers, Coeffs: cfg.Coeffs,
 		Prompts: []string{cfg.Prompt}, Unsteered: true}
-	gen := sweep.GenerateConfig{Completions: cfg.Completions, Options: actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens,
-		Sampling: cfg.Sampling, BatchSize: cfg.BatchSize, StopAtEOS: true, Progress: progress}}
+	gen := sweep.GenerateConfig{Completions: cfg.Completions, Store: st, Options: actadd.GenerateOptions{MaxNewTokens: cfg.NewTokens,
+		Sampling: cfg.Sampling, BatchSize: cfg.BatchSize, StopAtEOS: true, Progress: progress, Context: cfg.Context}}
 	if res.Sweep, err = sweep.Generate(m, grid, gen, WeddingMetrics()...); err != nil {
 		return nil, fmt.Errorf("experiments: E2: %w", err)
 	}
 	res.finish()
+	if err := res.closeStore(st, cfg.Runs); err != nil {
+		return nil, err
+	}
 	best := res.Best()
 	fmt.Fprintf(progress, "E2 wedding sweep: done in %.1fs; unsteered success %.3f, best layer %d (c=%g) success %.3f\n",
 		res.WallSeconds, res.Baseline().Stats[WeddingSuccess].Value, best.Layer, best.Coeff, best.Stats[WeddingSuccess].Value)
@@ -179,7 +198,7 @@ func (r *WeddingResult) Figures() ([]*plots.Figure, error) {
 		sc.SampleSizes = map[string]int{"completions_per_setting": cfg.Completions, "settings": len(r.Sweep.Settings),
 			"completions": cfg.Completions * len(r.Sweep.Settings), "new_tokens": cfg.NewTokens}
 		sc.Series, sc.Interval = series, method
-		sc.Notes = []string{"the unsteered setting is the series plotted at x = -1", fmt.Sprintf("layers swept: %v (config %q)", r.Layers, cfg.Layers.String())}
+		sc.Notes = r.notes("the unsteered setting is the series plotted at x = -1", fmt.Sprintf("layers swept: %v (config %q)", r.Layers, cfg.Layers.String()))
 		fig, err := plots.NewFigure(f.name, p, sc)
 		if err != nil {
 			return nil, err
@@ -216,5 +235,6 @@ func (r *WeddingResult) Summary() string {
 	} else {
 		b.WriteString("\n")
 	}
+	b.WriteString(r.storeLine())
 	return b.String()
 }

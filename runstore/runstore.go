@@ -124,7 +124,9 @@ type entry struct {
 	keyLen, valLen uint32
 }
 
-// Store is an open run store. Its methods may be called from several goroutines.
+// Store is an open run store. Its methods may be called from several goroutines. A nil *Store
+// records nothing: Get finds no record, Put does nothing, Do always computes, so that code with
+// an optional store needs no second path.
 type Store struct {
 	dir  string
 	f    *os.File
@@ -174,11 +176,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Dir is the store's folder.
-func (s *Store) Dir() string { return s.dir }
+// Dir is the store's folder ("" for a nil Store).
+func (s *Store) Dir() string {
+	if s == nil {
+		return ""
+	}
+	return s.dir
+}
 
 // Close closes the store's log.
 func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
@@ -252,26 +262,14 @@ func (s *Store) scan(repair bool) error {
 // whether there was one.
 func (s *Store) Get(k Key, v any) (bool, error) {
 	key, id, err := k.encode()
-	if err != nil {
+	if err != nil || s == nil {
 		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
-		return false, errors.New("runstore: Get on a closed store")
-	}
-	e, ok := s.index[id]
-	if !ok {
-		// Another process may have recorded it since: index what was appended.
-		if err := s.scan(false); err != nil {
-			return false, err
-		}
-		if e, ok = s.index[id]; !ok {
-			return false, nil
-		}
-	}
-	if e.off < s.from {
-		return false, nil
+	e, ok, err := s.lookup(id, "Get")
+	if err != nil || !ok {
+		return false, err
 	}
 	buf := make([]byte, int(e.keyLen)+int(e.valLen))
 	if _, err := s.f.ReadAt(buf, e.off+header); err != nil {
@@ -287,6 +285,35 @@ func (s *Store) Get(k Key, v any) (bool, error) {
 	return true, nil
 }
 
+// Has reports whether the store holds a record of k (which Get would read), without reading it.
+func (s *Store) Has(k Key) (bool, error) {
+	_, id, err := k.encode()
+	if err != nil || s == nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok, err := s.lookup(id, "Has")
+	return ok, err
+}
+
+// lookup finds the record of the key with id id, indexing first what other processes
+// appended when it is not indexed yet; records before s.from (Options.Fresh) do not count. The
+// caller (method op) holds s.mu.
+func (s *Store) lookup(id, op string) (entry, bool, error) {
+	if s.f == nil {
+		return entry{}, false, fmt.Errorf("runstore: %s on a closed store", op)
+	}
+	e, ok := s.index[id]
+	if !ok {
+		if err := s.scan(false); err != nil {
+			return entry{}, false, err
+		}
+		e, ok = s.index[id]
+	}
+	return e, ok && e.off >= s.from, nil
+}
+
 // Put records v as the value of k, synced to disk before it returns.
 func (s *Store) Put(k Key, v any) error {
 	key, id, err := k.encode()
@@ -299,6 +326,9 @@ func (s *Store) Put(k Key, v any) error {
 	}
 	if len(val) > maxPart || len(key) > maxPart {
 		return fmt.Errorf("runstore: a record of kind %q is over 1 GiB: record smaller units", k.Kind)
+	}
+	if s == nil {
+		return nil
 	}
 	frame := make([]byte, header, header+len(key)+len(val))
 	copy(frame, magic)
@@ -347,6 +377,9 @@ func Do[T any](s *Store, k Key, compute func() (T, error)) (T, error) {
 
 // Stats returns the store's size and this Store's counts of reused and computed units.
 func (s *Store) Stats() Stats {
+	if s == nil {
+		return Stats{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Stats{Records: len(s.index), Bytes: s.end, Reused: s.reused, Computed: s.computed}
@@ -354,6 +387,9 @@ func (s *Store) Stats() Stats {
 
 // String reports the store's folder and size, and what this run reused and computed.
 func (s *Store) String() string {
+	if s == nil {
+		return "no run store"
+	}
 	st := s.Stats()
 	return fmt.Sprintf("run store %s: %d records, %s; this run: %d reused, %d computed", s.dir, st.Records, watchdog.Bytes(st.Bytes), st.Reused, st.Computed)
 }

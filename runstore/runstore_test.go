@@ -352,3 +352,54 @@ func TestBadInput(t *testing.T) {
 		t.Error("Open of a file gave no error")
 	}
 }
+
+// A nil Store records nothing: Do computes every time, Get finds nothing, Put and Close do
+// nothing, and a bad key or value is still an error.
+func TestNilStore(t *testing.T) {
+	var st *runstore.Store
+	calls := 0
+	for range 2 {
+		v, err := runstore.Do(st, paper.key(0, 0), func() (int, error) { calls++; return 7, nil })
+		if err != nil || v != 7 {
+			t.Fatalf("Do on a nil store: %v, %v", v, err)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("Do on a nil store computed %d times in 2 calls", calls)
+	}
+	var v int
+	if ok, err := st.Get(paper.key(0, 0), &v); ok || err != nil {
+		t.Errorf("Get on a nil store: %v, %v", ok, err)
+	}
+	if err := st.Put(paper.key(0, 0), math.NaN()); err == nil {
+		t.Error("Put of NaN on a nil store gave no error")
+	}
+	if err := st.Put(runstore.Key{}, 1); err == nil {
+		t.Error("Put of an empty key on a nil store gave no error")
+	}
+	if st.Stats() != (runstore.Stats{}) || st.String() != "no run store" || st.Dir() != "" || st.Close() != nil {
+		t.Errorf("nil store: stats %+v, %q, dir %q", st.Stats(), st.String(), st.Dir())
+	}
+}
+
+// Has tells a recorded key from an unrecorded one without reading it, sees records another
+// Store appended, and ignores the records a Fresh store ignores.
+func TestHas(t *testing.T) {
+	dir := t.TempDir()
+	a, b := open(t, dir, runstore.Options{}), open(t, dir, runstore.Options{})
+	if err := a.Put(paper.key(0, 0), paper.compute(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		st   *runstore.Store
+		k    runstore.Key
+		want bool
+	}{{a, paper.key(0, 0), true}, {a, paper.key(0, 1), false}, {b, paper.key(0, 0), true}, {open(t, dir, runstore.Options{Fresh: true}), paper.key(0, 0), false}} {
+		if got, err := c.st.Has(c.k); err != nil || got != c.want {
+			t.Errorf("Has(%v) = %v, %v; want %v", c.k.Unit, got, err, c.want)
+		}
+	}
+	if a.Stats().Reused != 0 {
+		t.Errorf("Has counted %d units as reused", a.Stats().Reused)
+	}
+}

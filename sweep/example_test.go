@@ -3,9 +3,11 @@ package sweep_test
 import (
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/datasets"
+	"github.com/actadd-go/actadd/runstore"
 	"github.com/actadd-go/actadd/sweep"
 )
 
@@ -60,4 +62,38 @@ func ExampleScore() {
 	// c=1: 2 texts
 	// c=2: 2 texts
 	// c=4: 2 texts
+}
+
+// A sweep that grows: with a run store, each unit (here 4 completions of one setting) is
+// recorded as it finishes, and a sweep run again computes only the units the store lacks.
+func ExampleGenerateConfig_store() {
+	m, err := actadd.Load("tiny")
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "runs")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	st, err := runstore.Open(dir, runstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	for _, layers := range [][]int{{0, 1}, {0, 1, 2}, {0, 1, 2}} {
+		res, err := sweep.Generate(m,
+			sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 4)}, Layers: layers,
+				Prompts: []string{"I went up to my friend and said"}, Unsteered: true},
+			sweep.GenerateConfig{Completions: 4, Store: st, Options: actadd.GenerateOptions{MaxNewTokens: 10, Sampling: actadd.PaperSampling}},
+			sweep.Mean("wedding words", func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("layers %v: %d units reused, %d computed\n", layers, res.Reused, res.Computed)
+	}
+	// Output:
+	// layers [0 1]: 0 units reused, 3 computed
+	// layers [0 1 2]: 3 units reused, 1 computed
+	// layers [0 1 2]: 4 units reused, 0 computed
 }

@@ -1,31 +1,45 @@
 package sweep
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"math"
+	"sort"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/internal/repopath"
+	"github.com/actadd-go/actadd/progress"
+	"github.com/actadd-go/actadd/runstore"
 )
 
 // GenerateConfig controls Generate.
 type GenerateConfig struct {
 	Completions int // completions per setting
 	// Options are the generation's: MaxNewTokens, Sampling (its Seed seeds every stream),
-	// StopAtEOS, BatchSize (also the size of a unit of work), Progress, Context. Streams must be
-	// nil: the sweep assigns them.
+	// StopAtEOS, NoCache, BatchSize (the size of a unit of work), Progress (Generate's own
+	// meter), Context (checked between units and at every decoding step) and Stream (called
+	// with index k·Completions + c for completion c of setting k, for the units computed).
+	// Streams must be nil: the sweep assigns them.
 	Options actadd.GenerateOptions
 	// Unpaired gives every setting random streams of its own (setting k's completion c samples
 	// stream k·Completions + c) instead of the paired default (stream c in every setting).
 	Unpaired bool
+	// Store, when set, records every unit as it finishes and hands back the units it already
+	// holds (package runstore): a sweep run again computes only the units it lacks. nil
+	// computes every unit and records nothing.
+	Store *runstore.Store
 }
 
-// genUnit is a unit of generation work: completions [from, to) of one setting.
+// genUnit is a unit of generation work: completions [from, to) of one setting, generated
+// together in one batch of to−from rows.
 type genUnit struct {
 	setting, from, to int
 }
 
 // Generate continues every prompt of the grid Completions times under every setting and
-// measures each completion with the metrics. All settings run as one batched job.
+// measures each completion with the metrics. The work is done in units of BatchSize
+// completions of one setting, each one batch of its own (see the package doc).
 func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[actadd.Completion]) (*Result, error) {
 	switch {
 	case m == nil:
@@ -51,17 +65,49 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 			units = append(units, genUnit{k, from, min(from+size, cfg.Completions)})
 		}
 	}
-	progress(cfg.Options.Progress, "sweep: %s, %s × %s of %d tokens\n", m.Label(), count(len(settings), "setting"), count(cfg.Completions, "completion"), cfg.Options.MaxNewTokens)
-	done, err := generateUnits(m, settings, units, cfg)
-	if err != nil {
-		return nil, err
+	done := make([][]actadd.Completion, len(units))
+	keys := make([]runstore.Key, len(units))
+	var missing []int
+	rows := 0
+	for i, u := range units {
+		keys[i] = cfg.unitKey(m, settings[u.setting], u)
+		var rec []storedCompletion
+		ok, err := cfg.Store.Get(keys[i], &rec)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		if !ok {
+			missing = append(missing, i)
+			rows += u.to - u.from
+			continue
+		}
+		if done[i], err = restore(rec, settings[u.setting], u); err != nil {
+			return nil, err
+		}
+	}
+	say(cfg.Options.Progress, "sweep: %s, %s × %s of %d tokens in %s%s\n", m.Label(), count(len(settings), "setting"), count(cfg.Completions, "completion"),
+		cfg.Options.MaxNewTokens, count(len(units), "unit"), reuseNote(cfg.Store, len(units)-len(missing)))
+	meter := progress.New(cfg.Options.Progress, "sweep: generate "+m.Label(), "completions", rows)
+	for _, i := range missing {
+		u := units[i]
+		if err := contextErr(cfg.Options.Context); err != nil {
+			return nil, err
+		}
+		if done[i], err = generateUnit(m, settings[u.setting], u, cfg); err != nil {
+			return nil, err
+		}
+		if err := cfg.Store.Put(keys[i], stored(done[i])); err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		meter.Add(u.to - u.from)
 	}
 	comps := make([][]actadd.Completion, len(settings))
 	for i, u := range units {
 		comps[u.setting] = append(comps[u.setting], done[i]...)
 	}
 	res := &Result{Model: m.Name, Revision: m.Revision, Backend: m.BackendName, Metrics: names, Per: "completion",
-		Items: cfg.Completions, Sampling: cfg.Options.Sampling, MaxNewTokens: cfg.Options.MaxNewTokens, Paired: !cfg.Unpaired}
+		Items: cfg.Completions, Sampling: cfg.Options.Sampling, MaxNewTokens: cfg.Options.MaxNewTokens, Paired: !cfg.Unpaired,
+		Reused: len(units) - len(missing), Computed: len(missing)}
 	for k, s := range settings {
 		sr, err := measure(metrics, comps[k], s)
 		if err != nil {
@@ -91,32 +137,61 @@ func (cfg GenerateConfig) stream(k, c int) uint64 {
 	return uint64(c)
 }
 
-// generateUnits computes the completions of every unit in one GenerateRows job (all settings
-// share the compiled programs and fill the batches together): done[i] holds unit i's
-// completions, in order. This is the one place where generation work is done.
-func generateUnits(m *actadd.Model, settings []Setting, units []genUnit, cfg GenerateConfig) ([][]actadd.Completion, error) {
-	var rows []actadd.Row
-	var streams []uint64
-	for _, u := range units {
-		s := settings[u.setting]
-		for c := u.from; c < u.to; c++ {
-			rows = append(rows, actadd.Row{Prompt: s.Prompt, Adds: s.adds()})
-			streams = append(streams, cfg.stream(u.setting, c))
-		}
+// unitKey is the run-store key of a generation unit: everything its completions depend on.
+// The unit is one batch of exactly its own rows, so nothing else in the sweep affects them.
+func (cfg GenerateConfig) unitKey(m *actadd.Model, s Setting, u genUnit) runstore.Key {
+	o := cfg.Options
+	k := keyBase(m, generateKind, GenerateCode)
+	k.Steering = settingKey(s)
+	k.Sampler = generateSampler{Temperature: o.Temperature, TopP: o.TopP, TopK: o.TopK, FreqPenalty: o.FreqPenalty,
+		MaxNewTokens: o.MaxNewTokens, StopAtEOS: o.StopAtEOS, NoCache: o.NoCache}
+	k.Data = Checksum([]string{s.Prompt})
+	k.Seed = o.Seed
+	k.Unit = generateUnitKey{First: cfg.stream(u.setting, u.from), Count: u.to - u.from}
+	return k
+}
+
+// generateUnit generates the completions of one unit in one GenerateRows call of exactly its
+// rows (one batch). This is the one place where generation work is done.
+func generateUnit(m *actadd.Model, s Setting, u genUnit, cfg GenerateConfig) ([]actadd.Completion, error) {
+	n := u.to - u.from
+	rows := make([]actadd.Row, n)
+	streams := make([]uint64, n)
+	for j := range rows {
+		rows[j] = actadd.Row{Prompt: s.Prompt, Adds: s.adds()}
+		streams[j] = cfg.stream(u.setting, u.from+j)
 	}
 	opts := cfg.Options
-	opts.Streams = streams
+	opts.Streams, opts.BatchSize, opts.Progress = streams, n, nil
+	if stream := cfg.Options.Stream; stream != nil {
+		opts.Stream = func(j int, c actadd.Completion) { stream(u.setting*cfg.Completions+u.from+j, c) }
+	}
 	out, err := m.GenerateRows(rows, opts)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: generation: %w", err)
+		return nil, fmt.Errorf("sweep: generating completions %d–%d of %s: %w", u.from, u.to-1, s, err)
 	}
-	done := make([][]actadd.Completion, len(units))
-	at := 0
-	for i, u := range units {
-		done[i] = out[at : at+u.to-u.from]
-		at += u.to - u.from
+	return out, nil
+}
+
+// stored is what a run store records of a unit's completions.
+func stored(cs []actadd.Completion) []storedCompletion {
+	out := make([]storedCompletion, len(cs))
+	for i, c := range cs {
+		out[i] = storedCompletion{Tokens: c.Tokens, PromptLen: c.PromptLen, Text: []byte(c.Text)}
 	}
-	return done, nil
+	return out
+}
+
+// restore turns a unit's record back into its completions.
+func restore(rec []storedCompletion, s Setting, u genUnit) ([]actadd.Completion, error) {
+	if len(rec) != u.to-u.from {
+		return nil, fmt.Errorf("sweep: the run store holds %d completions for a unit of %d (%s): a damaged record; run with a fresh store", len(rec), u.to-u.from, s)
+	}
+	out := make([]actadd.Completion, len(rec))
+	for i, c := range rec {
+		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text)}
+	}
+	return out, nil
 }
 
 // Scored is one text scored under one setting: the log-probability of each of its tokens
@@ -147,19 +222,21 @@ func (s Scored) MeanDiff() float64 {
 
 // ScoreConfig controls Score.
 type ScoreConfig struct {
-	// Options are the scoring's: SkipFirst, BatchSize, MaxBatchTokens, Progress.
+	// Options are the scoring's: SkipFirst, BatchSize and MaxBatchTokens (which lay the texts
+	// out in batches, the units of work), Progress (Score's own meter).
 	Options actadd.ScoreOptions
-}
-
-// scoreUnit is a unit of scoring work: the log-probs of one text under one setting (setting
-// -1: unsteered).
-type scoreUnit struct {
-	setting, text int
+	// Store, when set, records every unit as it finishes and hands back the units it already
+	// holds (package runstore); nil computes every unit and records nothing.
+	Store *runstore.Store
+	// Context, when set, is checked before every unit: once it is done, Score returns its
+	// error (the units finished before stay recorded).
+	Context context.Context
 }
 
 // Score scores every text under every setting of the grid (which has no prompts) and the
-// unsteered model, and measures each text with the metrics (a Scored carries both). All
-// settings run as one batched job; each text is scored unsteered once.
+// unsteered model, and measures each text with the metrics (a Scored carries both). The texts
+// are laid out in batches by token length once (scoreBatches); a unit is one batch under one
+// setting, scored in one call of its own, and each text is scored unsteered once.
 func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...Metric[Scored]) (*Result, error) {
 	switch {
 	case m == nil:
@@ -168,72 +245,202 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 		return nil, fmt.Errorf("sweep: Score: no texts to score")
 	case len(g.Prompts) > 0:
 		return nil, fmt.Errorf("sweep: Score sweeps texts, not prompts: pass the texts and leave Grid.Prompts empty")
+	case cfg.Options.SkipFirst < 0:
+		return nil, fmt.Errorf("sweep: Score: SkipFirst must be ≥ 0, got %d", cfg.Options.SkipFirst)
 	}
 	names, settings, err := prepare(g, metrics)
 	if err != nil {
 		return nil, err
 	}
-	var units []scoreUnit
-	for t := range texts {
-		units = append(units, scoreUnit{-1, t})
+	lens := make([]int, len(texts))
+	for t, text := range texts {
+		lens[t] = len(m.Tok.EncodeWithBOS(text))
+		switch {
+		case lens[t] < 2:
+			return nil, fmt.Errorf("sweep: Score: text %d (%q) has no token to score after BOS", t, text)
+		case lens[t] > m.Config.NPositions:
+			return nil, fmt.Errorf("sweep: Score: text %d has %d tokens (with BOS), more than the model's context of %d: shorten it", t, lens[t], m.Config.NPositions)
+		}
 	}
+	batches := scoreBatches(lens, cfg.Options.BatchSize, cfg.Options.MaxBatchTokens, m.Config.NPositions)
+	// Setting -1 is the unsteered scoring every setting is compared with; col[k] is setting k's
+	// place in scored (0 for the unsteered setting).
+	scored := []int{-1}
+	col := make([]int, len(settings))
 	for k, s := range settings {
 		if s.Steered {
-			for t := range texts {
-				units = append(units, scoreUnit{k, t})
+			col[k] = len(scored)
+			scored = append(scored, k)
+		}
+	}
+	type unit struct {
+		batch, setting int
+		key            runstore.Key
+		stored         bool
+	}
+	var units []unit
+	toScore := 0
+	for b, batch := range batches {
+		bt := make([]string, len(batch))
+		for j, t := range batch {
+			bt[j] = texts[t]
+		}
+		data := Checksum(bt)
+		for _, k := range scored {
+			u := unit{batch: b, setting: k, key: keyBase(m, scoreKind, ScoreCode)}
+			if k >= 0 {
+				u.key.Steering = settingKey(settings[k])
+			}
+			u.key.Data, u.key.Unit = data, scoreUnitKey{Texts: len(batch), SkipFirst: cfg.Options.SkipFirst}
+			if u.stored, err = cfg.Store.Has(u.key); err != nil {
+				return nil, fmt.Errorf("sweep: %w", err)
+			}
+			if !u.stored {
+				toScore += len(batch)
+			}
+			units = append(units, u)
+		}
+	}
+	reused := 0
+	for _, u := range units {
+		if u.stored {
+			reused++
+		}
+	}
+	say(cfg.Options.Progress, "sweep: %s, %s × %s in %s%s\n", m.Label(), count(len(settings), "setting"), count(len(texts), "text"),
+		count(len(units), "unit"), reuseNote(cfg.Store, reused))
+	meter := progress.New(cfg.Options.Progress, "sweep: score "+m.Label(), "texts", toScore)
+	res := &Result{Model: m.Name, Revision: m.Revision, Backend: m.BackendName, Metrics: names, Per: "text", Items: len(texts),
+		Reused: reused, Computed: len(units) - reused}
+	for _, s := range settings {
+		res.Settings = append(res.Settings, newSettingResult(s, metrics, len(texts)))
+	}
+	// Units go batch by batch, so that a batch's log-probs are measured and dropped at once.
+	for i := 0; i < len(units); i += len(scored) {
+		batch := batches[units[i].batch]
+		lps := make([][][]float32, len(scored))
+		for j, u := range units[i : i+len(scored)] {
+			var add []actadd.Addition
+			if u.setting >= 0 {
+				add = settings[u.setting].adds()
+			}
+			if lps[j], err = scoreUnit(m, texts, batch, add, u.key, u.stored, cfg); err != nil {
+				return nil, err
+			}
+			if !u.stored {
+				meter.Add(len(batch))
+			}
+		}
+		for k := range settings {
+			lp := lps[col[k]]
+			for j, t := range batch {
+				item := Scored{Text: texts[t], LogProbs: lp[j], Unsteered: lps[0][j]}
+				if err := measureItem(metrics, &res.Settings[k], t, item); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	progress(cfg.Options.Progress, "sweep: %s, %s × %s\n", m.Label(), count(len(settings), "setting"), count(len(texts), "text"))
-	lp, err := scoreUnits(m, settings, texts, units, cfg.Options)
-	if err != nil {
-		return nil, err
-	}
-	unsteered := make([][]float32, len(texts))
-	steered := make([][][]float32, len(settings))
-	for i, u := range units {
-		if u.setting < 0 {
-			unsteered[u.text] = lp[i]
-			continue
-		}
-		if steered[u.setting] == nil {
-			steered[u.setting] = make([][]float32, len(texts))
-		}
-		steered[u.setting][u.text] = lp[i]
-	}
-	res := &Result{Model: m.Name, Revision: m.Revision, Backend: m.BackendName, Metrics: names, Per: "text", Items: len(texts)}
-	for k, s := range settings {
-		items := make([]Scored, len(texts))
-		for t, text := range texts {
-			items[t] = Scored{Text: text, LogProbs: unsteered[t], Unsteered: unsteered[t]}
-			if s.Steered {
-				items[t].LogProbs = steered[k][t]
-			}
-		}
-		sr, err := measure(metrics, items, s)
-		if err != nil {
-			return nil, err
-		}
-		res.Settings = append(res.Settings, sr)
+	for k := range res.Settings {
+		summarize(metrics, &res.Settings[k])
 	}
 	return res, nil
 }
 
-// scoreUnits computes the log-probs of every unit in one LogProbsRows job: lp[i] is unit i's.
-// This is the one place where scoring work is done.
-func scoreUnits(m *actadd.Model, settings []Setting, texts []string, units []scoreUnit, opts actadd.ScoreOptions) ([][]float32, error) {
-	rows := make([]actadd.Row, len(units))
-	for i, u := range units {
-		rows[i] = actadd.Row{Prompt: texts[u.text]}
-		if u.setting >= 0 {
-			rows[i].Adds = settings[u.setting].adds()
+// scoreUnit returns the log-probs of one batch of texts under the additions add: read from
+// the store when it holds them, else computed in one LogProbsRows call of exactly the batch's
+// rows (one batch, whatever the options) and recorded. This is the one place where scoring
+// work is done.
+func scoreUnit(m *actadd.Model, texts []string, batch []int, add []actadd.Addition, key runstore.Key, stored bool, cfg ScoreConfig) ([][]float32, error) {
+	if stored {
+		var rec []float32s
+		ok, err := cfg.Store.Get(key, &rec)
+		if err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		if ok && len(rec) == len(batch) {
+			out := make([][]float32, len(rec))
+			for i, r := range rec {
+				out[i] = r
+			}
+			return out, nil
+		}
+		if ok {
+			return nil, fmt.Errorf("sweep: the run store holds log-probs of %d texts for a batch of %d: a damaged record; run with a fresh store", len(rec), len(batch))
 		}
 	}
+	if err := contextErr(cfg.Context); err != nil {
+		return nil, err
+	}
+	rows := make([]actadd.Row, len(batch))
+	for j, t := range batch {
+		rows[j] = actadd.Row{Prompt: texts[t], Adds: add}
+	}
+	opts := cfg.Options
+	opts.BatchSize, opts.MaxBatchTokens, opts.Progress = len(batch), math.MaxInt, nil
 	lp, err := m.LogProbsRows(rows, opts)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: scoring: %w", err)
+		return nil, fmt.Errorf("sweep: scoring texts %v: %w", batch, err)
+	}
+	rec := make([]float32s, len(lp))
+	for i, l := range lp {
+		rec[i] = l
+	}
+	if err := cfg.Store.Put(key, rec); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	return lp, nil
+}
+
+// scoreBatches lays texts of the given token lengths (BOS included) out in batches: sorted by
+// length (ties in text order), cut into batches of size texts (0 means 32), or of size/2,
+// size/4, … where size rows of the batch's padded length would exceed maxTokens (0 means
+// actadd.DefaultMaxBatchTokens), as actadd's scoring does. The layout depends on the texts
+// alone, so a setting added to a sweep scores its texts in the same batches as the others.
+func scoreBatches(lens []int, size, maxTokens, context int) [][]int {
+	if size <= 0 {
+		size = 32
+	}
+	if maxTokens <= 0 {
+		maxTokens = actadd.DefaultMaxBatchTokens
+	}
+	order := make([]int, len(lens))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return lens[order[a]] < lens[order[b]] })
+	padded := func(n int) int {
+		if r := (n + 15) / 16 * 16; r <= context {
+			return r
+		}
+		return n
+	}
+	var out [][]int
+	for s := 0; s < len(order); {
+		width := min(size, len(order)-s)
+		for width > 1 && width*padded(lens[order[s+width-1]]) > maxTokens {
+			width /= 2
+		}
+		out = append(out, order[s:s+width])
+		s += width
+	}
+	return out
+}
+
+// reuseNote says how many units came from the store, e.g. "; 3 from the run store".
+func reuseNote(st *runstore.Store, reused int) string {
+	if st == nil {
+		return ""
+	}
+	return fmt.Sprintf("; %d from the run store %s", reused, repopath.Display(st.Dir()))
+}
+
+// contextErr is ctx's error, nil for a nil or live context.
+func contextErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // count is "1 setting", "2 settings".
@@ -244,8 +451,8 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// progress prints a line to w unless w is nil.
-func progress(w io.Writer, format string, args ...any) {
+// say prints a line to w unless w is nil.
+func say(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, args...)
 	}

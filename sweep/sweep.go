@@ -21,13 +21,49 @@
 //
 // Random streams are paired by default: completion c of every setting samples from stream
 // (Seed, c), as the paper's authors passed one seed to every setting, so that settings differ by
-// their steering alone and a setting's completions do not depend on which other settings are in
-// the sweep. GenerateConfig.Unpaired gives every setting streams of its own.
+// their steering alone. GenerateConfig.Unpaired gives every setting streams of its own.
 //
-// The work is done in units — completions of one setting, generated together; the log-probs of
-// one text under one setting — each computed in one place (generateUnits, scoreUnits), the place
-// where a store of finished units can make a sweep resumable. All missing units of a sweep go to
-// the model as one batched job, which compiles the same programs whatever the grid.
+// # Units of work
+//
+// The work is done in units, each computed in one place (generateUnit, scoreUnit) as one batch
+// of its own: BatchSize completions of one setting (Generate); the log-probs of a batch of
+// texts under one setting (Score), where the texts are laid out in batches by token length once,
+// from the texts alone (scoreBatches). A unit's result therefore depends on its own rows and on
+// nothing else in the sweep. That matters: the rounding of a batched forward pass depends on
+// the batch's shape (the go backend picks its matmul kernel by size; GPUs pick algorithms by
+// shape), so a row scored in a batch of 8 and in a batch of 32 can differ in the last bits, and
+// a sampled token can then differ too. A setting's completions and log-probs are thus the same,
+// bit for bit, whichever other settings are in the sweep.
+//
+// # Resuming and growing (run stores)
+//
+// With GenerateConfig.Store or ScoreConfig.Store set (an open runstore.Store), every unit is
+// recorded as it finishes and the units the store already holds are read back instead of
+// computed: a sweep run again with one more layer computes that layer's units only; an
+// unchanged sweep computes nothing; a sweep killed at any point resumes where it stopped, and
+// its results are those of an uninterrupted run. Result.Reused and Result.Computed count the
+// units. The default, a nil Store, computes everything and records nothing: a library call
+// writes no file unless asked (the notebooks and make targets turn a store on, see
+// notebooks/README.md).
+//
+// A unit's key (runstore.Key) holds everything its result depends on:
+//
+//   - Kind "sweep/completions" or "sweep/log-probs", and Code, the version of the code path
+//     (GenerateCode, ScoreCode: bump it when a change here or in packages actadd or gpt2
+//     changes what a unit holds);
+//   - Model and Revision (actadd.Model's), and Backend, the backend with the numerics of this
+//     build and machine (internal/machine.Numerics: architecture, SIMD kernels, GoMLX
+//     versions);
+//   - Steering: the setting's addition (prompt pair, coefficient, layer, hook point, position,
+//     and the SHA-256 of a given vector; SteeringKey), null when unsteered;
+//   - Generate: Sampler (temperature, top-p, top-k, frequency penalty, new tokens, stop at
+//     EOS, no cache), Seed, Data (the prompt's checksum) and Unit {First, Count}: the random
+//     streams First … First+Count−1, one batch of Count rows;
+//   - Score: Data, the checksum of the batch's texts in batch order (Checksum), and Unit
+//     {Texts, SkipFirst}.
+//
+// Values are recorded exactly: a completion's tokens, prompt length and text; log-probs as
+// the bits of each float32. Read back, they equal the computed ones bit for bit.
 package sweep
 
 import (
@@ -189,19 +225,42 @@ func checkMetrics[T any](metrics []Metric[T]) ([]string, error) {
 // measure applies the metrics to every item of one setting; a non-finite value is an error
 // naming it.
 func measure[T any](metrics []Metric[T], items []T, s Setting) (SettingResult, error) {
+	out := newSettingResult(s, metrics, len(items))
+	for i, it := range items {
+		if err := measureItem(metrics, &out, i, it); err != nil {
+			return out, err
+		}
+	}
+	summarize(metrics, &out)
+	return out, nil
+}
+
+// newSettingResult is a setting's result with room for n values of every metric.
+func newSettingResult[T any](s Setting, metrics []Metric[T], n int) SettingResult {
 	out := SettingResult{Setting: s, Stats: map[string]interval.Estimate{}, Values: map[string][]float64{}}
 	for _, mt := range metrics {
-		vals := make([]float64, len(items))
-		for i, it := range items {
-			v := mt.Value(it)
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return out, fmt.Errorf("sweep: metric %q gave %v for item %d of setting %s: a metric must be a finite number", mt.Name, v, i, s)
-			}
-			vals[i] = v
-		}
-		out.Values[mt.Name], out.Stats[mt.Name] = vals, mt.estimate(vals)
+		out.Values[mt.Name] = make([]float64, n)
 	}
-	return out, nil
+	return out
+}
+
+// measureItem sets the metrics' values of item i; a non-finite value is an error naming it.
+func measureItem[T any](metrics []Metric[T], sr *SettingResult, i int, it T) error {
+	for _, mt := range metrics {
+		v := mt.Value(it)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("sweep: metric %q gave %v for item %d of setting %s: a metric must be a finite number", mt.Name, v, i, sr.Setting)
+		}
+		sr.Values[mt.Name][i] = v
+	}
+	return nil
+}
+
+// summarize estimates every metric from its values.
+func summarize[T any](metrics []Metric[T], sr *SettingResult) {
+	for _, mt := range metrics {
+		sr.Stats[mt.Name] = mt.estimate(sr.Values[mt.Name])
+	}
 }
 
 // Result is a sweep's outcome, grouped by setting.
@@ -218,6 +277,10 @@ type Result struct {
 	Sampling     actadd.Sampling `json:",omitzero"`
 	MaxNewTokens int             `json:",omitempty"`
 	Paired       bool            // every setting drew the same random streams (Generate)
+	// Reused units were read from the run store (GenerateConfig.Store, ScoreConfig.Store),
+	// Computed ones were computed (and recorded there). A unit is a batch of completions of
+	// one setting (Generate) or the log-probs of a batch of texts under one setting (Score).
+	Reused, Computed int
 }
 
 // SettingResult is one setting's measurements.

@@ -2,7 +2,8 @@
 // library calls and little else: which model and scale to use (flags, then $ACTADD_MODEL and
 // $ACTADD_SCALE; the tiny stand-in always runs quick), where figures go ($ACTADD_FIGURES, else
 // figures/ at the repository root, figures/stand-in/ for the tiny stand-in; checked before any
-// work), failing a cell with a clean message instead of a stack trace, and showing results
+// work), where the experiments record their units of work so that a re-executed cell resumes
+// and grows ($ACTADD_RUNS, else .cache/runs at the repository root; RunsDir), failing a cell with a clean message instead of a stack trace, and showing results
 // inline through GoNB's gonbui (outside a notebook, as text): tables such as actadd.Comparison
 // (Show) and figures, saved and verified as sets before they are shown (ShowFigures, ShowSaved).
 package nbutil
@@ -32,7 +33,12 @@ const (
 	ModelEnv   = "ACTADD_MODEL"   // model name; default DefaultModel
 	ScaleEnv   = "ACTADD_SCALE"   // "paper" (default) or "quick"
 	FiguresEnv = "ACTADD_FIGURES" // folder for exported figures; default FiguresDirFor's
+	RunsEnv    = "ACTADD_RUNS"    // the experiments' run store; default RunsDir's, "off" for none
 )
+
+// DefaultRuns is the run store's folder under the repository root when $ACTADD_RUNS is unset
+// (git-ignored, as all of .cache/).
+const DefaultRuns = ".cache/runs"
 
 // DefaultModel is the model the notebooks use when neither a flag nor $ACTADD_MODEL names one.
 const DefaultModel = "gpt2"
@@ -72,18 +78,42 @@ func requestedModel() string {
 
 // Config is the config of an experiment cell: f.Config() at the scale ScaleFor picks for the
 // cell's model (--scale, else $ACTADD_SCALE, else paper; the tiny stand-in runs quick, and
-// ScaleFor's note says so on stderr). Like f.Config, it fails before any model is loaded.
+// ScaleFor's note says so on stderr), recording its units of work in the run store RunsDir
+// names (--fresh computes them again). Like f.Config, it fails before any model is loaded.
 func Config[C any](f *experiments.Flags[C]) (C, error) {
+	var zero C
 	scale, note, err := ScaleFor(requestedModel(), f.Scale())
 	if err != nil {
-		var zero C
 		return zero, err
 	}
 	if note != "" {
 		fmt.Fprintln(os.Stderr, note)
 	}
+	runs, err := RunsDir()
+	if err != nil {
+		return zero, err
+	}
 	f.SetScale(scale)
+	f.SetRunsDir(runs)
 	return f.Config()
+}
+
+// RunsDir is the folder of the experiments' run store (experiments.RunStore): $ACTADD_RUNS,
+// else DefaultRuns in the repository root; "" (no store: every unit is computed, nothing is
+// recorded) when $ACTADD_RUNS is "off".
+func RunsDir() (string, error) {
+	switch dir := os.Getenv(RunsEnv); dir {
+	case "off":
+		return "", nil
+	case "":
+		root, err := RepoRoot()
+		if err != nil {
+			return "", fmt.Errorf("%w (or set $%s to the run store's folder, or to off)", err, RunsEnv)
+		}
+		return filepath.Join(root, filepath.FromSlash(DefaultRuns)), nil
+	default:
+		return dir, nil
+	}
 }
 
 // ScaleFor returns the scale to run model at: flagValue if set, else $ACTADD_SCALE, else Paper;

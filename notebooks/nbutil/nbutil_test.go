@@ -77,6 +77,30 @@ func TestConfigScale(t *testing.T) {
 	}
 }
 
+// Config records the units of work in the run store $ACTADD_RUNS names (default .cache/runs at
+// the repository root, none with "off"), and --fresh asks for every unit again.
+func TestConfigRuns(t *testing.T) {
+	t.Setenv(ModelEnv, "gpt2")
+	root, _ := filepath.Abs("../..") // the working directory is notebooks/nbutil
+	other := t.TempDir()
+	for _, c := range []struct {
+		env  string
+		args []string
+		want experiments.RunStore
+	}{
+		{"", nil, experiments.RunStore{Dir: filepath.Join(root, ".cache", "runs")}},
+		{other, []string{"--fresh"}, experiments.RunStore{Dir: other, Fresh: true}},
+		{other, []string{"--fresh=false"}, experiments.RunStore{Dir: other}},
+		{"off", nil, experiments.RunStore{}},
+	} {
+		t.Setenv(RunsEnv, c.env)
+		cfg, err := Config(configFlags(t, c.args...))
+		if err != nil || cfg.Runs != c.want {
+			t.Errorf("$%s=%q %v: run store %+v, %v; want %+v", RunsEnv, c.env, c.args, cfg.Runs, err, c.want)
+		}
+	}
+}
+
 // The tiny stand-in never runs the paper's sizes: it switches to quick, with a loud note.
 func TestScaleForTiny(t *testing.T) {
 	t.Setenv(ScaleEnv, "")
