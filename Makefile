@@ -40,19 +40,21 @@ clean:
 	rm -rf .tools .cache
 
 # ---- Benchmarks: `make bench` (benchmarks/README.md) ----
-# Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run;
-# installs Debian's python3-torch and libopenblas0-pthread when missing. Writes
-# benchmarks/results/<timestamp>.json and latest.json, prints a table and a key=value summary line.
-# About 10 minutes on 2 cores; `make bench BENCH_QUICK=1` uses small sizes (~30 s).
+# Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run, their
+# repetitions interleaved; installs Debian's python3-torch and both OpenBLAS builds (pthreads and
+# OpenMP, the reference takes the faster) when missing. Writes benchmarks/results/<timestamp>.json
+# and latest.json, prints tables and a key=value summary line.
+# About 12 minutes on 2 cores; `make bench BENCH_QUICK=1` uses small sizes (2-3 minutes).
 # BENCH_FLAGS passes flags to actadd-bench, e.g. BENCH_FLAGS='-models gpt2:3'.
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
+BENCH_DEBS := python3-torch libopenblas0-pthread libopenblas0-openmp
 bench:
-	@if ! dpkg -s python3-torch libopenblas0-pthread >/dev/null 2>&1; then \
-	  echo "bench: installing python3-torch and libopenblas0-pthread (Debian)"; \
+	@if ! dpkg -s $(BENCH_DEBS) >/dev/null 2>&1; then \
+	  echo "bench: installing $(BENCH_DEBS) (Debian)"; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
-	    python3-torch libopenblas0-pthread >/dev/null; \
+	    $(BENCH_DEBS) >/dev/null; \
 	fi
 	@$(BENCH_PYTHON) -c 'import torch' || { echo "bench: $(BENCH_PYTHON) cannot import torch"; exit 1; }
 	$(GO) run ./benchmarks/cmd/actadd-bench -python='$(BENCH_PYTHON)' $(BENCH_FLAGS)
