@@ -23,11 +23,11 @@ type Machine struct {
 	// AMX), and "hypervisor" in a virtual machine.
 	Features   []string `json:"features"`
 	Cores      int      `json:"cores"` // logical CPUs the process may use
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	MemoryGiB  float64 `json:"memory_gib"`
-	Kernel     string  `json:"kernel"`
-	GoVersion  string  `json:"go_version"`
-	GOAMD64    string  `json:"goamd64,omitempty"`
+	GOMAXPROCS int      `json:"gomaxprocs"`
+	MemoryGiB  float64  `json:"memory_gib"`
+	Kernel     string   `json:"kernel"`
+	GoVersion  string   `json:"go_version"`
+	GOAMD64    string   `json:"goamd64,omitempty"`
 	// GOEXPERIMENT and GODEBUG as the binary was built and run with.
 	GOEXPERIMENT string `json:"goexperiment"`
 	GODEBUG      string `json:"godebug"`
