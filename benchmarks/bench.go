@@ -83,6 +83,13 @@ type Options struct {
 	SweepCoeffs    []float64 // coefficients per layer; every layer of GenModel is swept
 	SweepNewTokens int       // new tokens per sweep completion
 
+	// E2 and E1 run the paper's experiments end to end on a checkpoint folder or a model shape
+	// (random weights): E2 at its size (or E2Completions × E2NewTokens when positive), E1's
+	// scoring on E1Docs synthetic documents. "" skips them.
+	E2, E1                     string
+	E2Completions, E2NewTokens int
+	E1Docs                     int
+
 	// Python runs torch_reference.py (TorchScript); "" skips the PyTorch reference.
 	Python, TorchScript string
 	TorchThreads        int
@@ -97,6 +104,9 @@ type Options struct {
 	TorchInheritEnv bool
 
 	Log io.Writer `json:"-"` // progress lines; nil for none
+	// Sections, when set, is called with the result so far after each finished section, so
+	// that a run cut short (a time limit) keeps what it measured.
+	Sections func(*Result) `json:"-"`
 }
 
 // FullOptions are the sizes `make bench` uses (about 12 minutes on 2 cores).
@@ -153,6 +163,7 @@ type Result struct {
 	Sampler          *SamplerResult `json:"sampler,omitempty"`
 	OneCore          *OneCoreResult `json:"one_core,omitempty"`
 	Sweep            *SweepResult   `json:"sweep,omitempty"`
+	Paper            []PaperRun     `json:"paper,omitempty"` // E2 and E1 end to end
 	Summary          Summary        `json:"summary"`
 }
 
@@ -222,9 +233,11 @@ type GenResult struct {
 	TokensPerSecond float64   `json:"tokens_per_second"` // generated tokens / total seconds
 	Builds          int64     `json:"compiles"`          // graphs compiled during the timed batches
 	// Warm-up: one untimed batch first (compiling the prefill and step programs, which takes
-	// seconds on XLA), as the PyTorch reference also warms up.
+	// seconds on XLA), as the PyTorch reference also warms up. CompileSeconds estimates the
+	// compilation in it: WarmupSeconds minus the median timed batch.
 	WarmupSeconds        float64   `json:"warmup_seconds"`
 	WarmupBuilds         int64     `json:"warmup_compiles"`
+	CompileSeconds       float64   `json:"compile_seconds_estimate"`
 	TorchSeconds         []float64 `json:"torch_seconds,omitempty"`
 	TorchTokensPerSecond float64   `json:"torch_tokens_per_second,omitempty"`
 	// Ratio is Seconds / TorchSeconds per batch (geometric mean, 95% interval): above 1, Go is
@@ -327,6 +340,16 @@ func (r *run) release() {
 	}
 }
 
+// releaseOthers frees the models of other shapes than name.
+func (r *run) releaseOthers(name string) {
+	for k, m := range r.models {
+		if !strings.HasPrefix(k, name+"@") {
+			m.Finalize()
+			delete(r.models, k)
+		}
+	}
+}
+
 // Run runs the benchmarks opts asks for.
 func Run(opts Options) (*Result, error) {
 	start := time.Now()
@@ -356,6 +379,7 @@ func Run(opts Options) (*Result, error) {
 		if res.Sweep, err = runSweep(m, opts, r.logf); err != nil {
 			return nil, fmt.Errorf("sweep: %w", err)
 		}
+		r.section()
 	}
 	if opts.GenModel != "" && opts.GenRows > 0 && opts.GenNewTokens > 0 {
 		m, err := r.load(opts.GenModel, b)
@@ -370,12 +394,16 @@ func Run(opts Options) (*Result, error) {
 				return nil, fmt.Errorf("sampler: %w", err)
 			}
 		}
+		r.section()
+	}
+	if err := r.runPaper(); err != nil {
+		return nil, err
 	}
 	for _, fr := range opts.Forward {
 		if fr.Reps <= 0 || opts.Batch <= 0 || opts.Seq <= 0 {
 			continue
 		}
-		r.release()
+		r.releaseOthers(fr.Model)
 		m, err := r.load(fr.Model, b)
 		if err != nil {
 			return nil, err
@@ -385,6 +413,7 @@ func Run(opts Options) (*Result, error) {
 			return nil, fmt.Errorf("forward %s: %w", fr.Model, err)
 		}
 		res.Forward = append(res.Forward, *f)
+		r.section()
 		if r.ref != nil && fr.Model != opts.GenModel {
 			r.ref.release(fr.Model)
 		}
@@ -564,6 +593,46 @@ func (r *run) calibrate(shape string, cfg checkpoint.Config, base RefSetup, buil
 		}
 	}
 	return nil
+}
+
+// runPaper runs the paper's experiments that opts asks for (E2, E1), after generation, so
+// that a model shape they share with it is built once.
+func (r *run) runPaper() error {
+	opts := r.opts
+	for _, e := range []struct {
+		spec string
+		run  func(*actadd.Model, bool) (*PaperRun, error)
+	}{
+		{opts.E2, func(m *actadd.Model, random bool) (*PaperRun, error) {
+			return RunE2(m, random, opts.E2Completions, opts.E2NewTokens, opts.Log)
+		}},
+		{opts.E1, func(m *actadd.Model, random bool) (*PaperRun, error) { return RunE1(m, random, opts.E1Docs, opts.Log) }},
+	} {
+		if e.spec == "" {
+			continue
+		}
+		m, random, err := r.paperModel(e.spec)
+		if err != nil {
+			return err
+		}
+		p, err := e.run(m, random)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.spec, err)
+		}
+		r.logf("%s on %s: %.1fs end to end, %d compilations, %.0f tokens/s", p.Experiment, p.Model, p.Seconds, p.Compiles, p.TokensPerSecond)
+		r.res.Paper = append(r.res.Paper, *p)
+		r.section()
+	}
+	return nil
+}
+
+// section reports a finished section to opts.Sections with the summary so far.
+func (r *run) section() {
+	if r.opts.Sections != nil {
+		r.res.Summary = summarize(r.res)
+		r.res.WallSeconds = time.Since(r.res.Started).Seconds()
+		r.opts.Sections(r.res)
+	}
 }
 
 // steeringOpsSeconds is the cost of the steering ops of one forward pass, timed alone.
@@ -781,6 +850,7 @@ func (r *run) runGeneration(m *actadd.Model) error {
 		g.Builds = builds[j]
 		tokens := float64(g.Rows * g.NewTokens)
 		g.TokensPerSecond = tokens / sum(g.Seconds)
+		g.CompileSeconds = max(0, g.WarmupSeconds-median(g.Seconds))
 		if len(g.TorchSeconds) > 0 {
 			g.TorchTokensPerSecond = tokens / sum(g.TorchSeconds)
 			iv := ratioInterval(g.Seconds, g.TorchSeconds)

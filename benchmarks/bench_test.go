@@ -23,7 +23,10 @@ func TestSmoke(t *testing.T) {
 		Prompt:      "I went up to my friend and said",
 		SamplerTime: 20 * time.Millisecond, OneCoreReps: 1, OneCoreGenBatches: 1,
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 2,
+		E2: "tiny", E2Completions: 2, E2NewTokens: 2, E1: "tiny", E1Docs: 3,
 	}
+	sections := 0
+	opts.Sections = func(*Result) { sections++ }
 	res, err := Run(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +63,17 @@ func TestSmoke(t *testing.T) {
 	// and step. Not timings: counts.
 	if s.Batched.Compiles < 1 || s.Batched.Compiles > 2 || s.OneByOne.Compiles > 2 {
 		t.Errorf("sweep compiled %d programs batched, %d one by one; want ≤ 2 and ≤ 2", s.Batched.Compiles, s.OneByOne.Compiles)
+	}
+	if len(res.Paper) != 2 || sections < 5 {
+		t.Fatalf("paper runs %+v, %d sections reported; want E2 and E1, and a report after each section", res.Paper, sections)
+	}
+	for _, p := range res.Paper {
+		if !p.RandomWeights || p.Tokens <= 0 || p.Seconds <= 0 {
+			t.Errorf("%s: %+v", p.Experiment, p)
+		}
+	}
+	if e2 := res.Paper[0]; e2.Settings != 5 || e2.Tokens != 5*2*2 {
+		t.Errorf("E2 on tiny (4 layers): %d settings, %d tokens; want 5 and 20", e2.Settings, e2.Tokens)
 	}
 	line := SummaryLine(res)
 	for _, key := range []string{"forward_ratio_vs_torch=na ", "greedy_ratio_vs_torch=na ", "sampled_ratio_vs_torch=na ", "sampler_ms_per_step=",

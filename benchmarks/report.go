@@ -100,11 +100,11 @@ func PrintTable(w io.Writer, res *Result) {
 		if len(g.TorchSeconds) > 0 {
 			ts, tt = fmt.Sprintf("%.1f", sum(g.TorchSeconds)), fmt.Sprintf("%.1f", g.TorchTokensPerSecond)
 		}
-		gens = append(gens, fmt.Sprintf("%s\t%s\t%d×%d\t%d\t%d\t%.1f (%d)\t%.1f\t%.1f\t%s\t%s\t%s\t", g.Model, samplingName(g.Sampling), g.Rows, g.NewTokens,
-			g.PromptTokens, g.Batch, g.WarmupSeconds, g.WarmupBuilds, sum(g.Seconds), g.TokensPerSecond, ts, tt, interval(g.Ratio)))
+		gens = append(gens, fmt.Sprintf("%s\t%s\t%d×%d\t%d\t%d\t%.1f (%d)\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t", g.Model, samplingName(g.Sampling), g.Rows, g.NewTokens,
+			g.PromptTokens, g.Batch, g.WarmupSeconds, g.WarmupBuilds, g.CompileSeconds, sum(g.Seconds), g.TokensPerSecond, ts, tt, interval(g.Ratio)))
 	}
 	if len(gens) > 0 {
-		table("generation\tsampling\trows×new\tprompt\tbatch\twarm-up s (compiles)\ts\ttok/s\ttorch s\ttorch tok/s\tratio\t", gens...)
+		table("generation\tsampling\trows×new\tprompt\tbatch\twarm-up s (compiles)\tcompile s≈\ts\ttok/s\ttorch s\ttorch tok/s\tratio\t", gens...)
 	}
 	if s := res.Sampler; s != nil {
 		var rows []string
@@ -137,6 +137,21 @@ func PrintTable(w io.Writer, res *Result) {
 		table("sweep\tlayers×coeffs\tnew tokens\tbatched compiles\tbatched s\tone-by-one compiles\tone-by-one s\t",
 			fmt.Sprintf("%s\t%d×%d\t%d\t%d\t%.1f\t%d\t%.1f\t", s.Model, s.Layers, len(s.Coeffs), s.NewTokens,
 				s.Batched.Compiles, s.Batched.Seconds, s.OneByOne.Compiles, s.OneByOne.Seconds))
+	}
+	if len(res.Paper) > 0 {
+		var rows []string
+		for _, p := range res.Paper {
+			size := fmt.Sprintf("%d settings × %d × %d tokens", p.Settings, p.Completions, p.NewTokens)
+			if p.Documents > 0 {
+				size = fmt.Sprintf("%d documents", p.Documents)
+			}
+			model := p.Model
+			if p.RandomWeights {
+				model += " (RANDOM WEIGHTS)"
+			}
+			rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%d\t%.1f\t%d\t%.0f\t", p.Experiment, model, size, p.Tokens, p.Seconds, p.Compiles, p.TokensPerSecond))
+		}
+		table("paper experiment\tmodel\tsize\ttokens\ts (end to end)\tcompiles\ttok/s\t", rows...)
 	}
 	fmt.Fprintf(w, "total %.0fs\n", res.WallSeconds)
 }

@@ -38,6 +38,11 @@ func main() {
 	samplerTime := flag.Duration("sampler-time", 0, "how long go-benchmarks times the sampler alone (default 2s; quick 300ms); negative: skip")
 	calibrate := flag.Bool("torch-calibrate", true, "first pick the PyTorch reference's fastest setup (OpenBLAS core type, thread pools, output buffers)")
 	inheritEnv := flag.Bool("torch-inherit-env", false, "pass the inherited OMP_*, OPENBLAS_*, MKL_* variables to the PyTorch reference")
+	e2 := flag.String("e2", "", "also run E2 end to end (the paper's size) on a checkpoint folder or a model shape such as gpt2-xl (random weights)")
+	e2Completions := flag.Int("e2-completions", 0, "E2 completions per setting (default: the paper's 200)")
+	e2Tokens := flag.Int("e2-tokens", 0, "E2 new tokens per completion (default: the paper's 40)")
+	e1 := flag.String("e1", "", "also run E1's scoring end to end on a checkpoint folder or a model shape (synthetic documents)")
+	e1Docs := flag.Int("e1-docs", 400, "E1: synthetic documents to score")
 	flag.Parse()
 
 	opts := benchmarks.FullOptions()
@@ -87,11 +92,17 @@ func main() {
 		opts.SamplerTime = *samplerTime
 	}
 	opts.TorchCalibrate, opts.TorchInheritEnv = *calibrate, *inheritEnv
+	opts.E2, opts.E2Completions, opts.E2NewTokens, opts.E1, opts.E1Docs = *e2, *e2Completions, *e2Tokens, *e1, *e1Docs
 	opts.Python, opts.TorchScript, opts.TorchDevice = strings.TrimSpace(*python), *script, *torchDevice
 	if *torchThreads > 0 {
 		opts.TorchThreads = *torchThreads
 	}
 	opts.Log = os.Stderr
+	opts.Sections = func(res *benchmarks.Result) { // a run cut short keeps what it measured
+		if _, err := benchmarks.WriteJSON(res, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "actadd-bench:", err)
+		}
+	}
 
 	res, err := benchmarks.Run(opts)
 	if err != nil {
