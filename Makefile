@@ -101,10 +101,10 @@ notebooks-ci: jupyter
 	  ACTADD_FIGURES=$(NB_CI_OUT)/figures scripts/run-notebooks.sh $(NB_CI_OUT) $(NOTEBOOKS)
 	@$(NBCHECK) figures -model tiny $(NB_CI_OUT)/figures $(NB_CI_FIGURES)
 
-# ---- A lent GPU machine: `make device-prep` here, then benchmarks/device/check.sh there ----
-# Builds the binaries the device check runs (it has no Go toolchain and no network) into
-# .tools/device, stripped and gzipped to fit the 64 MiB that travels with the working tree
-# (carry: [".tools/device"]). See benchmarks/device/README.md.
+# ---- The GPU check: `make device-prep` here, then benchmarks/device/check.sh on a CUDA machine ----
+# Builds what the check runs on a machine without a Go toolchain (XLA compiled in) into
+# .tools/device, stripped and gzipped (about 40 MiB): copy the repository with that folder to
+# the GPU machine and run `bash benchmarks/device/check.sh` there. See benchmarks/device/README.md.
 DEVICE_BIN := $(ROOT)/.tools/device
 device-prep:
 	rm -rf $(DEVICE_BIN) && mkdir -p $(DEVICE_BIN)

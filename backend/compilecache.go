@@ -275,9 +275,8 @@ func writeFileAtomic(path string, v any) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// gpuModel names the first NVIDIA GPU from the driver's /proc files ("NVIDIA H200"), or
-// "unknown GPU".
-func gpuModel() string {
+// GPUModel names the first NVIDIA GPU from the driver's /proc files ("NVIDIA H200"), or "".
+func GPUModel() string {
 	infos, _ := filepath.Glob("/proc/driver/nvidia/gpus/*/information")
 	for _, p := range infos {
 		raw, err := os.ReadFile(p)
@@ -290,7 +289,7 @@ func gpuModel() string {
 			}
 		}
 	}
-	return "unknown GPU"
+	return ""
 }
 
 // compileCacheNote is the cache's note for the report line ("" when no XLA CUDA backend was
@@ -321,7 +320,11 @@ func setUpCompileCache(cfg string, lookup func(string) (string, bool)) {
 		return
 	}
 	xlaFlags, _ := lookup("XLA_FLAGS")
-	c := prepareCompileCache(root, plugin, gpuModel(), xlaFlags)
+	gpu := GPUModel()
+	if gpu == "" {
+		gpu = "unknown GPU"
+	}
+	c := prepareCompileCache(root, plugin, gpu, xlaFlags)
 	compileCacheNote, compileCacheLock = c.note, c.lock
 	if len(c.flags) > 0 {
 		_ = os.Setenv("XLA_FLAGS", strings.TrimSpace(xlaFlags+" "+strings.Join(c.flags, " ")))

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/actadd-go/actadd/backend"
 )
 
 // Machine describes where a run happened.
@@ -22,7 +24,8 @@ type Machine struct {
 	// Features are the instruction-set flags that decide which kernels run (AVX2, AVX-512,
 	// AMX), and "hypervisor" in a virtual machine.
 	Features   []string `json:"features"`
-	Cores      int      `json:"cores"` // logical CPUs the process may use
+	GPU        string   `json:"gpu,omitempty"` // the first NVIDIA GPU's model, when there is one
+	Cores      int      `json:"cores"`         // logical CPUs the process may use
 	GOMAXPROCS int      `json:"gomaxprocs"`
 	MemoryGiB  float64  `json:"memory_gib"`
 	Kernel     string   `json:"kernel"`
@@ -44,7 +47,7 @@ var features = []string{"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", 
 // MachineInfo collects Machine; fields it cannot read stay empty.
 func MachineInfo() Machine {
 	m := Machine{Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), GODEBUG: os.Getenv("GODEBUG"),
-		ThreadEnv: inheritedThreadEnv()}
+		ThreadEnv: inheritedThreadEnv(), GPU: backend.GPUModel()}
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		cpu := map[string]string{}
 		s := bufio.NewScanner(f)

@@ -36,6 +36,9 @@ func PrintTable(w io.Writer, res *Result) {
 	m := res.Machine
 	fmt.Fprintf(w, "machine: %s (%s; %s), %d cores, %.0f GiB; %s %s GODEBUG=%s\n", m.CPU, m.CPUID, strings.Join(m.Features, " "),
 		m.Cores, m.MemoryGiB, m.GoVersion, m.GOEXPERIMENT, m.GODEBUG)
+	if m.GPU != "" {
+		fmt.Fprintf(w, "GPU: %s\n", m.GPU)
+	}
 	fmt.Fprintf(w, "inherited threading variables: %s\n", envString(m.ThreadEnv))
 	fmt.Fprintf(w, "%s\n", res.Backend)
 	if ref := res.Reference; ref != nil && ref.Info != nil {

@@ -35,7 +35,7 @@ func main() {
 	sweep := flag.Bool("sweep", true, "run the layer × coefficient sweep on the -gen-model shape")
 	greedy := flag.Bool("greedy", true, "also time greedy generation on the -gen-model shape")
 	oneCore := flag.Bool("one-core", true, "also compare Go and PyTorch with one thread each (go backend only)")
-	samplerTime := flag.Duration("sampler-time", 0, "how long go-benchmarks times the sampler alone (default 2s; quick 300ms); negative: skip")
+	samplerTime := flag.Duration("sampler-time", 0, "how long go-benchmarks times the sampler alone (default 2s; quick 300ms); negative (-1s): skip")
 	calibrate := flag.Bool("torch-calibrate", true, "first pick the PyTorch reference's fastest setup (OpenBLAS core type, thread pools, output buffers)")
 	inheritEnv := flag.Bool("torch-inherit-env", false, "pass the inherited OMP_*, OPENBLAS_*, MKL_* variables to the PyTorch reference")
 	e2 := flag.String("e2", "", "also run E2 end to end (the paper's size) on a checkpoint folder or a model shape such as gpt2-xl (random weights)")
