@@ -181,8 +181,11 @@ func readCacheInfo(dir string, key cacheKey) (cacheInfo, error) {
 	return info, nil
 }
 
-// flagsKnown returns which of the flag names occur in the file at path (a plugin's flag
-// parser holds the names of the flags it accepts), reading it once in chunks.
+// flagsKnown returns which of the flag names occur in the file at path as C strings (a
+// NUL-terminated name after a byte that cannot be part of a flag name), as the flag parser of a
+// plugin holds the flags it accepts. The same name inside a protocol buffer descriptor (a
+// removed flag's field can stay there, reserved) or in a C++ symbol is not followed by a NUL,
+// and does not count. It reads the file once, in chunks.
 func flagsKnown(path string, names ...string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -191,7 +194,7 @@ func flagsKnown(path string, names ...string) ([]string, error) {
 	defer f.Close()
 	longest := 0
 	for _, n := range names {
-		longest = max(longest, len(n))
+		longest = max(longest, len(n)+2)
 	}
 	found := make([]bool, len(names))
 	buf := make([]byte, 4<<20)
@@ -200,7 +203,7 @@ func flagsKnown(path string, names ...string) ([]string, error) {
 		n, err := f.Read(buf[carry:])
 		window := buf[:carry+n]
 		for i, name := range names {
-			found[i] = found[i] || bytes.Contains(window, []byte(name))
+			found[i] = found[i] || hasCString(window, name)
 		}
 		if err == io.EOF {
 			break
@@ -218,6 +221,27 @@ func flagsKnown(path string, names ...string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// hasCString reports whether b holds name followed by a NUL and preceded by the start of b or
+// a byte that is not a letter, digit, '_' or '-'.
+func hasCString(b []byte, name string) bool {
+	needle := append([]byte(name), 0)
+	for off := 0; ; {
+		i := bytes.Index(b[off:], needle)
+		if i < 0 {
+			return false
+		}
+		at := off + i
+		if at == 0 || !isNameByte(b[at-1]) {
+			return true
+		}
+		off = at + 1
+	}
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // checkProtoFile checks that path, if it exists, is a well-formed protocol buffer message at

@@ -160,11 +160,14 @@ func TestCompileCacheFallbacks(t *testing.T) {
 	}
 }
 
-// TestFlagsKnownAcrossChunks finds a flag name that straddles two of the reader's chunks.
+// TestFlagsKnownAcrossChunks finds a flag name that straddles two of the reader's chunks, and
+// does not take the same name in a protocol buffer descriptor or a C++ symbol for a flag.
 func TestFlagsKnownAcrossChunks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.so")
 	data := bytes.Repeat([]byte{0}, 4<<20+100)
 	copy(data[4<<20-10:], autotuneCacheFlag)
+	copy(data[100:], "\x0a\x19"+kernelCacheFlag+"\x18\xb2\x02")           // a descriptor's field name
+	copy(data[200:], "_ZNK3xla12DebugOptions25"+kernelCacheFlag+"Ev\x00") // a symbol
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
