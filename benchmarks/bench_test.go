@@ -72,7 +72,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %+v", p.Experiment, p)
 		}
 	}
-	if e2 := res.Paper[0]; e2.Settings != 5 || e2.Tokens != 5*2*2 {
+	if e2 := res.Paper[1]; e2.Settings != 5 || e2.Tokens != 5*2*2 {
 		t.Errorf("E2 on tiny (4 layers): %d settings, %d tokens; want 5 and 20", e2.Settings, e2.Tokens)
 	}
 	line := SummaryLine(res)
