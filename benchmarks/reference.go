@@ -77,8 +77,8 @@ type CoreProbe struct {
 // Calibration is one setup's timing in the short run that picks the reference's setup.
 type Calibration struct {
 	Setup          RefSetup `json:"setup"`
-	ForwardSeconds float64  `json:"forward_seconds"` // median of the calibration forward passes
-	// GreedySeconds is the median time of a short greedy batch (prefill and a few steps).
+	ForwardSeconds float64  `json:"forward_seconds"` // the fastest of the calibration forward passes
+	// GreedySeconds is the fastest time of a short greedy batch (prefill and a few steps).
 	GreedySeconds float64 `json:"greedy_seconds"`
 }
 
@@ -92,7 +92,8 @@ type Reference struct {
 	// InheritEnv, so that a stray OPENBLAS_CORETYPE does not slow it down unseen.
 	Inherited  map[string]string `json:"inherited_env"`
 	InheritEnv bool              `json:"inherit_env"`
-	// CoreProbes are the candidate core types, fastest chosen (CoreType).
+	// CoreProbes are the candidate core types (each the faster of two rounds), the fastest
+	// chosen (CoreType).
 	CoreProbes []CoreProbe `json:"core_probes,omitempty"`
 	CoreType   string      `json:"core_type"`
 	// Calibration times each BLAS build with fresh and preallocated outputs; Forward and
