@@ -44,7 +44,8 @@ clean:
 # repetitions interleaved; installs Debian's python3-torch and both OpenBLAS builds (pthreads and
 # OpenMP, the reference takes the faster) when missing. Writes benchmarks/results/<timestamp>.json
 # and latest.json, prints tables and a key=value summary line.
-# About 12 minutes on 2 cores; `make bench BENCH_QUICK=1` uses small sizes (2-3 minutes).
+# A full run takes tens of minutes on 2 cores (benchmarks/README.md); `make bench BENCH_QUICK=1`
+# uses small sizes for a quick check.
 # BENCH_FLAGS passes flags to actadd-bench, e.g. BENCH_FLAGS='-models gpt2:3'.
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
@@ -103,7 +104,7 @@ notebooks-ci: jupyter
 
 # ---- The GPU check: `make device-prep` here, then benchmarks/device/check.sh on a CUDA machine ----
 # Builds what the check runs on a machine without a Go toolchain (XLA compiled in) into
-# .tools/device, stripped and gzipped (about 40 MiB): copy the repository with that folder to
+# .tools/device, stripped and gzipped: copy the repository with that folder to
 # the GPU machine and run `bash benchmarks/device/check.sh` there. See benchmarks/device/README.md.
 DEVICE_BIN := $(ROOT)/.tools/device
 device-prep:

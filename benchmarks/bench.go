@@ -109,7 +109,7 @@ type Options struct {
 	Sections func(*Result) `json:"-"`
 }
 
-// FullOptions are the sizes `make bench` uses (about 12 minutes on 2 cores).
+// FullOptions are the sizes `make bench` uses.
 func FullOptions() Options {
 	return Options{
 		Forward: []ModelReps{{"gpt2", 10}, {"gpt2-medium", 3}},
@@ -123,7 +123,7 @@ func FullOptions() Options {
 	}
 }
 
-// QuickOptions are reduced sizes for fast iteration (BENCH_QUICK=1, about a minute).
+// QuickOptions are reduced sizes for fast iteration (BENCH_QUICK=1).
 func QuickOptions() Options {
 	o := FullOptions()
 	o.Forward = []ModelReps{{"gpt2", 2}}

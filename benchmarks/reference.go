@@ -145,8 +145,8 @@ func blasBuilds() []string {
 }
 
 // env is the environment of a reference process with setup s: the threads, idle threads that
-// sleep instead of spinning (with two pools on two cores, spinning ones starve each other:
-// measured, a batch-32 decode step took 0.20 s instead of 0.07 s), the BLAS build and core type.
+// sleep instead of spinning (with two pools on two cores, spinning ones starve each other; see
+// benchmarks/README.md), the BLAS build and core type.
 func (r *refRunner) env(s RefSetup) []string {
 	var env []string
 	for _, kv := range os.Environ() {
