@@ -17,10 +17,11 @@ repetitions with these:
    "prealloc": bool}                   does); prealloc writes the logits into a buffer kept
                                        between passes instead of a fresh tensor
   {"op": "generate", ...}              one batch of completions with a KV cache: T, frequency
-                                       penalty over the whole row, top-p (T = 0: greedy)
-  {"op": "dump_logits", "path": ...}   the logits of the first decoding step of a batch, as
-                                       float32 little-endian [rows, vocab], for the sampler
-                                       benchmark (the Go side times its sampler on the same ones)
+                                       penalty over the whole row, top-p (T = 0: greedy); with
+                                       "dump_logits": path, the logits of its first decoding step
+                                       go to that file as float32 little-endian [rows, vocab], for
+                                       the sampler benchmark (the Go side times its sampler on
+                                       the same ones)
   {"op": "sampler", "path": ..., ...}  the sampler alone on those logits: seconds per step
   {"op": "quit"}
 
