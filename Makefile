@@ -47,19 +47,22 @@ clean:
 	rm -rf .tools .cache
 
 # ---- Benchmarks: `make bench` (benchmarks/README.md) ----
-# Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run;
-# installs Debian's python3-torch and libopenblas0-pthread when missing. Writes
-# benchmarks/results/<timestamp>.json and latest.json, prints a table and a key=value summary line.
-# About 10 minutes on 2 cores; `make bench BENCH_QUICK=1` uses small sizes (~30 s).
+# Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run, their
+# repetitions interleaved; installs Debian's python3-torch and both OpenBLAS builds (pthreads and
+# OpenMP, the reference takes the faster) when missing. Writes benchmarks/results/<timestamp>.json
+# and latest.json, prints tables and a key=value summary line.
+# A full run takes tens of minutes on 2 cores (benchmarks/README.md); `make bench BENCH_QUICK=1`
+# uses small sizes for a quick check.
 # BENCH_FLAGS passes flags to actadd-bench, e.g. BENCH_FLAGS='-models gpt2:3'.
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_FLAGS ?=
+BENCH_DEBS := python3-torch libopenblas0-pthread libopenblas0-openmp
 bench:
-	@if ! dpkg -s python3-torch libopenblas0-pthread >/dev/null 2>&1; then \
-	  echo "bench: installing python3-torch and libopenblas0-pthread (Debian)"; \
+	@if ! dpkg -s $(BENCH_DEBS) >/dev/null 2>&1; then \
+	  echo "bench: installing $(BENCH_DEBS) (Debian)"; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
-	    python3-torch libopenblas0-pthread >/dev/null; \
+	    $(BENCH_DEBS) >/dev/null; \
 	fi
 	@$(BENCH_PYTHON) -c 'import torch' || { echo "bench: $(BENCH_PYTHON) cannot import torch"; exit 1; }
 	$(GO) run ./benchmarks/cmd/actadd-bench -python='$(BENCH_PYTHON)' $(BENCH_FLAGS)
@@ -118,10 +121,10 @@ notebooks-ci: jupyter
 	@grep -q 'units reused, 0 computed' $(NB_CI_OUT)/rerun/$(notdir $(NB_RERUN)) || \
 	  { echo "notebooks-ci: rerunning $(NB_RERUN) unchanged computed units again (see $(NB_CI_OUT)/rerun)"; exit 1; }
 
-# ---- A CUDA machine without Go: `make device-prep` here, then benchmarks/device/check.sh there ----
-# Builds the binaries the GPU check runs into .tools/device, stripped and gzipped so that the
-# repository plus .tools/device is small to copy to a machine that has a GPU but no Go toolchain
-# (and possibly no network). See benchmarks/device/README.md.
+# ---- The GPU check: `make device-prep` here, then benchmarks/device/check.sh on a CUDA machine ----
+# Builds what the check runs on a machine without a Go toolchain (XLA compiled in) into
+# .tools/device, stripped and gzipped: copy the repository with that folder to
+# the GPU machine and run `bash benchmarks/device/check.sh` there. See benchmarks/device/README.md.
 DEVICE_BIN := $(ROOT)/.tools/device
 device-prep:
 	rm -rf $(DEVICE_BIN) && mkdir -p $(DEVICE_BIN)

@@ -225,6 +225,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		}
 		if failure == "" {
 			cfg = float32Matmuls(requested)
+			setUpCompileCache(cfg, lookup)
 			b, err = construct(cfg)
 			if err == nil {
 				return b, cfg, describeLine(b, cfg), nil
@@ -250,6 +251,7 @@ func selectBackend(lookup func(string) (string, bool)) (b compute.Backend, cfg, 
 		}
 		if len(plugins) > 0 {
 			cfg = float32Matmuls("xla")
+			setUpCompileCache(cfg, lookup)
 			b, err = construct(cfg)
 			if err == nil {
 				return b, cfg, describeLine(b, cfg), nil
@@ -335,6 +337,9 @@ func describeLine(b compute.Backend, cfg string) string {
 			precision = "; TF32 matmuls (about 3 significant digits), as GOMLX_BACKEND asks"
 		case name == "xla:cuda":
 			precision = "; float32 matmuls, TF32 off: add ,tf32 to GOMLX_BACKEND to trade precision for speed"
+		}
+		if compileCacheNote != "" {
+			precision += "; " + compileCacheNote
 		}
 		return fmt.Sprintf("backend: %s (PJRT plugin %s%s)", name, path, precision)
 	}

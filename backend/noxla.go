@@ -25,3 +25,5 @@ func describeXLA(compute.Backend) (string, bool) { return "", false }
 func pluginPath(compute.Backend) string { return "" }
 
 func usesTF32(compute.Backend) bool { return false }
+
+func cudaPluginFile(string) string { return "" }

@@ -177,3 +177,36 @@ func pluginPath(b compute.Backend) (path string) {
 	}
 	return p.Path()
 }
+
+// cudaPluginFile returns the file of the CUDA PJRT plugin an XLA configuration will load, or
+// "" when it asks for another plugin, none is installed or no NVIDIA GPU is present.
+func cudaPluginFile(cfg string) (path string) {
+	defer func() {
+		if recover() != nil {
+			path = ""
+		}
+	}()
+	if !installer.HasNvidiaGPU() {
+		return ""
+	}
+	_, rest, _ := strings.Cut(cfg, ":")
+	name, _, _ := strings.Cut(rest, ",")
+	if filepath.IsAbs(name) {
+		if pjrt.IsCUDAName(name) {
+			return name
+		}
+		return ""
+	}
+	plugins := pjrt.AvailablePlugins()
+	names := make([]string, 0, len(plugins))
+	for n := range plugins {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if pjrt.IsCUDAName(n) && (name == "" || n == name || strings.HasPrefix(n, name+"_v")) {
+			return plugins[n]
+		}
+	}
+	return ""
+}

@@ -6,20 +6,37 @@ random float32 weights drawn like checkpoint.RandomTensors (N(0, 0.02), residual
 scaled by 1/sqrt(2 n_layer), LayerNorm gains 1 + N(0, 0.05), biases N(0, 0.02)), pre-norm blocks,
 causal attention scaled by 1/sqrt(head_dim), tanh GELU, tied LM head.
 
-Subcommands (each prints one JSON line on stdout; progress goes to stderr):
-  info      torch version, threads, and the BLAS library actually loaded
-  forward   baseline vs steered forward passes (logits included), A/B interleaved (ABBA)
-  generate  sampled generation with a KV cache: T, frequency penalty over the whole row, top-p
+`serve` builds the model once and then answers one JSON command per line on stdin with one
+JSON line on stdout (progress goes to stderr), so that the Go program can interleave its own
+repetitions with these:
 
-Run by the Go program (benchmarks/cmd/actadd-bench) with Debian's python3-torch and OpenBLAS
-(libopenblas0-pthread), `--threads 2`. Token ids are random: cost does not depend on them.
-`--device cuda` runs the same computation on a GPU (weights drawn on the CPU from the same seed,
-then moved; timings synchronize the device), for the lent GPU machine (benchmarks/device).
+  {"op": "info"}                       torch version, threads, the BLAS library actually loaded
+                                       and its core type, the threading environment
+  {"op": "forward_setup", ...}         random tokens [batch, seq] and the steering vector
+  {"op": "forward", "steer": bool,     one forward pass, logits included (summed, as the Go side
+   "prealloc": bool}                   does); prealloc writes the logits into a buffer kept
+                                       between passes instead of a fresh tensor
+  {"op": "generate", ...}              one batch of completions with a KV cache: T, frequency
+                                       penalty over the whole row, top-p (T = 0: greedy); with
+                                       "dump_logits": path, the logits of its first decoding step
+                                       go to that file as float32 little-endian [rows, vocab], for
+                                       the sampler benchmark (the Go side times its sampler on
+                                       the same ones)
+  {"op": "sampler", "path": ..., ...}  the sampler alone on those logits: seconds per step
+  {"op": "quit"}
+
+`probe` times one matmul and reports the BLAS core type OpenBLAS uses (see probe()).
+
+Run by the Go program (benchmarks/cmd/actadd-bench) with Debian's python3-torch and OpenBLAS.
+Token ids are random: cost does not depend on them. `--device cuda` runs the same computation on
+a GPU (weights drawn on the CPU from the same seed, then moved; timings synchronize the device).
 """
 
 import argparse
 import json
 import math
+import os
+import statistics
 import sys
 import time
 
@@ -40,7 +57,7 @@ class GPT2:
             return torch.randn(*shape, generator=g) * std + mean
 
         proj_std = 0.02 / math.sqrt(2 * n_layer)
-        self.d, self.h, self.hd = d, n_head, d // n_head
+        self.d, self.h, self.hd, self.vocab = d, n_head, d // n_head, vocab
         self.wte = normal(vocab, d)
         self.wpe = normal(n_positions, d)
         self.lnf_w, self.lnf_b = normal(d, mean=1, std=0.05), normal(d)
@@ -95,19 +112,18 @@ class GPT2:
             x = x + torch.addmm(b["mproj_b"], h, b["mproj_w"]).view(B, T, d)
         return F.layer_norm(x, (d,), self.lnf_w, self.lnf_b, self.eps)
 
-    def logits(self, h):
-        return h @ self.wte.t()
+    def logits(self, h, out=None):
+        """h [..., d] -> logits [..., vocab]; out, when given, is a [rows, vocab] buffer that
+        receives them (no allocation)."""
+        if out is None:
+            return h @ self.wte.t()
+        rows = h.reshape(-1, self.d)
+        torch.mm(rows, self.wte.t(), out=out[:rows.shape[0]])
+        return out[:rows.shape[0]]
 
     def resid_pre(self, tokens, layer):
         """The residual stream entering block `layer`, [B, T, d]."""
         return self.run(tokens, stop_at=layer)
-
-
-def model_from(a):
-    t0 = time.perf_counter()
-    m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions).to(a.device)
-    log(f"random model {a.n_layer}x{a.n_embd} built in {time.perf_counter() - t0:.1f}s")
-    return m
 
 
 def loaded_blas():
@@ -120,53 +136,30 @@ def loaded_blas():
                     libs.add(p)
     except OSError:
         pass
-    return ", ".join(sorted(libs)) or "unknown"
+    return sorted(libs)
+
+
+def openblas_details(libs):
+    """OpenBLAS's own report of the kernel it chose (the core type) and its build, when loaded."""
+    import ctypes
+    for path in libs:
+        if "openblas" not in os.path.basename(path):
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            parallel = {0: "sequential", 1: "pthreads", 2: "OpenMP"}.get(lib.openblas_get_parallel(), "?")
+            return dict(core=lib.openblas_get_corename().decode(), config=lib.openblas_get_config().decode(),
+                        parallel=parallel, threads=lib.openblas_get_num_threads())
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def sync(device):
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-
-
-def cmd_info(a):
-    x = torch.randn(64, 64, device=a.device)
-    _ = (x @ x).sum().item()  # make sure the BLAS is loaded
-    blas = loaded_blas()
-    if a.device.startswith("cuda"):
-        blas = f"CUDA {torch.version.cuda} on {torch.cuda.get_device_name()}; CPU: {blas}"
-    return dict(python=sys.executable, version=torch.__version__, threads=torch.get_num_threads(), blas=blas, device=a.device)
-
-
-def cmd_forward(a):
-    m = model_from(a)
-    g = torch.Generator().manual_seed(7)
-    tokens = torch.randint(0, a.vocab, (a.batch, a.seq), generator=g).to(a.device)
-    # The steering vector: one batch-of-2 forward of the (random-id) prompt pair up to the layer,
-    # c = +1 on the first, -1 on the second. p- = "" is BOS padded with spaces: a constant row.
-    pair = torch.randint(0, a.vocab, (2, a.steer_tokens), generator=g)
-    pair[1, 0] = pair[0, 0] = a.vocab - 1
-    pair[1, 1:] = 220 % a.vocab
-    pair = pair.to(a.device)
-    acts = m.resid_pre(pair, a.steer_layer)
-    steer = (a.steer_layer, acts[0] - acts[1])
-
-    def one(steered):
-        t0 = time.perf_counter()
-        s = m.logits(m.run(tokens, steer=steer if steered else None)).sum().item()
-        return time.perf_counter() - t0, s
-
-    res = dict(base=[], steer=[])
-    res["warmup_base"], _ = one(False)
-    res["warmup_steer"], _ = one(True)
-    for i in range(a.reps):
-        for steered in ((False, True) if i % 2 == 0 else (True, False)):
-            t, _ = one(steered)
-            res["steer" if steered else "base"].append(t)
-        log(f"forward rep {i + 1}/{a.reps}: base {res['base'][-1]:.3f}s steered {res['steer'][-1]:.3f}s")
-    res["base_mean"] = sum(res["base"]) / len(res["base"])
-    res["steer_mean"] = sum(res["steer"]) / len(res["steer"])
-    res["premium_pct"] = (res["steer_mean"] / res["base_mean"] - 1) * 100
-    return res
 
 
 def sample(logits, counts, temperature, top_p, freq_penalty, gen):
@@ -185,45 +178,140 @@ def sample(logits, counts, temperature, top_p, freq_penalty, gen):
     return torch.multinomial(torch.softmax(x, -1), 1, generator=gen)
 
 
-def cmd_generate(a):
-    m = model_from(a)
-    g = torch.Generator().manual_seed(0)
-    prompt = torch.randint(0, a.vocab, (1, a.prompt_tokens), generator=g)
-    prompt[0, 0] = a.vocab - 1  # BOS
-    prompt = prompt.to(a.device)
-    if a.device != "cpu":  # the draws come from a generator on the device, seeded the same
-        g = torch.Generator(device=a.device).manual_seed(0)
-    capacity = a.prompt_tokens + a.new_tokens
-    H, hd = m.h, m.hd
-    done = 0
-    m.run(prompt.expand(a.batch, -1))  # warm-up (CUDA/cuBLAS initialization), not timed
-    sync(a.device)
-    t0 = time.perf_counter()
-    for first in range(0, a.rows, a.batch):
-        B = a.batch  # the last batch is padded to full width, as the Go side does
+class Server:
+    def __init__(self, a):
+        self.a = a
+        t0 = time.perf_counter()
+        self.m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions).to(a.device)
+        log(f"random model {a.n_layer}x{a.n_embd} built in {time.perf_counter() - t0:.1f}s")
+        self.bufs = {}
+
+    def buffer(self, name, *shape):
+        """A tensor kept between calls (the preallocated outputs)."""
+        b = self.bufs.get(name)
+        if b is None or tuple(b.shape) != shape:
+            b = self.bufs[name] = torch.empty(*shape, device=self.a.device)
+        return b
+
+    def info(self, c):
+        x = torch.randn(64, 64, device=self.a.device)
+        _ = (x @ x).sum().item()  # make sure the BLAS is loaded
+        libs = loaded_blas()
+        blas = ", ".join(libs) or "unknown"
+        if self.a.device.startswith("cuda"):
+            blas = f"CUDA {torch.version.cuda} on {torch.cuda.get_device_name()}; CPU: {blas}"
+        env = {k: v for k, v in sorted(os.environ.items())
+               if k.startswith(("OMP_", "OPENBLAS_", "MKL_", "GOMP_", "KMP_")) or k == "LD_LIBRARY_PATH"}
+        return dict(python=sys.executable, version=torch.__version__, threads=torch.get_num_threads(),
+                    interop_threads=torch.get_num_interop_threads(), blas=blas, openblas=openblas_details(libs),
+                    parallel=torch.__config__.parallel_info(), device=self.a.device, env=env)
+
+    def forward_setup(self, c):
+        a, m = self.a, self.m
+        g = torch.Generator().manual_seed(7)
+        self.tokens = torch.randint(0, a.vocab, (c["batch"], c["seq"]), generator=g).to(a.device)
+        # The steering vector: one batch-of-2 forward of the (random-id) prompt pair up to the
+        # layer, c = +1 on the first, -1 on the second. p- = "" is BOS padded with spaces.
+        n = c["steer_tokens"]
+        pair = torch.randint(0, a.vocab, (2, n), generator=g)
+        pair[1, 0] = pair[0, 0] = a.vocab - 1
+        pair[1, 1:] = 220 % a.vocab
+        acts = m.resid_pre(pair.to(a.device), c["steer_layer"])
+        self.steer = (c["steer_layer"], acts[0] - acts[1])
+        return dict(ok=True)
+
+    def forward(self, c):
+        m, B, T = self.m, *self.tokens.shape
+        out = self.buffer("logits", B * T, self.a.vocab) if c.get("prealloc") else None
+        t0 = time.perf_counter()
+        s = m.logits(m.run(self.tokens, steer=self.steer if c.get("steer") else None), out=out).sum().item()
+        sync(self.a.device)
+        return dict(seconds=time.perf_counter() - t0, sum=s)
+
+    def generate(self, c):
+        """One batch: c["rows"] completions of a random c["prompt_tokens"]-token prompt (BOS
+        first), c["new_tokens"] new tokens each; the draws come from a generator seeded with
+        c["seed"]."""
+        a, m = self.a, self.m
+        B, P, N = c["rows"], c["prompt_tokens"], c["new_tokens"]
+        prealloc = c.get("prealloc", False)
+        g = torch.Generator().manual_seed(0)
+        prompt = torch.randint(0, a.vocab, (1, P), generator=g)
+        prompt[0, 0] = a.vocab - 1  # BOS
+        prompt = prompt.to(a.device)
+        gen = torch.Generator(device=a.device).manual_seed(c.get("seed", 0))
+        capacity, H, hd = P + N, m.h, m.hd
+        sync(a.device)
+        t0 = time.perf_counter()
         seq = prompt.expand(B, -1).clone()
         counts = torch.zeros(B, a.vocab, device=a.device)
         counts.scatter_add_(1, seq, torch.ones_like(seq, dtype=torch.float32))
-        cache = [[torch.zeros(B, H, capacity, hd, device=a.device), torch.zeros(B, H, capacity, hd, device=a.device)]
-                 for _ in m.blocks]
+        if prealloc:
+            cache = self.bufs.get(("cache", B, capacity))
+            if cache is None:
+                cache = self.bufs[("cache", B, capacity)] = [
+                    [torch.empty(B, H, capacity, hd, device=a.device), torch.empty(B, H, capacity, hd, device=a.device)]
+                    for _ in m.blocks]
+            out = self.buffer("step_logits", B, a.vocab)
+        else:
+            cache = [[torch.zeros(B, H, capacity, hd, device=a.device), torch.zeros(B, H, capacity, hd, device=a.device)]
+                     for _ in m.blocks]
+            out = None
         h = m.run(seq, start=0, cache=cache)
-        pos = a.prompt_tokens
-        for step in range(a.new_tokens):
-            tok = sample(m.logits(h[:, -1]), counts, a.temperature, a.top_p, a.freq_penalty, g)
+        pos = P
+        dump = c.get("dump_logits")
+        for step in range(N):
+            logits = m.logits(h[:, -1], out=out)
+            if dump and step == 0:
+                logits.contiguous().cpu().numpy().astype("<f4").tofile(dump)
+                self.dump_counts = counts.clone()
+            tok = sample(logits, counts, c["temperature"], c["top_p"], c["freq_penalty"], gen)
             counts.scatter_add_(1, tok, torch.ones_like(tok, dtype=torch.float32))
-            if step + 1 < a.new_tokens:
+            if step + 1 < N:
                 h = m.run(tok, start=pos, cache=cache)
                 pos += 1
         sync(a.device)
-        done += min(a.batch, a.rows - first) * a.new_tokens
-        log(f"generate: {min(first + a.batch, a.rows)}/{a.rows} rows, {time.perf_counter() - t0:.1f}s")
-    sec = time.perf_counter() - t0
-    return dict(seconds=sec, tokens_per_second=done / sec)
+        return dict(seconds=time.perf_counter() - t0, tokens=B * N)
+
+    def sampler(self, c):
+        """The sampler alone, c["reps"] times on the logits dumped by a generate call (the
+        frequency counts of that step), after c["warmup"] untimed calls."""
+        rows, v = c["rows"], self.a.vocab
+        logits = torch.from_file(c["path"], size=rows * v, dtype=torch.float32).view(rows, v).to(self.a.device)
+        counts = self.dump_counts
+        gen = torch.Generator(device=self.a.device).manual_seed(0)
+        times = []
+        for i in range(c["warmup"] + c["reps"]):
+            sync(self.a.device)
+            t0 = time.perf_counter()
+            sample(logits, counts, c["temperature"], c["top_p"], c["freq_penalty"], gen)
+            sync(self.a.device)
+            if i >= c["warmup"]:
+                times.append(time.perf_counter() - t0)
+        return dict(seconds=times, median=statistics.median(times), mean=statistics.fmean(times))
+
+
+def probe(a):
+    """GFLOP/s of the model's largest matmul ([batch*seq, d] x [d, 4d]), median of 10 after 3
+    warm-ups, and the BLAS core type in use: `make bench` runs this once per candidate
+    OPENBLAS_CORETYPE to find the fastest kernel (OpenBLAS's own detection can fall back to a
+    generic one on CPUs newer than the library)."""
+    x, w = torch.randn(a.rows, a.n_embd), torch.randn(a.n_embd, 4 * a.n_embd)
+    times = []
+    for i in range(13):
+        t0 = time.perf_counter()
+        x @ w
+        if i >= 3:
+            times.append(time.perf_counter() - t0)
+    libs = loaded_blas()
+    return dict(gflops=2 * a.rows * a.n_embd * 4 * a.n_embd / statistics.median(times) / 1e9,
+                openblas=openblas_details(libs), blas=", ".join(libs))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["info", "forward", "generate"])
+    p.add_argument("command", choices=["serve", "probe"])
+    p.add_argument("--rows", type=int, default=2048, help="probe: rows of the matmul")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine")
     p.add_argument("--n-layer", type=int, default=12)
@@ -231,23 +319,24 @@ def main():
     p.add_argument("--n-head", type=int, default=12)
     p.add_argument("--vocab", type=int, default=50257)
     p.add_argument("--n-positions", type=int, default=1024)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--seq", type=int, default=64)
-    p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--steer-layer", type=int, default=6)
-    p.add_argument("--steer-tokens", type=int, default=7)
-    p.add_argument("--rows", type=int, default=200)
-    p.add_argument("--new-tokens", type=int, default=40)
-    p.add_argument("--prompt-tokens", type=int, default=9)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-p", type=float, default=0.3)
-    p.add_argument("--freq-penalty", type=float, default=1.0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_grad_enabled(False)
+    if a.command == "probe":
+        print(json.dumps(probe(a)))
+        return
     with torch.inference_mode():
-        out = {"info": cmd_info, "forward": cmd_forward, "generate": cmd_generate}[a.command](a)
-    print(json.dumps(out))
+        srv = Server(a)
+        print(json.dumps(dict(ready=True)), flush=True)
+        for line in sys.stdin:
+            c = json.loads(line)
+            if c["op"] == "quit":
+                break
+            try:
+                out = getattr(srv, c["op"])(c)
+            except Exception as e:  # reported to the Go side, which stops with it
+                out = dict(error=f"{type(e).__name__}: {e}")
+            print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

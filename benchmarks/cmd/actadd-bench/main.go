@@ -1,8 +1,9 @@
 // Command actadd-bench runs the project's benchmarks and the PyTorch reference on the same
 // shapes (see package benchmarks), writes benchmarks/results/<timestamp>.json and latest.json,
-// prints a table and, last, one summary line:
+// prints tables and, last, one summary line:
 //
-//	forward_ratio_vs_torch=… gen_ratio_vs_torch=… premium_pct=… premium_ops_pct=… sweep_compiles=…
+//	forward_ratio_vs_torch=… greedy_ratio_vs_torch=… sampled_ratio_vs_torch=… sampler_ms_per_step=…
+//	premium_pct=… sweep_compiles=… gen_ratio_vs_torch=… premium_ops_pct=…
 //
 // Run it from the repository root through `make bench` (which installs PyTorch and sets
 // GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1). BENCH_QUICK=1 (or -quick) uses small sizes.
@@ -33,6 +34,15 @@ func main() {
 	sweepTokens := flag.Int("sweep-tokens", 0, "new tokens per sweep completion (default 10; quick 2)")
 	sweep := flag.Bool("sweep", true, "run the layer × coefficient sweep on the -gen-model shape")
 	greedy := flag.Bool("greedy", true, "also time greedy generation on the -gen-model shape")
+	oneCore := flag.Bool("one-core", true, "also compare Go and PyTorch with one thread each (go backend only)")
+	samplerTime := flag.Duration("sampler-time", 0, "how long go-benchmarks times the sampler alone (default 2s; quick 300ms); negative (-1s): skip")
+	calibrate := flag.Bool("torch-calibrate", true, "first pick the PyTorch reference's fastest setup (OpenBLAS core type, thread pools, output buffers)")
+	inheritEnv := flag.Bool("torch-inherit-env", false, "pass the inherited OMP_*, OPENBLAS_*, MKL_* variables to the PyTorch reference")
+	e2 := flag.String("e2", "", "also run E2 end to end (the paper's size) on a checkpoint folder or a model shape such as gpt2-xl (random weights)")
+	e2Completions := flag.Int("e2-completions", 0, "E2 completions per setting (default: the paper's 200)")
+	e2Tokens := flag.Int("e2-tokens", 0, "E2 new tokens per completion (default: the paper's 40)")
+	e1 := flag.String("e1", "", "also run E1's scoring end to end on a checkpoint folder or a model shape (synthetic documents)")
+	e1Docs := flag.Int("e1-docs", 400, "E1: synthetic documents to score")
 	flag.Parse()
 
 	opts := benchmarks.FullOptions()
@@ -72,11 +82,27 @@ func main() {
 		opts.SweepCoeffs = nil
 	}
 	opts.GenGreedy = opts.GenGreedy && *greedy
+	if !*oneCore {
+		opts.OneCoreReps, opts.OneCoreGenBatches = 0, 0
+	}
+	switch {
+	case *samplerTime < 0:
+		opts.SamplerTime = 0
+	case *samplerTime > 0:
+		opts.SamplerTime = *samplerTime
+	}
+	opts.TorchCalibrate, opts.TorchInheritEnv = *calibrate, *inheritEnv
+	opts.E2, opts.E2Completions, opts.E2NewTokens, opts.E1, opts.E1Docs = *e2, *e2Completions, *e2Tokens, *e1, *e1Docs
 	opts.Python, opts.TorchScript, opts.TorchDevice = strings.TrimSpace(*python), *script, *torchDevice
 	if *torchThreads > 0 {
 		opts.TorchThreads = *torchThreads
 	}
 	opts.Log = os.Stderr
+	opts.Sections = func(res *benchmarks.Result) { // a run cut short keeps what it measured
+		if _, err := benchmarks.WriteJSON(res, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "actadd-bench:", err)
+		}
+	}
 
 	res, err := benchmarks.Run(opts)
 	if err != nil {
