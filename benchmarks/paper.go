@@ -60,7 +60,10 @@ func (r *run) paperModel(spec string) (m *actadd.Model, random bool, err error) 
 // RunE2 runs E2 (experiments.WeddingSweep) on m at the paper's size, or with completions and
 // newTokens when positive, and times it end to end; random says m has random weights.
 func RunE2(m *actadd.Model, random bool, completions, newTokens int, log io.Writer) (*PaperRun, error) {
-	cfg := experiments.PaperWedding()
+	cfg, err := experiments.WeddingAt(experiments.ScalePaper)
+	if err != nil {
+		return nil, err
+	}
 	if completions > 0 {
 		cfg.Completions = completions
 	}
@@ -73,7 +76,6 @@ func RunE2(m *actadd.Model, random bool, completions, newTokens int, log io.Writ
 	if random && log != nil {
 		fmt.Fprintf(log, "bench: E2 on a %s (no weights given): the timing holds, the wedding counts mean nothing\n", m.Name)
 	}
-	var err error
 	r.Seconds, r.Compiles, err = timed(m, func() error { _, err := experiments.WeddingSweep(m, cfg); return err })
 	if err != nil {
 		return nil, err
@@ -91,14 +93,15 @@ func RunE1(m *actadd.Model, random bool, docs int, log io.Writer) (*PaperRun, er
 	if random && log != nil {
 		fmt.Fprintf(log, "bench: E1 on a %s (no weights given): the timing holds, the scores mean nothing\n", m.Name)
 	}
-	corpus := syntheticDocuments(docs, 1)
-	cfg := experiments.PaperPerplexity()
+	cfg, err := experiments.PerplexityAt(experiments.ScalePaper)
+	if err != nil {
+		return nil, err
+	}
 	cfg.Docs, cfg.MinBinDocs, cfg.Progress = docs, 0, log
-	cfg.Source, cfg.SourceTag = "synthetic documents (benchmark)", "synthetic"
+	cfg.Data = &experiments.DocumentSet{Docs: syntheticDocuments(docs, 1), Source: "synthetic documents (benchmark)", Tag: "synthetic"}
 	r := &PaperRun{Experiment: "E1 scoring", Model: m.Name, RandomWeights: random, Backend: m.BackendName, Documents: docs}
 	var res *experiments.PerplexityResult
-	var err error
-	r.Seconds, r.Compiles, err = timed(m, func() (err error) { res, err = experiments.Perplexity(m, corpus, cfg); return err })
+	r.Seconds, r.Compiles, err = timed(m, func() (err error) { res, err = experiments.Perplexity(m, cfg); return err })
 	if err != nil {
 		return nil, err
 	}
