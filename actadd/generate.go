@@ -6,8 +6,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/actadd-go/actadd/bpe"
@@ -91,7 +89,12 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.Streams != nil && len(opts.Streams) != len(rows) {
 		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
 	}
-	prep, err := m.prepareRows(rows, fewPairs(rows, opts.BatchSize))
+	return m.generate(rows, opts, fewPairs(rows, opts.BatchSize))
+}
+
+// generate is GenerateRows with the choice of pair rows made (pairrows.go).
+func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Completion, error) {
+	prep, err := m.prepareRows(rows, pairRows)
 	if err != nil {
 		return nil, err
 	}
@@ -114,13 +117,13 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 
 // generateBatch generates the rows idx (all of the same prompt length) and stores them in out.
 func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress) error {
-	real := len(bt.idx)
+	rows := len(bt.idx) // the batch's rows that are not padding
 	seqs := make([][]int, bt.width)
-	samplers := make([]*sampler, real)
-	done := make([]bool, real)
+	samplers := make([]*sampler, rows)
+	done := make([]bool, rows)
 	for b := range bt.width {
 		seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
-		if b < real {
+		if b < rows {
 			stream := uint64(bt.idx[b])
 			if opts.Streams != nil {
 				stream = opts.Streams[bt.idx[b]]
@@ -129,11 +132,11 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		}
 	}
 	promptLen := len(seqs[0])
-	errs := make([]error, real)
+	errs := make([]error, rows)
 	pick := func(logits []float32) error {
 		v := m.Config.VocabSize
 		// Rows sample independently (each has its own random stream), so they run in parallel.
-		parallelRows(real, func(b int) {
+		parallelRows(rows, func(b int) {
 			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
 			if !done[b] {
 				tok, errs[b] = samplers[b].next(logits[b*v : (b+1)*v])
@@ -147,8 +150,8 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 				return prep.outputError(bt.idx[b], fmt.Errorf("new token %d: %w", len(seqs[b])-promptLen, err))
 			}
 		}
-		for b := real; b < bt.width; b++ { // padding rows follow the last real row
-			seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
+		for b := rows; b < bt.width; b++ { // padding rows repeat the last row
+			seqs[b] = append(seqs[b], seqs[rows-1][len(seqs[rows-1])-1])
 		}
 		return nil
 	}
@@ -162,7 +165,7 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	}
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
-		prog.add(real)
+		prog.add(rows)
 		if opts.Stream != nil {
 			for b, i := range bt.idx {
 				c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
@@ -276,7 +279,7 @@ func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([
 		return nil, nil, err
 	}
 	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h, cache := w.Prefill(in[0], in[1], st.Hook, capacity)
+		h, cache := w.Prefill(in[0], in[1], st.Hook(), capacity)
 		outs := []*Node{w.Logits(lastPosition(st.Own(h)))}
 		for _, c := range append(cache.Keys, cache.Values...) {
 			outs = append(outs, st.Own(c))
@@ -343,7 +346,7 @@ func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, e
 		return nil, err
 	}
 	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return []*Node{w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook))))}
+		return []*Node{w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook()))))}
 	})
 	if err != nil {
 		return nil, err
@@ -363,229 +366,6 @@ func lastPosition(h *Node) *Node {
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
 
-// prepared holds rows tokenized and their additions resolved to vectors (or to pair rows).
-type prepared struct {
-	rows  []preparedRow
-	point string // the kind of hook point steered (one per call)
-	k     int    // most additions on one row
-	span  int    // the longest steering vector's length (every batch of a job has this shape)
-	// pairTokens holds, for the additions that build their vector from pair rows in the steered
-	// pass itself, the token rows of their distinct prompt pairs: p+ of pair q at row 2q, p− at
-	// 2q+1, each BOS and space-padded to the pair's length. Every batch of the job carries all
-	// of them, so that all batches share one shape.
-	pairTokens [][]int
-	// context is the model's context length.
-	context int
-}
-
-type preparedRow struct {
-	row    Row
-	tokens []int
-	adds   []resolvedAddition
-}
-
-// resolvedAddition is an addition with its vector, or (vector nil, in a call with pair rows)
-// the index of its prompt pair in prepared.pairTokens.
-type resolvedAddition struct {
-	Addition
-	vector *Vector
-	pair   int
-	n      int // the vector's length
-}
-
-// rowError is an error about row i of a call: "actadd: row i: …", wrapping err.
-type rowError struct {
-	i   int
-	err error
-}
-
-func (e *rowError) Error() string {
-	return fmt.Sprintf("actadd: row %d: %s", e.i, strings.TrimPrefix(e.err.Error(), "actadd: "))
-}
-
-func (e *rowError) Unwrap() error { return e.err }
-
-// outputError is err about row i's outputs, naming the row's prompt and additions.
-func (p *prepared) outputError(i int, err error) error {
-	r := p.rows[i].row
-	return fmt.Errorf("actadd: row %d (prompt %q, additions %v): %w", i, r.Prompt, r.Adds, err)
-}
-
-// pairRows reports whether some additions build their vector from pair rows.
-func (p *prepared) pairRows() bool { return len(p.pairTokens) > 0 }
-
-// prepareRows tokenizes the rows and resolves their additions (see prepareTokens).
-func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
-	tokens := make([][]int, len(rows))
-	for i, r := range rows {
-		var err error
-		if tokens[i], err = m.tokenize(r.Prompt); err != nil {
-			return nil, &rowError{i, err}
-		}
-	}
-	return m.prepareTokens(rows, tokens, pairRows)
-}
-
-// prepareTokens resolves the additions of rows whose tokens are given: to their vectors
-// (computed by a separate pass, once per prompt pair, and cached), or, with pairRows, additions
-// of a prompt pair to the pair's token rows, whose vector the steered program builds itself.
-func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
-	prep := &prepared{context: m.Config.NPositions}
-	pairIndex := map[[2]string]int{}
-	for i, r := range rows {
-		pr := preparedRow{row: r, tokens: tokens[i]}
-		for _, a := range r.Adds {
-			ra, pair, err := m.resolve(a, pairRows)
-			if err != nil {
-				return nil, &rowError{i, err}
-			}
-			if ra.vector == nil {
-				q, ok := pairIndex[pairKey(a)]
-				if !ok {
-					q = len(pairIndex)
-					pairIndex[pairKey(a)] = q
-					prep.pairTokens = append(prep.pairTokens, pair...)
-				}
-				ra.pair = q
-			}
-			if prep.point == "" {
-				prep.point = a.point()
-			} else if prep.point != a.point() {
-				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
-			}
-			if ra.n > len(tokens[i]) {
-				what := fmt.Sprintf("prompt %q has %d tokens (with BOS)", r.Prompt, len(tokens[i]))
-				if r.Prompt == "" { // ForwardTokens: token rows, no prompt text
-					what = fmt.Sprintf("token row has %d tokens", len(tokens[i]))
-				}
-				return nil, fmt.Errorf("actadd: row %d: %s but the steering vector %s covers %d: the row must be at least as long as the vector",
-					i, what, a, ra.n)
-			}
-			pr.adds = append(pr.adds, ra)
-			prep.span = max(prep.span, ra.n)
-		}
-		prep.k = max(prep.k, len(pr.adds))
-		prep.rows = append(prep.rows, pr)
-	}
-	return prep, nil
-}
-
-// resolve gives a its vector, or, with pairRows and no given vector, its pair's token rows
-// (p+ and p−, BOS and space-padded to the vector's length).
-func (m *Model) resolve(a Addition, pairRows bool) (resolvedAddition, [][]int, error) {
-	if !pairRows || a.Vector != nil {
-		v, err := m.Vector(a)
-		if err != nil {
-			return resolvedAddition{}, nil, err
-		}
-		return resolvedAddition{Addition: a, vector: v, n: v.N}, nil, nil
-	}
-	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
-		return resolvedAddition{}, nil, err
-	}
-	rows, n, err := m.pairTokens([][2]string{{a.Plus, a.Minus}})
-	if err != nil {
-		return resolvedAddition{}, nil, err
-	}
-	return resolvedAddition{Addition: a, n: n}, rows, nil
-}
-
-// pairKey identifies an addition's prompt pair.
-func pairKey(a Addition) [2]string { return [2]string{a.Plus, a.Minus} }
-
-// batch is a group of rows of equal prompt length, padded to width rows by repeating its last
-// row, so that every batch of a group has the same shape and reuses one compiled program.
-type batch struct {
-	idx   []int // the real rows
-	width int
-}
-
-// row is the row at batch position b (padding positions repeat the last real row).
-func (bt batch) row(b int) int { return bt.idx[min(b, len(bt.idx)-1)] }
-
-// batches groups row indices by prompt length into batches of at most size rows.
-func (p *prepared) batches(size int) []batch {
-	byLen := map[int][]int{}
-	var lens []int
-	for i, r := range p.rows {
-		n := len(r.tokens)
-		if _, ok := byLen[n]; !ok {
-			lens = append(lens, n)
-		}
-		byLen[n] = append(byLen[n], i)
-	}
-	sort.Ints(lens)
-	var out []batch
-	for _, n := range lens {
-		g := byLen[n]
-		width := min(size, len(g))
-		for s := 0; s < len(g); s += width {
-			out = append(out, batch{idx: g[s:min(s+width, len(g))], width: width})
-		}
-	}
-	return out
-}
-
-// steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
-// inputs, as the inputs of a steered program. With pair rows, the job's pair rows follow the
-// batch's own rows, right-padded with spaces to the batch's length.
-func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
-	seq := len(seqs[0])
-	var placed [][]*placedAddition
-	all := seqs
-	if prep.k > 0 {
-		placed = make([][]*placedAddition, bt.width)
-		for b := range bt.width {
-			r := prep.rows[bt.row(b)]
-			for _, a := range r.adds {
-				placed[b] = append(placed[b], &placedAddition{vector: a.vector, pair: a.pair, n: a.n, layer: a.Layer, coeff: a.Coeff,
-					start: a.Position.start(len(r.tokens), a.n)})
-			}
-		}
-		all = slices.Clone(seqs)
-		for _, row := range prep.pairTokens {
-			all = append(all, padRight(row, seq))
-		}
-	}
-	tok, err := m.TokensTensor(all)
-	if err != nil {
-		return nil, err
-	}
-	inputs := []any{tok, gpt2.PositionsTensor(len(all), seq, 0)}
-	if prep.k == 0 {
-		return inputs, nil
-	}
-	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows())...), nil
-}
-
-// fewPairs reports whether a generation job builds its steering vectors in the steered prefill
-// itself (pair rows) rather than in a separate pass: when its additions without a given vector
-// use few distinct prompt pairs, at most one per 16 rows of a batch (and always one), so that
-// the pair rows (two per pair) grow a batch by at most an eighth. A layer × coefficient sweep of
-// one pair then compiles the prefill and the decoding step and nothing else; a job over many
-// pairs pays one more program (the vector pass) instead of much larger prefills.
-func fewPairs(rows []Row, batchSize int) bool {
-	pairs := map[[2]string]bool{}
-	for _, r := range rows {
-		for _, a := range r.Adds {
-			if a.Vector == nil {
-				pairs[pairKey(a)] = true
-			}
-		}
-	}
-	return len(pairs) <= max(1, batchSize/16)
-}
-
-// padRight returns a copy of ids right-padded with the space token to n.
-func padRight(ids []int, n int) []int {
-	out := make([]int, n)
-	copy(out, ids)
-	for j := len(ids); j < n; j++ {
-		out[j] = bpe.Space
-	}
-	return out
-}
-
 // parallelRows calls fn(0..n-1) on all cores.
 func parallelRows(n int, fn func(i int)) {
 	workers := min(n, runtime.GOMAXPROCS(0))
@@ -600,10 +380,4 @@ func parallelRows(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// take copies a program output to Go and frees it.
-func take[T float32 | int32](t *tensors.Tensor) []T {
-	defer t.FinalizeAll()
-	return tensors.MustCopyFlatData[T](t)
 }

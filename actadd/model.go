@@ -2,10 +2,14 @@
 // by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt pair, to the
 // residual stream of a new prompt, with no training.
 //
-// The residual stream is edited in one place, steer.go. Everything else here prepares the
-// steering inputs (vector.go: vectors from prompt pairs; addition.go: what to add where) or uses a
-// steered model: generate.go (batched, KV-cached sampling with the protocol's sampler in
-// sample.go) and score.go (per-token log-probabilities and next-token ranks).
+// The residual stream is edited in one place, steering.edit in steer.go. The other files prepare
+// its inputs or run steered programs:
+//
+//   - addition.go, vector.go: what to add where (Addition), and steering vectors from prompt pairs;
+//   - prepare.go: a call's rows tokenized, their additions placed, cut into batches;
+//   - pairrows.go: vectors built inside a steered pass from prompt rows appended to its batch;
+//   - generate.go, sample.go: batched, KV-cached generation with the protocol's sampler;
+//   - score.go, forward.go: per-token log-probabilities, next-token ranks, timed forward passes.
 //
 // Steering vectors, coefficients and layers are runtime inputs of the compiled programs: sweeping
 // them never recompiles, and each row of a batch can carry its own configuration.

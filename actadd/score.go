@@ -55,8 +55,8 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
 		tokens := in[0]
 		t := tokens.Shape().Dimensions[1]
-		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
-		next := SliceAxis(tokens, 1, AxisRange(1, t))                                          // [b, t-1]
+		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook()), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
+		next := SliceAxis(tokens, 1, AxisRange(1, t))                                            // [b, t-1]
 		return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
 	})
 	if err != nil {
@@ -111,7 +111,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		return nil, err
 	}
 	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h := w.Forward(in[0], in[1], st.Hook)
+		h := w.Forward(in[0], in[1], st.Hook())
 		b := h.Shape().Dimensions[0]
 		rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
 		last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
@@ -246,7 +246,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 		return nil, err
 	}
 	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook))}
+		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook()))}
 	})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@
 //     mean baseline − 1, as the paper defines it, with a 95% confidence interval from the A/B
 //     pairs. Whole forward passes vary by ±5% from run to run on a shared machine, far more than
 //     the premium, so the premium is also measured directly: the steering ops alone
-//     (actadd.Model.SteeringOpsTime, many A/B pairs of small graphs) as a percentage of the
+//     (experiments.SteeringOpsTime, many A/B pairs of small graphs) as a percentage of the
 //     baseline forward pass.
 //   - Generation: sampled completions of a 9-token prompt (the E2 setting: 200 × 40 new tokens,
 //     T = 1, top-p 0.3, frequency penalty 1) with the KV cache, in tokens per second.
@@ -163,7 +163,7 @@ type ForwardResult struct {
 	// a slow outlier than PremiumPct.
 	PairedMedPct float64 `json:"paired_median_premium_pct"`
 	// SteeringOpsSeconds is what the steering ops of one such forward pass cost, timed alone
-	// (actadd.Model.SteeringOpsTime), and PremiumOpsPct that time over BaseMean, · 100.
+	// (experiments.SteeringOpsTime), and PremiumOpsPct that time over BaseMean, · 100.
 	SteeringOpsSeconds float64       `json:"steering_ops_seconds"`
 	PremiumOpsPct      float64       `json:"premium_ops_pct"`
 	BaseCVPct          float64       `json:"base_cv_pct"` // coefficient of variation of Base: the noise level
@@ -374,7 +374,7 @@ func runForward(m *actadd.Model, mr ModelReps, opts Options, torch *torchRunner,
 		r.PremiumCI95Pct = t * stat.StdDev(pairs, nil) / math.Sqrt(float64(n))
 	}
 	if opts.SteeringOpsReps > 0 {
-		ops, err := m.SteeringOpsTime(add, opts.Batch, opts.Seq, opts.SteeringOpsReps)
+		ops, err := experiments.SteeringOpsTime(m, add, opts.Batch, opts.Seq, opts.SteeringOpsReps)
 		if err != nil {
 			return nil, err
 		}

@@ -34,7 +34,7 @@ type OverheadConfig struct {
 	Layer       int
 	Plus, Minus string // steering = Pair(Plus, Minus, 1): +1·h(Plus) − 1·h(Minus)
 	// OpsReps is the number of A/B pairs that time the steering ops alone
-	// (actadd.Model.SteeringOpsTime) per shape, the direct measure of the premium; 0 skips it.
+	// (SteeringOpsTime) per shape, the direct measure of the premium; 0 skips it.
 	OpsReps int
 }
 
@@ -119,7 +119,7 @@ type OverheadShape struct {
 	// standard deviation, 0 with one seed.
 	Premium, PremiumSD float64
 	// OpsSeconds is the time the steering ops of one pass take, timed alone with
-	// actadd.Model.SteeringOpsTime (OpsReps A/B pairs), and OpsPremium = OpsSeconds/BaseMean: the
+	// SteeringOpsTime (OpsReps A/B pairs), and OpsPremium = OpsSeconds/BaseMean: the
 	// premium measured directly, free of the run-to-run noise of whole passes. Zero when
 	// OpsReps is 0.
 	OpsSeconds, OpsPremium float64
@@ -279,7 +279,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	out.Premium = out.SteeredMean/out.BaseMean - 1
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
-		ops, err := m.SteeringOpsTime(add, cfg.Batch, cfg.Seq, cfg.OpsReps)
+		ops, err := SteeringOpsTime(m, add, cfg.Batch, cfg.Seq, cfg.OpsReps)
 		if err != nil {
 			return nil, err
 		}
