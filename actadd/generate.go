@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -18,6 +17,12 @@ import (
 type GenerateOptions struct {
 	MaxNewTokens int // tokens to add to every prompt (required)
 	Sampling
+	// Sampler says where tokens are drawn: SamplerDevice inside the decoding program (a step
+	// returns token ids, and the counts of the frequency penalty stay on the backend), or
+	// SamplerHost from the logits copied to Go. "" means the model's DefaultSampler. Both draw
+	// from the same random streams and agree token for token, but for rounding where a draw or
+	// the nucleus's edge falls within it (devsample.go).
+	Sampler   SamplerPlace
 	StopAtEOS bool      // stop a row once it produces <|endoftext|> (the token is kept)
 	BatchSize int       // rows per program call; 0 means 32
 	Progress  io.Writer // periodic progress lines; nil for none
@@ -39,6 +44,23 @@ type GenerateOptions struct {
 	Stream func(i int, partial Completion)
 }
 
+// SamplerPlace is where generation draws its tokens.
+type SamplerPlace string
+
+const (
+	SamplerHost   SamplerPlace = "host"   // in Go, from the logits of each step (sample.go)
+	SamplerDevice SamplerPlace = "device" // inside the decoding program (devsample.go)
+)
+
+// DefaultSampler is where tokens are drawn when GenerateOptions.Sampler is "": on the device,
+// except sampled (not greedy) decoding on the go backend, where the host sampler is faster.
+func (m *Model) DefaultSampler(s Sampling) SamplerPlace {
+	if s.Temperature != 0 && m.Backend().Name() == "go" {
+		return SamplerHost
+	}
+	return SamplerDevice
+}
+
 // Row is one prompt with its own additions (none for an unsteered row).
 type Row struct {
 	Prompt string
@@ -51,6 +73,8 @@ type Completion struct {
 	Tokens    []int  // BOS, the prompt's tokens, then the generated ones
 	PromptLen int    // tokens of BOS + prompt
 	Text      string // the generated part, decoded
+	// Sampler is where its tokens were drawn.
+	Sampler SamplerPlace
 }
 
 // Generated returns the generated token ids.
@@ -86,6 +110,13 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 32
 	}
+	switch opts.Sampler {
+	case "":
+		opts.Sampler = m.DefaultSampler(opts.Sampling)
+	case SamplerHost, SamplerDevice:
+	default:
+		return nil, fmt.Errorf("actadd: unknown sampler %q: use actadd.SamplerHost or actadd.SamplerDevice (or \"\" for the model's default)", opts.Sampler)
+	}
 	if opts.Streams != nil && len(opts.Streams) != len(rows) {
 		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
 	}
@@ -115,60 +146,16 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	return out, nil
 }
 
-// generateBatch generates the rows idx (all of the same prompt length) and stores them in out.
+// generateBatch generates the rows of bt (all of the same prompt length) and stores them in out.
 func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress) error {
-	rows := len(bt.idx) // the batch's rows that are not padding
-	seqs := make([][]int, bt.width)
-	samplers := make([]*sampler, rows)
-	done := make([]bool, rows)
-	for b := range bt.width {
-		seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
-		if b < rows {
-			stream := uint64(bt.idx[b])
-			if opts.Streams != nil {
-				stream = opts.Streams[bt.idx[b]]
-			}
-			samplers[b] = newSampler(opts.Sampling, stream, seqs[b])
-		}
-	}
-	promptLen := len(seqs[0])
-	errs := make([]error, rows)
-	pick := func(logits []float32) error {
-		v := m.Config.VocabSize
-		// Rows sample independently (each has its own random stream), so they run in parallel.
-		parallelRows(rows, func(b int) {
-			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
-			if !done[b] {
-				tok, errs[b] = samplers[b].next(logits[b*v : (b+1)*v])
-				samplers[b].observe(tok)
-			}
-			seqs[b] = append(seqs[b], tok)
-			done[b] = done[b] || (opts.StopAtEOS && tok == bpe.BOS)
-		})
-		for b, err := range errs {
-			if err != nil {
-				return prep.outputError(bt.idx[b], fmt.Errorf("new token %d: %w", len(seqs[b])-promptLen, err))
-			}
-		}
-		for b := rows; b < bt.width; b++ { // padding rows repeat the last row
-			seqs[b] = append(seqs[b], seqs[rows-1][len(seqs[rows-1])-1])
-		}
-		return nil
-	}
-	allDone := func() bool {
-		for _, d := range done {
-			if !d {
-				return false
-			}
-		}
-		return true
-	}
+	d := m.newDecoder(prep, bt, opts)
+	defer d.free()
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
-		prog.add(rows)
+		prog.add(d.rows)
 		if opts.Stream != nil {
 			for b, i := range bt.idx {
-				c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
+				c, err := m.completion(prep.rows[i].row, d.seqs[b], d.promptLen, opts)
 				if err != nil {
 					return err
 				}
@@ -180,55 +167,25 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	if err := contextErr(opts.Context); err != nil {
 		return err
 	}
-
-	if opts.NoCache {
-		for step := 0; step < opts.MaxNewTokens && !allDone(); step++ {
-			logits, err := m.lastLogits(prep, bt, seqs)
-			if err != nil {
-				return err
-			}
-			if err := pick(logits); err != nil {
-				return err
-			}
-			if err := advanced(); err != nil {
-				return err
-			}
+	for step := 0; step < opts.MaxNewTokens && !d.allDone(); step++ {
+		var err error
+		switch {
+		case opts.NoCache:
+			err = d.recompute()
+		case step == 0:
+			err = d.prefill(min(roundUp(d.promptLen+opts.MaxNewTokens, 32), m.Config.NPositions))
+		default:
+			err = d.step()
 		}
-	} else {
-		capacity := min(roundUp(promptLen+opts.MaxNewTokens, 32), m.Config.NPositions)
-		logits, cache, err := m.prefill(prep, bt, seqs, capacity)
 		if err != nil {
 			return err
 		}
-		if err := pick(logits); err != nil {
-			freeAll(cache)
-			return err
-		}
 		if err := advanced(); err != nil {
-			freeAll(cache)
 			return err
 		}
-		for step := 1; step < opts.MaxNewTokens && !allDone(); step++ {
-			last := make([][]int, len(seqs))
-			for b, s := range seqs {
-				last[b] = s[len(s)-1:]
-			}
-			if logits, cache, err = m.step(last, promptLen+step-1, cache); err != nil {
-				return err
-			}
-			if err := pick(logits); err != nil {
-				freeAll(cache)
-				return err
-			}
-			if err := advanced(); err != nil {
-				freeAll(cache)
-				return err
-			}
-		}
-		freeAll(cache)
 	}
 	for b, i := range bt.idx {
-		c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
+		c, err := m.completion(prep.rows[i].row, d.seqs[b], d.promptLen, opts)
 		if err != nil {
 			return err
 		}
@@ -237,10 +194,10 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	return nil
 }
 
-// completion is row's completion from its tokens so far; with stopAtEOS, what follows the first
-// generated EOS is dropped.
-func (m *Model) completion(row Row, toks []int, promptLen int, stopAtEOS bool) (Completion, error) {
-	if stopAtEOS {
+// completion is row's completion from its tokens so far; with opts.StopAtEOS, what follows the
+// first generated EOS is dropped.
+func (m *Model) completion(row Row, toks []int, promptLen int, opts GenerateOptions) (Completion, error) {
+	if opts.StopAtEOS {
 		for j := promptLen; j < len(toks); j++ {
 			if toks[j] == bpe.BOS {
 				toks = toks[:j+1]
@@ -253,7 +210,7 @@ func (m *Model) completion(row Row, toks []int, promptLen int, stopAtEOS bool) (
 	if err != nil {
 		return Completion{}, err
 	}
-	return Completion{Row: row, Tokens: toks, PromptLen: promptLen, Text: text}, nil
+	return Completion{Row: row, Tokens: toks, PromptLen: promptLen, Text: text, Sampler: opts.Sampler}, nil
 }
 
 // contextErr is ctx's error, nil for a nil or live context.
@@ -267,95 +224,10 @@ func contextErr(ctx context.Context) error {
 // freeAll frees tensors on the backend.
 func freeAll(ts []*tensors.Tensor) {
 	for _, t := range ts {
-		t.FinalizeAll()
-	}
-}
-
-// prefill runs the prompts (steered) and returns the last position's logits [batch·vocab] and a
-// KV cache with room for capacity positions.
-func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([]float32, []*tensors.Tensor, error) {
-	inputs, err := m.steeredInputs(prep, bt, seqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h, cache := w.Prefill(in[0], in[1], st.Hook(), capacity)
-		outs := []*Node{w.Logits(lastPosition(st.Own(h)))}
-		for _, c := range append(cache.Keys, cache.Values...) {
-			outs = append(outs, st.Own(c))
+		if t != nil {
+			t.FinalizeAll()
 		}
-		return outs
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	outs, err := p.Call(inputs...)
-	if err != nil {
-		return nil, nil, err
-	}
-	logits := take[float32](outs[0])
-	return logits, outs[1:], nil
-}
-
-// step runs one token per row at position pos through the cached model. The cache is consumed
-// (donated to the program, or freed on error); the returned one replaces it.
-func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) (logits []float32, next []*tensors.Tensor, err error) {
-	defer func() {
-		if err != nil {
-			for _, t := range cache {
-				t.FinalizeAll()
-			}
-		}
-	}()
-	nl := m.Config.NLayer
-	p, err := m.program("step", func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.step", func(w *gpt2.Weights, in []*Node) []*Node {
-			kv := &gpt2.KVCache{Keys: in[2 : 2+nl], Values: in[2+nl : 2+2*nl]}
-			h, next := w.Step(in[0], in[1], kv, nil)
-			outs := []*Node{w.Logits(lastPosition(h))}
-			return append(append(outs, next.Keys...), next.Values...)
-		})
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := m.TokensTensor(last)
-	if err != nil {
-		return nil, nil, err
-	}
-	args := []any{tok, tensors.FromScalar(int32(pos))}
-	for _, t := range cache {
-		donated, err := DonateTensorBuffer(t, m.Backend(), 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("actadd: reusing the KV cache: %w", err)
-		}
-		args = append(args, donated)
-	}
-	outs, err := p.Call(args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return take[float32](outs[0]), outs[1:], nil
-}
-
-// lastLogits runs the whole sequences (steered at their prompt positions) and returns the last
-// position's logits: the uncached path.
-func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, error) {
-	inputs, err := m.steeredInputs(prep, bt, seqs)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return []*Node{w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook()))))}
-	})
-	if err != nil {
-		return nil, err
-	}
-	outs, err := p.Call(inputs...)
-	if err != nil {
-		return nil, err
-	}
-	return take[float32](outs[0]), nil
 }
 
 // lastPosition slices hidden [batch, seq, d] to its last position, [batch, d].

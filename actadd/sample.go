@@ -50,22 +50,27 @@ func (s Sampling) check() error {
 	return nil
 }
 
-// sampler draws the next token of one row.
+// sampler draws the next token of one row on the host, from logits copied off the backend. The
+// row's random draws are made by the caller (one uniform per sampled step, from the row's own
+// stream, rowRand), so that the device sampler (devsample.go) can be given the same ones.
 type sampler struct {
 	s      Sampling
-	rng    *rand.Rand
 	counts map[int]int // occurrences of each token in the row so far
 	x, e   []float64   // scratch: processed logits, and exp(x - max)
 	idx    []int       // scratch: token ids being selected
 }
 
-func newSampler(s Sampling, stream uint64, tokens []int) *sampler {
-	sm := &sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, stream)), counts: map[int]int{}}
+func newSampler(s Sampling, tokens []int) *sampler {
+	sm := &sampler{s: s, counts: map[int]int{}}
 	for _, t := range tokens {
 		sm.counts[t]++
 	}
 	return sm
 }
+
+// rowRand is the random stream of a row: (Seed, stream), where stream is the row's index in its
+// call or the caller's GenerateOptions.Streams entry.
+func rowRand(s Sampling, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(s.Seed, stream)) }
 
 // observe records a token appended to the row.
 func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
@@ -73,13 +78,18 @@ func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
 // errNonFinite reports logits that hold NaN or ±Inf, which no token can be drawn from.
 var errNonFinite = errors.New("the model's logits are not finite (NaN or ±Inf): a steering addition too large for float32 (lower its coefficient) or a corrupt vector or checkpoint")
 
-// next picks the next token from the row's logits.
-func (sm *sampler) next(logits []float32) (int, error) {
-	s := sm.s
+// temperatureOverflow is the error of logits whose division by the temperature overflows.
+func temperatureOverflow(t float64) error {
+	return fmt.Errorf("the logits divided by the temperature %v overflow: use a larger temperature, or 0 for greedy", t)
+}
+
+// next picks the next token from the row's logits; u in [0, 1) is the row's next uniform draw
+// (unused when greedy).
+func (sm *sampler) next(logits []float32, u float64) (int, error) {
 	if i := nonFinite(logits); i >= 0 {
 		return 0, fmt.Errorf("%w; token %d's logit is %v", errNonFinite, i, logits[i])
 	}
-	if s.Temperature == 0 {
+	if sm.s.Temperature == 0 {
 		best := 0
 		for i, v := range logits {
 			if v > logits[best] {
@@ -88,6 +98,17 @@ func (sm *sampler) next(logits []float32) (int, error) {
 		}
 		return best, nil
 	}
+	best, err := sm.weigh(logits)
+	if err != nil {
+		return 0, err
+	}
+	return sm.filter().draw(sm.e, u, best), nil
+}
+
+// weigh fills x with the processed logits (divided by the temperature, less the frequency
+// penalty) and e with exp(x - max x), and returns the index of the largest x.
+func (sm *sampler) weigh(logits []float32) (int, error) {
+	s := sm.s
 	x := sm.x[:0]
 	for _, v := range logits {
 		x = append(x, float64(v)/s.Temperature)
@@ -105,44 +126,63 @@ func (sm *sampler) next(logits []float32) (int, error) {
 		}
 	}
 	if math.IsInf(x[best], 0) {
-		return 0, fmt.Errorf("the logits divided by the temperature %v overflow: use a larger temperature, or 0 for greedy", s.Temperature)
+		return 0, temperatureOverflow(s.Temperature)
 	}
 	e := sm.e[:0]
+	mx := x[best]
 	for _, v := range x {
-		e = append(e, math.Exp(v-x[best]))
+		e = append(e, math.Exp(v-mx))
 	}
 	sm.e = e
-	keep := sm.filter()
-	// Draw from the kept tokens in id order, as sampling from the filtered logits does.
+	return best, nil
+}
+
+// keptSet says which tokens survive top-k or top-p: all of them, or those ranked at or above
+// the boundary token b, ranking by processed logit x (higher first), ties by lower id.
+type keptSet struct {
+	all bool
+	x   []float64
+	xb  float64 // x[b]
+	b   int
+}
+
+func (k keptSet) has(i int) bool {
+	return k.all || k.x[i] > k.xb || (k.x[i] == k.xb && i <= k.b)
+}
+
+// draw picks a kept token with probability proportional to its weight e, by inverse transform
+// of u in id order (as sampling from the filtered logits does). best is kept whatever the
+// filter, so it is the answer when rounding leaves u·total at or past the last sum.
+func (k keptSet) draw(e []float64, u float64, best int) int {
 	total := 0.0
-	for i := range x {
-		if keep(i) {
-			total += e[i]
+	for i, w := range e {
+		if k.has(i) {
+			total += w
 		}
 	}
-	u := sm.rng.Float64() * total
+	target := u * total
 	acc, last := 0.0, best
-	for i := range x {
-		if keep(i) {
-			acc += e[i]
+	for i, w := range e {
+		if k.has(i) {
+			acc += w
 			last = i
-			if u < acc {
-				return i, nil
+			if target < acc {
+				return i
 			}
 		}
 	}
-	return last, nil
+	return last
 }
 
-// filter applies top-k, or else top-p, and returns which tokens survive. Tokens are ranked by
-// processed logit, ties broken by lower id; the survivors are a prefix of that ranking, found by
-// selection in expected linear time rather than by sorting the whole vocabulary.
-func (sm *sampler) filter() func(i int) bool {
+// filter applies top-k, or else top-p, to the weighed logits. The survivors are a prefix of
+// the ranking (see keptSet), found by selection in expected linear time rather than by sorting
+// the whole vocabulary.
+func (sm *sampler) filter() keptSet {
 	s, x, e := sm.s, sm.x, sm.e
 	topK := s.TopK > 0 && s.TopK < len(x)
 	nucleus := s.TopK == 0 && s.TopP > 0 && s.TopP < 1
 	if !nucleus && !topK {
-		return func(int) bool { return true }
+		return keptSet{all: true}
 	}
 	better := func(a, b int) bool { return x[a] > x[b] || (x[a] == x[b] && a < b) }
 	idx := sm.idx[:0]
@@ -166,7 +206,7 @@ func (sm *sampler) filter() func(i int) bool {
 		}
 		boundary = selectMass(idx, e, s.TopP*mass, better)
 	}
-	return func(i int) bool { return i == boundary || better(i, boundary) }
+	return keptSet{x: x, xb: x[boundary], b: boundary}
 }
 
 // selectK reorders idx so that its k best elements (by better) come first, in any order.
