@@ -35,6 +35,8 @@ type decoder struct {
 	samplers  []*sampler        // host sampler
 	counts    *tensors.Tensor   // device sampler: [width, vocab] int32 counts of the tokens so far
 	cache     []*tensors.Tensor // KV cache, once prefilled
+	stepProg  *gpt2.Program     // the decoding step, once acquired
+	release   func()            // releases stepProg
 }
 
 func (m *Model) newDecoder(prep *prepared, bt batch, opts GenerateOptions) *decoder {
@@ -60,6 +62,10 @@ func (m *Model) newDecoder(prep *prepared, bt batch, opts GenerateOptions) *deco
 }
 
 func (d *decoder) free() {
+	if d.release != nil {
+		d.release()
+		d.release = nil
+	}
 	freeAll(d.cache)
 	freeAll([]*tensors.Tensor{d.counts})
 	d.cache, d.counts = nil, nil
@@ -101,7 +107,7 @@ func (h samplingHead) inputs() int {
 // outputs is the number of outputs build returns.
 func (h samplingHead) outputs() int {
 	if h.device {
-		return 3
+		return 2
 	}
 	return 1
 }
@@ -116,8 +122,8 @@ func (h samplingHead) build(logits *Node, sampling []*Node) []*Node {
 	if h.mode != sampleGreedy {
 		counts, u, params = sampling[0], sampling[1], sampling[2]
 	}
-	tokens, status, bad, _ := deviceDraw(h.mode, logits, counts, u, params)
-	return []*Node{tokens, status, bad}
+	tokens, status, _ := deviceDraw(h.mode, logits, counts, u, params)
+	return []*Node{tokens, status}
 }
 
 // uniforms draws the next uniform of every own row that is still running (0 elsewhere, and
@@ -165,10 +171,10 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 	next := make([]int, d.rows)
 	errs := make([]error, d.rows)
 	if d.head.device {
-		tokens, status, bad := take[int32](outs[0]), take[int32](outs[1]), take[float32](outs[2])
+		tokens, status := take[int32](outs[0]), take[int32](outs[1])
 		for b := range d.rows {
 			if !d.done[b] {
-				next[b], errs[b] = int(tokens[b]), deviceCheck(d.opts.Sampling, status[b], bad[b])
+				next[b], errs[b] = int(tokens[b]), deviceCheck(d.opts.Sampling, status[b])
 			}
 		}
 	} else {
@@ -250,8 +256,9 @@ func (d *decoder) step() error {
 	m, head := d.m, d.head
 	n := head.inputs()
 	nl := m.Config.NLayer
-	p, err := m.program("step/"+head.name(), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.step", func(w *gpt2.Weights, in []*Node) []*Node {
+	if d.stepProg == nil {
+		shape := fmt.Sprintf("%d×%d", d.bt.width, d.cache[0].Shape().Dimensions[1])
+		p, release, err := m.stepProgram("step/"+head.name(), shape, func(w *gpt2.Weights, in []*Node) []*Node {
 			tokens, pos, sampling := in[0], in[1], in[2:2+n]
 			cache := in[2+n:]
 			kv := &gpt2.KVCache{Keys: cache[:nl], Values: cache[nl:]}
@@ -269,9 +276,10 @@ func (d *decoder) step() error {
 			}
 			return append(append(outs, next.Keys...), next.Values...)
 		})
-	})
-	if err != nil {
-		return err
+		if err != nil {
+			return err
+		}
+		d.stepProg, d.release = p, release
 	}
 	last := make([][]int, len(d.seqs))
 	for b, s := range d.seqs {
@@ -298,7 +306,7 @@ func (d *decoder) step() error {
 		args = append(args, donated)
 	}
 	d.cache = nil
-	outs, err := p.Call(args...)
+	outs, err := d.stepProg.Call(args...)
 	if err != nil {
 		return err
 	}
@@ -309,6 +317,74 @@ func (d *decoder) step() error {
 	}
 	d.cache = outs[h:]
 	return d.pick(outs[:head.outputs()])
+}
+
+// maxPackedSteps is the number of packed decoding-step programs (gpt2.Model.NewPackedProgram) a
+// model keeps: one per shape (batch width, cache length), each with its own packed copy of the
+// weights. Past it, the least recently used one not running is dropped for a new shape, or, when
+// all are running, the new shape's steps take their weights as inputs.
+const maxPackedSteps = 2
+
+// packedStep is a packed decoding-step program and its use.
+type packedStep struct {
+	p       *gpt2.Program
+	running int   // decoders using it
+	used    int64 // when it was last acquired, in acquisitions
+}
+
+// stepProgram returns the decoding step program named name for one shape, and a function that
+// releases it when the decoder is done with it.
+func (m *Model) stepProgram(name, shape string, build func(w *gpt2.Weights, in []*Node) []*Node) (*gpt2.Program, func(), error) {
+	if m.Packs() && !m.tuning.unpackedStep {
+		if ps, err := m.acquirePacked(name+"/"+shape, build); ps != nil || err != nil {
+			release := func() {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				ps.running--
+			}
+			return ps.p, release, err
+		}
+	}
+	p, err := m.program(name, func() (*gpt2.Program, error) { return m.NewProgram("actadd."+name, build) })
+	return p, func() {}, err
+}
+
+// acquirePacked returns the packed step program of key, building it (and dropping the least
+// recently used one not running, to stay within maxPackedSteps) when needed, and marks it
+// running; nil when all maxPackedSteps are running.
+func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node) []*Node) (*packedStep, error) {
+	limit := maxPackedSteps
+	if m.tuning.packedSteps > 0 {
+		limit = m.tuning.packedSteps
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ps, ok := m.packed[key]
+	if !ok {
+		if len(m.packed) >= limit {
+			var lru string
+			for k, o := range m.packed {
+				if o.running == 0 && (lru == "" || o.used < m.packed[lru].used) {
+					lru = k
+				}
+			}
+			if lru == "" {
+				return nil, nil
+			}
+			m.packed[lru].p.Finalize()
+			delete(m.packed, lru)
+		}
+		p, err := m.NewPackedProgram("actadd."+key, build)
+		if err != nil {
+			return nil, err
+		}
+		ps = &packedStep{p: p}
+		m.packed[key] = ps
+	}
+	m.acquired++
+	ps.running++
+	ps.used = m.acquired
+	return ps, nil
 }
 
 // recompute runs the whole sequences (steered at their prompt positions) and draws the next

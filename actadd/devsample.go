@@ -1,8 +1,6 @@
 package actadd
 
 import (
-	"fmt"
-
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -67,40 +65,37 @@ func (s Sampling) params() []float64 {
 	return []float64{s.Temperature, s.FreqPenalty, f}
 }
 
-// deviceCheck is the error a device-sampled row reports: status[b] is −1 for a good row, −2 when
-// the logits divided by the temperature overflow, else the index of its first non-finite logit,
-// whose value is bad[b].
-func deviceCheck(s Sampling, status int32, bad float32) error {
-	switch {
-	case status == -1:
+// deviceCheck is the error of a device-sampled row whose status is not 0: 1 when its logits are
+// not all finite, 2 when the logits divided by the temperature overflow.
+func deviceCheck(s Sampling, status int32) error {
+	switch status {
+	case 0:
 		return nil
-	case status == -2:
+	case 2:
 		return temperatureOverflow(s.Temperature)
 	}
-	return fmt.Errorf("%w; token %d's logit is %v", errNonFinite, status, bad)
+	return errNonFinite
 }
 
 // deviceDraw is the sampler's graph: logits [B, V] float32 → tokens [B] int32, status [B] int32
-// and bad [B] float32 (see deviceCheck), and kept [B, V] bool (the filter's survivors; nil when
-// greedy). For modes other than greedy, counts [B, V] int32 holds each token's occurrences in
-// the row so far, u [B] float64 the row's uniform draw, and params [3] float64 the Sampling's
-// params().
-func deviceDraw(mode sampleMode, logits, counts, u, params *Node) (tokens, status, bad, kept *Node) {
+// (see deviceCheck), and kept [B, V] bool (the filter's survivors; nil when greedy). For modes
+// other than greedy, counts [B, V] int32 holds each token's occurrences in the row so far, u [B]
+// float64 the row's uniform draw, and params [3] float64 the Sampling's params().
+func deviceDraw(mode sampleMode, logits, counts, u, params *Node) (tokens, status, kept *Node) {
 	g := logits.Graph()
 	b, v := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1]
-	notFinite := LogicalNot(IsFinite(logits))
-	firstBad := ArgMax(ConvertDType(notFinite, dtypes.Int32), -1)
-	status = Where(ReduceLogicalOr(notFinite, -1), firstBad, Const(g, int32(-1)))
-	bad = gatherLast(logits, firstBad)
+	// The sum of a row's logits is not finite when one of them is not.
+	finite := IsFinite(ReduceSum(logits, -1))
+	status = Where(finite, Const(g, int32(0)), Const(g, int32(1)))
 	if mode == sampleGreedy {
-		return ArgMax(logits, -1), status, bad, nil
+		return ArgMax(logits, -1), status, nil
 	}
 	param := func(i int) *Node { return Squeeze(Slice(params, AxisElem(i))) }
 	temperature, penalty, filter := param(0), param(1), param(2)
 	x := Sub(Div(ConvertDType(logits, dtypes.Float64), temperature), Mul(penalty, ConvertDType(counts, dtypes.Float64)))
 	best := ReduceAndKeep(x, ReduceMax, -1)
-	overflow := LogicalAnd(Equal(status, Const(g, int32(-1))), LogicalNot(IsFinite(Squeeze(best, -1))))
-	status = Where(overflow, Const(g, int32(-2)), status)
+	overflow := LogicalAnd(finite, LogicalNot(IsFinite(Squeeze(best, -1))))
+	status = Where(overflow, Const(g, int32(2)), status)
 	e := Exp(Sub(x, best))
 	switch mode {
 	case sampleTopK:
@@ -115,7 +110,7 @@ func deviceDraw(mode sampleMode, logits, counts, u, params *Node) (tokens, statu
 	// Rounding can leave u·Σ at or past the last running sum: the last kept token then.
 	ids := Iota(g, shapes.Make(dtypes.Int32, b, v), 1)
 	lastKept := ReduceMax(Where(kept, ids, Const(g, int32(-1))), -1)
-	return Min(tokens, lastKept), status, bad, kept
+	return Min(tokens, lastKept), status, kept
 }
 
 // rankKeys maps processed logits [B, V] to int32 keys in the same order as their float32

@@ -55,7 +55,7 @@ const (
 // DefaultSampler is where tokens are drawn when GenerateOptions.Sampler is "": on the device,
 // except sampled (not greedy) decoding on the go backend, where the host sampler is faster.
 func (m *Model) DefaultSampler(s Sampling) SamplerPlace {
-	if s.Temperature != 0 && m.Backend().Name() == "go" {
+	if s.Temperature != 0 && m.Backend().String() == "go" {
 		return SamplerHost
 	}
 	return SamplerDevice
@@ -138,7 +138,7 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	}
 	out := make([]Completion, len(rows))
 	prog := newProgress(opts.Progress, "generate "+m.Label(), "tokens", len(rows)*opts.MaxNewTokens)
-	for _, bt := range prep.batches(opts.BatchSize) {
+	for _, bt := range prep.batches(opts.BatchSize, !m.tuning.fullBatches) {
 		if err := m.generateBatch(prep, bt, opts, out, prog); err != nil {
 			return nil, err
 		}
@@ -173,7 +173,7 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 		case opts.NoCache:
 			err = d.recompute()
 		case step == 0:
-			err = d.prefill(min(roundUp(d.promptLen+opts.MaxNewTokens, 32), m.Config.NPositions))
+			err = d.prefill(m.cacheCapacity(d.promptLen, opts.MaxNewTokens))
 		default:
 			err = d.step()
 		}
@@ -237,6 +237,18 @@ func lastPosition(h *Node) *Node {
 }
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
+
+// cacheCapacity is the KV cache's length for prompts of promptLen tokens and maxNew new ones:
+// room for every token fed to the model (the last new one never is), rounded up to a multiple
+// of 16 so that jobs of similar lengths share compiled programs. The step attends to the whole
+// cache, so it is kept short.
+func (m *Model) cacheCapacity(promptLen, maxNew int) int {
+	round := 16
+	if m.tuning.capacityRound > 0 {
+		round = m.tuning.capacityRound
+	}
+	return min(roundUp(promptLen+maxNew-1, round), m.Config.NPositions)
+}
 
 // parallelRows calls fn(0..n-1) on all cores.
 func parallelRows(n int, fn func(i int)) {

@@ -33,8 +33,21 @@ type Model struct {
 
 	mu       sync.Mutex
 	programs map[string]*gpt2.Program
+	packed   map[string]*packedStep  // packed decoding-step programs by name and shape (decode.go)
+	acquired int64                   // packed step programs acquired so far
 	acts     map[actsKey][][]float32 // per-layer activation differences of prompt pairs, see vector.go
 	vectors  map[vectorKey]*Vector
+
+	tuning decodeTuning
+}
+
+// decodeTuning holds alternatives to the decoding defaults, for benchmarks that compare them
+// in one process.
+type decodeTuning struct {
+	unpackedStep  bool // the decoding step takes its weights as inputs (gpt2.NewProgram)
+	packedSteps   int  // packed decoding-step programs kept (0: maxPackedSteps)
+	capacityRound int  // the KV cache's length is a multiple of this (0: 16)
+	fullBatches   bool // batches of BatchSize rows and a padded last one, not evenly split
 }
 
 // Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local
@@ -64,7 +77,7 @@ func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
 	if m.Config.VocabSize != tok.VocabSize() {
 		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d: ActAdd needs a GPT-2 checkpoint with vocab_size %[3]d", m.Name, m.Config.VocabSize, tok.VocabSize())
 	}
-	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
+	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, packed: map[string]*packedStep{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
 }
 
 // Label names the model and backend, e.g. "gpt2-xl on xla:cuda", for figures and printed results.

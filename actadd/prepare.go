@@ -131,8 +131,11 @@ type batch struct {
 // row is the row at batch position b (padding positions repeat the last row).
 func (bt batch) row(b int) int { return bt.idx[min(b, len(bt.idx)-1)] }
 
-// batches groups row indices by prompt length into batches of at most size rows.
-func (p *prepared) batches(size int) []batch {
+// batches groups row indices by prompt length into batches of at most size rows. With even, a
+// group that needs several batches is split evenly (200 rows at size 32: seven batches of 29
+// rather than six of 32 and one of 8 padded to 32), so that little padding is computed; all the
+// batches of a group share one shape either way.
+func (p *prepared) batches(size int, even bool) []batch {
 	byLen := map[int][]int{}
 	var lens []int
 	for i, r := range p.rows {
@@ -147,6 +150,10 @@ func (p *prepared) batches(size int) []batch {
 	for _, n := range lens {
 		g := byLen[n]
 		width := min(size, len(g))
+		if even {
+			count := (len(g) + size - 1) / size
+			width = (len(g) + count - 1) / count
+		}
 		for s := 0; s < len(g); s += width {
 			out = append(out, batch{idx: g[s:min(s+width, len(g))], width: width})
 		}

@@ -16,10 +16,10 @@ import (
 // are masked out. (Batch and heads are merged into one axis because the go backend normalizes
 // every matmul operand to rank 3 and would otherwise copy the whole cache at each step.)
 //
-// A step writes its keys and values with ScatterSum into the (zero) slot of its position (the
-// go backend of compute v0.1.2 had no DynamicUpdateSlice; ScatterSum works on every backend).
-// When the cache tensors are donated to the step program (actadd does), the go backend updates
-// them in place: a step touches one slot, not the whole cache.
+// A step adds its keys and values into the slot of its position, zero until then, with
+// ScatterSum, which every backend implements. When the cache tensors are donated to the step
+// program (actadd does), the go backend updates them in place: a step writes one slot, not the
+// whole cache.
 type KVCache struct {
 	Keys, Values []*Node
 }

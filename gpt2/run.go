@@ -13,8 +13,9 @@ import (
 // inputs, supplied on every call, followed by the caller's inputs. Its graph is built (and
 // compiled) once per distinct shape of the inputs.
 type Program struct {
-	model *Model
-	exec  *Exec
+	model  *Model
+	exec   *Exec
+	params []*tensors.Tensor // the weights passed on every call (all of them, unless packed)
 }
 
 // NewProgram wraps fn, which builds the graph given the model's weights and the caller's input
@@ -28,13 +29,82 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
 	}
 	exec.SetMaxCache(-1) // one graph per input shape, kept for the model's life
-	return &Program{model: m, exec: exec.WithName(name)}, nil
+	return &Program{model: m, exec: exec.WithName(name), params: m.params}, nil
+}
+
+// NewPackedProgram is NewProgram for a program called many times on few rows, as a decoding
+// step. On the go backend, the matrices of its matmuls (every block's four projections and the
+// LM head) are built into each of its graphs as constants instead of being passed on every
+// call: the backend then packs them into its matmul kernel's layout once, on the first call,
+// instead of on every call. Each graph (one per input shape) holds its own copy of those
+// matrices and of their packed form, twice their size, so the caller should call it with few
+// shapes; models whose matrices exceed packedBytesLimit are not packed. On other backends it is
+// NewProgram.
+func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
+	if !m.Packs() {
+		return m.NewProgram(name, fn)
+	}
+	packed := m.packedParams()
+	var passed []*tensors.Tensor
+	for i, t := range m.params {
+		if !packed[i] {
+			passed = append(passed, t)
+		}
+	}
+	exec, err := NewExec(m.backend, func(all []*Node) []*Node {
+		g := all[0].Graph()
+		params := make([]*Node, len(m.params))
+		next := 0
+		for i, t := range m.params {
+			if packed[i] {
+				params[i] = ConstTensor(g, t)
+			} else {
+				params[i], next = all[next], next+1
+			}
+		}
+		return fn(m.Weights(params), all[next:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
+	}
+	exec.SetMaxCache(-1)
+	return &Program{model: m, exec: exec.WithName(name), params: passed}, nil
+}
+
+// packedBytesLimit bounds the memory NewPackedProgram may add per graph: the copy of the matmul
+// matrices and their packed form.
+const packedBytesLimit = 4 << 30
+
+// Packs reports whether NewPackedProgram builds the matmul matrices into its graphs.
+func (m *Model) Packs() bool {
+	if m.backend.String() != "go" {
+		return false
+	}
+	bytes := 0
+	for i, t := range m.params {
+		if m.packedParams()[i] {
+			bytes += 4 * t.Shape().Size()
+		}
+	}
+	return 2*bytes <= packedBytesLimit
+}
+
+// packedParams marks the weights NewPackedProgram builds in: the matmul matrices.
+func (m *Model) packedParams() []bool {
+	out := make([]bool, len(m.params))
+	for i, n := range m.names {
+		for _, s := range []string{"attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"} {
+			out[i] = out[i] || strings.HasSuffix(n, "."+s)
+		}
+	}
+	out[len(out)-1] = true // the LM head, which follows the named weights
+	return out
 }
 
 // Call runs the program on inputs (tensors, or Go values such as [][]int32).
 func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
-	args := make([]any, 0, p.model.NumParams()+len(inputs))
-	for _, t := range p.model.params {
+	args := make([]any, 0, len(p.params)+len(inputs))
+	for _, t := range p.params {
 		args = append(args, t)
 	}
 	args = append(args, inputs...)
@@ -44,6 +114,10 @@ func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
 	}
 	return out, nil
 }
+
+// Finalize frees the program's compiled graphs (and, for a packed program, its copies of the
+// weights). The program must not be called afterwards.
+func (p *Program) Finalize() { p.exec.Finalize() }
 
 // Output of Model.Run.
 type Output struct {

@@ -1,0 +1,113 @@
+package actadd
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
+)
+
+// decodeArm is one configuration of BenchmarkDecodeAB.
+type decodeArm struct {
+	name     string
+	sampling Sampling
+	sampler  SamplerPlace
+	tuning   decodeTuning
+}
+
+var decodeArms = []decodeArm{
+	{"greedy/device", Greedy, SamplerDevice, decodeTuning{}},
+	{"greedy/host", Greedy, SamplerHost, decodeTuning{}},
+	{"greedy/device/unpacked", Greedy, SamplerDevice, decodeTuning{unpackedStep: true}},
+	{"greedy/device/capacity32", Greedy, SamplerDevice, decodeTuning{capacityRound: 32}},
+	{"greedy/device/fullbatches", Greedy, SamplerDevice, decodeTuning{fullBatches: true}},
+	// The decoding of the parent commit: host greedy, weights passed on every step, a cache of a
+	// multiple of 32 positions, full batches.
+	{"greedy/before", Greedy, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true}},
+	{"paper/host", PaperSampling, SamplerHost, decodeTuning{}},
+	{"paper/device", PaperSampling, SamplerDevice, decodeTuning{}},
+	{"paper/before", PaperSampling, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true}},
+}
+
+// BenchmarkDecodeAB times the CPU decoding workload (unsteered completions × 40 new tokens of the
+// 9-token E2 prompt, batches of 32, gpt2-small shape with random weights) in several
+// configurations, interleaved in one process so that every arm sees the same machine load:
+// each of b.N rounds runs every arm once, in an order that alternates. It prints each arm's
+// tokens per second (median and range over the rounds). $DECODE_ARMS (comma-separated names)
+// selects arms; $DECODE_ROWS sets the completions per arm and round (200; fewer rounds of
+// shorter runs follow the load of a busy machine more closely). Run with:
+//
+//	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./actadd -run '^$' -bench DecodeAB -benchtime 5x
+func BenchmarkDecodeAB(b *testing.B) {
+	arms := slices.Clone(decodeArms)
+	if sel := os.Getenv("DECODE_ARMS"); sel != "" {
+		arms = nil
+		for _, a := range decodeArms {
+			if slices.Contains(strings.Split(sel, ","), a.name) {
+				arms = append(arms, a)
+			}
+		}
+	}
+	cfg, _ := checkpoint.KnownConfig("gpt2")
+	g, err := gpt2.New(testbackend.Get(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := Wrap(g, "go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range arms {
+		arms[i].tuning.packedSteps = len(arms)
+	}
+	rows := 200
+	if r, err := strconv.Atoi(os.Getenv("DECODE_ROWS")); err == nil && r > 0 {
+		rows = r
+	}
+	prompts := slices.Repeat([]string{"I went up to my friend and said"}, rows)
+	run := func(a decodeArm, rows, tokens int) (float64, error) {
+		m.tuning = a.tuning
+		start := time.Now()
+		out, err := m.Generate(prompts[:rows], GenerateOptions{MaxNewTokens: tokens, Sampling: a.sampling, Sampler: a.sampler, BatchSize: 32})
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for _, c := range out {
+			n += len(c.Generated())
+		}
+		return float64(n) / time.Since(start).Seconds(), nil
+	}
+	for _, a := range arms { // compile, pack
+		if _, err := run(a, 32, 40); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rates := make([][]float64, len(arms))
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range arms {
+			j := k
+			if i%2 == 1 {
+				j = len(arms) - 1 - k
+			}
+			r, err := run(arms[j], rows, 40)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rates[j] = append(rates[j], r)
+		}
+	}
+	for j, a := range arms {
+		r := slices.Clone(rates[j])
+		slices.Sort(r)
+		fmt.Printf("%-34s %6.1f tok/s (range %.1f–%.1f over %d rounds)\n", a.name, r[len(r)/2], r[0], r[len(r)-1], len(r))
+	}
+}
