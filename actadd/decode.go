@@ -3,6 +3,7 @@ package actadd
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/gpt2"
@@ -115,6 +116,19 @@ func (h samplingHead) outputs() int {
 // build appends the head to a program: logits [width, vocab] → its leading outputs, given the
 // sampling inputs.
 func (h samplingHead) build(logits *Node, sampling []*Node) []*Node {
+	return h.buildByToken(nil, logits, sampling)
+}
+
+// buildByToken is build given the logits as [vocab, width] (byToken), or else as logits.
+func (h samplingHead) buildByToken(byToken, logits *Node, sampling []*Node) []*Node {
+	if byToken != nil {
+		if h.device && h.mode == sampleGreedy { // no need to transpose
+			finite := IsFinite(ReduceSum(byToken, 0))
+			status := Where(finite, Const(byToken.Graph(), int32(0)), Const(byToken.Graph(), int32(1)))
+			return []*Node{ArgMax(byToken, 0), status}
+		}
+		logits = Transpose(byToken, 0, 1)
+	}
 	if !h.device {
 		return []*Node{logits}
 	}
@@ -231,15 +245,29 @@ func (d *decoder) prefill(capacity int) error {
 func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
 	m, head := d.m, d.head
 	n := head.inputs()
-	inputs, err := m.steeredInputs(d.prep, d.bt, d.seqs)
+	bt, seqs, name := d.bt, d.seqs, "prefill"
+	shared := d.sharedPrompt()
+	if shared {
+		bt, seqs, name = batch{idx: d.bt.idx[:1], width: 1}, d.seqs[:1], fmt.Sprintf("prefill-shared/%d", d.bt.width)
+	}
+	inputs, err := m.steeredInputs(d.prep, bt, seqs)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d/%s", capacity, head.name()), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	width := d.bt.width
+	p, err := m.steeredProgram(fmt.Sprintf("%s/%d/%s", name, capacity, head.name()), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
 		h, cache := w.Prefill(in[0], in[1], st.Hook(), capacity)
-		outs := head.build(w.Logits(lastPosition(st.Own(h))), in[2:2+n])
+		// A shared prompt ran once: every row gets its logits and KV cache.
+		spread := func(x *Node) *Node {
+			if !shared {
+				return x
+			}
+			dims := x.Shape().Dimensions
+			return Reshape(BroadcastToDims(ExpandAxes(x, 0), append([]int{width}, dims...)...), append([]int{width * dims[0]}, dims[1:]...)...)
+		}
+		outs := head.build(spread(w.Logits(lastPosition(st.Own(h)))), in[2:2+n])
 		for _, c := range append(cache.Keys, cache.Values...) {
-			outs = append(outs, st.Own(c))
+			outs = append(outs, spread(st.Own(c)))
 		}
 		return outs
 	})
@@ -247,6 +275,23 @@ func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
 		return nil, err
 	}
 	return p.Call(withSampling(inputs, d.samplingInputs(true))...)
+}
+
+// sharedPrompt reports whether the batch's rows all have the same prompt and additions, so that
+// the prefill runs that prompt once for all of them (on the go backend, where the program for
+// one row compiles in no time; elsewhere a new program shape costs more than it saves).
+func (d *decoder) sharedPrompt() bool {
+	if d.bt.width == 1 || d.m.Backend().String() != "go" || d.m.tuning.noSharedPrefill {
+		return false
+	}
+	first := d.prep.rows[d.bt.idx[0]]
+	for _, i := range d.bt.idx[1:] {
+		r := d.prep.rows[i]
+		if !slices.Equal(r.tokens, first.tokens) || !slices.Equal(r.adds, first.adds) {
+			return false
+		}
+	}
+	return true
 }
 
 // step feeds every row's last token through the cached model and draws the next one. The cache
@@ -258,23 +303,30 @@ func (d *decoder) step() error {
 	nl := m.Config.NLayer
 	if d.stepProg == nil {
 		shape := fmt.Sprintf("%d×%d", d.bt.width, d.cache[0].Shape().Dimensions[1])
-		p, release, err := m.stepProgram("step/"+head.name(), shape, func(w *gpt2.Weights, in []*Node) []*Node {
-			tokens, pos, sampling := in[0], in[1], in[2:2+n]
-			cache := in[2+n:]
-			kv := &gpt2.KVCache{Keys: cache[:nl], Values: cache[nl:]}
-			var counts *Node
-			if n > 0 {
-				// The token fed now joins its row's counts before the draw.
-				rows := Iota(tokens.Graph(), shapes.Make(dtypes.Int32, tokens.Shape().Dimensions[0], 1), 0)
-				counts = ScatterSum(sampling[0], Concatenate([]*Node{rows, tokens}, -1), OnesLike(Squeeze(tokens, -1)), true, true)
-				sampling = []*Node{counts, sampling[1], sampling[2]}
+		p, release, err := m.stepProgram("step/"+head.name(), shape, func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node {
+			return func(w *gpt2.Weights, in []*Node) []*Node {
+				tokens, pos, sampling := in[0], in[1], in[2:2+n]
+				cache := in[2+n:]
+				kv := &gpt2.KVCache{Keys: cache[:nl], Values: cache[nl:]}
+				var counts *Node
+				if n > 0 {
+					// The token fed now joins its row's counts before the draw.
+					rows := Iota(tokens.Graph(), shapes.Make(dtypes.Int32, tokens.Shape().Dimensions[0], 1), 0)
+					counts = ScatterSum(sampling[0], Concatenate([]*Node{rows, tokens}, -1), OnesLike(Squeeze(tokens, -1)), true, true)
+					sampling = []*Node{counts, sampling[1], sampling[2]}
+				}
+				h, next := w.Step(tokens, pos, kv, nil)
+				var outs []*Node
+				if packed {
+					outs = head.buildByToken(w.LogitsByToken(lastPosition(h)), nil, sampling)
+				} else {
+					outs = head.build(w.Logits(lastPosition(h)), sampling)
+				}
+				if counts != nil {
+					outs = append(outs, counts)
+				}
+				return append(append(outs, next.Keys...), next.Values...)
 			}
-			h, next := w.Step(tokens, pos, kv, nil)
-			outs := head.build(w.Logits(lastPosition(h)), sampling)
-			if counts != nil {
-				outs = append(outs, counts)
-			}
-			return append(append(outs, next.Keys...), next.Values...)
 		})
 		if err != nil {
 			return err
@@ -319,10 +371,11 @@ func (d *decoder) step() error {
 	return d.pick(outs[:head.outputs()])
 }
 
-// maxPackedSteps is the number of packed decoding-step programs (gpt2.Model.NewPackedProgram) a
-// model keeps: one per shape (batch width, cache length), each with its own packed copy of the
-// weights. Past it, the least recently used one not running is dropped for a new shape, or, when
-// all are running, the new shape's steps take their weights as inputs.
+// maxPackedSteps is the number of packed decoding-step programs (gpt2.Model.NewPackedProgram,
+// whose LM head multiplies by the token embedding built in) a model keeps: one per shape (batch
+// width, cache length), each with its own packed copy of the embedding. Past it, the least
+// recently used one not running is dropped for a new shape, or, when all are running, the new
+// shape's steps use the shared program that takes every weight as an input.
 const maxPackedSteps = 2
 
 // packedStep is a packed decoding-step program and its use.
@@ -333,10 +386,10 @@ type packedStep struct {
 }
 
 // stepProgram returns the decoding step program named name for one shape, and a function that
-// releases it when the decoder is done with it.
-func (m *Model) stepProgram(name, shape string, build func(w *gpt2.Weights, in []*Node) []*Node) (*gpt2.Program, func(), error) {
+// releases it when the decoder is done with it. build(packed) builds its graph, packed or not.
+func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node) (*gpt2.Program, func(), error) {
 	if m.Packs() && !m.tuning.unpackedStep {
-		if ps, err := m.acquirePacked(name+"/"+shape, build); ps != nil || err != nil {
+		if ps, err := m.acquirePacked(name+"/"+shape, build(true)); ps != nil || err != nil {
 			release := func() {
 				m.mu.Lock()
 				defer m.mu.Unlock()
@@ -345,7 +398,7 @@ func (m *Model) stepProgram(name, shape string, build func(w *gpt2.Weights, in [
 			return ps.p, release, err
 		}
 	}
-	p, err := m.program(name, func() (*gpt2.Program, error) { return m.NewProgram("actadd."+name, build) })
+	p, err := m.program(name, func() (*gpt2.Program, error) { return m.NewProgram("actadd."+name, build(false)) })
 	return p, func() {}, err
 }
 

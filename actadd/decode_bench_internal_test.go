@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,12 +29,20 @@ var decodeArms = []decodeArm{
 	{"greedy/device/unpacked", Greedy, SamplerDevice, decodeTuning{unpackedStep: true}},
 	{"greedy/device/capacity32", Greedy, SamplerDevice, decodeTuning{capacityRound: 32}},
 	{"greedy/device/fullbatches", Greedy, SamplerDevice, decodeTuning{fullBatches: true}},
-	// The decoding of the parent commit: host greedy, weights passed on every step, a cache of a
-	// multiple of 32 positions, full batches.
-	{"greedy/before", Greedy, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true}},
+	{"greedy/host/unpacked", Greedy, SamplerHost, decodeTuning{unpackedStep: true}},
+	{"greedy/host/capacity32", Greedy, SamplerHost, decodeTuning{capacityRound: 32}},
+	{"greedy/host/fullbatches", Greedy, SamplerHost, decodeTuning{fullBatches: true}},
+	// The decoding of bbf680a: host greedy, weights passed on every step, a cache of a multiple
+	// of 32 positions, full batches, one at a time (the sampler's code is today's).
+	{"greedy/before", Greedy, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true, inFlight: 1, noSharedPrefill: true}},
+	{"greedy/device/inflight1", Greedy, SamplerDevice, decodeTuning{inFlight: 1}},
+	{"greedy/device/unshared", Greedy, SamplerDevice, decodeTuning{noSharedPrefill: true}},
+	{"greedy/device/inflight3", Greedy, SamplerDevice, decodeTuning{inFlight: 3}},
+	{"greedy/device/inflight4", Greedy, SamplerDevice, decodeTuning{inFlight: 4}},
+	{"greedy/device/inflight7", Greedy, SamplerDevice, decodeTuning{inFlight: 7}},
 	{"paper/host", PaperSampling, SamplerHost, decodeTuning{}},
 	{"paper/device", PaperSampling, SamplerDevice, decodeTuning{}},
-	{"paper/before", PaperSampling, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true}},
+	{"paper/before", PaperSampling, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true, inFlight: 1, noSharedPrefill: true}},
 }
 
 // BenchmarkDecodeAB times the CPU decoding workload (unsteered completions × 40 new tokens of the
@@ -72,25 +81,30 @@ func BenchmarkDecodeAB(b *testing.B) {
 		rows = r
 	}
 	prompts := slices.Repeat([]string{"I went up to my friend and said"}, rows)
-	run := func(a decodeArm, rows, tokens int) (float64, error) {
+	// run returns the tokens per second of wall time and the process's CPU seconds per 1,000
+	// tokens (less sensitive to other processes than wall time, but blind to idle cores).
+	run := func(a decodeArm, rows, tokens int) (float64, float64, error) {
 		m.tuning = a.tuning
+		cpu0 := cpuSeconds()
 		start := time.Now()
-		out, err := m.Generate(prompts[:rows], GenerateOptions{MaxNewTokens: tokens, Sampling: a.sampling, Sampler: a.sampler, BatchSize: 32})
+		opts := GenerateOptions{MaxNewTokens: tokens, Sampling: a.sampling, Sampler: a.sampler, BatchSize: 32}
+		out, err := m.Generate(prompts[:rows], opts)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		n := 0
 		for _, c := range out {
 			n += len(c.Generated())
 		}
-		return float64(n) / time.Since(start).Seconds(), nil
+		return float64(n) / time.Since(start).Seconds(), (cpuSeconds() - cpu0) / float64(n) * 1000, nil
 	}
 	for _, a := range arms { // compile, pack
-		if _, err := run(a, 32, 40); err != nil {
+		if _, _, err := run(a, 32, 40); err != nil {
 			b.Fatal(err)
 		}
 	}
 	rates := make([][]float64, len(arms))
+	cpus := make([][]float64, len(arms))
 	b.ResetTimer()
 	for i := range b.N {
 		for k := range arms {
@@ -98,16 +112,28 @@ func BenchmarkDecodeAB(b *testing.B) {
 			if i%2 == 1 {
 				j = len(arms) - 1 - k
 			}
-			r, err := run(arms[j], rows, 40)
+			r, c, err := run(arms[j], rows, 40)
 			if err != nil {
 				b.Fatal(err)
 			}
 			rates[j] = append(rates[j], r)
+			cpus[j] = append(cpus[j], c)
 		}
 	}
 	for j, a := range arms {
-		r := slices.Clone(rates[j])
+		r, c := slices.Clone(rates[j]), slices.Clone(cpus[j])
 		slices.Sort(r)
-		fmt.Printf("%-34s %6.1f tok/s (range %.1f–%.1f over %d rounds)\n", a.name, r[len(r)/2], r[0], r[len(r)-1], len(r))
+		slices.Sort(c)
+		fmt.Printf("%-34s %6.1f tok/s (range %.1f–%.1f), %.2f CPU s per 1,000 tokens (range %.2f–%.2f), %d rounds\n",
+			a.name, r[len(r)/2], r[0], r[len(r)-1], c[len(c)/2], c[0], c[len(c)-1], len(r))
 	}
+}
+
+// cpuSeconds is the CPU time (user and system) this process has used.
+func cpuSeconds() float64 {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano()).Seconds()
 }

@@ -40,7 +40,8 @@ type GenerateOptions struct {
 	Context context.Context
 	// Stream, when set, is called after every decoding step, for each row of the batch just
 	// advanced, with the row's index and its completion so far (Text holds the new tokens
-	// decoded up to this step). It runs on the generating goroutine: keep it quick.
+	// decoded up to this step). Calls never overlap, but those of batches decoded at the same
+	// time interleave; they hold up generation: keep them quick.
 	Stream func(i int, partial Completion)
 }
 
@@ -138,20 +139,84 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	}
 	out := make([]Completion, len(rows))
 	prog := newProgress(opts.Progress, "generate "+m.Label(), "tokens", len(rows)*opts.MaxNewTokens)
-	for _, bt := range prep.batches(opts.BatchSize, !m.tuning.fullBatches) {
-		if err := m.generateBatch(prep, bt, opts, out, prog); err != nil {
-			return nil, err
+	bts := prep.batches(opts.BatchSize, !m.tuning.fullBatches)
+	inFlight := min(len(bts), m.batchesInFlight())
+	if inFlight <= 1 {
+		var mu sync.Mutex
+		for _, bt := range bts {
+			if err := m.generateBatch(prep, bt, opts, out, prog, &mu); err != nil {
+				return nil, err
+			}
 		}
+		return out, nil
+	}
+	// Several batches at once: each decoder takes the next batch when done; the first error
+	// stops the others at their next step.
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	opts.Context = ctx
+	queue := make(chan batch, len(bts))
+	for _, bt := range bts {
+		queue <- bt
+	}
+	close(queue)
+	var (
+		mu       sync.Mutex // serializes progress, Stream calls and firstErr
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range inFlight {
+		wg.Go(func() {
+			for bt := range queue {
+				if err := m.generateBatch(prep, bt, opts, out, prog, &mu); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	return out, nil
 }
 
+// batchesInFlight is how many batches a generation job decodes at once. On the go backend,
+// two: one batch's step leaves the cores partly idle (small ops run one after the other, and
+// the matmuls of a few rows wait on memory), which the other batch's work fills. On other
+// backends, one.
+func (m *Model) batchesInFlight() int {
+	switch {
+	case m.tuning.inFlight > 0:
+		return m.tuning.inFlight
+	case m.Backend().String() == "go":
+		return 2
+	}
+	return 1
+}
+
 // generateBatch generates the rows of bt (all of the same prompt length) and stores them in out.
-func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress) error {
+// mu serializes progress and Stream calls with the batches decoded at the same time.
+func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress, mu *sync.Mutex) error {
 	d := m.newDecoder(prep, bt, opts)
 	defer d.free()
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
+		mu.Lock()
+		defer mu.Unlock()
 		prog.add(d.rows)
 		if opts.Stream != nil {
 			for b, i := range bt.idx {

@@ -33,13 +33,12 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 }
 
 // NewPackedProgram is NewProgram for a program called many times on few rows, as a decoding
-// step. On the go backend, the matrices of its matmuls (every block's four projections and the
-// LM head) are built into each of its graphs as constants instead of being passed on every
-// call: the backend then packs them into its matmul kernel's layout once, on the first call,
-// instead of on every call. Each graph (one per input shape) holds its own copy of those
-// matrices and of their packed form, twice their size, so the caller should call it with few
-// shapes; models whose matrices exceed packedBytesLimit are not packed. On other backends it is
-// NewProgram.
+// step whose logits come from Weights.LogitsByToken. On the go backend, the token embedding is
+// built into each of its graphs as a constant instead of being passed on every call: the
+// backend then packs it into its matmul kernel's layout once, on the first call, rather than on
+// every call (as it must for the left operand of a matmul). Each graph holds its own copy of
+// the embedding and of its packed form, twice its size, so the caller should call it with few
+// shapes. On other backends it is NewProgram.
 func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
 	if !m.Packs() {
 		return m.NewProgram(name, fn)
@@ -71,33 +70,16 @@ func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node
 	return &Program{model: m, exec: exec.WithName(name), params: passed}, nil
 }
 
-// packedBytesLimit bounds the memory NewPackedProgram may add per graph: the copy of the matmul
-// matrices and their packed form.
-const packedBytesLimit = 4 << 30
+// Packs reports whether NewPackedProgram builds the token embedding into its graphs: on the go
+// backend.
+func (m *Model) Packs() bool { return m.backend.String() == "go" }
 
-// Packs reports whether NewPackedProgram builds the matmul matrices into its graphs.
-func (m *Model) Packs() bool {
-	if m.backend.String() != "go" {
-		return false
-	}
-	bytes := 0
-	for i, t := range m.params {
-		if m.packedParams()[i] {
-			bytes += 4 * t.Shape().Size()
-		}
-	}
-	return 2*bytes <= packedBytesLimit
-}
-
-// packedParams marks the weights NewPackedProgram builds in: the matmul matrices.
+// packedParams marks the weights NewPackedProgram builds in: the token embedding.
 func (m *Model) packedParams() []bool {
 	out := make([]bool, len(m.params))
 	for i, n := range m.names {
-		for _, s := range []string{"attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"} {
-			out[i] = out[i] || strings.HasSuffix(n, "."+s)
-		}
+		out[i] = n == "wte.weight"
 	}
-	out[len(out)-1] = true // the LM head, which follows the named weights
 	return out
 }
 
