@@ -147,6 +147,42 @@ func TestZeroCoefficientIsUnsteered(t *testing.T) {
 	}
 }
 
+// TestDeviceSamplerEqualsHost generates with the sampler in the decoding program and on the
+// host, greedy and with the paper's sampler (and top-k), steered and not, cached and not: the
+// tokens must be the same (the two agree but within rounding at a boundary, which these draws
+// do not come near), and each completion names its sampler.
+func TestDeviceSamplerEqualsHost(t *testing.T) {
+	m, _ := models(t)
+	prompts := []string{"I went up to my friend and said", "Yesterday my neighbour told me", "I went up to my friend and said"}
+	for _, s := range []actadd.Sampling{actadd.Greedy, actadd.PaperSampling, {Temperature: 0.8, TopK: 20, FreqPenalty: 0.5, Seed: 4}} {
+		for _, adds := range [][]actadd.Addition{nil, {actadd.Pair(" weddings", "", 4).AtLayer(1)}} {
+			for _, noCache := range []bool{false, true} {
+				var got [2][]actadd.Completion
+				for j, sampler := range []actadd.SamplerPlace{actadd.SamplerHost, actadd.SamplerDevice} {
+					var err error
+					got[j], err = m.Generate(prompts, actadd.GenerateOptions{MaxNewTokens: 12, Sampling: s, Sampler: sampler, NoCache: noCache}, adds...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, c := range got[j] {
+						if c.Sampler != sampler {
+							t.Errorf("a completion drawn with the %s sampler says %q", sampler, c.Sampler)
+						}
+					}
+				}
+				for i := range prompts {
+					if !slices.Equal(got[0][i].Tokens, got[1][i].Tokens) {
+						t.Errorf("%+v steered=%v noCache=%v row %d: host %v, device %v", s, adds != nil, noCache, i, got[0][i].Generated(), got[1][i].Generated())
+					}
+				}
+			}
+		}
+	}
+	if _, err := m.Generate(prompts[:1], actadd.GenerateOptions{MaxNewTokens: 1, Sampler: "gpu"}); err == nil || !strings.Contains(err.Error(), "SamplerDevice") {
+		t.Errorf("an unknown sampler: err = %v, want advice naming SamplerDevice", err)
+	}
+}
+
 func TestCachedGenerationEqualsRecomputation(t *testing.T) {
 	m, _ := models(t)
 	prompts := []string{"I went up to my friend and said", "Yesterday my neighbour told me"}
@@ -180,28 +216,32 @@ func TestMixedBatchEqualsRowsAlone(t *testing.T) {
 		{Prompt: prompt, Adds: []actadd.Addition{actadd.Pair("Love", "Hate", 5).AtLayer(2), actadd.Pair(" weddings", "", 1).AtLayer(1)}},
 		{Prompt: "Short one", Adds: []actadd.Addition{actadd.Pair("Love", "Hate", 5).AtLayer(2).AtPosition(actadd.Back)}},
 	}
-	opts := actadd.GenerateOptions{MaxNewTokens: 8, Sampling: actadd.Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 1, Seed: 3}}
-	together, err := m.GenerateRows(rows, opts)
-	if err != nil {
-		t.Fatal(err)
+	for _, sampler := range []actadd.SamplerPlace{actadd.SamplerHost, actadd.SamplerDevice} {
+		opts := actadd.GenerateOptions{MaxNewTokens: 8, Sampling: actadd.Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 1, Seed: 3}, Sampler: sampler}
+		together, err := m.GenerateRows(rows, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			// Alone, row i must use the same random stream: put it at index i among copies.
+			alone := make([]actadd.Row, i+1)
+			for j := range alone {
+				alone[j] = r
+			}
+			got, err := m.GenerateRows(alone, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got[i].Tokens, together[i].Tokens) {
+				t.Errorf("%s sampler, row %d: batched %v, alone %v", sampler, i, together[i].Generated(), got[i].Generated())
+			}
+		}
 	}
 	lpTogether, err := m.LogProbsRows(rows, actadd.ScoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range rows {
-		// Alone, row i must use the same random stream: put it at index i among copies.
-		alone := make([]actadd.Row, i+1)
-		for j := range alone {
-			alone[j] = r
-		}
-		got, err := m.GenerateRows(alone, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got[i].Tokens, together[i].Tokens) {
-			t.Errorf("row %d: batched %v, alone %v", i, together[i].Generated(), got[i].Generated())
-		}
 		lp, err := m.LogProbsRows([]actadd.Row{r}, actadd.ScoreOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -357,6 +397,8 @@ func TestErrors(t *testing.T) {
 	sampled := func(s actadd.Sampling) actadd.GenerateOptions {
 		return actadd.GenerateOptions{MaxNewTokens: 1, Sampling: s}
 	}
+	onDevice := func(o actadd.GenerateOptions) actadd.GenerateOptions { o.Sampler = actadd.SamplerDevice; return o }
+	onHost := func(o actadd.GenerateOptions) actadd.GenerateOptions { o.Sampler = actadd.SamplerHost; return o }
 	second := func(_ any, err error) error { return err }
 	third := func(_, _ any, err error) error { return err }
 	// A vector file whose header claims a shape of 2^62 float32s in 0 bytes (2^62·4 wraps to 0).
@@ -386,7 +428,9 @@ func TestErrors(t *testing.T) {
 		{"Inf coefficient", "not a finite number", second(m.Logits("Hello there", ok.WithCoeff(math.Inf(1))))},
 		{"coefficient beyond float32", "overflows float32", second(m.Logits("Hello there", ok.WithCoeff(1e39)))},
 		// Finite vector and coefficient, but c·v overflows float32: every output would be NaN.
-		{"overflowing steering, generation", "not finite", second(m.Generate([]string{"Hello there"}, gen, overflow))},
+		{"overflowing steering, generation", "not finite", second(m.Generate([]string{"Hello there"}, onHost(gen), overflow))},
+		{"overflowing steering, generation, device sampler", "not finite", second(m.Generate([]string{"Hello there"}, onDevice(gen), overflow))},
+		{"overflowing steering, sampled on the device", "lower its coefficient", second(m.Generate([]string{"Hello there"}, onDevice(sampled(actadd.PaperSampling)), overflow))},
 		{"overflowing steering, logits", "not finite", second(m.Logits("Hello there", overflow))},
 		{"overflowing steering, log-probs", "lower its coefficient", second(m.LogProbs([]string{"Hello there"}, actadd.ScoreOptions{}, overflow))},
 		{"overflowing steering, ranks", "not finite", second(m.NextTokenRanks([]string{"Hello there"}, []int{1}, actadd.ScoreOptions{}, overflow))},
@@ -395,7 +439,8 @@ func TestErrors(t *testing.T) {
 		{"more new tokens than the context", "ask for fewer new tokens", second(m.Generate([]string{"Hello"}, actadd.GenerateOptions{MaxNewTokens: math.MaxInt}))},
 		{"bad top-p", "top-p 2", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1, TopP: 2})))},
 		{"negative frequency penalty", "frequency penalty", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1, FreqPenalty: -1})))},
-		{"temperature too small to divide by", "use a larger temperature", second(m.Generate([]string{"Hello"}, sampled(actadd.Sampling{Temperature: 1e-320})))},
+		{"temperature too small to divide by", "use a larger temperature", second(m.Generate([]string{"Hello"}, onHost(sampled(actadd.Sampling{Temperature: 1e-320}))))},
+		{"temperature too small to divide by, device sampler", "use a larger temperature", second(m.Generate([]string{"Hello"}, onDevice(sampled(actadd.Sampling{Temperature: 1e-320}))))},
 		{"unknown point", "unknown hook point", second(m.Logits("Hello there", ok.AtPoint("hook_nope")))},
 		{"vector for another width", "width 64", second(m.Logits("Hello there", actadd.Apply(vec(1, 64, 64), 1)))},
 		{"vector of no positions", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(0, testConfig.NEmbd, 0), 1)))},
@@ -513,8 +558,14 @@ func TestStopAtEOS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, sampler := range []actadd.SamplerPlace{actadd.SamplerHost, actadd.SamplerDevice} {
+		t.Run(string(sampler), func(t *testing.T) { stopAtEOS(t, m, sampler) })
+	}
+}
+
+func stopAtEOS(t *testing.T, m *actadd.Model, sampler actadd.SamplerPlace) {
 	prompts := slices.Repeat([]string{"I went up to my friend and said"}, 12)
-	opts := actadd.GenerateOptions{MaxNewTokens: 8, BatchSize: 4, Sampling: actadd.Sampling{Temperature: 1, Seed: 3}}
+	opts := actadd.GenerateOptions{MaxNewTokens: 8, BatchSize: 4, Sampling: actadd.Sampling{Temperature: 1, Seed: 3}, Sampler: sampler}
 	all, err := m.Generate(prompts, opts)
 	if err != nil {
 		t.Fatal(err)

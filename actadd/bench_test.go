@@ -99,3 +99,35 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecode is the decoding workload of the CPU target: 200 unsteered completions × 40
+// new tokens of the 9-token E2 prompt in batches of 32, greedy and with the paper's sampler,
+// reporting aggregate tokens per second. Profile it with -cpuprofile.
+func BenchmarkDecode(b *testing.B) {
+	m := gpt2Shaped(b)
+	prompts := make([]string, 200)
+	for i := range prompts {
+		prompts[i] = "I went up to my friend and said"
+	}
+	for _, s := range []struct {
+		name     string
+		sampling actadd.Sampling
+	}{{"greedy", actadd.Greedy}, {"paper", actadd.PaperSampling}} {
+		b.Run(s.name, func(b *testing.B) {
+			opts := actadd.GenerateOptions{MaxNewTokens: 40, Sampling: s.sampling, BatchSize: 32}
+			warm := opts
+			warm.MaxNewTokens = 2
+			if _, err := m.Generate(prompts[:32], warm); err != nil { // compile
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				if _, err := m.Generate(prompts, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*200*40)/time.Since(start).Seconds(), "tokens/s")
+		})
+	}
+}

@@ -30,7 +30,7 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 		return 0, err
 	}
 	p, err := m.steeredProgram("forward", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		logits := w.Logits(w.Forward(in[0], in[1], st.Hook))
+		logits := w.Logits(w.Forward(in[0], in[1], st.Hook()))
 		return []*Node{ReduceAllSum(logits)}
 	})
 	if err != nil {

@@ -6,12 +6,9 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -20,6 +17,12 @@ import (
 type GenerateOptions struct {
 	MaxNewTokens int // tokens to add to every prompt (required)
 	Sampling
+	// Sampler says where tokens are drawn: SamplerDevice inside the decoding program (a step
+	// returns token ids, and the counts of the frequency penalty stay on the backend), or
+	// SamplerHost from the logits copied to Go. "" means the model's DefaultSampler. Both draw
+	// from the same random streams and agree token for token, but for rounding where a draw or
+	// the nucleus's edge falls within it (devsample.go).
+	Sampler   SamplerPlace
 	StopAtEOS bool      // stop a row once it produces <|endoftext|> (the token is kept)
 	BatchSize int       // rows per program call; 0 means 32
 	Progress  io.Writer // periodic progress lines; nil for none
@@ -37,8 +40,26 @@ type GenerateOptions struct {
 	Context context.Context
 	// Stream, when set, is called after every decoding step, for each row of the batch just
 	// advanced, with the row's index and its completion so far (Text holds the new tokens
-	// decoded up to this step). It runs on the generating goroutine: keep it quick.
+	// decoded up to this step). Calls never overlap, but those of batches decoded at the same
+	// time interleave; they hold up generation: keep them quick.
 	Stream func(i int, partial Completion)
+}
+
+// SamplerPlace is where generation draws its tokens.
+type SamplerPlace string
+
+const (
+	SamplerHost   SamplerPlace = "host"   // in Go, from the logits of each step (sample.go)
+	SamplerDevice SamplerPlace = "device" // inside the decoding program (devsample.go)
+)
+
+// DefaultSampler is where tokens are drawn when GenerateOptions.Sampler is "": on the device,
+// except sampled (not greedy) decoding on the go backend, where the host sampler is faster.
+func (m *Model) DefaultSampler(s Sampling) SamplerPlace {
+	if s.Temperature != 0 && m.Backend().String() == "go" {
+		return SamplerHost
+	}
+	return SamplerDevice
 }
 
 // Row is one prompt with its own additions (none for an unsteered row).
@@ -53,6 +74,8 @@ type Completion struct {
 	Tokens    []int  // BOS, the prompt's tokens, then the generated ones
 	PromptLen int    // tokens of BOS + prompt
 	Text      string // the generated part, decoded
+	// Sampler is where its tokens were drawn.
+	Sampler SamplerPlace
 }
 
 // Generated returns the generated token ids.
@@ -88,10 +111,22 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 32
 	}
+	switch opts.Sampler {
+	case "":
+		opts.Sampler = m.DefaultSampler(opts.Sampling)
+	case SamplerHost, SamplerDevice:
+	default:
+		return nil, fmt.Errorf("actadd: unknown sampler %q: use actadd.SamplerHost or actadd.SamplerDevice (or \"\" for the model's default)", opts.Sampler)
+	}
 	if opts.Streams != nil && len(opts.Streams) != len(rows) {
 		return nil, fmt.Errorf("actadd: %d streams for %d rows: give one stream per row, or none", len(opts.Streams), len(rows))
 	}
-	prep, err := m.prepareRows(rows, fewPairs(rows, opts.BatchSize))
+	return m.generate(rows, opts, fewPairs(rows, opts.BatchSize))
+}
+
+// generate is GenerateRows with the choice of pair rows made (pairrows.go).
+func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Completion, error) {
+	prep, err := m.prepareRows(rows, pairRows)
 	if err != nil {
 		return nil, err
 	}
@@ -104,68 +139,88 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	}
 	out := make([]Completion, len(rows))
 	prog := newProgress(opts.Progress, "generate "+m.Label(), "tokens", len(rows)*opts.MaxNewTokens)
-	for _, bt := range prep.batches(opts.BatchSize) {
-		if err := m.generateBatch(prep, bt, opts, out, prog); err != nil {
-			return nil, err
+	bts := prep.batches(opts.BatchSize, !m.tuning.fullBatches)
+	inFlight := min(len(bts), m.batchesInFlight())
+	if inFlight <= 1 {
+		var mu sync.Mutex
+		for _, bt := range bts {
+			if err := m.generateBatch(prep, bt, opts, out, prog, &mu); err != nil {
+				return nil, err
+			}
 		}
+		return out, nil
+	}
+	// Several batches at once: each decoder takes the next batch when done; the first error
+	// stops the others at their next step.
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	opts.Context = ctx
+	queue := make(chan batch, len(bts))
+	for _, bt := range bts {
+		queue <- bt
+	}
+	close(queue)
+	var (
+		mu       sync.Mutex // serializes progress, Stream calls and firstErr
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range inFlight {
+		wg.Go(func() {
+			for bt := range queue {
+				if err := m.generateBatch(prep, bt, opts, out, prog, &mu); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	return out, nil
 }
 
-// generateBatch generates the rows idx (all of the same prompt length) and stores them in out.
-func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress) error {
-	real := len(bt.idx)
-	seqs := make([][]int, bt.width)
-	samplers := make([]*sampler, real)
-	done := make([]bool, real)
-	for b := range bt.width {
-		seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
-		if b < real {
-			stream := uint64(bt.idx[b])
-			if opts.Streams != nil {
-				stream = opts.Streams[bt.idx[b]]
-			}
-			samplers[b] = newSampler(opts.Sampling, stream, seqs[b])
-		}
+// batchesInFlight is how many batches a generation job decodes at once. On the go backend,
+// two: one batch's step leaves the cores partly idle (small ops run one after the other, and
+// the matmuls of a few rows wait on memory), which the other batch's work fills. On other
+// backends, one.
+func (m *Model) batchesInFlight() int {
+	switch {
+	case m.tuning.inFlight > 0:
+		return m.tuning.inFlight
+	case m.Backend().String() == "go":
+		return 2
 	}
-	promptLen := len(seqs[0])
-	errs := make([]error, real)
-	pick := func(logits []float32) error {
-		v := m.Config.VocabSize
-		// Rows sample independently (each has its own random stream), so they run in parallel.
-		parallelRows(real, func(b int) {
-			tok := bpe.BOS // a finished row keeps emitting EOS, which is dropped below
-			if !done[b] {
-				tok, errs[b] = samplers[b].next(logits[b*v : (b+1)*v])
-				samplers[b].observe(tok)
-			}
-			seqs[b] = append(seqs[b], tok)
-			done[b] = done[b] || (opts.StopAtEOS && tok == bpe.BOS)
-		})
-		for b, err := range errs {
-			if err != nil {
-				return prep.outputError(bt.idx[b], fmt.Errorf("new token %d: %w", len(seqs[b])-promptLen, err))
-			}
-		}
-		for b := real; b < bt.width; b++ { // padding rows follow the last real row
-			seqs[b] = append(seqs[b], seqs[real-1][len(seqs[real-1])-1])
-		}
-		return nil
-	}
-	allDone := func() bool {
-		for _, d := range done {
-			if !d {
-				return false
-			}
-		}
-		return true
-	}
+	return 1
+}
+
+// generateBatch generates the rows of bt (all of the same prompt length) and stores them in out.
+// mu serializes progress and Stream calls with the batches decoded at the same time.
+func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress, mu *sync.Mutex) error {
+	d := m.newDecoder(prep, bt, opts)
+	defer d.free()
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
-		prog.add(real)
+		mu.Lock()
+		defer mu.Unlock()
+		prog.add(d.rows)
 		if opts.Stream != nil {
 			for b, i := range bt.idx {
-				c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
+				c, err := m.completion(prep.rows[i].row, d.seqs[b], d.promptLen, opts)
 				if err != nil {
 					return err
 				}
@@ -177,55 +232,25 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	if err := contextErr(opts.Context); err != nil {
 		return err
 	}
-
-	if opts.NoCache {
-		for step := 0; step < opts.MaxNewTokens && !allDone(); step++ {
-			logits, err := m.lastLogits(prep, bt, seqs)
-			if err != nil {
-				return err
-			}
-			if err := pick(logits); err != nil {
-				return err
-			}
-			if err := advanced(); err != nil {
-				return err
-			}
+	for step := 0; step < opts.MaxNewTokens && !d.allDone(); step++ {
+		var err error
+		switch {
+		case opts.NoCache:
+			err = d.recompute()
+		case step == 0:
+			err = d.prefill(m.cacheCapacity(d.promptLen, opts.MaxNewTokens))
+		default:
+			err = d.step()
 		}
-	} else {
-		capacity := min(roundUp(promptLen+opts.MaxNewTokens, 32), m.Config.NPositions)
-		logits, cache, err := m.prefill(prep, bt, seqs, capacity)
 		if err != nil {
 			return err
 		}
-		if err := pick(logits); err != nil {
-			freeAll(cache)
-			return err
-		}
 		if err := advanced(); err != nil {
-			freeAll(cache)
 			return err
 		}
-		for step := 1; step < opts.MaxNewTokens && !allDone(); step++ {
-			last := make([][]int, len(seqs))
-			for b, s := range seqs {
-				last[b] = s[len(s)-1:]
-			}
-			if logits, cache, err = m.step(last, promptLen+step-1, cache); err != nil {
-				return err
-			}
-			if err := pick(logits); err != nil {
-				freeAll(cache)
-				return err
-			}
-			if err := advanced(); err != nil {
-				freeAll(cache)
-				return err
-			}
-		}
-		freeAll(cache)
 	}
 	for b, i := range bt.idx {
-		c, err := m.completion(prep.rows[i].row, seqs[b], promptLen, opts.StopAtEOS)
+		c, err := m.completion(prep.rows[i].row, d.seqs[b], d.promptLen, opts)
 		if err != nil {
 			return err
 		}
@@ -234,10 +259,10 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 	return nil
 }
 
-// completion is row's completion from its tokens so far; with stopAtEOS, what follows the first
-// generated EOS is dropped.
-func (m *Model) completion(row Row, toks []int, promptLen int, stopAtEOS bool) (Completion, error) {
-	if stopAtEOS {
+// completion is row's completion from its tokens so far; with opts.StopAtEOS, what follows the
+// first generated EOS is dropped.
+func (m *Model) completion(row Row, toks []int, promptLen int, opts GenerateOptions) (Completion, error) {
+	if opts.StopAtEOS {
 		for j := promptLen; j < len(toks); j++ {
 			if toks[j] == bpe.BOS {
 				toks = toks[:j+1]
@@ -250,7 +275,7 @@ func (m *Model) completion(row Row, toks []int, promptLen int, stopAtEOS bool) (
 	if err != nil {
 		return Completion{}, err
 	}
-	return Completion{Row: row, Tokens: toks, PromptLen: promptLen, Text: text}, nil
+	return Completion{Row: row, Tokens: toks, PromptLen: promptLen, Text: text, Sampler: opts.Sampler}, nil
 }
 
 // contextErr is ctx's error, nil for a nil or live context.
@@ -264,95 +289,10 @@ func contextErr(ctx context.Context) error {
 // freeAll frees tensors on the backend.
 func freeAll(ts []*tensors.Tensor) {
 	for _, t := range ts {
-		t.FinalizeAll()
-	}
-}
-
-// prefill runs the prompts (steered) and returns the last position's logits [batch·vocab] and a
-// KV cache with room for capacity positions.
-func (m *Model) prefill(prep *prepared, bt batch, seqs [][]int, capacity int) ([]float32, []*tensors.Tensor, error) {
-	inputs, err := m.steeredInputs(prep, bt, seqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := m.steeredProgram(fmt.Sprintf("prefill/%d", capacity), prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h, cache := w.Prefill(in[0], in[1], st.Hook, capacity)
-		outs := []*Node{w.Logits(lastPosition(st.Own(h)))}
-		for _, c := range append(cache.Keys, cache.Values...) {
-			outs = append(outs, st.Own(c))
+		if t != nil {
+			t.FinalizeAll()
 		}
-		return outs
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	outs, err := p.Call(inputs...)
-	if err != nil {
-		return nil, nil, err
-	}
-	logits := take[float32](outs[0])
-	return logits, outs[1:], nil
-}
-
-// step runs one token per row at position pos through the cached model. The cache is consumed
-// (donated to the program, or freed on error); the returned one replaces it.
-func (m *Model) step(last [][]int, pos int, cache []*tensors.Tensor) (logits []float32, next []*tensors.Tensor, err error) {
-	defer func() {
-		if err != nil {
-			for _, t := range cache {
-				t.FinalizeAll()
-			}
-		}
-	}()
-	nl := m.Config.NLayer
-	p, err := m.program("step", func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.step", func(w *gpt2.Weights, in []*Node) []*Node {
-			kv := &gpt2.KVCache{Keys: in[2 : 2+nl], Values: in[2+nl : 2+2*nl]}
-			h, next := w.Step(in[0], in[1], kv, nil)
-			outs := []*Node{w.Logits(lastPosition(h))}
-			return append(append(outs, next.Keys...), next.Values...)
-		})
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := m.TokensTensor(last)
-	if err != nil {
-		return nil, nil, err
-	}
-	args := []any{tok, tensors.FromScalar(int32(pos))}
-	for _, t := range cache {
-		donated, err := DonateTensorBuffer(t, m.Backend(), 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("actadd: reusing the KV cache: %w", err)
-		}
-		args = append(args, donated)
-	}
-	outs, err := p.Call(args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return take[float32](outs[0]), outs[1:], nil
-}
-
-// lastLogits runs the whole sequences (steered at their prompt positions) and returns the last
-// position's logits: the uncached path.
-func (m *Model) lastLogits(prep *prepared, bt batch, seqs [][]int) ([]float32, error) {
-	inputs, err := m.steeredInputs(prep, bt, seqs)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.steeredProgram("last", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return []*Node{w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook))))}
-	})
-	if err != nil {
-		return nil, err
-	}
-	outs, err := p.Call(inputs...)
-	if err != nil {
-		return nil, err
-	}
-	return take[float32](outs[0]), nil
 }
 
 // lastPosition slices hidden [batch, seq, d] to its last position, [batch, d].
@@ -363,227 +303,16 @@ func lastPosition(h *Node) *Node {
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
 
-// prepared holds rows tokenized and their additions resolved to vectors (or to pair rows).
-type prepared struct {
-	rows  []preparedRow
-	point string // the kind of hook point steered (one per call)
-	k     int    // most additions on one row
-	span  int    // the longest steering vector's length (every batch of a job has this shape)
-	// pairTokens holds, for the additions that build their vector from pair rows in the steered
-	// pass itself, the token rows of their distinct prompt pairs: p+ of pair q at row 2q, p− at
-	// 2q+1, each BOS and space-padded to the pair's length. Every batch of the job carries all
-	// of them, so that all batches share one shape.
-	pairTokens [][]int
-	// context is the model's context length.
-	context int
-}
-
-type preparedRow struct {
-	row    Row
-	tokens []int
-	adds   []resolvedAddition
-}
-
-// resolvedAddition is an addition with its vector, or (vector nil, in a call with pair rows)
-// the index of its prompt pair in prepared.pairTokens.
-type resolvedAddition struct {
-	Addition
-	vector *Vector
-	pair   int
-	n      int // the vector's length
-}
-
-// rowError is an error about row i of a call: "actadd: row i: …", wrapping err.
-type rowError struct {
-	i   int
-	err error
-}
-
-func (e *rowError) Error() string {
-	return fmt.Sprintf("actadd: row %d: %s", e.i, strings.TrimPrefix(e.err.Error(), "actadd: "))
-}
-
-func (e *rowError) Unwrap() error { return e.err }
-
-// outputError is err about row i's outputs, naming the row's prompt and additions.
-func (p *prepared) outputError(i int, err error) error {
-	r := p.rows[i].row
-	return fmt.Errorf("actadd: row %d (prompt %q, additions %v): %w", i, r.Prompt, r.Adds, err)
-}
-
-// pairRows reports whether some additions build their vector from pair rows.
-func (p *prepared) pairRows() bool { return len(p.pairTokens) > 0 }
-
-// prepareRows tokenizes the rows and resolves their additions (see prepareTokens).
-func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
-	tokens := make([][]int, len(rows))
-	for i, r := range rows {
-		var err error
-		if tokens[i], err = m.tokenize(r.Prompt); err != nil {
-			return nil, &rowError{i, err}
-		}
+// cacheCapacity is the KV cache's length for prompts of promptLen tokens and maxNew new ones:
+// room for every token fed to the model (the last new one never is), rounded up to a multiple
+// of 16 so that jobs of similar lengths share compiled programs. The step attends to the whole
+// cache, so it is kept short.
+func (m *Model) cacheCapacity(promptLen, maxNew int) int {
+	round := 16
+	if m.tuning.capacityRound > 0 {
+		round = m.tuning.capacityRound
 	}
-	return m.prepareTokens(rows, tokens, pairRows)
-}
-
-// prepareTokens resolves the additions of rows whose tokens are given: to their vectors
-// (computed by a separate pass, once per prompt pair, and cached), or, with pairRows, additions
-// of a prompt pair to the pair's token rows, whose vector the steered program builds itself.
-func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
-	prep := &prepared{context: m.Config.NPositions}
-	pairIndex := map[[2]string]int{}
-	for i, r := range rows {
-		pr := preparedRow{row: r, tokens: tokens[i]}
-		for _, a := range r.Adds {
-			ra, pair, err := m.resolve(a, pairRows)
-			if err != nil {
-				return nil, &rowError{i, err}
-			}
-			if ra.vector == nil {
-				q, ok := pairIndex[pairKey(a)]
-				if !ok {
-					q = len(pairIndex)
-					pairIndex[pairKey(a)] = q
-					prep.pairTokens = append(prep.pairTokens, pair...)
-				}
-				ra.pair = q
-			}
-			if prep.point == "" {
-				prep.point = a.point()
-			} else if prep.point != a.point() {
-				return nil, fmt.Errorf("actadd: one call steers one kind of hook point, got both %s and %s: make two calls", prep.point, a.point())
-			}
-			if ra.n > len(tokens[i]) {
-				what := fmt.Sprintf("prompt %q has %d tokens (with BOS)", r.Prompt, len(tokens[i]))
-				if r.Prompt == "" { // ForwardTokens: token rows, no prompt text
-					what = fmt.Sprintf("token row has %d tokens", len(tokens[i]))
-				}
-				return nil, fmt.Errorf("actadd: row %d: %s but the steering vector %s covers %d: the row must be at least as long as the vector",
-					i, what, a, ra.n)
-			}
-			pr.adds = append(pr.adds, ra)
-			prep.span = max(prep.span, ra.n)
-		}
-		prep.k = max(prep.k, len(pr.adds))
-		prep.rows = append(prep.rows, pr)
-	}
-	return prep, nil
-}
-
-// resolve gives a its vector, or, with pairRows and no given vector, its pair's token rows
-// (p+ and p−, BOS and space-padded to the vector's length).
-func (m *Model) resolve(a Addition, pairRows bool) (resolvedAddition, [][]int, error) {
-	if !pairRows || a.Vector != nil {
-		v, err := m.Vector(a)
-		if err != nil {
-			return resolvedAddition{}, nil, err
-		}
-		return resolvedAddition{Addition: a, vector: v, n: v.N}, nil, nil
-	}
-	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
-		return resolvedAddition{}, nil, err
-	}
-	rows, n, err := m.pairTokens([][2]string{{a.Plus, a.Minus}})
-	if err != nil {
-		return resolvedAddition{}, nil, err
-	}
-	return resolvedAddition{Addition: a, n: n}, rows, nil
-}
-
-// pairKey identifies an addition's prompt pair.
-func pairKey(a Addition) [2]string { return [2]string{a.Plus, a.Minus} }
-
-// batch is a group of rows of equal prompt length, padded to width rows by repeating its last
-// row, so that every batch of a group has the same shape and reuses one compiled program.
-type batch struct {
-	idx   []int // the real rows
-	width int
-}
-
-// row is the row at batch position b (padding positions repeat the last real row).
-func (bt batch) row(b int) int { return bt.idx[min(b, len(bt.idx)-1)] }
-
-// batches groups row indices by prompt length into batches of at most size rows.
-func (p *prepared) batches(size int) []batch {
-	byLen := map[int][]int{}
-	var lens []int
-	for i, r := range p.rows {
-		n := len(r.tokens)
-		if _, ok := byLen[n]; !ok {
-			lens = append(lens, n)
-		}
-		byLen[n] = append(byLen[n], i)
-	}
-	sort.Ints(lens)
-	var out []batch
-	for _, n := range lens {
-		g := byLen[n]
-		width := min(size, len(g))
-		for s := 0; s < len(g); s += width {
-			out = append(out, batch{idx: g[s:min(s+width, len(g))], width: width})
-		}
-	}
-	return out
-}
-
-// steeredInputs packs a batch's token rows, positions and (when the call steers) the steering
-// inputs, as the inputs of a steered program. With pair rows, the job's pair rows follow the
-// batch's own rows, right-padded with spaces to the batch's length.
-func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, error) {
-	seq := len(seqs[0])
-	var placed [][]*placedAddition
-	all := seqs
-	if prep.k > 0 {
-		placed = make([][]*placedAddition, bt.width)
-		for b := range bt.width {
-			r := prep.rows[bt.row(b)]
-			for _, a := range r.adds {
-				placed[b] = append(placed[b], &placedAddition{vector: a.vector, pair: a.pair, n: a.n, layer: a.Layer, coeff: a.Coeff,
-					start: a.Position.start(len(r.tokens), a.n)})
-			}
-		}
-		all = slices.Clone(seqs)
-		for _, row := range prep.pairTokens {
-			all = append(all, padRight(row, seq))
-		}
-	}
-	tok, err := m.TokensTensor(all)
-	if err != nil {
-		return nil, err
-	}
-	inputs := []any{tok, gpt2.PositionsTensor(len(all), seq, 0)}
-	if prep.k == 0 {
-		return inputs, nil
-	}
-	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows())...), nil
-}
-
-// fewPairs reports whether a generation job builds its steering vectors in the steered prefill
-// itself (pair rows) rather than in a separate pass: when its additions without a given vector
-// use few distinct prompt pairs, at most one per 16 rows of a batch (and always one), so that
-// the pair rows (two per pair) grow a batch by at most an eighth. A layer × coefficient sweep of
-// one pair then compiles the prefill and the decoding step and nothing else; a job over many
-// pairs pays one more program (the vector pass) instead of much larger prefills.
-func fewPairs(rows []Row, batchSize int) bool {
-	pairs := map[[2]string]bool{}
-	for _, r := range rows {
-		for _, a := range r.Adds {
-			if a.Vector == nil {
-				pairs[pairKey(a)] = true
-			}
-		}
-	}
-	return len(pairs) <= max(1, batchSize/16)
-}
-
-// padRight returns a copy of ids right-padded with the space token to n.
-func padRight(ids []int, n int) []int {
-	out := make([]int, n)
-	copy(out, ids)
-	for j := len(ids); j < n; j++ {
-		out[j] = bpe.Space
-	}
-	return out
+	return min(roundUp(promptLen+maxNew-1, round), m.Config.NPositions)
 }
 
 // parallelRows calls fn(0..n-1) on all cores.
@@ -600,10 +329,4 @@ func parallelRows(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// take copies a program output to Go and frees it.
-func take[T float32 | int32](t *tensors.Tensor) []T {
-	defer t.FinalizeAll()
-	return tensors.MustCopyFlatData[T](t)
 }

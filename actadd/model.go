@@ -2,10 +2,14 @@
 // by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt pair, to the
 // residual stream of a new prompt, with no training.
 //
-// The residual stream is edited in one place, steer.go. Everything else here prepares the
-// steering inputs (vector.go: vectors from prompt pairs; addition.go: what to add where) or uses a
-// steered model: generate.go (batched, KV-cached sampling with the protocol's sampler in
-// sample.go) and score.go (per-token log-probabilities and next-token ranks).
+// The residual stream is edited in one place, steering.edit in steer.go. The other files prepare
+// its inputs or run steered programs:
+//
+//   - addition.go, vector.go: what to add where (Addition), and steering vectors from prompt pairs;
+//   - prepare.go: a call's rows tokenized, their additions placed, cut into batches;
+//   - pairrows.go: vectors built inside a steered pass from prompt rows appended to its batch;
+//   - generate.go, sample.go: batched, KV-cached generation with the protocol's sampler;
+//   - score.go, forward.go: per-token log-probabilities, next-token ranks, timed forward passes.
 //
 // Steering vectors, coefficients and layers are runtime inputs of the compiled programs: sweeping
 // them never recompiles, and each row of a batch can carry its own configuration.
@@ -29,8 +33,23 @@ type Model struct {
 
 	mu       sync.Mutex
 	programs map[string]*gpt2.Program
+	packed   map[string]*packedStep  // packed decoding-step programs by name and shape (decode.go)
+	acquired int64                   // packed step programs acquired so far
 	acts     map[actsKey][][]float32 // per-layer activation differences of prompt pairs, see vector.go
 	vectors  map[vectorKey]*Vector
+
+	tuning decodeTuning
+}
+
+// decodeTuning holds alternatives to the decoding defaults, for benchmarks that compare them
+// in one process.
+type decodeTuning struct {
+	unpackedStep    bool // the decoding step takes its weights as inputs (gpt2.NewProgram)
+	packedSteps     int  // packed decoding-step programs kept (0: maxPackedSteps)
+	capacityRound   int  // the KV cache's length is a multiple of this (0: 16)
+	fullBatches     bool // batches of BatchSize rows and a padded last one, not evenly split
+	inFlight        int  // batches decoded at once (0: batchesInFlight's choice)
+	noSharedPrefill bool // prefill every row even when all rows of a batch are the same
 }
 
 // Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local
@@ -60,7 +79,7 @@ func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
 	if m.Config.VocabSize != tok.VocabSize() {
 		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d: ActAdd needs a GPT-2 checkpoint with vocab_size %[3]d", m.Name, m.Config.VocabSize, tok.VocabSize())
 	}
-	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
+	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, packed: map[string]*packedStep{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
 }
 
 // Label names the model and backend, e.g. "gpt2-xl on xla:cuda", for figures and printed results.

@@ -60,23 +60,20 @@ func TestPairRowsEqualGivenVectors(t *testing.T) {
 				if prep.pairRows() != pairRows {
 					t.Fatalf("prepared with pairRows=%v, asked for %v", prep.pairRows(), pairRows)
 				}
-				bts := prep.batches(len(rows))
+				bts := prep.batches(len(rows), true)
 				if len(bts) != 1 {
 					t.Fatalf("rows make %d batches, want 1 (equal prompt lengths)", len(bts))
 				}
-				seqs := make([][]int, bts[0].width)
-				for b := range seqs {
-					seqs[b] = prep.rows[bts[0].row(b)].tokens
-				}
-				logits, cache, err := m.prefill(prep, bts[0], seqs, 32)
+				d := m.newDecoder(prep, bts[0], GenerateOptions{Sampler: SamplerHost})
+				outs, err := d.prefillOutputs(32)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var kv [][]float32
-				for _, c := range cache {
+				for _, c := range outs[1:] {
 					kv = append(kv, take[float32](c))
 				}
-				return logits, kv
+				return take[float32](outs[0]), kv
 			}
 			wantLogits, wantKV := run(false)
 			gotLogits, gotKV := run(true)

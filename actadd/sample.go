@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Sampling is the protocol's sampler, TransformerLens's sample_logits, applied per step:
@@ -50,22 +51,37 @@ func (s Sampling) check() error {
 	return nil
 }
 
-// sampler draws the next token of one row.
+// sampler draws the next token of one row on the host, from logits copied off the backend. The
+// row's random draws are made by the caller (one uniform per sampled step, from the row's own
+// stream, rowRand), so that the device sampler (devsample.go) can be given the same ones.
 type sampler struct {
 	s      Sampling
-	rng    *rand.Rand
 	counts map[int]int // occurrences of each token in the row so far
-	x, e   []float64   // scratch: processed logits, and exp(x - max)
-	idx    []int       // scratch: token ids being selected
+	// Scratch of one draw, filled by weigh.
+	x, e   []float64 // processed logits, and exp(x − max x)
+	bucket []int32   // each token's rank bucket (see filter)
+	hi, lo float64   // max and min of x
+	mass   float64   // Σe
+	// Per rank bucket: how many tokens, and their Σe.
+	bucketN [rankBuckets]float64
+	bucketE [rankBuckets]float64
+	idx     []int // the edge bucket's tokens
 }
 
-func newSampler(s Sampling, stream uint64, tokens []int) *sampler {
-	sm := &sampler{s: s, rng: rand.New(rand.NewPCG(s.Seed, stream)), counts: map[int]int{}}
+// rankBuckets is the number of buckets filter counts tokens into.
+const rankBuckets = 4096
+
+func newSampler(s Sampling, tokens []int) *sampler {
+	sm := &sampler{s: s, counts: map[int]int{}}
 	for _, t := range tokens {
 		sm.counts[t]++
 	}
 	return sm
 }
+
+// rowRand is the random stream of a row: (Seed, stream), where stream is the row's index in its
+// call or the caller's GenerateOptions.Streams entry.
+func rowRand(s Sampling, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(s.Seed, stream)) }
 
 // observe records a token appended to the row.
 func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
@@ -73,168 +89,199 @@ func (sm *sampler) observe(tok int) { sm.counts[tok]++ }
 // errNonFinite reports logits that hold NaN or ±Inf, which no token can be drawn from.
 var errNonFinite = errors.New("the model's logits are not finite (NaN or ±Inf): a steering addition too large for float32 (lower its coefficient) or a corrupt vector or checkpoint")
 
-// next picks the next token from the row's logits.
-func (sm *sampler) next(logits []float32) (int, error) {
-	s := sm.s
-	if i := nonFinite(logits); i >= 0 {
-		return 0, fmt.Errorf("%w; token %d's logit is %v", errNonFinite, i, logits[i])
-	}
-	if s.Temperature == 0 {
+// nonFiniteLogit is errNonFinite naming the first bad logit.
+func nonFiniteLogit(i int, v float32) error {
+	return fmt.Errorf("%w; token %d's logit is %v", errNonFinite, i, v)
+}
+
+// temperatureOverflow is the error of logits whose division by the temperature overflows.
+func temperatureOverflow(t float64) error {
+	return fmt.Errorf("the logits divided by the temperature %v overflow: use a larger temperature, or 0 for greedy", t)
+}
+
+// next picks the next token from the row's logits; u in [0, 1) is the row's next uniform draw
+// (unused when greedy).
+func (sm *sampler) next(logits []float32, u float64) (int, error) {
+	if sm.s.Temperature == 0 {
 		best := 0
 		for i, v := range logits {
+			if v-v != 0 { // NaN − NaN and Inf − Inf are NaN
+				return 0, nonFiniteLogit(i, v)
+			}
 			if v > logits[best] {
 				best = i
 			}
 		}
 		return best, nil
 	}
-	x := sm.x[:0]
-	for _, v := range logits {
-		x = append(x, float64(v)/s.Temperature)
+	best, err := sm.weigh(logits)
+	if err != nil {
+		return 0, err
 	}
+	return sm.filter().draw(sm.e, u, best), nil
+}
+
+// weigh fills x with the processed logits (divided by the temperature, less the frequency
+// penalty), e with exp(x − max x) and, when a filter is on, the rank buckets; it returns the
+// index of the largest x.
+func (sm *sampler) weigh(logits []float32) (int, error) {
+	s := sm.s
+	x := slices.Grow(sm.x[:0], len(logits))[:len(logits)]
 	sm.x = x
+	for i, v := range logits {
+		if v-v != 0 {
+			return 0, nonFiniteLogit(i, v)
+		}
+		x[i] = float64(v)
+	}
+	if s.Temperature != 1 { // v/1 is v
+		for i := range x {
+			x[i] /= s.Temperature
+		}
+	}
 	if s.FreqPenalty > 0 {
 		for tok, c := range sm.counts {
 			x[tok] -= s.FreqPenalty * float64(c)
 		}
 	}
-	best := 0
+	best, lo := 0, x[0]
 	for i, v := range x {
 		if v > x[best] {
 			best = i
 		}
+		lo = min(lo, v)
 	}
-	if math.IsInf(x[best], 0) {
-		return 0, fmt.Errorf("the logits divided by the temperature %v overflow: use a larger temperature, or 0 for greedy", s.Temperature)
+	hi := x[best]
+	if math.IsInf(hi, 0) {
+		return 0, temperatureOverflow(s.Temperature)
 	}
-	e := sm.e[:0]
-	for _, v := range x {
-		e = append(e, math.Exp(v-x[best]))
-	}
-	sm.e = e
-	keep := sm.filter()
-	// Draw from the kept tokens in id order, as sampling from the filtered logits does.
-	total := 0.0
-	for i := range x {
-		if keep(i) {
-			total += e[i]
-		}
-	}
-	u := sm.rng.Float64() * total
-	acc, last := 0.0, best
-	for i := range x {
-		if keep(i) {
-			acc += e[i]
-			last = i
-			if u < acc {
-				return i, nil
-			}
-		}
-	}
-	return last, nil
-}
-
-// filter applies top-k, or else top-p, and returns which tokens survive. Tokens are ranked by
-// processed logit, ties broken by lower id; the survivors are a prefix of that ranking, found by
-// selection in expected linear time rather than by sorting the whole vocabulary.
-func (sm *sampler) filter() func(i int) bool {
-	s, x, e := sm.s, sm.x, sm.e
-	topK := s.TopK > 0 && s.TopK < len(x)
-	nucleus := s.TopK == 0 && s.TopP > 0 && s.TopP < 1
-	if !nucleus && !topK {
-		return func(int) bool { return true }
-	}
-	better := func(a, b int) bool { return x[a] > x[b] || (x[a] == x[b] && a < b) }
-	idx := sm.idx[:0]
-	for i := range x {
-		idx = append(idx, i)
-	}
-	sm.idx = idx
-	var boundary int
-	if topK {
-		selectK(idx, s.TopK, better)
-		boundary = idx[0]
-		for _, i := range idx[:s.TopK] {
-			if better(boundary, i) {
-				boundary = i
-			}
-		}
-	} else {
-		mass := 0.0
+	sm.hi, sm.lo = hi, lo
+	e := slices.Grow(sm.e[:0], len(x))[:len(x)]
+	expShifted(e, x, hi)
+	mass := 0.0
+	if !s.filters(len(x)) {
 		for _, w := range e {
 			mass += w
 		}
-		boundary = selectMass(idx, e, s.TopP*mass, better)
+		sm.e, sm.mass = e, mass
+		return best, nil
 	}
-	return func(i int) bool { return i == boundary || better(i, boundary) }
+	scale := 0.0
+	if hi > lo {
+		scale = rankBuckets / (hi - lo)
+	}
+	clear(sm.bucketN[:])
+	clear(sm.bucketE[:])
+	bucket := slices.Grow(sm.bucket[:0], len(x))[:len(x)]
+	for i, v := range x {
+		w := e[i]
+		mass += w
+		// Monotone in v: a token in a lower bucket has a larger x than every token of a higher one.
+		b := min(int32((hi-v)*scale), rankBuckets-1)
+		bucket[i] = b
+		sm.bucketN[b]++
+		sm.bucketE[b] += w
+	}
+	sm.e, sm.mass, sm.bucket = e, mass, bucket
+	return best, nil
 }
 
-// selectK reorders idx so that its k best elements (by better) come first, in any order.
-func selectK(idx []int, k int, better func(a, b int) bool) {
-	lo, hi := 0, len(idx)
-	for hi-lo > 1 {
-		p := partition(idx, lo, hi, better)
+// filters reports whether top-k or top-p applies over a vocabulary of vocab tokens (top-k when
+// 0 < TopK < vocab, else top-p when 0 < TopP < 1).
+func (s Sampling) filters(vocab int) bool {
+	return (s.TopK > 0 && s.TopK < vocab) || (s.TopK == 0 && s.TopP > 0 && s.TopP < 1)
+}
+
+// keptSet says which tokens survive top-k or top-p: all of them, or those ranked at or above
+// the boundary token b, ranking by processed logit x (higher first), ties by lower id. total is
+// the kept tokens' Σe.
+type keptSet struct {
+	all   bool
+	x     []float64
+	xb    float64 // x[b]
+	b     int
+	total float64
+}
+
+func (k keptSet) has(i int) bool {
+	return k.all || k.x[i] > k.xb || (k.x[i] == k.xb && i <= k.b)
+}
+
+// draw picks a kept token with probability proportional to its weight e, by inverse transform
+// of u in id order (as sampling from the filtered logits does). best is kept whatever the
+// filter, so it is the answer when rounding leaves u·total at or past the last sum.
+func (k keptSet) draw(e []float64, u float64, best int) int {
+	target := u * k.total
+	acc, last := 0.0, best
+	for i, w := range e {
+		if k.has(i) {
+			acc += w
+			last = i
+			if target < acc {
+				return i
+			}
+		}
+	}
+	return last
+}
+
+// filter applies top-k, or else top-p, to the weighed logits. The survivors are a prefix of
+// the ranking (see keptSet) whose weights (e for top-p, 1 for top-k) first reach the filter's
+// need (p·Σe, or k).
+//
+// The prefix is found without sorting the vocabulary: weigh counts the tokens into rankBuckets
+// buckets of equal width in x from the largest down to the smallest, with each bucket's Σe;
+// the buckets from the top add up to the need in the edge's bucket, whose few tokens alone are
+// then sorted by rank.
+func (sm *sampler) filter() keptSet {
+	s, x, e := sm.s, sm.x, sm.e
+	if !s.filters(len(x)) {
+		return keptSet{all: true, total: sm.mass}
+	}
+	weights, need := &sm.bucketE, s.TopP*sm.mass
+	if s.TopK > 0 {
+		weights, need = &sm.bucketN, float64(s.TopK)
+	}
+	edge, above, total := -1, 0.0, 0.0
+	for b, w := range weights {
+		if above+w >= need {
+			edge = b
+			break
+		}
+		above += w
+		total += sm.bucketE[b]
+	}
+	if edge < 0 { // rounding left a sliver of the need: keep everything
+		return keptSet{all: true, total: sm.mass}
+	}
+	idx := sm.idx[:0]
+	for i, b := range sm.bucket {
+		if int(b) == edge {
+			idx = append(idx, i)
+		}
+	}
+	sm.idx = idx
+	slices.SortFunc(idx, func(a, b int) int {
 		switch {
-		case p == k-1 || p == k:
-			return
-		case p > k:
-			hi = p
-		default:
-			lo = p + 1
+		case x[a] > x[b]:
+			return -1
+		case x[a] < x[b]:
+			return 1
+		}
+		return a - b
+	})
+	boundary := idx[len(idx)-1] // rounding left a sliver of the need: keep the whole bucket
+	for _, i := range idx {
+		if s.TopK > 0 {
+			above++
+		} else {
+			above += e[i]
+		}
+		total += e[i]
+		if above >= need {
+			boundary = i
+			break
 		}
 	}
-}
-
-// selectMass returns the element b such that the elements ranked up to b (by better) are the
-// smallest prefix whose weights sum to at least mass. It reorders idx.
-func selectMass(idx []int, w []float64, mass float64, better func(a, b int) bool) int {
-	lo, hi := 0, len(idx)
-	worst := idx[0]
-	for lo < hi {
-		p := partition(idx, lo, hi, better)
-		above := 0.0
-		for _, i := range idx[lo:p] {
-			above += w[i]
-		}
-		switch {
-		case above >= mass && p > lo:
-			hi = p
-		case above+w[idx[p]] >= mass:
-			return idx[p]
-		default:
-			mass -= above + w[idx[p]]
-			worst = idx[p]
-			lo = p + 1
-		}
-	}
-	return worst // rounding left a sliver of mass: keep everything considered
-}
-
-// partition rearranges idx[lo:hi] around a pivot (median of three) so that better elements
-// come first, and returns the pivot's final position.
-func partition(idx []int, lo, hi int, better func(a, b int) bool) int {
-	b := medianOf3(idx, lo, lo+(hi-lo)/2, hi-1, better)
-	idx[b], idx[hi-1] = idx[hi-1], idx[b]
-	pivot := idx[hi-1]
-	store := lo
-	for i := lo; i < hi-1; i++ {
-		if better(idx[i], pivot) {
-			idx[i], idx[store] = idx[store], idx[i]
-			store++
-		}
-	}
-	idx[store], idx[hi-1] = idx[hi-1], idx[store]
-	return store
-}
-
-// medianOf3 returns which of positions a, b, c holds the middle element of the three.
-func medianOf3(idx []int, a, b, c int, better func(a, b int) bool) int {
-	x, y, z := idx[a], idx[b], idx[c]
-	switch {
-	case better(x, y) == better(y, z):
-		return b
-	case better(y, x) == better(x, z):
-		return a
-	}
-	return c
+	return keptSet{x: x, xb: x[boundary], b: boundary, total: total}
 }

@@ -7,27 +7,17 @@ import (
 	"testing"
 )
 
-// keptSet lists the tokens a sampler with s keeps for these logits (after temperature and
-// penalty), by brute force over its filter.
-func keptSet(s Sampling, history []int, logits []float32) []int {
-	sm := newSampler(s, 0, history)
-	temp := s.Temperature
-	sm.x = sm.x[:0]
-	for _, v := range logits {
-		sm.x = append(sm.x, float64(v)/temp)
-	}
-	for tok, c := range sm.counts {
-		sm.x[tok] -= s.FreqPenalty * float64(c)
-	}
-	mx := slices.Max(sm.x)
-	sm.e = sm.e[:0]
-	for _, v := range sm.x {
-		sm.e = append(sm.e, math.Exp(v-mx))
+// hostKept lists the tokens the host sampler with s keeps for these logits (after temperature
+// and penalty), by brute force over its filter.
+func hostKept(s Sampling, history []int, logits []float32) []int {
+	sm := newSampler(s, history)
+	if _, err := sm.weigh(logits); err != nil {
+		panic(err)
 	}
 	keep := sm.filter()
 	var out []int
 	for i := range logits {
-		if keep(i) {
+		if keep.has(i) {
 			out = append(out, i)
 		}
 	}
@@ -53,16 +43,16 @@ func TestTopPKeepsSmallestSetReachingP(t *testing.T) {
 		{0.95, []int{0, 1, 2, 3}},
 	}
 	for _, c := range cases {
-		got := keptSet(Sampling{Temperature: 1, TopP: c.p}, nil, logits)
+		got := hostKept(Sampling{Temperature: 1, TopP: c.p}, nil, logits)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("top-p %g kept %v, want %v", c.p, got, c.want)
 		}
 	}
 	// As in TransformerLens, top-k takes precedence: top-p is then ignored.
-	if got := keptSet(Sampling{Temperature: 1, TopK: 2, TopP: 0.3}, nil, logits); !slices.Equal(got, []int{1, 3}) {
+	if got := hostKept(Sampling{Temperature: 1, TopK: 2, TopP: 0.3}, nil, logits); !slices.Equal(got, []int{1, 3}) {
 		t.Errorf("top-k 2 with top-p 0.3 kept %v, want [1 3] (top-k only)", got)
 	}
-	if got := keptSet(Sampling{Temperature: 1, TopK: 3}, nil, logits); !slices.Equal(got, []int{0, 1, 3}) {
+	if got := hostKept(Sampling{Temperature: 1, TopK: 3}, nil, logits); !slices.Equal(got, []int{0, 1, 3}) {
 		t.Errorf("top-k 3 kept %v, want [0 1 3]", got)
 	}
 }
@@ -108,7 +98,7 @@ func TestTopPMatchesSortingOnRandomLogits(t *testing.T) {
 			}
 		}
 		slices.Sort(want)
-		got := keptSet(Sampling{Temperature: 1, TopP: p}, nil, logits)
+		got := hostKept(Sampling{Temperature: 1, TopP: p}, nil, logits)
 		// Summation order differs from the brute force's, so allow a one-token difference only
 		// where the cumulative mass sits within rounding of p.
 		if !slices.Equal(got, want) && math.Abs(float64(len(got)-len(want))) > 1 {
@@ -122,22 +112,22 @@ func TestFrequencyPenaltyCountsEveryToken(t *testing.T) {
 	// penalised logit, so the draw is deterministic.
 	logits := []float32{10, 10.5, 9.8, 9.0}
 	s := Sampling{Temperature: 1, TopK: 1, FreqPenalty: 1}
-	sm := newSampler(s, 0, []int{0, 1, 1})
+	sm := newSampler(s, []int{0, 1, 1})
 	sm.observe(2)
 	// After penalty: 9, 8.5, 8.8, 9.0 → tie between 0 and 3, lower id wins.
-	if got, _ := sm.next(logits); got != 0 {
+	if got, _ := sm.next(logits, 0.5); got != 0 {
 		t.Errorf("picked %d, want 0", got)
 	}
 	sm.observe(0) // token 0 now counted twice: 8, 8.5, 8.8, 9.0
-	if got, _ := sm.next(logits); got != 3 {
+	if got, _ := sm.next(logits, 0.5); got != 3 {
 		t.Errorf("picked %d, want 3", got)
 	}
 	if sm.counts[0] != 2 || sm.counts[1] != 2 || sm.counts[2] != 1 {
 		t.Errorf("counts %v, want BOS 2, prompt token 2, generated 1", sm.counts)
 	}
 	// Greedy (temperature 0) is the argmax of the raw logits, as in TransformerLens.
-	g := newSampler(Sampling{FreqPenalty: 1}, 0, []int{1, 1, 1})
-	if got, _ := g.next(logits); got != 1 {
+	g := newSampler(Sampling{FreqPenalty: 1}, []int{1, 1, 1})
+	if got, _ := g.next(logits, 0.5); got != 1 {
 		t.Errorf("greedy picked %d, want 1 (penalty does not apply)", got)
 	}
 }
@@ -149,10 +139,11 @@ func TestSamplingReproducible(t *testing.T) {
 		logits[i] = float32(r.NormFloat64())
 	}
 	draw := func(seed uint64, row uint64) []int {
-		sm := newSampler(Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 0.5, Seed: seed}, row, []int{5})
+		s := Sampling{Temperature: 1, TopP: 0.9, FreqPenalty: 0.5, Seed: seed}
+		sm, rng := newSampler(s, []int{5}), rowRand(s, row)
 		var out []int
 		for range 30 {
-			tok, err := sm.next(logits)
+			tok, err := sm.next(logits, rng.Float64())
 			if err != nil {
 				t.Fatal(err)
 			}

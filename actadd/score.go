@@ -55,9 +55,9 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
 		tokens := in[0]
 		t := tokens.Shape().Dimensions[1]
-		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
-		next := SliceAxis(tokens, 1, AxisRange(1, t))                                          // [b, t-1]
-		return []*Node{Sub(pickLogits(logits, next), logSumExp(logits))}
+		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook()), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
+		next := SliceAxis(tokens, 1, AxisRange(1, t))                                            // [b, t-1]
+		return []*Node{Sub(gatherLast(logits, next), logSumExp(logits))}
 	})
 	if err != nil {
 		return nil, err
@@ -111,12 +111,12 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 		return nil, err
 	}
 	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h := w.Forward(in[0], in[1], st.Hook)
+		h := w.Forward(in[0], in[1], st.Hook())
 		b := h.Shape().Dimensions[0]
 		rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
 		last := Gather(h, Stack([]*Node{rowIdx, in[2]}, -1)) // [b, d]
 		logits := w.Logits(last)                             // [b, vocab]
-		target := pickLogits(logits, in[3])                  // [b]
+		target := gatherLast(logits, in[3])                  // [b]
 		higher := GreaterThan(logits, ExpandAxes(target, -1))
 		// The sum of a row's logits is not finite when one of them is not.
 		return []*Node{ReduceSum(ConvertDType(higher, dtypes.Int32), -1), ReduceSum(logits, -1)}
@@ -156,16 +156,17 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	return ranks, nil
 }
 
-// pickLogits gathers logits[..., idx] for every leading index: logits [a..., vocab], idx [a...].
-func pickLogits(logits, idx *Node) *Node {
-	g := logits.Graph()
+// gatherLast gathers x[..., idx] along the last axis for every leading index: x [a..., n], idx
+// [a...].
+func gatherLast(x, idx *Node) *Node {
+	g := x.Graph()
 	lead := idx.Shape().Dimensions
 	var coords []*Node
 	for axis := range lead {
 		coords = append(coords, Iota(g, shapes.Make(dtypes.Int32, lead...), axis))
 	}
 	coords = append(coords, ConvertDType(idx, dtypes.Int32))
-	return Gather(logits, Stack(coords, -1))
+	return Gather(x, Stack(coords, -1))
 }
 
 // logSumExp reduces the last axis: log Σ exp(x), computed stably.
@@ -246,7 +247,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 		return nil, err
 	}
 	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook))}
+		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook()))}
 	})
 	if err != nil {
 		return nil, err

@@ -10,73 +10,104 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// This file is where the residual stream is edited.
+// This file is where the residual stream is edited: steering.edit, below, is the whole of
+// ActAdd's intervention. The rest of the package prepares its inputs or runs steered programs.
 //
-// A steered program takes these runtime inputs after its own (always last):
+// A steered program carries K addition slots per row of its batch. It takes three runtime
+// inputs after its own, always last:
 //
-//	vectors   [K, batch, span, d_model] float32: K addition slots per row, each an unscaled
-//	                                    steering vector given by the caller (zero rows past its
-//	                                    length; all zero for slots built from pair rows, below);
-//	positions [K, batch, span]          int32: the stream positions those rows are added to
-//	                                    (front, mid or back placement, done on the host);
-//	gates     [n_layer, K, batch]       float32: the coefficient of slot k of row b at layer l,
-//	                                    zero at every layer but the slot's own;
+//	vectors   [K, batch, span, d_model] float32  slot k of row b: the unscaled vector h(p+) − h(p−),
+//	                                             zero past its length
+//	positions [K, batch, span]          int32    the stream positions the vector's rows are added to
+//	                                             (front, mid or back, placed on the host)
+//	gates     [n_layer, K, batch]       float32  the slot's coefficient at its own layer, 0 elsewhere
 //
-// and, in a program that builds its vectors from prompt pairs in the same pass (pair rows:
-// generation does, so that a sweep compiles no separate vector pass), two more:
+// At the hook point of every layer l (blocks.{l}.hook_resid_pre unless the additions name another
+// kind of point), row b's stream gets gates[l,k,b] · vectors[k,b,j] added at position
+// positions[k,b,j], for every slot k and vector row j:
 //
-//	pairs     [K, batch, 2]             int32: which of the P pair rows appended to the batch
-//	                                    (the token rows after the batch's own) are slot k's
-//	                                    prompts p+ and p−;
-//	pairMask  [K, batch, span]          float32: 1 for the vector's own rows (j < its length),
-//	                                    0 past it and for slots whose vector is given.
+//	x[b, positions[k,b,j]] += gates[l,k,b] · vectors[k,b,j]
 //
-// At the hook point of every layer l (blocks.{l}.hook_resid_pre unless the addition names another
-// kind of point) the hook scatter-adds gates[l,k,b] · vectors[k,b,j] into stream position
-// positions[k,b,j] of row b. With pair rows, vectors[k,b,j] is first increased by
-// pairMask[k,b,j] · (x[p+, j] − x[p−, j]): the difference of the pair rows' own stream at this
-// very point, which is the steering vector h(p+) − h(p−) at this layer since pair rows are
-// never steered (the scatter only touches the batch's own rows) and attention is causal (pair
-// rows are right-padded to the batch's length). Only the span positions are touched (the go
-// backend updates the stream in place), so the premium over the unsteered model is a few small
-// ops per layer. Because vectors, positions, coefficients and layers are all inputs, a sweep
-// over them reuses one compiled program, and each row of a batch carries its own configuration
-// (or none: zero gates).
+// Only those positions are touched (a ScatterSum; the go backend updates the stream in place), so
+// a steered pass costs a few small ops per layer more than an unsteered one. Vectors, positions,
+// coefficients and layers are all inputs: a sweep over them reuses one compiled program, and each
+// row carries its own configuration (or none: zero gates). Unsteered programs (K = 0) take no
+// steering inputs and have no hook.
+//
+// A program may also build some vectors from prompt pairs in the same pass instead of taking
+// them as inputs; pairrows.go adds those vectors to vectors[k,b] before the edit.
 
-// steering is what a steered program's graph needs from the steering inputs: the hook, and
-// which rows of the batch are the caller's (pair rows follow them and are dropped from outputs).
+// placedAddition is one addition placed in one row of a batch: what is added, at which layer,
+// with which coefficient, from which stream position.
+type placedAddition struct {
+	vector *Vector // the steering vector; nil when pair rows build it (pair names them)
+	pair   int     // the addition's prompt pair in prepared.pairTokens, when vector is nil
+	n      int     // positions the vector covers
+	layer  int
+	coeff  float64
+	start  int // the first stream position covered
+}
+
+// steering is what a steered program's graph holds of its steering inputs.
 type steering struct {
-	Hook  gpt2.Hook // nil for an unsteered program
-	rows  int       // the batch's own rows; 0 when there are no pair rows
-	total int       // the batch's rows with the pair rows
+	vectors   *Node // [K, batch, span, d]
+	gates     *Node // [n_layer, K, batch]
+	indices   *Node // scatter indices (row, position) of every slot and vector row: [K, batch, span, 2]
+	pairs     *pairRows
+	layerOf   map[string]int // hook point name → layer
+	slots, bt int            // K and the batch's own rows
+}
+
+// edit is the intervention at layer l's hook point: x [batch, seq, d] (with pair rows, if any,
+// after the batch's own rows, which the scatter never touches) plus the gated vectors at their
+// positions.
+func (s *steering) edit(l int, x *Node) *Node {
+	v := s.vectors
+	if s.pairs != nil {
+		v = s.pairs.addVectors(v, x)
+	}
+	g := Reshape(SliceAxis(s.gates, 0, AxisElem(l)), s.slots, s.bt, 1, 1)
+	return ScatterSum(x, s.indices, Mul(v, g), false, false)
+}
+
+// Hook is the gpt2.Hook that edits every layer's point of the steered kind; nil when unsteered.
+func (s *steering) Hook() gpt2.Hook {
+	if s.slots == 0 {
+		return nil
+	}
+	return func(point string, x *Node) *Node {
+		if l, ok := s.layerOf[point]; ok {
+			return s.edit(l, x)
+		}
+		return x
+	}
 }
 
 // Own slices x, whose first axis is the batch with its pair rows (possibly merged with a
-// following axis, as the KV cache's [batch·heads, ...]), to the batch's own rows; x itself
-// when there are no pair rows.
+// following axis, as the KV cache's [batch·heads, ...]), to the batch's own rows: what the
+// caller gets back. x itself without pair rows.
 func (s *steering) Own(x *Node) *Node {
-	if s.rows == 0 {
+	if s.pairs == nil {
 		return x
 	}
-	return SliceAxis(x, 0, AxisRange(0, x.Shape().Dimensions[0]/s.total*s.rows))
+	return s.pairs.own(x, s.bt)
 }
 
-// steeringInputCount is the number of steering inputs a program takes (see above).
+// steeringInputCount is the number of steering inputs a program with k slots takes.
 func steeringInputCount(k int, pairRows bool) int {
 	switch {
 	case k == 0:
 		return 0
 	case pairRows:
-		return 5
+		return 3 + pairRowInputs
 	}
 	return 3
 }
 
-// steeringHook returns the steering that applies the steering inputs (the last ones of in) at
-// every layer's point of the given kind (e.g. "hook_resid_pre"); no hook when k = 0 (unsteered
-// programs take no steering inputs and carry no hook). With pair rows, in[0] is the token rows
-// [batch + P, seq]: the batch's own rows, then the pair rows.
-func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
+// newSteering reads the steering inputs (the last ones of in) of a program with k slots that
+// steers every layer's point of the given kind (e.g. "hook_resid_pre"). in[0] is the token rows
+// (with pair rows, the batch's own rows then the pair rows).
+func newSteering(kind string, k int, pairRows bool, in []*Node) *steering {
 	if k == 0 {
 		return &steering{}
 	}
@@ -84,33 +115,17 @@ func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 	vectors, positions, gates := st[0], st[1], st[2]
 	dims := vectors.Shape().Dimensions // [K, batch, span, d]
 	batch, span := dims[1], dims[2]
-	nLayer := gates.Shape().Dimensions[0]
-	// Scatter indices (b, position) for every slot, row and vector row: [K, batch, span, 2].
 	rows := Iota(vectors.Graph(), shapes.Make(dtypes.Int32, k, batch, span, 1), 1)
-	indices := Concatenate([]*Node{rows, ExpandAxes(positions, -1)}, -1)
-	points := make(map[string]int, nLayer)
-	for l := range nLayer {
-		points[pointName(kind, l)] = l
+	s := &steering{
+		vectors: vectors, gates: gates, slots: k, bt: batch,
+		indices: Concatenate([]*Node{rows, ExpandAxes(positions, -1)}, -1),
+		layerOf: map[string]int{},
 	}
-	s := &steering{}
+	for l := range gates.Shape().Dimensions[0] {
+		s.layerOf[pointName(kind, l)] = l
+	}
 	if pairRows {
-		s.rows, s.total = batch, in[0].Shape().Dimensions[0]
-	}
-	s.Hook = func(point string, x *Node) *Node {
-		l, ok := points[point]
-		if !ok {
-			return x
-		}
-		v := vectors
-		if pairRows {
-			pairs, mask := st[3], st[4]
-			xp := Slice(x, AxisRange(batch, s.total), AxisRange(0, span)) // [P, span, d]
-			plus := Gather(xp, SliceAxis(pairs, -1, AxisRange(0, 1)))     // [K, batch, span, d]
-			minus := Gather(xp, SliceAxis(pairs, -1, AxisRange(1, 2)))
-			v = Add(v, Mul(Sub(plus, minus), ExpandAxes(mask, -1)))
-		}
-		g := Reshape(SliceAxis(gates, 0, AxisElem(l)), k, batch, 1, 1)
-		return ScatterSum(x, indices, Mul(v, g), false, false)
+		s.pairs = newPairRows(st[3:], in[0].Shape().Dimensions[0]-batch, span)
 	}
 	return s
 }
@@ -118,27 +133,19 @@ func steeringHook(kind string, k int, pairRows bool, in []*Node) *steering {
 // pointName is the hook point of kind (e.g. "hook_resid_pre") in block l.
 func pointName(kind string, l int) string { return fmt.Sprintf("blocks.%d.%s", l, kind) }
 
-// steeringInputs packs the per-row additions of a batch (rows[b], at most k each, possibly none,
-// vectors of at most span positions) into the steering inputs: vectors, positions and gates, and
-// with pairRows also pairs and pairMask (an addition without a given vector then names its pair
-// rows).
-func steeringInputs(rows [][]*placedAddition, k, span, nLayer, d int, pairRows bool) []any {
+// steeringInputs packs the additions placed in each row of a batch (rows[b]: at most k, possibly
+// none, each at most span positions long) as the steering inputs; with pairRows, also the inputs
+// that name each slot's pair rows (pairrows.go).
+func steeringInputs(rows [][]placedAddition, k, span, nLayer, d int, pairRows bool) []any {
 	batch := len(rows)
 	vec := make([]float32, k*batch*span*d)
 	pos := make([]int32, k*batch*span)
 	gat := make([]float32, nLayer*k*batch)
-	pairs := make([]int32, k*batch*2)
-	mask := make([]float32, k*batch*span)
 	for b, r := range rows {
 		for s, a := range r {
 			slot := s*batch + b
 			if a.vector != nil {
 				copy(vec[slot*span*d:], a.vector.Data)
-			} else {
-				pairs[2*slot], pairs[2*slot+1] = int32(2*a.pair), int32(2*a.pair+1)
-				for j := range a.n {
-					mask[slot*span+j] = 1
-				}
 			}
 			for j := range span {
 				// Rows past the vector's length are zero; point them at its last position.
@@ -153,31 +160,48 @@ func steeringInputs(rows [][]*placedAddition, k, span, nLayer, d int, pairRows b
 		tensors.FromFlatDataAndDimensions(gat, nLayer, k, batch),
 	}
 	if pairRows {
-		out = append(out, tensors.FromFlatDataAndDimensions(pairs, k, batch, 2), tensors.FromFlatDataAndDimensions(mask, k, batch, span))
+		out = append(out, pairRowTensors(rows, k, span)...)
 	}
 	return out
 }
 
-// placedAddition is one steering vector placed in one row: a given vector, or (vector nil) the
-// vector of pair rows 2·pair and 2·pair+1.
-type placedAddition struct {
-	vector *Vector
-	pair   int
-	n      int // the vector's length
-	layer  int
-	coeff  float64
-	start  int // first position the vector covers
-}
-
 // steeredProgram returns the program named name for calls steering prep's kind of point with
 // prep.k slots (one program per name, point, k and use of pair rows; its graph is built once per
-// input shape). build receives the steering: its hook (nil when unsteered), and Own, which drops
+// input shape). build receives the steering: its Hook (nil when unsteered), and Own, which drops
 // pair rows from the outputs.
 func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.Weights, in []*Node, st *steering) []*Node) (*gpt2.Program, error) {
 	k, point, pairRows := prep.k, prep.point, prep.pairRows()
 	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (*gpt2.Program, error) {
 		return m.NewProgram("actadd."+name, func(w *gpt2.Weights, in []*Node) []*Node {
-			return build(w, in, steeringHook(point, k, pairRows, in))
+			return build(w, in, newSteering(point, k, pairRows, in))
 		})
 	})
+}
+
+// SteeringHook serves programs built outside this package, such as timing the steering ops
+// apart from the model: it returns the steering inputs that apply addition a to every row of a
+// batch of rows × seq positions, and a function that, given those inputs as the graph's nodes,
+// returns the hook that edits the stream at every layer's point of a's kind.
+func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func(in []*Node) gpt2.Hook, error) {
+	if rows < 1 || seq < 1 || seq > m.Config.NPositions {
+		return nil, nil, fmt.Errorf("actadd: SteeringHook: a batch of %d rows × %d positions: give at least one row of 1..%d positions", rows, seq, m.Config.NPositions)
+	}
+	v, err := m.Vector(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.N > seq {
+		return nil, nil, fmt.Errorf("actadd: SteeringHook: the steering vector %s covers %d positions, more than the %d of a row", a, v.N, seq)
+	}
+	placed := make([][]placedAddition, rows)
+	for b := range placed {
+		placed[b] = []placedAddition{{vector: v, n: v.N, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
+	}
+	var ts []*tensors.Tensor
+	for _, t := range steeringInputs(placed, 1, v.N, m.Config.NLayer, m.Config.NEmbd, false) {
+		ts = append(ts, t.(*tensors.Tensor))
+	}
+	point := a.point()
+	hook := func(in []*Node) gpt2.Hook { return newSteering(point, 1, false, in).Hook() }
+	return ts, hook, nil
 }

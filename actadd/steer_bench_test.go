@@ -11,7 +11,7 @@ import (
 // BenchmarkSteeringOps measures the steering premium of the paper's overhead workload (E4:
 // gpt2-small shape, 32 × 64 tokens, the vector of "This is a test prompt." − "" at layer 6)
 // without the noise of timing whole forward passes: the steering ops alone
-// (Model.SteeringOpsTime, 200 ABBA pairs), as a percentage of an unsteered forward pass timed in
+// (experiments.SteeringOpsTime, 200 ABBA pairs), as a percentage of an unsteered forward pass timed in
 // the same run. Run with:
 //
 //	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./actadd -run '^$' -bench SteeringOps -benchtime 3x
@@ -26,7 +26,7 @@ func BenchmarkSteeringOps(b *testing.B) {
 	b.ResetTimer()
 	var ops, forward time.Duration
 	for range b.N {
-		t, err := m.SteeringOpsTime(add, batch, seq, reps)
+		t, err := experiments.SteeringOpsTime(m, add, batch, seq, reps)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,11 +1,15 @@
 package actadd
 
-import "fmt"
+import (
+	"fmt"
+	"math/rand/v2"
+)
 
 // StepSampler is the host sampler GenerateRows uses, for one batch, exposed so that its cost
 // per decoding step can be timed on its own (benchmarks: make bench's sampler_ms_per_step).
 type StepSampler struct {
 	samplers []*sampler
+	rngs     []*rand.Rand
 	vocab    int
 	toks     []int
 	errs     []error
@@ -22,19 +26,27 @@ func NewStepSampler(s Sampling, vocab int, history [][]int) (*StepSampler, error
 	}
 	st := &StepSampler{vocab: vocab, toks: make([]int, len(history)), errs: make([]error, len(history))}
 	for b, h := range history {
-		st.samplers = append(st.samplers, newSampler(s, uint64(b), h))
+		st.samplers = append(st.samplers, newSampler(s, h))
+		st.rngs = append(st.rngs, rowRand(s, uint64(b)))
 	}
 	return st, nil
 }
 
 // Next draws one token per row from logits ([rows × vocab], row-major), the rows in parallel
-// as in GenerateRows. It does not record the tokens, so repeated calls sample the same step.
+// as in GenerateRows. It does not record the tokens, so repeated calls sample the same step
+// (with each row's next uniform, drawn as GenerateRows draws it).
 func (st *StepSampler) Next(logits []float32) ([]int, error) {
 	if len(logits) != len(st.samplers)*st.vocab {
 		return nil, fmt.Errorf("actadd: StepSampler.Next: %d logits for %d rows of %d", len(logits), len(st.samplers), st.vocab)
 	}
+	u := make([]float64, len(st.samplers))
+	if st.samplers[0].s.Temperature != 0 {
+		for b, r := range st.rngs {
+			u[b] = r.Float64()
+		}
+	}
 	parallelRows(len(st.samplers), func(b int) {
-		st.toks[b], st.errs[b] = st.samplers[b].next(logits[b*st.vocab : (b+1)*st.vocab])
+		st.toks[b], st.errs[b] = st.samplers[b].next(logits[b*st.vocab:(b+1)*st.vocab], u[b])
 	})
 	for b, err := range st.errs {
 		if err != nil {

@@ -15,9 +15,13 @@ import (
 func TestStreamReportsEveryStep(t *testing.T) {
 	m, _ := models(t)
 	rows := []actadd.Row{{Prompt: "I went up to my friend and said"}, {Prompt: "I went up to my friend and said", Adds: []actadd.Addition{actadd.Pair(" weddings", "", 4).AtLayer(1)}}}
-	for _, noCache := range []bool{false, true} {
+	for _, c := range []struct {
+		noCache bool
+		sampler actadd.SamplerPlace
+	}{{false, actadd.SamplerHost}, {true, actadd.SamplerHost}, {false, actadd.SamplerDevice}, {true, actadd.SamplerDevice}} {
+		noCache := c.noCache
 		seen := map[int][]actadd.Completion{}
-		opts := actadd.GenerateOptions{MaxNewTokens: 5, Sampling: actadd.PaperSampling, NoCache: noCache,
+		opts := actadd.GenerateOptions{MaxNewTokens: 5, Sampling: actadd.PaperSampling, NoCache: noCache, Sampler: c.sampler,
 			Stream: func(i int, c actadd.Completion) { seen[i] = append(seen[i], c) }}
 		out, err := m.GenerateRows(rows, opts)
 		if err != nil {
@@ -41,13 +45,19 @@ func TestStreamReportsEveryStep(t *testing.T) {
 }
 
 // TestContextCancelsGeneration cancels after the second step: generation stops there with the
-// context's error.
+// context's error, whichever the sampler.
 func TestContextCancelsGeneration(t *testing.T) {
+	for _, sampler := range []actadd.SamplerPlace{actadd.SamplerHost, actadd.SamplerDevice} {
+		t.Run(string(sampler), func(t *testing.T) { contextCancels(t, sampler) })
+	}
+}
+
+func contextCancels(t *testing.T, sampler actadd.SamplerPlace) {
 	m, _ := models(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	steps := 0
-	opts := actadd.GenerateOptions{MaxNewTokens: 20, Sampling: actadd.PaperSampling, Context: ctx,
+	opts := actadd.GenerateOptions{MaxNewTokens: 20, Sampling: actadd.PaperSampling, Context: ctx, Sampler: sampler,
 		Stream: func(i int, c actadd.Completion) {
 			if steps = len(c.Generated()); steps == 2 {
 				cancel()

@@ -8,7 +8,7 @@
 //     of random tokens (32 × 64, the paper's E4 workload), baseline and steered (layer L/2, the
 //     vector of "This is a test prompt." − ""); premium = mean steered / mean baseline − 1, as
 //     the paper defines it, with a 95% confidence interval from the A/B pairs, and the steering
-//     ops alone (actadd.Model.SteeringOpsTime) as a percentage of the baseline pass.
+//     ops alone (experiments.SteeringOpsTime) as a percentage of the baseline pass.
 //   - Generation: completions of a 9-token prompt (the E2 setting: 200 × 40 new tokens) with the
 //     KV cache, one batch of 32 rows per repetition, with the paper's sampler (T = 1, top-p 0.3,
 //     frequency penalty 1) and greedily: greedy measures the engine, sampled adds the sampler.
@@ -207,7 +207,7 @@ type ForwardResult struct {
 	// a slow outlier than PremiumPct.
 	PairedMedPct float64 `json:"paired_median_premium_pct"`
 	// SteeringOpsSeconds is what the steering ops of one such forward pass cost, timed alone
-	// (actadd.Model.SteeringOpsTime), and PremiumOpsPct that time over BaseMean, · 100.
+	// (experiments.SteeringOpsTime), and PremiumOpsPct that time over BaseMean, · 100.
 	SteeringOpsSeconds float64 `json:"steering_ops_seconds"`
 	PremiumOpsPct      float64 `json:"premium_ops_pct"`
 	BaseCVPct          float64 `json:"base_cv_pct"` // coefficient of variation of Base: the noise level
@@ -651,7 +651,7 @@ func (r *run) section() {
 
 // steeringOpsSeconds is the cost of the steering ops of one forward pass, timed alone.
 func steeringOpsSeconds(m *actadd.Model, add actadd.Addition, opts Options) (float64, error) {
-	ops, err := m.SteeringOpsTime(add, opts.Batch, opts.Seq, opts.SteeringOpsReps)
+	ops, err := experiments.SteeringOpsTime(m, add, opts.Batch, opts.Seq, opts.SteeringOpsReps)
 	return ops.Seconds(), err
 }
 

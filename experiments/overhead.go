@@ -39,7 +39,7 @@ type OverheadConfig struct {
 	Layer       Layer
 	Plus, Minus string // steering = Pair(Plus, Minus, 1): +1·h(Plus) − 1·h(Minus)
 	// OpsReps is the number of A/B pairs that time the steering ops alone
-	// (actadd.Model.SteeringOpsTime) per shape, the direct measure of the premium, in opsBlocks
+	// (SteeringOpsTime) per shape, the direct measure of the premium, in opsBlocks
 	// blocks whose spread gives its interval; 0 skips it.
 	OpsReps  int
 	Progress io.Writer `json:"-"` // progress lines; nil means os.Stderr
@@ -154,7 +154,7 @@ type OverheadShape struct {
 	Premium   interval.Estimate
 	PremiumSD float64
 	// OpsSeconds is the time the steering ops of one pass take, timed alone with
-	// actadd.Model.SteeringOpsTime (OpsReps A/B pairs in opsBlocks blocks), and OpsPremium =
+	// SteeringOpsTime (OpsReps A/B pairs in opsBlocks blocks), and OpsPremium =
 	// OpsSeconds/BaseMean: the premium measured directly, free of the run-to-run noise of whole
 	// passes, with a t interval over the blocks (BaseMean taken as exact). Zero when OpsReps is 0.
 	OpsSeconds float64
@@ -371,7 +371,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			if reps == 0 {
 				continue
 			}
-			ops, err := m.SteeringOpsTime(add, cfg.Batch, cfg.Seq, reps)
+			ops, err := SteeringOpsTime(m, add, cfg.Batch, cfg.Seq, reps)
 			if err != nil {
 				return nil, err
 			}

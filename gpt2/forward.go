@@ -16,10 +16,10 @@ import (
 // are masked out. (Batch and heads are merged into one axis because the go backend normalizes
 // every matmul operand to rank 3 and would otherwise copy the whole cache at each step.)
 //
-// A step writes its keys and values with ScatterSum into the (zero) slot of its position (the
-// go backend of compute v0.1.2 had no DynamicUpdateSlice; ScatterSum works on every backend).
-// When the cache tensors are donated to the step program (actadd does), the go backend updates
-// them in place: a step touches one slot, not the whole cache.
+// A step adds its keys and values into the slot of its position, zero until then, with
+// ScatterSum, which every backend implements. When the cache tensors are donated to the step
+// program (actadd does), the go backend updates them in place: a step writes one slot, not the
+// whole cache.
 type KVCache struct {
 	Keys, Values []*Node
 }
@@ -82,6 +82,14 @@ func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KV
 // Logits applies the LM head (tied to the token embedding) to hidden states [..., d_model].
 func (w *Weights) Logits(hidden *Node) *Node {
 	return nn.Dense(hidden, w.LMHead, nil, compute.DenseLayoutInputOutputs)
+}
+
+// LogitsByToken is Logits for the rows of hidden [batch, d_model], computed as wte · hiddenᵀ and
+// returned transposed, [vocab, batch]: the same values, but the token embedding is the matmul's
+// left operand. When it is a constant (gpt2.Model.NewPackedProgram), the go backend packs it
+// once and runs a step's 50257-wide head faster than with the transposed copy on the right.
+func (w *Weights) LogitsByToken(hidden *Node) *Node {
+	return Einsum("vd,bd->vb", w.WTE, hidden)
 }
 
 // causalMask is the additive mask [1, seq, seq] letting position i attend to j ≤ i.

@@ -91,8 +91,8 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 		m.params = append(m.params, tensors.FromFlatDataAndDimensions(t.Data, t.Shape...))
 	}
 	// The LM head is tied to wte; a transposed copy [d, vocab] makes the logits projection a
-	// plain [in, out] matmul, which the go backend runs ~30% faster than multiplying by wteᵀ
-	// (it would otherwise transpose the 50257 × d matrix on every call).
+	// plain [in, out] matmul, so that the go backend does not transpose the 50257 × d matrix on
+	// every call.
 	wte := weights["wte.weight"]
 	m.params = append(m.params, tensors.FromFlatDataAndDimensions(transpose(wte.Data, cfg.VocabSize, cfg.NEmbd), cfg.NEmbd, cfg.VocabSize))
 	// Move the weights to the backend now (shared with Go memory where the backend allows), not

@@ -13,8 +13,9 @@ import (
 // inputs, supplied on every call, followed by the caller's inputs. Its graph is built (and
 // compiled) once per distinct shape of the inputs.
 type Program struct {
-	model *Model
-	exec  *Exec
+	model  *Model
+	exec   *Exec
+	params []*tensors.Tensor // the weights passed on every call (all of them, unless packed)
 }
 
 // NewProgram wraps fn, which builds the graph given the model's weights and the caller's input
@@ -31,7 +32,58 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
 	}
 	exec.SetMaxCache(-1) // one graph per input shape, kept for the model's life
-	return &Program{model: m, exec: exec.WithName(name)}, nil
+	return &Program{model: m, exec: exec.WithName(name), params: m.params}, nil
+}
+
+// NewPackedProgram is NewProgram for a program called many times on few rows, as a decoding
+// step whose logits come from Weights.LogitsByToken. On the go backend, the token embedding is
+// built into each of its graphs as a constant instead of being passed on every call: the
+// backend then packs it into its matmul kernel's layout once, on the first call, rather than on
+// every call (as it must for the left operand of a matmul). Each graph holds its own copy of
+// the embedding and of its packed form, twice its size, so the caller should call it with few
+// shapes. On other backends it is NewProgram.
+func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
+	if !m.Packs() {
+		return m.NewProgram(name, fn)
+	}
+	packed := m.packedParams()
+	var passed []*tensors.Tensor
+	for i, t := range m.params {
+		if !packed[i] {
+			passed = append(passed, t)
+		}
+	}
+	exec, err := NewExec(m.backend, func(all []*Node) []*Node {
+		g := all[0].Graph()
+		params := make([]*Node, len(m.params))
+		next := 0
+		for i, t := range m.params {
+			if packed[i] {
+				params[i] = ConstTensor(g, t)
+			} else {
+				params[i], next = all[next], next+1
+			}
+		}
+		return fn(m.Weights(params), all[next:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: creating program %s: %w", name, err)
+	}
+	exec.SetMaxCache(-1)
+	return &Program{model: m, exec: exec.WithName(name), params: passed}, nil
+}
+
+// Packs reports whether NewPackedProgram builds the token embedding into its graphs: on the go
+// backend.
+func (m *Model) Packs() bool { return m.backend.String() == "go" }
+
+// packedParams marks the weights NewPackedProgram builds in: the token embedding.
+func (m *Model) packedParams() []bool {
+	out := make([]bool, len(m.params))
+	for i, n := range m.names {
+		out[i] = n == "wte.weight"
+	}
+	return out
 }
 
 // Call runs the program on inputs (tensors, or Go values such as [][]int32).
@@ -39,8 +91,8 @@ func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
 	if err := p.model.usable(); err != nil {
 		return nil, err
 	}
-	args := make([]any, 0, p.model.NumParams()+len(inputs))
-	for _, t := range p.model.params {
+	args := make([]any, 0, len(p.params)+len(inputs))
+	for _, t := range p.params {
 		args = append(args, t)
 	}
 	args = append(args, inputs...)
@@ -50,6 +102,10 @@ func (p *Program) Call(inputs ...any) ([]*tensors.Tensor, error) {
 	}
 	return out, nil
 }
+
+// Finalize frees the program's compiled graphs (and, for a packed program, its copies of the
+// weights). The program must not be called afterwards.
+func (p *Program) Finalize() { p.exec.Finalize() }
 
 // Output of Model.Run.
 type Output struct {

@@ -143,8 +143,12 @@ func (cfg GenerateConfig) unitKey(m *actadd.Model, s Setting, u genUnit) runstor
 	o := cfg.Options
 	k := keyBase(m, generateKind, GenerateCode)
 	k.Steering = settingKey(s)
+	place := o.Sampler
+	if place == "" {
+		place = m.DefaultSampler(o.Sampling)
+	}
 	k.Sampler = generateSampler{Temperature: o.Temperature, TopP: o.TopP, TopK: o.TopK, FreqPenalty: o.FreqPenalty,
-		MaxNewTokens: o.MaxNewTokens, StopAtEOS: o.StopAtEOS, NoCache: o.NoCache}
+		MaxNewTokens: o.MaxNewTokens, StopAtEOS: o.StopAtEOS, NoCache: o.NoCache, Place: place}
 	k.Data = Checksum([]string{s.Prompt})
 	k.Seed = o.Seed
 	k.Unit = generateUnitKey{First: cfg.stream(u.setting, u.from), Count: u.to - u.from}
@@ -177,7 +181,7 @@ func generateUnit(m *actadd.Model, s Setting, u genUnit, cfg GenerateConfig) ([]
 func stored(cs []actadd.Completion) []storedCompletion {
 	out := make([]storedCompletion, len(cs))
 	for i, c := range cs {
-		out[i] = storedCompletion{Tokens: c.Tokens, PromptLen: c.PromptLen, Text: []byte(c.Text)}
+		out[i] = storedCompletion{Tokens: c.Tokens, PromptLen: c.PromptLen, Text: []byte(c.Text), Sampler: c.Sampler}
 	}
 	return out
 }
@@ -189,7 +193,7 @@ func restore(rec []storedCompletion, s Setting, u genUnit) ([]actadd.Completion,
 	}
 	out := make([]actadd.Completion, len(rec))
 	for i, c := range rec {
-		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text)}
+		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text), Sampler: c.Sampler}
 	}
 	return out, nil
 }

@@ -21,7 +21,7 @@ import (
 // another forward pass): stores then compute those units again instead of handing back results
 // of the old code.
 const (
-	GenerateCode = "sweep.generate/1" // a batch of completions of one setting (Generate)
+	GenerateCode = "sweep.generate/2" // a batch of completions of one setting (Generate)
 	ScoreCode    = "sweep.score/1"    // the log-probs of a batch of texts under one setting (Score)
 )
 
@@ -108,6 +108,9 @@ type generateSampler struct {
 	FreqPenalty        float64
 	MaxNewTokens       int
 	StopAtEOS, NoCache bool
+	// Place is where the tokens were drawn (the model's default when the options leave it
+	// open): the device and host samplers agree but for rounding at a draw's edge.
+	Place actadd.SamplerPlace
 }
 
 // generateUnitKey says which completions of a setting a unit holds: those of random streams
@@ -124,6 +127,7 @@ type storedCompletion struct {
 	Tokens    []int
 	PromptLen int
 	Text      []byte
+	Sampler   actadd.SamplerPlace
 }
 
 // scoreUnitKey says what a scoring unit holds: the log-probs of Texts texts (their checksum is

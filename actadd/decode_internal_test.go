@@ -1,0 +1,168 @@
+package actadd
+
+import (
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/internal/testbackend"
+)
+
+// TestPackedStepEqualsUnpacked generates with the packed decoding step (the token embedding
+// built in, the LM head as wte·hᵀ) and with the shared one (every weight an input, the LM head
+// as h·wteᵀ): the tokens must be the same.
+// The model is wide enough (d_model 256) for the backend's packing matmul kernels.
+func TestPackedStepEqualsUnpacked(t *testing.T) {
+	m, g := wideModel(t)
+	prompts := slices.Repeat([]string{"I went up to my friend and said"}, 8)
+	for _, s := range []Sampling{Greedy, PaperSampling} {
+		var got [2][]Completion
+		for i, unpacked := range []bool{false, true} {
+			m.tuning.unpackedStep = unpacked
+			var err error
+			if got[i], err = m.Generate(prompts, GenerateOptions{MaxNewTokens: 6, Sampling: s, Sampler: SamplerHost}, Pair(" weddings", "", 4).AtLayer(1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range prompts {
+			if !slices.Equal(got[0][i].Tokens, got[1][i].Tokens) {
+				t.Errorf("%+v row %d: packed step %v, unpacked %v", s, i, got[0][i].Generated(), got[1][i].Generated())
+			}
+		}
+	}
+	if len(m.packed) == 0 || !g.Packs() {
+		t.Errorf("no packed step program was built on the go backend")
+	}
+}
+
+// TestPackedStepsStayFew: a model keeps at most maxPackedSteps packed step programs, dropping the
+// least recently used one that is not running, and uses the shared unpacked program when all
+// are running.
+func TestPackedStepsStayFew(t *testing.T) {
+	m, _ := wideModel(t)
+	build := func(w *gpt2.Weights, in []*Node) []*Node { return []*Node{w.Logits(in[0])} }
+	var held []*packedStep
+	for i, key := range []string{"a", "b", "a"} {
+		ps, err := m.acquirePacked(key, build)
+		if err != nil || ps == nil {
+			t.Fatalf("acquire %q: %v, %v", key, ps, err)
+		}
+		if i < 2 {
+			held = append(held, ps)
+			continue
+		}
+		ps.running-- // released at once
+	}
+	if ps, err := m.acquirePacked("c", build); ps != nil || err != nil {
+		t.Errorf("c was packed while a and b were both running")
+	}
+	held[1].running-- // b done; a still running
+	if ps, err := m.acquirePacked("c", build); err != nil || ps == nil {
+		t.Fatalf("acquire c after b was released: %v, %v", ps, err)
+	}
+	_, a := m.packed["a"]
+	_, b := m.packed["b"]
+	if !a || b || len(m.packed) != maxPackedSteps {
+		t.Errorf("packed %v: want a (running) and c, b dropped", m.packed)
+	}
+}
+
+// wideModel is a random model wide enough (d_model 256) for the go backend's packing matmul
+// kernels, on the go backend.
+func wideModel(t *testing.T) (*Model, *gpt2.Model) {
+	t.Helper()
+	cfg := checkpoint.Config{NLayer: 2, NHead: 4, NEmbd: 256, NPositions: 64, VocabSize: 50257,
+		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
+	g, err := gpt2.New(testbackend.Get(t), "random test model", cfg, checkpoint.RandomTensors(cfg, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Wrap(g, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Finalize)
+	return m, g
+}
+
+// TestBatchesInFlight decodes a job of several batches one at a time and two at a time: the
+// same completions, a Stream that is never called concurrently, and the job's error when one
+// batch fails.
+func TestBatchesInFlight(t *testing.T) {
+	m, _ := wideModel(t)
+	var rows []Row
+	for i := range 10 {
+		rows = append(rows, Row{Prompt: "I went up to my friend and said", Adds: []Addition{Pair(" weddings", "", float64(i)).AtLayer(i % 2)}})
+	}
+	var got [2][]Completion
+	for k, inFlight := range []int{1, 2} {
+		m.tuning.inFlight = inFlight
+		var inside, overlaps, calls atomic.Int32
+		opts := GenerateOptions{MaxNewTokens: 5, Sampling: PaperSampling, BatchSize: 3,
+			Stream: func(int, Completion) {
+				if inside.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				calls.Add(1)
+				inside.Add(-1)
+			}}
+		var err error
+		if got[k], err = m.GenerateRows(rows, opts); err != nil {
+			t.Fatal(err)
+		}
+		if overlaps.Load() > 0 || int(calls.Load()) != len(rows)*opts.MaxNewTokens {
+			t.Errorf("%d in flight: %d Stream calls (want %d), %d overlapping", inFlight, calls.Load(), len(rows)*opts.MaxNewTokens, overlaps.Load())
+		}
+	}
+	for i := range rows {
+		if !slices.Equal(got[0][i].Tokens, got[1][i].Tokens) {
+			t.Errorf("row %d: one batch at a time %v, two %v", i, got[0][i].Generated(), got[1][i].Generated())
+		}
+	}
+	huge := &Vector{N: 1, D: m.Config.NEmbd, Data: make([]float32, m.Config.NEmbd), Model: "test", Point: DefaultPoint}
+	huge.Data[0] = 1e38
+	rows[7].Adds = []Addition{Apply(huge, 10)}
+	if _, err := m.GenerateRows(rows, GenerateOptions{MaxNewTokens: 5, BatchSize: 3}); err == nil || !strings.Contains(err.Error(), "row 7") {
+		t.Errorf("a failing row among batches in flight: err = %v, want row 7's error", err)
+	}
+	m.tuning.inFlight = 0
+}
+
+// TestSharedPromptPrefill: a batch whose rows all have the same prompt and additions is
+// prefilled once for all of them; the completions equal those of prefilling every row, with
+// both samplers.
+func TestSharedPromptPrefill(t *testing.T) {
+	m, _ := wideModel(t)
+	rows := slices.Repeat([]Row{{Prompt: "I went up to my friend and said", Adds: []Addition{Pair(" weddings", "", 3).AtLayer(1)}}}, 6)
+	for _, s := range []Sampling{Greedy, PaperSampling} {
+		for _, sampler := range []SamplerPlace{SamplerHost, SamplerDevice} {
+			var got [2][]Completion
+			for k, unshared := range []bool{false, true} {
+				m.tuning.noSharedPrefill = unshared
+				var err error
+				if got[k], err = m.GenerateRows(rows, GenerateOptions{MaxNewTokens: 6, Sampling: s, Sampler: sampler}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range rows {
+				if !slices.Equal(got[0][i].Tokens, got[1][i].Tokens) {
+					t.Errorf("%+v %s row %d: shared prefill %v, every row %v", s, sampler, i, got[0][i].Generated(), got[1][i].Generated())
+				}
+			}
+		}
+	}
+	m.tuning.noSharedPrefill = false
+	d := m.newDecoder(&prepared{rows: []preparedRow{{tokens: []int{1, 2}}, {tokens: []int{1, 2}}, {tokens: []int{1, 3}}}}, batch{idx: []int{0, 1}, width: 2}, GenerateOptions{})
+	if !d.sharedPrompt() {
+		t.Error("rows 0 and 1 are the same, but sharedPrompt says no")
+	}
+	d.bt.idx = []int{0, 2}
+	if d.sharedPrompt() {
+		t.Error("rows 0 and 2 differ, but sharedPrompt says yes")
+	}
+}
