@@ -548,7 +548,7 @@ func TestStopAtEOS(t *testing.T) {
 		norm2 += float64(bias[i]) * float64(bias[i])
 	}
 	for i := range d { // EOS's logit bias·wte[EOS] = 10; the others stay near 0
-		wte[bpe.BOS*d+i] = float32(10 * float64(bias[i]) / norm2)
+		wte[bpe.EOS*d+i] = float32(10 * float64(bias[i]) / norm2)
 	}
 	g, err := gpt2.New(testbackend.Get(t), "EOS-heavy test model", testConfig, w)
 	if err != nil {
@@ -579,7 +579,7 @@ func stopAtEOS(t *testing.T, m *actadd.Model, sampler actadd.SamplerPlace) {
 	for i := range prompts {
 		full, got := all[i].Generated(), stopped[i].Generated()
 		want := full
-		if j := slices.Index(full, bpe.BOS); j >= 0 {
+		if j := slices.Index(full, bpe.EOS); j >= 0 {
 			want = full[:j+1]
 			if j < len(full)-1 {
 				cut++
@@ -590,7 +590,7 @@ func stopAtEOS(t *testing.T, m *actadd.Model, sampler actadd.SamplerPlace) {
 		if !slices.Equal(got, want) {
 			t.Errorf("row %d: with StopAtEOS %v, want %v (the draw without it, %v, cut after its first EOS)", i, got, want, full)
 		}
-		if strings.Count(stopped[i].Text, "<|endoftext|>") > 1 || (slices.Contains(got, bpe.BOS) && !strings.HasSuffix(stopped[i].Text, "<|endoftext|>")) {
+		if strings.Count(stopped[i].Text, "<|endoftext|>") > 1 || (slices.Contains(got, bpe.EOS) && !strings.HasSuffix(stopped[i].Text, "<|endoftext|>")) {
 			t.Errorf("row %d: text %q should end at its one <|endoftext|>", i, stopped[i].Text)
 		}
 	}

@@ -207,7 +207,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 		}
 	}
 	for b := range d.rows {
-		tok := bpe.BOS // a finished row keeps emitting EOS, which the completion drops
+		tok := bpe.EOS // a finished row keeps emitting EOS, which the completion drops
 		if !d.done[b] {
 			tok = next[b]
 			if d.samplers != nil {
@@ -215,7 +215,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 			}
 		}
 		d.seqs[b] = append(d.seqs[b], tok)
-		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == bpe.BOS)
+		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == bpe.EOS)
 	}
 	for b := d.rows; b < d.bt.width; b++ { // padding rows repeat the last row
 		d.seqs[b] = append(d.seqs[b], d.seqs[d.rows-1][len(d.seqs[d.rows-1])-1])

@@ -28,13 +28,14 @@ var decodeArms = []decodeArm{
 	{"greedy/host", Greedy, SamplerHost, decodeTuning{}},
 	{"greedy/device/unpacked", Greedy, SamplerDevice, decodeTuning{unpackedStep: true}},
 	{"greedy/device/capacity32", Greedy, SamplerDevice, decodeTuning{capacityRound: 32}},
-	{"greedy/device/fullbatches", Greedy, SamplerDevice, decodeTuning{fullBatches: true}},
+	{"greedy/device/narrowtail", Greedy, SamplerDevice, decodeTuning{layout: ptr(narrowTail)}},
+	{"greedy/device/evensplit", Greedy, SamplerDevice, decodeTuning{layout: ptr(evenSplit)}},
 	{"greedy/host/unpacked", Greedy, SamplerHost, decodeTuning{unpackedStep: true}},
 	{"greedy/host/capacity32", Greedy, SamplerHost, decodeTuning{capacityRound: 32}},
-	{"greedy/host/fullbatches", Greedy, SamplerHost, decodeTuning{fullBatches: true}},
+	{"greedy/host/narrowtail", Greedy, SamplerHost, decodeTuning{layout: ptr(narrowTail)}},
 	// The decoding of bbf680a: host greedy, weights passed on every step, a cache of a multiple
 	// of 32 positions, full batches, one at a time (the sampler's code is today's).
-	{"greedy/before", Greedy, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true, inFlight: 1, noSharedPrefill: true}},
+	{"greedy/before", Greedy, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, inFlight: 1, noSharedPrefill: true}},
 	{"greedy/device/inflight1", Greedy, SamplerDevice, decodeTuning{inFlight: 1}},
 	{"greedy/device/unshared", Greedy, SamplerDevice, decodeTuning{noSharedPrefill: true}},
 	{"greedy/device/inflight3", Greedy, SamplerDevice, decodeTuning{inFlight: 3}},
@@ -42,8 +43,10 @@ var decodeArms = []decodeArm{
 	{"greedy/device/inflight7", Greedy, SamplerDevice, decodeTuning{inFlight: 7}},
 	{"paper/host", PaperSampling, SamplerHost, decodeTuning{}},
 	{"paper/device", PaperSampling, SamplerDevice, decodeTuning{}},
-	{"paper/before", PaperSampling, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, fullBatches: true, inFlight: 1, noSharedPrefill: true}},
+	{"paper/before", PaperSampling, SamplerHost, decodeTuning{unpackedStep: true, capacityRound: 32, inFlight: 1, noSharedPrefill: true}},
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // BenchmarkDecodeAB times the CPU decoding workload (unsteered completions × 40 new tokens of the
 // 9-token E2 prompt, batches of 32, gpt2-small shape with random weights) in several

@@ -166,3 +166,40 @@ func TestSharedPromptPrefill(t *testing.T) {
 		t.Error("rows 0 and 2 differ, but sharedPrompt says yes")
 	}
 }
+
+// TestBatchLayouts cuts groups of rows of one prompt length into batches in each layout.
+func TestBatchLayouts(t *testing.T) {
+	rows := func(lens ...int) *prepared {
+		p := &prepared{}
+		for _, n := range lens {
+			p.rows = append(p.rows, preparedRow{tokens: make([]int, n)})
+		}
+		return p
+	}
+	// widths lists each batch's width and real rows.
+	widths := func(bts []batch) [][2]int {
+		var out [][2]int
+		for _, bt := range bts {
+			out = append(out, [2]int{bt.width, len(bt.idx)})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		p      *prepared
+		size   int
+		layout batchLayout
+		want   [][2]int
+	}{
+		{"200 padded", rows(slices.Repeat([]int{9}, 200)...), 32, paddedTail, [][2]int{{32, 32}, {32, 32}, {32, 32}, {32, 32}, {32, 32}, {32, 32}, {32, 8}}},
+		{"200 narrow", rows(slices.Repeat([]int{9}, 200)...), 32, narrowTail, [][2]int{{32, 32}, {32, 32}, {32, 32}, {32, 32}, {32, 32}, {32, 32}, {8, 8}}},
+		{"200 even", rows(slices.Repeat([]int{9}, 200)...), 32, evenSplit, [][2]int{{29, 29}, {29, 29}, {29, 29}, {29, 29}, {29, 29}, {29, 29}, {29, 26}}},
+		{"45 narrow", rows(slices.Repeat([]int{9}, 45)...), 32, narrowTail, [][2]int{{32, 32}, {16, 13}}},
+		{"a group smaller than a batch", rows(3, 3), 32, narrowTail, [][2]int{{2, 2}}},
+		{"two prompt lengths", rows(5, 3, 5, 3, 3), 2, narrowTail, [][2]int{{2, 2}, {2, 1}, {2, 2}}},
+	} {
+		if got := widths(c.p.batches(c.size, c.layout)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: batches (width, rows) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -139,8 +139,8 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	}
 	out := make([]Completion, len(rows))
 	prog := newProgress(opts.Progress, "generate "+m.Label(), "tokens", len(rows)*opts.MaxNewTokens)
-	bts := prep.batches(opts.BatchSize, !m.tuning.fullBatches)
-	inFlight := min(len(bts), m.batchesInFlight())
+	bts := prep.batches(opts.BatchSize, m.batchLayout())
+	inFlight := min(len(bts), m.BatchesInFlight())
 	if inFlight <= 1 {
 		var mu sync.Mutex
 		for _, bt := range bts {
@@ -194,11 +194,12 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	return out, nil
 }
 
-// batchesInFlight is how many batches a generation job decodes at once. On the go backend,
-// two: one batch's step leaves the cores partly idle (small ops run one after the other, and
-// the matmuls of a few rows wait on memory), which the other batch's work fills. On other
-// backends, one.
-func (m *Model) batchesInFlight() int {
+// BatchesInFlight is how many batches GenerateRows decodes at once, and how many generation
+// calls a caller with batches of its own (package sweep) should run at once. On the go
+// backend, two: one batch's step leaves the cores partly idle (small ops run one after the
+// other, and the matmuls of a few rows wait on memory), which the other batch's work fills. On
+// other backends, one.
+func (m *Model) BatchesInFlight() int {
 	switch {
 	case m.tuning.inFlight > 0:
 		return m.tuning.inFlight
@@ -264,7 +265,7 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 func (m *Model) completion(row Row, toks []int, promptLen int, opts GenerateOptions) (Completion, error) {
 	if opts.StopAtEOS {
 		for j := promptLen; j < len(toks); j++ {
-			if toks[j] == bpe.BOS {
+			if toks[j] == bpe.EOS {
 				toks = toks[:j+1]
 				break
 			}

@@ -44,12 +44,12 @@ type Model struct {
 // decodeTuning holds alternatives to the decoding defaults, for benchmarks that compare them
 // in one process.
 type decodeTuning struct {
-	unpackedStep    bool // the decoding step takes its weights as inputs (gpt2.NewProgram)
-	packedSteps     int  // packed decoding-step programs kept (0: maxPackedSteps)
-	capacityRound   int  // the KV cache's length is a multiple of this (0: 16)
-	fullBatches     bool // batches of BatchSize rows and a padded last one, not evenly split
-	inFlight        int  // batches decoded at once (0: batchesInFlight's choice)
-	noSharedPrefill bool // prefill every row even when all rows of a batch are the same
+	unpackedStep    bool         // the decoding step takes its weights as inputs (gpt2.NewProgram)
+	packedSteps     int          // packed decoding-step programs kept (0: maxPackedSteps)
+	capacityRound   int          // the KV cache's length is a multiple of this (0: 16)
+	layout          *batchLayout // how batches are cut (nil: batchLayout's choice)
+	inFlight        int          // batches decoded at once (0: BatchesInFlight's choice)
+	noSharedPrefill bool         // prefill every row even when all rows of a batch are the same
 }
 
 // Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local

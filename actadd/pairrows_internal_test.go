@@ -60,7 +60,7 @@ func TestPairRowsEqualGivenVectors(t *testing.T) {
 				if prep.pairRows() != pairRows {
 					t.Fatalf("prepared with pairRows=%v, asked for %v", prep.pairRows(), pairRows)
 				}
-				bts := prep.batches(len(rows), true)
+				bts := prep.batches(len(rows), paddedTail)
 				if len(bts) != 1 {
 					t.Fatalf("rows make %d batches, want 1 (equal prompt lengths)", len(bts))
 				}

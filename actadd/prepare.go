@@ -131,11 +131,34 @@ type batch struct {
 // row is the row at batch position b (padding positions repeat the last row).
 func (bt batch) row(b int) int { return bt.idx[min(b, len(bt.idx)-1)] }
 
-// batches groups row indices by prompt length into batches of at most size rows. With even, a
-// group that needs several batches is split evenly (200 rows at size 32: seven batches of 29
-// rather than six of 32 and one of 8 padded to 32), so that little padding is computed; all the
-// batches of a group share one shape either way.
-func (p *prepared) batches(size int, even bool) []batch {
+// batchLayout says how batches are cut from a group of rows of one prompt length.
+type batchLayout int
+
+const (
+	// paddedTail, GenerateRows' layout: every batch of a group is size rows wide (the last
+	// one padded), so that they all share one compiled program, which matters where compiling
+	// takes seconds (XLA) and keeps a sweep at two programs everywhere.
+	paddedTail batchLayout = iota
+	// narrowTail: batches of size rows and a last one only as wide as its rows rounded up to a
+	// multiple of 8 (200 rows at 32: six of 32 and one of 8): less padding computed, at the
+	// cost of a second program shape. For the decoding benchmarks (docs/decoding.md).
+	narrowTail
+	// evenSplit: a group's batches as even as can be (200 at 32: seven of 29), one shape. For
+	// the decoding benchmarks: the go backend decodes 29 rows more slowly than 32.
+	evenSplit
+)
+
+// batchLayout is the layout GenerateRows uses: paddedTail unless a benchmark says otherwise.
+func (m *Model) batchLayout() batchLayout {
+	if m.tuning.layout != nil {
+		return *m.tuning.layout
+	}
+	return paddedTail
+}
+
+// batches groups row indices by prompt length into batches of at most size rows, laid out as
+// layout says; padding positions repeat a batch's last row.
+func (p *prepared) batches(size int, layout batchLayout) []batch {
 	byLen := map[int][]int{}
 	var lens []int
 	for i, r := range p.rows {
@@ -150,12 +173,16 @@ func (p *prepared) batches(size int, even bool) []batch {
 	for _, n := range lens {
 		g := byLen[n]
 		width := min(size, len(g))
-		if even {
+		if layout == evenSplit {
 			count := (len(g) + size - 1) / size
 			width = (len(g) + count - 1) / count
 		}
 		for s := 0; s < len(g); s += width {
-			out = append(out, batch{idx: g[s:min(s+width, len(g))], width: width})
+			bt := batch{idx: g[s:min(s+width, len(g))], width: width}
+			if layout == narrowTail && len(bt.idx) < width {
+				bt.width = min(width, (len(bt.idx)+7)/8*8)
+			}
+			out = append(out, bt)
 		}
 	}
 	return out

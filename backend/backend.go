@@ -66,10 +66,9 @@ const DefaultAutoInstallTimeout = 10 * time.Minute
 // GoConfig is the configuration of the go backend that New builds for "go" (given or as the
 // fallback): GoMLX's go backend with its graph ops run one after the other. By default it runs
 // independent graph ops on parallel executors, but the idle executors keep their slots in the
-// backend's worker pool, so a matmul, which splits itself over that pool, gets a single worker:
-// measured on 2 cores (gomlx/compute v0.1.14), the gpt2-shaped 32×64 forward takes 6.0–7.0 s
-// on one busy core by default and 3.1–4.0 s on 1.85 busy cores with ops_sequential; sampling
-// 200×40 tokens at batch 32 goes from 114 to 185 tokens/s (environment.md, "Performance").
+// backend's worker pool, so a matmul, which splits itself over that pool, gets a single worker
+// and the forward pass runs on about one core; ops_sequential lets every matmul use all cores
+// (the measurements are in environment.md, "Performance").
 const GoConfig = "go:ops_sequential"
 
 var (

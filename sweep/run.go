@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/internal/repopath"
@@ -17,7 +18,7 @@ import (
 type GenerateConfig struct {
 	Completions int // completions per setting
 	// Options are the generation's: MaxNewTokens, Sampling (its Seed seeds every stream),
-	// StopAtEOS, NoCache, BatchSize (the size of a unit of work), Progress (Generate's own
+	// StopAtEOS, NoCache, BatchSize (the most rows in a unit of work), Progress (Generate's own
 	// meter), Context (checked between units and at every decoding step) and Stream (called
 	// with index k·Completions + c for completion c of setting k, for the units computed).
 	// Streams must be nil: the sweep assigns them.
@@ -38,8 +39,9 @@ type genUnit struct {
 }
 
 // Generate continues every prompt of the grid Completions times under every setting and
-// measures each completion with the metrics. The work is done in units of BatchSize
-// completions of one setting, each one batch of its own (see the package doc).
+// measures each completion with the metrics. The work is done in units of up to BatchSize
+// completions of one setting, each one batch of its own (see the package doc), as many at once
+// as the model decodes batches at once (actadd.Model.BatchesInFlight).
 func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[actadd.Completion]) (*Result, error) {
 	switch {
 	case m == nil:
@@ -88,18 +90,8 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	say(cfg.Options.Progress, "sweep: %s, %s × %s of %d tokens in %s%s\n", m.Label(), count(len(settings), "setting"), count(cfg.Completions, "completion"),
 		cfg.Options.MaxNewTokens, count(len(units), "unit"), reuseNote(cfg.Store, len(units)-len(missing)))
 	meter := progress.New(cfg.Options.Progress, "sweep: generate "+m.Label(), "completions", rows)
-	for _, i := range missing {
-		u := units[i]
-		if err := contextErr(cfg.Options.Context); err != nil {
-			return nil, err
-		}
-		if done[i], err = generateUnit(m, settings[u.setting], u, cfg); err != nil {
-			return nil, err
-		}
-		if err := cfg.Store.Put(keys[i], stored(done[i])); err != nil {
-			return nil, fmt.Errorf("sweep: %w", err)
-		}
-		meter.Add(u.to - u.from)
+	if err := generateUnits(m, settings, units, missing, keys, done, cfg, meter); err != nil {
+		return nil, err
 	}
 	comps := make([][]actadd.Completion, len(settings))
 	for i, u := range units {
@@ -153,6 +145,63 @@ func (cfg GenerateConfig) unitKey(m *actadd.Model, s Setting, u genUnit) runstor
 	k.Seed = o.Seed
 	k.Unit = generateUnitKey{First: cfg.stream(u.setting, u.from), Count: u.to - u.from}
 	return k
+}
+
+// generateUnits computes the missing units into done, recording each in the store as it
+// finishes, m.BatchesInFlight() units at a time (on the go backend two batches decoded at once
+// keep both cores busy; each unit is still a batch of its own, so its completions are those
+// it would have alone). After an error, or once the context is done, no unit is started; the
+// units under way finish and are recorded.
+func generateUnits(m *actadd.Model, settings []Setting, units []genUnit, missing []int, keys []runstore.Key, done [][]actadd.Completion, cfg GenerateConfig, meter *progress.Meter) error {
+	if stream := cfg.Options.Stream; stream != nil {
+		var mu sync.Mutex // the units decoded at once call Stream one at a time
+		cfg.Options.Stream = func(i int, c actadd.Completion) {
+			mu.Lock()
+			defer mu.Unlock()
+			stream(i, c)
+		}
+	}
+	next := make(chan int, len(missing))
+	for _, i := range missing {
+		next <- i
+	}
+	close(next)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	failed := func(err error) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		return firstErr != nil
+	}
+	for range min(len(missing), m.BatchesInFlight()) {
+		wg.Go(func() {
+			for i := range next {
+				if failed(contextErr(cfg.Options.Context)) {
+					return
+				}
+				u := units[i]
+				cs, err := generateUnit(m, settings[u.setting], u, cfg)
+				if err == nil {
+					if err = cfg.Store.Put(keys[i], stored(cs)); err != nil {
+						err = fmt.Errorf("sweep: %w", err)
+					}
+				}
+				if failed(err) {
+					return
+				}
+				done[i] = cs
+				meter.Add(u.to - u.from)
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // generateUnit generates the completions of one unit in one GenerateRows call of exactly its

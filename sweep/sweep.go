@@ -26,8 +26,8 @@
 // # Units of work
 //
 // The work is done in units, each computed in one place (generateUnit, scoreUnit) as one batch
-// of its own: BatchSize completions of one setting (Generate); the log-probs of a batch of
-// texts under one setting (Score), where the texts are laid out in batches by token length once,
+// of its own: BatchSize completions of one setting, the last unit of a setting taking the
+// rest (Generate); the log-probs of a batch of texts under one setting (Score), where the texts are laid out in batches by token length once,
 // from the texts alone (scoreBatches). A unit's result therefore depends on its own rows and on
 // nothing else in the sweep. That matters: the rounding of a batched forward pass depends on
 // the batch's shape (the go backend picks its matmul kernel by size; GPUs pick algorithms by
