@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/actadd-go/actadd/checkpoint"
-	"github.com/actadd-go/actadd/gpt2"
-	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 // decodeArm is one configuration of BenchmarkDecodeAB.
@@ -68,14 +66,7 @@ func BenchmarkDecodeAB(b *testing.B) {
 		}
 	}
 	cfg, _ := checkpoint.KnownConfig("gpt2")
-	g, err := gpt2.New(testbackend.Get(b), "random weights, gpt2 shape", cfg, checkpoint.RandomTensors(cfg, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := Wrap(g, "go")
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, _ := randomModel(b, "random weights, gpt2 shape", cfg, 1)
 	for i := range arms {
 		arms[i].tuning.packedSteps = len(arms)
 	}

@@ -75,18 +75,24 @@ func TestPackedStepsStayFew(t *testing.T) {
 // wideModel is a random model wide enough (d_model 256) for the go backend's packing matmul
 // kernels, on the go backend.
 func wideModel(t *testing.T) (*Model, *gpt2.Model) {
-	t.Helper()
 	cfg := checkpoint.Config{NLayer: 2, NHead: 4, NEmbd: 256, NPositions: 64, VocabSize: 50257,
 		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
-	g, err := gpt2.New(testbackend.Get(t), "random test model", cfg, checkpoint.RandomTensors(cfg, 5))
+	return randomModel(t, "random test model", cfg, 5)
+}
+
+// randomModel is a model of shape cfg with random weights (seed) on the test backend, finalized
+// when the test ends.
+func randomModel(tb testing.TB, name string, cfg checkpoint.Config, seed int64) (*Model, *gpt2.Model) {
+	tb.Helper()
+	g, err := gpt2.New(testbackend.Get(tb), name, cfg, checkpoint.RandomTensors(cfg, seed))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	m, err := Wrap(g, "go")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(m.Finalize)
+	tb.Cleanup(m.Finalize)
 	return m, g
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/checkpoint"
-	"github.com/actadd-go/actadd/gpt2"
-	"github.com/actadd-go/actadd/internal/testbackend"
 )
 
 // TestPairRowsEqualGivenVectors checks the steered prefill that builds its vectors from pair
@@ -18,15 +16,7 @@ import (
 func TestPairRowsEqualGivenVectors(t *testing.T) {
 	cfg := checkpoint.Config{NLayer: 4, NHead: 4, NEmbd: 32, NPositions: 64, VocabSize: 50257,
 		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
-	g, err := gpt2.New(testbackend.Get(t), "random test model", cfg, checkpoint.RandomTensors(cfg, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Wrap(g, "go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Finalize()
+	m, _ := randomModel(t, "random test model", cfg, 7)
 	given, err := m.Vector(Pair("Anger", "Calm", 1).AtLayer(1))
 	if err != nil {
 		t.Fatal(err)
