@@ -35,7 +35,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -498,7 +497,8 @@ func padAxis(a *plot.Axis, below, above float64) {
 var Gray = color.Gray{Y: 96}
 
 // Render draws p, with the panels below it (sharing its x axis, e.g. the counts behind its
-// points), Width wide as PNG (at DPI), SVG and PDF (fonts embedded). Titles, axis labels and
+// points), Width wide as PNG (at DPI), SVG and PDF (fonts embedded, every character of every
+// text readable from the PDF as itself). Titles, axis labels and
 // the caption (the x label's lines after the first) are wrapped to the width; the legend goes
 // under the plot, left-aligned, and the caption under the legend. With panels, the x label is
 // drawn under the last panel. Drawing errors, including gonum/plot's panics (e.g. a
@@ -523,8 +523,7 @@ func Render(p *plot.Plot, below ...*plot.Plot) (pngData, svgData, pdfData []byte
 	if _, err := svg.WriteTo(&svgBuf); err != nil {
 		return nil, nil, nil, fmt.Errorf("plots: encoding SVG: %w", err)
 	}
-	pdf := vgpdf.New(Width, l.height)
-	pdf.EmbedFonts(true)
+	pdf := newPDFCanvas(Width, l.height)
 	l.draw(draw.New(pdf))
 	var pdfBuf bytes.Buffer
 	if _, err := pdf.WriteTo(&pdfBuf); err != nil {
