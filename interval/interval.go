@@ -108,7 +108,16 @@ func Proportion(k, n int) Estimate {
 	den := 1 + z*z/nf
 	centre := (p + z*z/(2*nf)) / den
 	half := z / den * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
-	e.Value, e.Lo, e.Hi = p, math.Max(0, centre-half), math.Min(1, centre+half)
+	// The interval holds p and lies in [0, 1]; at k = 0 its lower end is exactly 0 and at k = n
+	// its upper end exactly 1, which the formula's rounding misses (centre − half is 8.7e-19 at
+	// k = 0, n = 395, so that the interval did not hold its point).
+	e.Value, e.Lo, e.Hi = p, math.Min(p, math.Max(0, centre-half)), math.Max(p, math.Min(1, centre+half))
+	if k == 0 {
+		e.Lo = 0
+	}
+	if k == n {
+		e.Hi = 1
+	}
 	return e
 }
 
