@@ -191,12 +191,12 @@ func steering(m *actadd.Model, layers Layers, plus, minus string, coeff float64)
 	return adds, ls, n, nil
 }
 
-// estimate formats a value with its 95% interval to 5 significant digits (perplexity ratios
-// differ from 1 in the fourth decimal), "0.125 [0.03125, 0.40156]", or "0.125 (n=1, no
-// interval)" where the interval is undefined.
+// estimate formats a value with its 95% interval, all rounded alike to the interval's precision
+// (interval.Estimate.Numbers), "0.13 [0.03, 0.40]", or "0.125 (n=1, no interval)" where the
+// interval is undefined.
 func estimate(e interval.Estimate) string {
 	if !e.Defined() {
-		return fmt.Sprintf("%.5g (n=%d, no interval)", e.Value, e.N)
+		return fmt.Sprintf("%s (n=%d, no interval)", e.Numbers(), e.N)
 	}
-	return fmt.Sprintf("%.5g [%.5g, %.5g]", e.Value, e.Lo, e.Hi)
+	return e.Numbers()
 }

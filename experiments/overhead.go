@@ -148,7 +148,8 @@ type OverheadShape struct {
 	// seeds' means; every seed times the same number of passes).
 	BaseMean, SteeredMean float64
 	// Premium is the protocol's premium, a ratio of means: SteeredMean/BaseMean − 1, with its
-	// 95% interval over the seeds (interval.RatioOfMeans of the seeds' mean times, minus 1).
+	// 95% interval over the seeds (interval.RatioOfMeansLog of the seeds' mean times, minus 1:
+	// a t interval on the log scale, so that it never reaches below −100%).
 	// PremiumSD is the spread of the seeds' own premiums (OverheadRun.Premium): their sample
 	// standard deviation, 0 with one seed.
 	Premium   interval.Estimate
@@ -214,7 +215,7 @@ func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
 		"the steered program scatter-adds the steering vector at the resid_pre of EVERY layer, with zero gates except at the steered layer (n_layer/2 by default): "+
 			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
 		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
-		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; its interval: "+interval.RatioT+" over the seeds' mean times; ± sd is the standard deviation of the seeds' own premiums")
+		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; its interval: "+interval.LogRatioT+" over the seeds' mean times; ± sd is the standard deviation of the seeds' own premiums")
 	if cfg.OpsReps > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("steering ops alone = the time of the steering hook's ops (scatter-adds at every layer) on a [batch, seq, d_model] stream, "+
 			"timed in %d A/B pairs of small graphs (%d blocks), over mean t_baseline: the premium measured without the run-to-run noise of whole passes; its interval: %s over the blocks, t_baseline taken as exact", cfg.OpsReps, opsBlocks, interval.T))
@@ -354,7 +355,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			shape, seed, mb, ms, cfg.Batch, cfg.Seq, 100*run.Premium, fromStore(ok))
 	}
 	out.BaseMean, out.SteeredMean = stat.Mean(means[0], nil), stat.Mean(means[1], nil)
-	out.Premium = interval.RatioOfMeans(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
+	out.Premium = interval.RatioOfMeansLog(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
 		key := overheadKey(cfg, b, shape, mc, layer, "e4/steering-ops", 0, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, OpsReps: cfg.OpsReps})
@@ -484,7 +485,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	title := plots.Heading("E4 ActAdd inference-time premium vs model size", r.Model, r.Backend,
 		fmt.Sprintf("batch %d×%d, %s × %d passes/arm", cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps))
 	xLabel := "parameters (millions)\n" + RandomWeightsLabel + " of each shape; the steered program adds at every layer's resid_pre, zero gates except the steered layer: " +
-		"an upper bound of one fixed-layer addition. Bars: " + interval.RatioT + " over seeds (premium); " + interval.T + " over timing blocks (ops alone)"
+		"an upper bound of one fixed-layer addition. Bars: " + interval.LogRatioT + " over seeds (premium); " + interval.T + " over timing blocks (ops alone)"
 	p := plots.NewPlot(title, xLabel, "premium: mean t_ActAdd / mean t_baseline − 1 (%)")
 	var xs []float64
 	var prem, ops []interval.Estimate
@@ -531,7 +532,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq,
 		"steering_ops_ab_pairs": cfg.OpsReps}
 	sc.Notes = r.notes(r.Notes...)
-	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.RatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
+	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.LogRatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
 	if cfg.OpsReps > 0 {
 		sc.Series = append(sc.Series, opsS)
 	}

@@ -72,11 +72,12 @@ const (
 	WeddingSuccess = "fraction of completions with ≥ 1 wedding word"
 )
 
-// WeddingMetrics are E2's metrics: the mean number of wedding words per completion (with a t
-// interval) and the fraction of completions with at least one (with a Wilson interval).
+// WeddingMetrics are E2's metrics: the mean number of wedding words per completion (a count, with
+// a Poisson exact interval, which cannot go below 0 as a t interval of mostly-zero counts does)
+// and the fraction of completions with at least one (with a Wilson interval).
 func WeddingMetrics() []sweep.Metric[actadd.Completion] {
 	return []sweep.Metric[actadd.Completion]{
-		sweep.Mean(WeddingWords, func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }),
+		sweep.Count(WeddingWords, func(c actadd.Completion) int { return datasets.WeddingCount(c.Text) }),
 		sweep.Fraction(WeddingSuccess, func(c actadd.Completion) bool { return datasets.WeddingCount(c.Text) > 0 }),
 	}
 }
@@ -160,7 +161,7 @@ const (
 
 // Figures renders E2's two figures: the mean wedding-word count per completion and the success
 // fraction (completions with at least one wedding word) vs layer, one curve per coefficient,
-// each point with its 95% interval (t for the mean, Wilson for the fraction), and the
+// each point with its 95% interval (Poisson exact for the mean count, Wilson for the fraction), and the
 // unsteered value of the same quantity as a dashed line over a band of its interval (on the
 // success figure that is the unsteered success fraction; the authors' code drew the baseline
 // mean count there).

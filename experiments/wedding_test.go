@@ -52,7 +52,7 @@ func TestWeddingSweep(t *testing.T) {
 			}
 		}
 		mean, success := s.Stats[experiments.WeddingWords], s.Stats[experiments.WeddingSuccess]
-		if math.Abs(mean.Value-sum/3) > 1e-12 || mean.Method != interval.T || success.Value != float64(hits)/3 || success.Method != interval.Wilson ||
+		if math.Abs(mean.Value-sum/3) > 1e-12 || mean.Method != interval.Poisson || mean.Lo < 0 || success.Value != float64(hits)/3 || success.Method != interval.Wilson ||
 			!(success.Lo <= success.Value && success.Value <= success.Hi) || success.Hi > 1 || success.Lo < 0 {
 			t.Errorf("%s: mean %+v, success %+v from counts %v", s.Setting, mean, success, counts)
 		}
@@ -77,7 +77,7 @@ func TestWeddingSweep(t *testing.T) {
 	if b := sc.Series[1]; b.Name == "" || b.X[0] != -1 || b.Y[0] != res.Baseline().Stats[experiments.WeddingSuccess].Value || len(b.Lo) != 1 {
 		t.Errorf("success figure baseline = %+v, want %+v", b, res.Baseline().Stats[experiments.WeddingSuccess])
 	}
-	if len(sc.Series[0].Lo) != 4 || len(sc.Series[0].N) != 4 || sc.Interval != interval.Wilson || figs[0].Sidecar.Interval != interval.T {
+	if len(sc.Series[0].Lo) != 4 || len(sc.Series[0].N) != 4 || sc.Interval != interval.Wilson || figs[0].Sidecar.Interval != interval.Poisson {
 		t.Errorf("series %+v, intervals %q and %q", sc.Series[0], figs[0].Sidecar.Interval, sc.Interval)
 	}
 	if !strings.Contains(sc.XLabel, "Wilson") {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
 	"gonum.org/v1/plot"
 )
@@ -474,5 +475,16 @@ func TestIntervals(t *testing.T) {
 	bad.Lo = []float64{0.5}
 	if err := plots.AddLine(plots.NewPlot("t", "x", "y"), bad, 0); err == nil {
 		t.Error("a series with fewer interval ends than points was drawn")
+	}
+}
+
+// A proportion of 0 or n successes plots: its Wilson interval holds its point exactly (at
+// 0 of 395 it ended at 8.7e-19, and the figure was refused).
+func TestProportionAtTheEndsPlots(t *testing.T) {
+	for _, n := range []int{1, 7, 200, 395, 30000} {
+		s := plots.SeriesOf("p", []float64{0, 1}, []interval.Estimate{interval.Proportion(0, n), interval.Proportion(n, n)})
+		if err := plots.AddLine(plots.NewPlot("t", "x", "y"), s, 0); err != nil {
+			t.Errorf("n = %d: %v", n, err)
+		}
 	}
 }

@@ -164,16 +164,25 @@ func (g Grid) Settings() ([]Setting, error) {
 
 // Metric measures one completion (Metric[actadd.Completion]) or one scored text
 // (Metric[Scored]). A setting's values are summarized by their mean with a 95% Student t
-// interval, or, for a Proportion (values 0 or 1), by their fraction with a Wilson interval.
+// interval, or, for a Proportion (values 0 or 1), by their fraction with a Wilson interval, or,
+// for a Count (whole numbers ≥ 0), by their mean with a Poisson exact interval, which never
+// goes below 0 (interval.CountMean).
 type Metric[T any] struct {
 	Name       string
 	Value      func(T) float64
 	Proportion bool
+	Count      bool
 }
 
 // Mean is a metric summarized by its mean and a t interval.
 func Mean[T any](name string, f func(T) float64) Metric[T] {
 	return Metric[T]{Name: name, Value: f}
+}
+
+// Count is a metric that counts (e.g. wedding words in a completion), summarized by its mean
+// count with a Poisson exact interval (interval.CountMean).
+func Count[T any](name string, f func(T) int) Metric[T] {
+	return Metric[T]{Name: name, Count: true, Value: func(x T) float64 { return float64(f(x)) }}
 }
 
 // Fraction is a yes/no metric summarized by the fraction of yes and a Wilson interval.
@@ -188,6 +197,9 @@ func Fraction[T any](name string, f func(T) bool) Metric[T] {
 
 // estimate summarizes a setting's values of the metric.
 func (mt Metric[T]) estimate(vals []float64) interval.Estimate {
+	if mt.Count {
+		return interval.CountMean(vals)
+	}
 	if !mt.Proportion {
 		return interval.Mean(vals)
 	}
@@ -250,6 +262,9 @@ func measureItem[T any](metrics []Metric[T], sr *SettingResult, i int, it T) err
 		v := mt.Value(it)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("sweep: metric %q gave %v for item %d of setting %s: a metric must be a finite number", mt.Name, v, i, sr.Setting)
+		}
+		if mt.Count && (v < 0 || v != math.Trunc(v)) {
+			return fmt.Errorf("sweep: count metric %q gave %v for item %d of setting %s: a count must be a whole number ≥ 0 (use sweep.Mean for other values)", mt.Name, v, i, sr.Setting)
 		}
 		sr.Values[mt.Name][i] = v
 	}

@@ -166,6 +166,7 @@ func TestGenerateErrors(t *testing.T) {
 		"no prompt":        second(sweep.Generate(m, sweep.Grid{Additions: g.Additions}, ok, letterMetric)),
 		"streams given":    second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: 1, Options: actadd.GenerateOptions{MaxNewTokens: 1, Streams: []uint64{0}}}, letterMetric)),
 		"non-finite value": second(sweep.Generate(m, g, ok, sweep.Mean("nan", func(actadd.Completion) float64 { return math.NaN() }))),
+		"negative count":   second(sweep.Generate(m, g, ok, sweep.Count("neg", func(actadd.Completion) int { return -1 }))),
 		"bad layer":        second(sweep.Generate(m, sweep.Grid{Additions: g.Additions, Layers: []int{9}, Prompts: g.Prompts}, ok, letterMetric)),
 		"nil model":        second(sweep.Generate(nil, g, ok, letterMetric)),
 	} {
