@@ -47,6 +47,22 @@ type Estimate struct {
 	Method string
 }
 
+// String is the estimate as results print it, the value and its interval rounded alike, then
+// the sample size and the method's short name (Short):
+//
+//	0.15 [0.05, 0.36] (n = 20, Wilson)
+//	7 (n = 1, t: no interval)
+func (e Estimate) String() string {
+	name := Short(e.Method)
+	if name == "" {
+		name = "no method"
+	}
+	if !e.Defined() {
+		return fmt.Sprintf("%s (n = %d, %s: no interval)", e.Numbers(), e.N, name)
+	}
+	return fmt.Sprintf("%s (n = %d, %s)", e.Numbers(), e.N, name)
+}
+
 // Numbers is the value and its interval, "0.15 [0.05, 0.36]", all three with the decimals that
 // give the interval's width two significant digits (0.005 [0.000, 0.020]; a perplexity ratio
 // 0.99987 [0.99982, 0.99993]); the value alone, to 4 significant digits, where the interval is
@@ -68,6 +84,24 @@ func (e Estimate) Numbers() string {
 		return s
 	}
 	return fmt.Sprintf("%s [%s, %s]", num(e.Value), num(e.Lo), num(e.Hi))
+}
+
+// Short is the short name of a method (one of this package's names) for tables and String:
+// "Wilson", "t", "delta-method t", "log delta-method t", "Poisson exact"; other names unchanged.
+func Short(method string) string {
+	switch method {
+	case Wilson:
+		return "Wilson"
+	case T:
+		return "t"
+	case RatioT:
+		return "delta-method t"
+	case LogRatioT:
+		return "log delta-method t"
+	case Poisson:
+		return "Poisson exact"
+	}
+	return method
 }
 
 // Defined reports whether the estimate has an interval.

@@ -240,3 +240,28 @@ func TestCountMeanCoverage(t *testing.T) {
 		t.Errorf("CountMean = %+v", e)
 	}
 }
+
+// An estimate prints its value and interval rounded alike (two significant digits of the
+// interval's width), its sample size and its method.
+func TestString(t *testing.T) {
+	for _, c := range []struct {
+		e    interval.Estimate
+		want string
+	}{
+		{interval.Estimate{N: 20, Value: 0.15, Lo: 0.0524, Hi: 0.3604, Method: interval.Wilson}, "0.15 [0.05, 0.36] (n = 20, Wilson)"},
+		{interval.Proportion(3, 20), "0.15 [0.05, 0.36] (n = 20, Wilson)"},
+		{interval.Estimate{N: 200, Value: 0.005, Lo: -0.0048598, Hi: 0.01486, Method: interval.T}, "0.005 [-0.005, 0.015] (n = 200, t)"},
+		{interval.Proportion(0, 200), "0.000 [0.000, 0.019] (n = 200, Wilson)"},
+		{interval.Estimate{N: 7, Value: 0.999872, Lo: 0.999816, Hi: 0.999929, Method: interval.RatioT}, "0.99987 [0.99982, 0.99993] (n = 7, delta-method t)"},
+		{interval.Estimate{N: 2, Value: -16.45, Lo: -65.43, Hi: 32.53, Method: interval.LogRatioT}, "-16 [-65, 33] (n = 2, log delta-method t)"},
+		{interval.Mean([]float64{7}), "7 (n = 1, t: no interval)"},
+		{interval.Mean([]float64{2, 2}), "2 [2, 2] (n = 2, t)"},
+	} {
+		if got := c.e.String(); got != c.want {
+			t.Errorf("%#v prints %q, want %q", c.e, got, c.want)
+		}
+	}
+	if got := fmt.Sprint(interval.Proportion(3, 20)); got != "0.15 [0.05, 0.36] (n = 20, Wilson)" {
+		t.Errorf("fmt prints %q", got)
+	}
+}
