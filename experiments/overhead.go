@@ -523,7 +523,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	if err := plots.AddLabels(p, names); err != nil {
 		return nil, err
 	}
-	plots.AddHLine(p, 0, "no premium", plots.Gray)
+	plots.AddReference(p, 0, "no premium", plots.Gray)
 	sc, err := r.sidecar("E4", title, cfg, 0, "")
 	if err != nil {
 		return nil, err

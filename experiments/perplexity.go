@@ -540,7 +540,7 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 		}
 		series = append(series, s)
 	}
-	plots.AddHLine(p, 1, "ratio 1 (no change)", plots.Gray)
+	plots.AddReference(p, 1, "ratio 1 (no change)", plots.Gray)
 	plots.Pad(p)
 	panel := plots.NewPlot("", "", "documents")
 	if err := plots.CountPanel(panel, xs, counts); err != nil {
