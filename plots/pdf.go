@@ -32,9 +32,6 @@ type pdfCanvas struct {
 	images int // images drawn so far, to name each
 }
 
-// pdfDPI is the resolution of PDF user space: one unit is one point.
-const pdfDPI = 72
-
 // newPDFCanvas returns a canvas w × h for one page.
 func newPDFCanvas(w, h vg.Length) *pdfCanvas {
 	doc := fpdf.NewCustom(&fpdf.InitType{UnitStr: "pt", Size: fpdf.SizeType{Wd: w.Points(), Ht: h.Points()}})
@@ -51,9 +48,6 @@ func newPDFCanvas(w, h vg.Length) *pdfCanvas {
 
 // Size implements vg.CanvasSizer.
 func (c *pdfCanvas) Size() (w, h vg.Length) { return c.w, c.h }
-
-// DPI is the canvas's resolution in dots per inch.
-func (c *pdfCanvas) DPI() float64 { return pdfDPI }
 
 // SetLineWidth implements vg.Canvas.
 func (c *pdfCanvas) SetLineWidth(w vg.Length) {
