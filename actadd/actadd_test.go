@@ -405,6 +405,8 @@ func TestErrors(t *testing.T) {
 	crafted := filepath.Join(t.TempDir(), "crafted.safetensors")
 	header := `{"steering_vector": {"dtype": "F32", "shape": [4611686018427387904, 1], "data_offsets": [0, 0]}}`
 	os.WriteFile(crafted, append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...), 0o644)
+	// N·D wraps around to len(Data): (2⁵⁹+1)·32 = 2⁶⁴ + 32.
+	wraps := vec(1<<59+1, testConfig.NEmbd, testConfig.NEmbd)
 	finalized, err := gpt2.New(testbackend.Get(t), "finalized model", testConfig, checkpoint.RandomTensors(testConfig, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -450,6 +452,9 @@ func TestErrors(t *testing.T) {
 		{"nil vector applied", "neither a prompt pair nor a vector", second(m.Logits("Hello there", actadd.Apply(nil, 1)))},
 		{"nil vector saved", "nil vector", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)},
 		{"vector holding NaN saved", "rebuild it", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nan, ok)},
+		{"vector whose N·D overflows", "malformed", second(m.Logits("Hello there", actadd.Apply(wraps, 1)))},
+		{"vector whose N·D overflows saved", "malformed", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), wraps, ok)},
+		{"vector of width 0", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(1, 0, 0), 1)))},
 		{"prompt + new tokens beyond the context", "more than the context", second(m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3}))},
 		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
 		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},
