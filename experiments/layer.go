@@ -3,6 +3,7 @@ package experiments
 import (
 	"flag"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -23,7 +24,11 @@ func (l Layer) Resolve(nLayer int) (int, error) {
 	case l.Of < 0 || l.At < 0 || (l.Of > 0 && l.At >= l.Of):
 		return 0, fmt.Errorf("experiments: layer %s: give a layer number (6) or a layer of a deeper model to scale (16/48, with 16 < 48)", l)
 	case l.Of > 0:
-		return l.At * nLayer / l.Of, nil
+		// At·nLayer/Of in 128 bits (math/bits), so that a large At cannot overflow: with
+		// At < Of the quotient is below nLayer.
+		hi, lo := bits.Mul64(uint64(l.At), uint64(max(nLayer, 0)))
+		q, _ := bits.Div64(hi, lo, uint64(l.Of))
+		return int(q), nil
 	case l.At >= nLayer:
 		return 0, fmt.Errorf("experiments: layer %d is out of range for a model with %d layers: use 0..%d, or a scaled layer such as 16/48", l.At, nLayer, nLayer-1)
 	}

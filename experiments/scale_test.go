@@ -3,6 +3,7 @@ package experiments_test
 import (
 	"bytes"
 	"flag"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -139,6 +140,8 @@ func TestLayers(t *testing.T) {
 		{experiments.Layer{At: 16, Of: 48}, 48, 16}, {experiments.Layer{At: 16, Of: 48}, 12, 4}, {experiments.Layer{At: 16, Of: 48}, 4, 1},
 		{experiments.Layer{At: 16, Of: 48}, 1, 0}, {experiments.Layer{At: 1, Of: 2}, 12, 6}, {experiments.Layer{At: 1, Of: 2}, 5, 2},
 		{experiments.Layer{At: 3}, 4, 3},
+		// At·n_layer overflows int64 unless the product is taken in 128 bits.
+		{experiments.Layer{At: 1 << 62, Of: 1<<62 + 1}, 48, 47}, {experiments.Layer{At: math.MaxInt64 - 1, Of: math.MaxInt64}, 1 << 40, 1<<40 - 1},
 	} {
 		if got, err := c.l.Resolve(c.nLayer); err != nil || got != c.want {
 			t.Errorf("%s of %d layers = %d, %v; want %d", c.l, c.nLayer, got, err, c.want)
