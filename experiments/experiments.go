@@ -68,6 +68,7 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -145,6 +146,18 @@ func progressTo(w io.Writer) io.Writer {
 func checkModel(m *actadd.Model, what string) error {
 	if m == nil {
 		return fmt.Errorf("experiments: %s: nil model: load one with actadd.Load(\"gpt2-xl\") (or \"tiny\" offline)", what)
+	}
+	return nil
+}
+
+// checkCoeff reports a coefficient no model can apply (one that is not a finite number, or
+// beyond float32, the models' precision), naming the field it came from.
+func checkCoeff(experiment, field string, c float64) error {
+	switch {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		return fmt.Errorf("experiments: %s: %s = %v is not a finite number: give finite coefficients (paper: 1)", experiment, field, c)
+	case math.Abs(c) > math.MaxFloat32:
+		return fmt.Errorf("experiments: %s: %s = %v overflows float32, the model's precision: use |c| ≤ %g", experiment, field, c, math.MaxFloat32)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -188,8 +189,8 @@ func setText(v reflect.Value, s string) error {
 		v.SetUint(n)
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("not a number")
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("not a finite number")
 		}
 		v.SetFloat(x)
 	case reflect.Slice:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/experiments"
 )
 
@@ -115,6 +116,67 @@ func TestFlags(t *testing.T) {
 	} {
 		if err := c.err(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
+		}
+	}
+	// Non-finite and out-of-range values fail in Config too, where the flags are checked (a NaN
+	// coefficient used to reach the run store and fail there: "json: unsupported value: NaN").
+	wed := func(args ...string) error {
+		f, _ := parse(t, experiments.WeddingFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	ppl := func(args ...string) error {
+		f, _ := parse(t, experiments.PerplexityFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	cn := func(args ...string) error {
+		f, _ := parse(t, experiments.ConceptNetFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"NaN coefficient", wed("--coeffs=1,NaN"), []string{"--coeffs", "not a finite number"}},
+		{"+Inf coefficient", wed("--coeffs=inf"), []string{"--coeffs", "not a finite number"}},
+		{"−Inf coefficient, E1", ppl("--coeff=-Infinity"), []string{"--coeff", "not a finite number"}},
+		{"NaN coefficient, E3", cn("--coeff=nan"), []string{"--coeff", "not a finite number"}},
+		{"coefficient beyond float32", wed("--coeffs=1e39"), []string{"Coeffs[0]", "overflows float32"}},
+		{"coefficient beyond float32, E3", cn("--coeff=-4e38"), []string{"Coeff", "overflows float32"}},
+		{"coefficient beyond float64", wed("--coeffs=1e999"), []string{"--coeffs", "not a finite number"}},
+		{"negative layer", wed("--layers=0,-1"), []string{"--layers", "-1"}},
+		{"layer beyond int", wed("--layers=99999999999999999999"), []string{"--layers"}},
+		{"scaled layer beyond its model", ppl("--layers=48/48"), []string{"--layers", "48/48"}},
+		{"no new tokens", wed("--tokens=0"), []string{"NewTokens"}},
+		{"new tokens not whole", wed("--tokens=1e3"), []string{"--tokens", "not a whole number"}},
+		{"negative completions", wed("--completions=-5"), []string{"Completions"}},
+		{"negative seed", wed("--seed=-1"), []string{"--seed", "≥ 0"}},
+		{"negative documents", ppl("--docs=-3"), []string{"Docs"}},
+		{"negative probes", cn("--max_items=-1"), []string{"MaxItems"}},
+	} {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(c.err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", c.name, c.err, w)
+			}
+		}
+	}
+	// Sampling settings that E2 would only refuse in its first unit fail in Config.
+	for name, s := range map[string]actadd.Sampling{
+		"NaN temperature": {Temperature: math.NaN()}, "negative temperature": {Temperature: -1},
+		"NaN top-p": {Temperature: 1, TopP: math.NaN()}, "top-p 2": {Temperature: 1, TopP: 2},
+		"+Inf frequency penalty": {Temperature: 1, FreqPenalty: math.Inf(1)},
+	} {
+		cfg := quick(t, experiments.WeddingAt)
+		cfg.Sampling = s
+		if err := experiments.CheckConfig(&cfg); err == nil || !strings.Contains(err.Error(), "E2") {
+			t.Errorf("%s: check: %v", name, err)
 		}
 	}
 }

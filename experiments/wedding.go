@@ -61,6 +61,18 @@ func (c *WeddingConfig) check() error {
 		return fmt.Errorf("experiments: E2: the list of layers is empty: give at least one layer, or none (nil, --layers=) for all")
 	case len(c.Coeffs) == 0:
 		return fmt.Errorf("experiments: E2: no coefficient to sweep: give at least one (paper: 1)")
+	case c.Prompt == "":
+		return fmt.Errorf("experiments: E2: no prompt to continue (paper: %q)", paperWedding().Prompt)
+	case c.Plus == "" && c.Minus == "":
+		return fmt.Errorf("experiments: E2: the prompt pair is empty on both sides (paper: %q and %q)", WeddingPlus, WeddingMinus)
+	}
+	for i, x := range c.Coeffs {
+		if err := checkCoeff("E2", fmt.Sprintf("Coeffs[%d]", i), x); err != nil {
+			return err
+		}
+	}
+	if err := c.Sampling.Check(); err != nil {
+		return fmt.Errorf("experiments: E2: %w", err)
 	}
 	return nil
 }

@@ -80,7 +80,8 @@ import (
 type Grid struct {
 	// Additions are what is swept; each setting steers with one of them.
 	Additions []actadd.Addition
-	// Layers and Coeffs override each addition's own layer and coefficient; nil keeps them.
+	// Layers and Coeffs override each addition's own layer and coefficient; nil keeps them
+	// (nil never means "every layer": say that with AllLayers(m)).
 	Layers []int
 	Coeffs []float64
 	// Prompts are the prompts to continue (Generate only; Score sweeps texts instead).
@@ -134,6 +135,24 @@ func (g Grid) Settings() ([]Setting, error) {
 	if g.Layers != nil && len(g.Layers) == 0 || g.Coeffs != nil && len(g.Coeffs) == 0 {
 		return nil, fmt.Errorf("sweep: an empty, non-nil list of layers or coefficients sweeps nothing: give at least one value, or nil to keep each addition's own")
 	}
+	for i, l := range g.Layers {
+		if l < 0 {
+			return nil, fmt.Errorf("sweep: layer %d (Grid.Layers[%d]) is negative: layers are 0 … n_layer−1 (sweep.AllLayers(m) lists them all)", l, i)
+		}
+	}
+	for i, c := range g.Coeffs {
+		if err := checkCoeff(c); err != nil {
+			return nil, fmt.Errorf("sweep: coefficient %v (Grid.Coeffs[%d]) %w", c, i, err)
+		}
+	}
+	for i, a := range g.Additions {
+		if err := checkCoeff(a.Coeff); g.Coeffs == nil && err != nil {
+			return nil, fmt.Errorf("sweep: the coefficient %v of Grid.Additions[%d] %w", a.Coeff, i, err)
+		}
+		if g.Layers == nil && a.Layer < 0 {
+			return nil, fmt.Errorf("sweep: the layer %d of Grid.Additions[%d] is negative: layers are 0 … n_layer−1", a.Layer, i)
+		}
+	}
 	prompts := g.Prompts
 	if len(prompts) == 0 {
 		prompts = []string{""}
@@ -160,6 +179,43 @@ func (g Grid) Settings() ([]Setting, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkCoeff says what is wrong with a coefficient that no model can apply (completing a
+// sentence that starts with it), or returns nil.
+func checkCoeff(c float64) error {
+	switch {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		return fmt.Errorf("is not a finite number: give finite coefficients")
+	case math.Abs(c) > math.MaxFloat32:
+		return fmt.Errorf("overflows float32, the model's precision: use |c| ≤ %g", math.MaxFloat32)
+	}
+	return nil
+}
+
+// checkLayers reports a steered setting whose layer the model lacks, before any work (the run
+// store's keys included) is done.
+func checkLayers(m *actadd.Model, settings []Setting) error {
+	n := m.Config.NLayer
+	for _, s := range settings {
+		if s.Steered && s.Layer >= n {
+			return fmt.Errorf("sweep: layer %d is out of range for %s, which has layers 0 … %d (sweep.AllLayers(m) lists them all)", s.Layer, m.Name, n-1)
+		}
+	}
+	return nil
+}
+
+// AllLayers lists every layer of the model, 0 … n_layer−1: Grid.Layers for a sweep over all
+// of them (a nil Grid.Layers keeps each addition's own layer).
+func AllLayers(m *actadd.Model) []int {
+	if m == nil {
+		return nil
+	}
+	out := make([]int, m.Config.NLayer)
+	for l := range out {
+		out[l] = l
+	}
+	return out
 }
 
 // Metric measures one completion (Metric[actadd.Completion]) or one scored text
