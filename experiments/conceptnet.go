@@ -61,6 +61,9 @@ func (c *ConceptNetConfig) check() error {
 	if c.MaxItems < 0 {
 		return fmt.Errorf("experiments: E3: MaxItems = %d: give 0 (all) or more", c.MaxItems)
 	}
+	if c.Layer.All {
+		return fmt.Errorf("experiments: E3 steers one layer, not all: give one (paper: 16/48)")
+	}
 	if c.Plus == "" && c.Minus == "" {
 		return fmt.Errorf("experiments: E3: the prompt pair is empty on both sides (paper: %q and %q)", WeddingPlus, WeddingMinus)
 	}

@@ -75,6 +75,8 @@ func (c *OverheadConfig) check() error {
 	switch {
 	case len(c.Shapes) == 0:
 		return fmt.Errorf("experiments: E4: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
+	case c.Layer.All:
+		return fmt.Errorf("experiments: E4 steers one layer, not all: give one (paper: 1/2)")
 	case c.Seeds <= 0 || c.Batch <= 0 || c.Seq <= 0 || c.Reps <= 0 || c.Warmup < 0 || c.OpsReps < 0:
 		return fmt.Errorf("experiments: E4: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
 			c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps)

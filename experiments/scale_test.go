@@ -53,10 +53,18 @@ func TestFlags(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(cfg, want) {
 		t.Errorf("overrides at $%s=quick:\n%+v, %v\nwant\n%+v", experiments.EnvScale, cfg, err, want)
 	}
-	// An empty --layers is nil: every layer.
+	// Every layer is said as "all" (experiments.AllLayers, the paper's E2); an empty --layers
+	// names no layer, as a nil list never means all layers (nor does a nil sweep.Grid.Layers).
+	f, _ = parse(t, experiments.WeddingFlags, "--layers=all")
+	if cfg, err := f.Config(); err != nil || !reflect.DeepEqual(cfg.Layers, experiments.AllLayers) {
+		t.Errorf("--layers=all: %v, %v; want experiments.AllLayers", cfg.Layers, err)
+	}
+	if paper, _ := experiments.WeddingAt(experiments.ScalePaper); !reflect.DeepEqual(paper.Layers, experiments.AllLayers) {
+		t.Errorf("E2 at the paper's scale sweeps layers %v, want all", paper.Layers)
+	}
 	f, _ = parse(t, experiments.WeddingFlags, "--layers=")
-	if cfg, err := f.Config(); err != nil || cfg.Layers != nil {
-		t.Errorf("--layers=: %v, %v; want nil (all layers)", cfg.Layers, err)
+	if _, err := f.Config(); err == nil || !strings.Contains(err.Error(), "--layers=all") {
+		t.Errorf("--layers=: %v; want an error saying how to ask for every layer", err)
 	}
 
 	e1, _ := parse(t, experiments.PerplexityFlags, "--scale=paper", "--layers=4,16/48", "--min_bin_docs=0", "--docs=50")
@@ -156,6 +164,9 @@ func TestFlags(t *testing.T) {
 		{"negative seed", wed("--seed=-1"), []string{"--seed", "≥ 0"}},
 		{"negative documents", ppl("--docs=-3"), []string{"Docs"}},
 		{"negative probes", cn("--max_items=-1"), []string{"MaxItems"}},
+		{"no layer", wed("--layers="), []string{"--layers=all"}},
+		{"all and another layer", wed("--layers=all,3"), []string{"--layers", "alone"}},
+		{"all for one layer, E3", cn("--layer=all"), []string{"E3", "one layer"}},
 	} {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
@@ -218,13 +229,19 @@ func TestLayers(t *testing.T) {
 			t.Errorf("ParseLayers(%q) = %#v, %v; want %#v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5", "48/16", "3/0", "/4"} {
+	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5", "48/16", "3/0", "/4", "all,2", "1/all"} {
 		if got, err := experiments.ParseLayers(bad); err == nil {
 			t.Errorf("ParseLayers(%q) = %v, want an error", bad, got)
 		}
 	}
-	if all, err := experiments.Layers(nil).Resolve(3); err != nil || !reflect.DeepEqual(all, []int{0, 1, 2}) {
-		t.Errorf("nil layers of a 3-layer model: %v, %v", all, err)
+	if all, err := experiments.AllLayers.Resolve(3); err != nil || !reflect.DeepEqual(all, []int{0, 1, 2}) {
+		t.Errorf("all layers of a 3-layer model: %v, %v", all, err)
+	}
+	if got, err := experiments.Layers(nil).Resolve(3); err == nil || !strings.Contains(err.Error(), "AllLayers") {
+		t.Errorf("nil layers of a 3-layer model: %v, %v; want an error naming AllLayers", got, err)
+	}
+	if got, err := experiments.ParseLayers(" all "); err != nil || !reflect.DeepEqual(got, experiments.AllLayers) || got.String() != "all" {
+		t.Errorf("ParseLayers(\"all\") = %v, %v", got, err)
 	}
 	if b, _ := (experiments.Layers{{At: 16, Of: 48}, {At: 2}}).MarshalText(); string(b) != "16/48,2" {
 		t.Errorf("layers as text: %q", b)

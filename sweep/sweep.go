@@ -6,17 +6,17 @@
 // regroups a flat slice by index, and converts to a plot (Plot, Figure) and to a table file
 // (WriteCSV, WriteParquet).
 //
-// A layer sweep with a metric:
+// A sweep over every layer with a metric, the mean number of wedding words per completion:
 //
 //	res, err := sweep.Generate(m, sweep.Grid{
 //		Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1)},
-//		Layers:    []int{0, 2, 4, 6},
+//		Layers:    sweep.AllLayers(m), // or []int{0, 6}; nil keeps each addition's own layer
 //		Prompts:   []string{"I went up to my friend and said"},
 //		Unsteered: true,
 //	}, sweep.GenerateConfig{Completions: 200, Options: actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling}},
-//		sweep.Mean("wedding words", func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }))
+//		sweep.Count("wedding words", datasets.WeddingCount))
 //	for _, s := range res.Settings {
-//		fmt.Println(s.Setting, s.Stats["wedding words"]) // mean and 95% interval per setting
+//		fmt.Println(s.Setting, s.Stats["wedding words"]) // the setting, its mean and 95% interval
 //	}
 //
 // Random streams are paired by default: completion c of every setting samples from stream
@@ -240,6 +240,20 @@ func Fraction[T any](name string, f func(T) bool) Metric[T] {
 		}
 		return 0
 	}}
+}
+
+// Count is a metric of generated text summarized by its mean: count(c.Text) of each
+// completion c (the generated text, without the prompt), e.g.
+// sweep.Count("wedding words", datasets.WeddingCount).
+func Count(name string, count func(text string) int) Metric[actadd.Completion] {
+	return Mean(name, func(c actadd.Completion) float64 { return float64(count(c.Text)) })
+}
+
+// Occurs is the yes/no companion of Count: the fraction of completions whose generated text
+// holds at least one of what count counts, with a Wilson interval, e.g.
+// sweep.Occurs("has a wedding word", datasets.WeddingCount).
+func Occurs(name string, count func(text string) int) Metric[actadd.Completion] {
+	return Fraction(name, func(c actadd.Completion) bool { return count(c.Text) > 0 })
 }
 
 // estimate summarizes a setting's values of the metric.

@@ -146,6 +146,39 @@ func TestGenerateGroupsAndPairs(t *testing.T) {
 	}
 }
 
+// Every layer is said with AllLayers(m); a nil Grid.Layers keeps each addition's own layer,
+// never every layer (as a nil experiments.Layers is no layer, never all).
+func TestAllLayers(t *testing.T) {
+	m := tinyModel(t)
+	if got := sweep.AllLayers(m); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("AllLayers(tiny) = %v, want 0 … 3", got)
+	}
+	if got := sweep.AllLayers(nil); got != nil {
+		t.Errorf("AllLayers(nil) = %v", got)
+	}
+	own, err := sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1).AtLayer(2), actadd.Pair("Love", "Hate", 1).AtLayer(1)}}.Settings()
+	if err != nil || len(own) != 2 || own[0].Layer != 2 || own[1].Layer != 1 {
+		t.Errorf("nil Grid.Layers: %+v, %v; want each addition at its own layer", own, err)
+	}
+}
+
+// Count and Occurs are Mean and Fraction of a count over a completion's generated text.
+func TestCountMetrics(t *testing.T) {
+	words := func(s string) int { return len(strings.Fields(s)) }
+	count, occurs := sweep.Count("words", words), sweep.Occurs("has words", words)
+	for _, c := range []actadd.Completion{{Text: " a wedding and a bride"}, {Text: ""}, {Row: actadd.Row{Prompt: "not counted"}, Text: " one"}} {
+		if got := count.Value(c); got != float64(words(c.Text)) {
+			t.Errorf("Count of %q = %g", c.Text, got)
+		}
+		if got, want := occurs.Value(c), map[bool]float64{true: 1, false: 0}[words(c.Text) > 0]; got != want {
+			t.Errorf("Occurs of %q = %g, want %g", c.Text, got, want)
+		}
+	}
+	if count.Name != "words" || count.Proportion || !occurs.Proportion {
+		t.Errorf("Count %+v, Occurs %+v: want a mean and a proportion", count, occurs)
+	}
+}
+
 func texts(s sweep.SettingResult) []string {
 	var out []string
 	for _, c := range s.Completions {
