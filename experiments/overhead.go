@@ -112,17 +112,14 @@ func ShapeConfig(shape string) (checkpoint.Config, error) {
 }
 
 // NumParams counts the parameters of a GPT-2 of config cfg (the LM head is tied to the token
-// embedding and not counted twice).
+// embedding and not counted twice): checkpoint.Config.ParamCount, whose products cannot
+// overflow; -1 for sizes whose count does not fit in an int64 (no config ShapeConfig accepts).
 func NumParams(cfg checkpoint.Config) int {
-	n := 0
-	for _, shape := range checkpoint.ExpectedShapes(cfg) {
-		k := 1
-		for _, s := range shape {
-			k *= s
-		}
-		n += k
+	n, ok := cfg.ParamCount()
+	if !ok {
+		return -1
 	}
-	return n
+	return int(n)
 }
 
 // OverheadRun is one (shape, seed) measurement: the seconds of each timed forward pass.
