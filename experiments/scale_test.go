@@ -161,6 +161,7 @@ func TestFlags(t *testing.T) {
 		{"no new tokens", wed("--tokens=0"), []string{"NewTokens"}},
 		{"new tokens not whole", wed("--tokens=1e3"), []string{"--tokens", "not a whole number"}},
 		{"negative completions", wed("--completions=-5"), []string{"Completions"}},
+		{"more completions than memory holds", wed("--completions=1099511627776"), []string{"Completions", "in memory"}},
 		{"negative seed", wed("--seed=-1"), []string{"--seed", "≥ 0"}},
 		{"negative documents", ppl("--docs=-3"), []string{"Docs"}},
 		{"negative probes", cn("--max_items=-1"), []string{"MaxItems"}},

@@ -57,6 +57,8 @@ func (c *WeddingConfig) check() error {
 	switch {
 	case c.Completions <= 0 || c.NewTokens <= 0:
 		return fmt.Errorf("experiments: E2: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", c.Completions, c.NewTokens)
+	case c.Completions > sweep.MaxCompletions:
+		return fmt.Errorf("experiments: E2: Completions = %d per setting is more than a sweep holds in memory (%d in all; paper: 200)", c.Completions, sweep.MaxCompletions)
 	case len(c.Layers) == 0:
 		return fmt.Errorf("experiments: E2: no layer to sweep: give at least one layer, or experiments.AllLayers (--layers=all) for every layer, the paper's")
 	case len(c.Coeffs) == 0:

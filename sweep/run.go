@@ -60,9 +60,9 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Completions > maxCompletions/len(settings) {
+	if cfg.Completions > MaxCompletions/len(settings) {
 		return nil, fmt.Errorf("sweep: Generate: %d settings × %d completions is more than the %d completions a sweep can hold in memory: ask for fewer, or split the sweep",
-			len(settings), cfg.Completions, maxCompletions)
+			len(settings), cfg.Completions, MaxCompletions)
 	}
 	size := cfg.Options.BatchSize
 	if size <= 0 {
@@ -118,9 +118,9 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	return res, nil
 }
 
-// maxCompletions bounds a sweep's completions (settings × Completions): a sweep keeps every
+// MaxCompletions bounds a sweep's completions (settings × Completions): a sweep keeps every
 // completion in memory, and far fewer would take years to generate on any machine.
-const maxCompletions = 1 << 24
+const MaxCompletions = 1 << 24
 
 // checkOptions reports generation options that Generate would refuse in every unit, before any
 // work is done: the options are part of every unit's run-store key, which cannot hold a NaN.
