@@ -26,8 +26,10 @@
 //
 // A Layer is a layer number ("6") or a layer of a deeper model scaled to the model at hand
 // ("16/48": the paper steers E1 and E3 at layer 16 of GPT-2-XL's 48, which is 4 on gpt2 and 1
-// on the 4-layer tiny stand-in). Configs, flags and sidecars all write layers this way; results
-// record the layer actually used, and figures print it.
+// on the 4-layer tiny stand-in). A list of layers may be "all" (AllLayers: every layer of the
+// model, E2's default); an empty or nil list is no layer, never all of them (as a nil
+// sweep.Grid.Layers keeps each addition's own layer). Configs, flags and sidecars all write
+// layers this way; results record the layer actually used, and figures print it.
 //
 // Long work prints progress lines to the config's Progress writer (os.Stderr when nil; use
 // io.Discard for silence): every experiment has a meter over all of its work (done/total, rate,
