@@ -143,6 +143,11 @@ func TestFlags(t *testing.T) {
 		_, err := f.Config()
 		return err
 	}
+	ov := func(args ...string) error {
+		f, _ := parse(t, experiments.OverheadFlags, args...)
+		_, err := f.Config()
+		return err
+	}
 	for _, c := range []struct {
 		name string
 		err  error
@@ -168,6 +173,8 @@ func TestFlags(t *testing.T) {
 		{"no layer", wed("--layers="), []string{"--layers=all"}},
 		{"all and another layer", wed("--layers=all,3"), []string{"--layers", "alone"}},
 		{"all for one layer, E3", cn("--layer=all"), []string{"E3", "one layer"}},
+		{"all for one layer, E4", ov("--layer=all"), []string{"E4", "one layer"}},
+		{"no rows per pass, E4", ov("--batch=0"), []string{"Batch (0)"}},
 	} {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
