@@ -26,8 +26,10 @@
 //
 // A Layer is a layer number ("6") or a layer of a deeper model scaled to the model at hand
 // ("16/48": the paper steers E1 and E3 at layer 16 of GPT-2-XL's 48, which is 4 on gpt2 and 1
-// on the 4-layer tiny stand-in). Configs, flags and sidecars all write layers this way; results
-// record the layer actually used, and figures print it.
+// on the 4-layer tiny stand-in). A list of layers may be "all" (AllLayers: every layer of the
+// model, E2's default); an empty or nil list is no layer, never all of them (as a nil
+// sweep.Grid.Layers keeps each addition's own layer). Configs, flags and sidecars all write
+// layers this way; results record the layer actually used, and figures print it.
 //
 // Long work prints progress lines to the config's Progress writer (os.Stderr when nil; use
 // io.Discard for silence): every experiment has a meter over all of its work (done/total, rate,
@@ -68,6 +70,7 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -145,6 +148,18 @@ func progressTo(w io.Writer) io.Writer {
 func checkModel(m *actadd.Model, what string) error {
 	if m == nil {
 		return fmt.Errorf("experiments: %s: nil model: load one with actadd.Load(\"gpt2-xl\") (or \"tiny\" offline)", what)
+	}
+	return nil
+}
+
+// checkCoeff reports a coefficient no model can apply (one that is not a finite number, or
+// beyond float32, the models' precision), naming the field it came from.
+func checkCoeff(experiment, field string, c float64) error {
+	switch {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		return fmt.Errorf("experiments: %s: %s = %v is not a finite number: give finite coefficients (paper: 1)", experiment, field, c)
+	case math.Abs(c) > math.MaxFloat32:
+		return fmt.Errorf("experiments: %s: %s = %v overflows float32, the model's precision: use |c| ≤ %g", experiment, field, c, math.MaxFloat32)
 	}
 	return nil
 }

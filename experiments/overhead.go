@@ -75,6 +75,8 @@ func (c *OverheadConfig) check() error {
 	switch {
 	case len(c.Shapes) == 0:
 		return fmt.Errorf("experiments: E4: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
+	case c.Layer.All:
+		return fmt.Errorf("experiments: E4 steers one layer, not all: give one (paper: 1/2)")
 	case c.Seeds <= 0 || c.Batch <= 0 || c.Seq <= 0 || c.Reps <= 0 || c.Warmup < 0 || c.OpsReps < 0:
 		return fmt.Errorf("experiments: E4: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
 			c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps)
@@ -110,17 +112,14 @@ func ShapeConfig(shape string) (checkpoint.Config, error) {
 }
 
 // NumParams counts the parameters of a GPT-2 of config cfg (the LM head is tied to the token
-// embedding and not counted twice).
+// embedding and not counted twice): checkpoint.Config.ParamCount, whose products cannot
+// overflow; -1 for sizes whose count does not fit in an int64 (no config ShapeConfig accepts).
 func NumParams(cfg checkpoint.Config) int {
-	n := 0
-	for _, shape := range checkpoint.ExpectedShapes(cfg) {
-		k := 1
-		for _, s := range shape {
-			k *= s
-		}
-		n += k
+	n, ok := cfg.ParamCount()
+	if !ok {
+		return -1
 	}
-	return n
+	return int(n)
 }
 
 // OverheadRun is one (shape, seed) measurement: the seconds of each timed forward pass.

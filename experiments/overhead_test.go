@@ -28,6 +28,11 @@ func TestShapeConfig(t *testing.T) {
 	if n := experiments.NumParams(gpt2); n != 124_439_808 {
 		t.Errorf("NumParams(gpt2) = %d, want 124439808", n)
 	}
+	huge := gpt2
+	huge.NLayer, huge.NEmbd = 1<<40, 1<<20 // 12·2⁸⁰ values: the product used to wrap around
+	if n := experiments.NumParams(huge); n != -1 {
+		t.Errorf("NumParams of 2⁴⁰ layers of width 2²⁰ = %d, want -1 (beyond int64)", n)
+	}
 }
 
 func TestOverhead(t *testing.T) {

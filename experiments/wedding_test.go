@@ -164,6 +164,15 @@ func TestWeddingSweepLayersAndCoeffs(t *testing.T) {
 		"layer 4 of 4": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{{At: 4}} },
 		"empty layers": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{} },
 		"no coeffs":    func(c *experiments.WeddingConfig) { c.Coeffs = nil },
+		// nil is no layer, never every layer (that is experiments.AllLayers).
+		"nil layers":           func(c *experiments.WeddingConfig) { c.Layers = nil },
+		"NaN coefficient":      func(c *experiments.WeddingConfig) { c.Coeffs = []float64{1, math.NaN()} },
+		"−Inf coefficient":     func(c *experiments.WeddingConfig) { c.Coeffs = []float64{math.Inf(-1)} },
+		"NaN temperature":      func(c *experiments.WeddingConfig) { c.Sampling.Temperature = math.NaN() },
+		"top-p above 1":        func(c *experiments.WeddingConfig) { c.Sampling.TopP = 1.5 },
+		"no new tokens":        func(c *experiments.WeddingConfig) { c.NewTokens = 0 },
+		"more tokens than ctx": func(c *experiments.WeddingConfig) { c.NewTokens = 1 << 40 },
+		"no prompt":            func(c *experiments.WeddingConfig) { c.Prompt = "" },
 	} {
 		c := cfg
 		bad(&c)
