@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"reflect"
 	"sync"
-		"time"
+	"time"
 
 	"github.com/actadd-go/actadd/backend"
 	"github.com/janpfeifer/gonb/gonbui"
@@ -59,7 +59,7 @@ var (
 	interruptMu sync.Mutex
 	cellCtx     context.Context // interruptContext's, once made
 	runsOff     bool            // the cell records nothing: a rerun starts over
-	endOnce     sync.Once // the interrupt's report is printed once
+	endOnce     sync.Once       // the interrupt's report is printed once
 )
 
 // interruptContext returns a context that ends when the cell is interrupted (Jupyter's ■ sends
