@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 )
 
@@ -159,6 +160,53 @@ func TestQuickstartIsThin(t *testing.T) {
 	for i, k := range kinds {
 		if k == "code" && strings.Contains(sources[i], "flag.") && !strings.Contains(sources[i], "experiments.LayerFlag(") {
 			t.Errorf("the parameters cell does not read --layer with experiments.LayerFlag:\n%s", sources[i])
+		}
+	}
+}
+
+// markdown is the markdown of a notebook of this repository, its cells joined.
+func markdown(t *testing.T, name string) string {
+	t.Helper()
+	kinds, sources := cells(t, name)
+	var b strings.Builder
+	for i, k := range kinds {
+		if k == "markdown" {
+			b.WriteString(sources[i])
+		}
+	}
+	return b.String()
+}
+
+// What the text says a scaled layer is on gpt2 and on the tiny stand-in is what the layer flag
+// resolves it to.
+func TestScaledLayersInTheTextResolveAsSaid(t *testing.T) {
+	const gpt2Layers = 12
+	tinyLayers := checkpoint.TinyConfig().NLayer
+	resolve := func(l string, n int) int {
+		t.Helper()
+		layer, err := experiments.ParseLayer(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := layer.Resolve(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ where, text, want string }{
+		{"00-quickstart.ipynb", markdown(t, "00-quickstart.ipynb"), fmt.Sprintf("`--layer=6/48` is layer 6 of GPT-2-XL's 48, where the paper's wedding vector works best, which is layer %d of gpt2's %d and layer %d of the %d-layer tiny stand-in",
+			resolve("6/48", gpt2Layers), gpt2Layers, resolve("6/48", tinyLayers), tinyLayers)},
+		{"README.md", strings.Join(strings.Fields(string(readme)), " "), fmt.Sprintf("(`16/48`, the paper's layer 16 of GPT-2-XL's 48: %d on gpt2, %d on tiny)",
+			resolve("16/48", gpt2Layers), resolve("16/48", tinyLayers))},
+		{"01-perplexity.ipynb", markdown(t, "01-perplexity.ipynb"), fmt.Sprintf("`16·n_layer/48` rounded down — %d for gpt2", resolve("16/48", gpt2Layers))},
+	} {
+		if !strings.Contains(c.text, c.want) {
+			t.Errorf("%s does not say %q (what the layer flag resolves to)", c.where, c.want)
 		}
 	}
 }
