@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -207,6 +208,43 @@ func TestScaledLayersInTheTextResolveAsSaid(t *testing.T) {
 	} {
 		if !strings.Contains(c.text, c.want) {
 			t.Errorf("%s does not say %q (what the layer flag resolves to)", c.where, c.want)
+		}
+	}
+}
+
+// A cold first run compiles the library for minutes: every notebook's setup cell says so
+// before it starts, and compiles every package of this module the notebook imports, so that
+// the cells after it start in seconds.
+func TestSetupCellsWarmTheBuild(t *testing.T) {
+	nbs, err := filepath.Glob(filepath.Join("..", "*.ipynb"))
+	if err != nil || len(nbs) == 0 {
+		t.Fatalf("no notebooks: %v", err)
+	}
+	imported := regexp.MustCompile(`"github\.com/actadd-go/actadd/([^"]+)"`)
+	for _, p := range nbs {
+		name := filepath.Base(p)
+		kinds, sources := cells(t, name)
+		setup, pkgs := "", map[string]bool{}
+		for i, k := range kinds {
+			if k != "code" {
+				continue
+			}
+			if strings.Contains(sources[i], "go mod edit") {
+				setup = sources[i]
+			}
+			for _, m := range imported.FindAllStringSubmatch(sources[i], -1) {
+				pkgs[m[1]] = true
+			}
+		}
+		say, build := strings.Index(setup, "a few minutes the first time"), strings.Index(setup, "go build ")
+		if say < 0 || build < 0 || say > build {
+			t.Errorf("%s: the setup cell does not say that the first build takes minutes before it compiles the library (go build):\n%s", name, setup)
+			continue
+		}
+		for pkg := range pkgs {
+			if !strings.Contains(setup[build:], `"$MOD/`+pkg+`"`) {
+				t.Errorf("%s: the setup cell does not compile %s, which the notebook imports", name, pkg)
+			}
 		}
 	}
 }
