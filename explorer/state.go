@@ -13,7 +13,7 @@ import (
 
 // A live explorer keeps the settings a person last set, so that running its cell again starts
 // from them instead of the flags' defaults. They are kept in a small file in the user's cache
-// folder (os.UserCacheDir()/actadd/explorer), one per notebook folder and model, with the
+// folder (os.UserCacheDir()/actadd/explorer, or $ACTADD_EXPLORER_STATE), one per notebook folder and model, with the
 // flags' settings of the run that wrote it: a flag changed in the cell since then wins over the
 // kept value of its control (Resume).
 
@@ -48,18 +48,30 @@ func pick[T comparable](flag, was, last T) T {
 	return last
 }
 
-// StatePath is the file that keeps the explorer's state for model in the notebook folder dir.
+// StateEnv names the environment variable that sets the folder the explorer keeps its state
+// in (default: os.UserCacheDir()/actadd/explorer); "off" keeps none.
+const StateEnv = "ACTADD_EXPLORER_STATE"
+
+// StatePath is the file that keeps the explorer's state for model in the notebook folder dir,
+// in the folder StateEnv names; "" when it says off.
 func StatePath(dir, model string) (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("explorer: no cache folder to keep the settings in: %w", err)
+	folder := os.Getenv(StateEnv)
+	switch folder {
+	case "off":
+		return "", nil
+	case "":
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("explorer: no cache folder to keep the settings in (set $%s): %w", StateEnv, err)
+		}
+		folder = filepath.Join(cache, "actadd", "explorer")
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256([]byte(abs + "\x00" + model))
-	return filepath.Join(cache, "actadd", "explorer", hex.EncodeToString(sum[:8])+".json"), nil
+	return filepath.Join(folder, hex.EncodeToString(sum[:8])+".json"), nil
 }
 
 // LoadState reads the state at path; ok is false when there is none.

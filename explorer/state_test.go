@@ -29,6 +29,7 @@ func TestResumeKeepsTheLastSettings(t *testing.T) {
 func TestStateRoundTrip(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
+	t.Setenv(explorer.StateEnv, "")
 	path, err := explorer.StatePath("/some/notebooks", "tiny")
 	if err != nil {
 		t.Fatal(err)
@@ -53,5 +54,17 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if filepath.Base(filepath.Dir(path)) != "explorer" {
 		t.Errorf("state file %s is not in the cache's explorer folder", path)
+	}
+}
+
+func TestStateEnv(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(explorer.StateEnv, dir)
+	if p, err := explorer.StatePath("/nb", "tiny"); err != nil || filepath.Dir(p) != dir {
+		t.Errorf("with $%s=%s: StatePath = %q, %v", explorer.StateEnv, dir, p, err)
+	}
+	t.Setenv(explorer.StateEnv, "off")
+	if p, err := explorer.StatePath("/nb", "tiny"); err != nil || p != "" {
+		t.Errorf("with $%s=off: StatePath = %q, %v; want none", explorer.StateEnv, p, err)
 	}
 }
