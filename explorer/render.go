@@ -31,7 +31,7 @@ func ColumnsHTML(label string, c Columns) string {
 	fmt.Fprintf(&b, th, "unsteered")
 	fmt.Fprintf(&b, th, html.EscapeString("steered: "+c.Settings.Addition().String()))
 	b.WriteString("</tr>")
-	td := `<td class="%s" style="text-align:left;vertical-align:top;white-space:pre-wrap;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
+	td := `<td class="%s" style="text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
 	prompt := html.EscapeString(c.Settings.Prompt)
 	for i := range c.Unsteered {
 		b.WriteString("<tr>")
