@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/hfhub"
 	"github.com/chromedp/chromedp"
 )
 
@@ -225,7 +227,7 @@ func setSlider(t *testing.T, ctx context.Context, name string, burst ...string) 
 	}
 }
 
-func jsArray(vs []string) string {
+func jsArray[T any](vs []T) string {
 	b, _ := json.Marshal(vs)
 	return string(b)
 }
@@ -244,8 +246,24 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// notebookWithProgressCells is the notebook's JSON with two code cells appended: an import,
-// and a cell whose meter shows a progress bar (nbutil's display of package progress).
+// sweepCell runs an E2 sweep on the tiny stand-in that lasts minutes, as a notebook's run cell
+// does (nbutil.Config, nbutil.Check).
+const sweepCell = `%%
+defer nbutil.Sync()
+fs := flag.NewFlagSet("e2", flag.ContinueOnError)
+e2 := experiments.WeddingFlags(fs)
+nbutil.Check(fs.Parse([]string{"--scale=quick", "--layers=0,1,2,3", "--completions=400", "--tokens=24"}))
+cfg, err := nbutil.Config(e2)
+nbutil.Check(err)
+m, err := nbutil.LoadModel("tiny")
+nbutil.Check(err)
+_, err = experiments.WeddingSweep(m, cfg)
+nbutil.Check(err)
+fmt.Println("the sweep finished before the interrupt")`
+
+// notebookWithProgressCells is the notebook's JSON with three code cells appended: an import,
+// a long sweep (sweepCell), and a cell whose meter shows a progress bar (nbutil's display of
+// package progress).
 func notebookWithProgressCells(t *testing.T, src []byte) (data []byte, displayName string) {
 	t.Helper()
 	var nb map[string]any
@@ -262,7 +280,8 @@ func notebookWithProgressCells(t *testing.T, src []byte) (data []byte, displayNa
 		return map[string]any{"cell_type": "code", "execution_count": nil, "metadata": map[string]any{}, "outputs": []any{}, "source": src}
 	}
 	nb["cells"] = append(nb["cells"].([]any),
-		code("import (\n\t\"os\"\n\t\"time\"\n\n\t\"github.com/actadd-go/actadd/progress\"\n)"),
+		code("import (\n\t\"flag\"\n\t\"fmt\"\n\t\"os\"\n\t\"time\"\n\n\t\"github.com/actadd-go/actadd/progress\"\n)"),
+		code(sweepCell),
 		code("%%\ndefer nbutil.Sync()\nmeter := progress.New(os.Stdout, \"browser test meter\", \"steps\", 8)\nfor range 8 {\n\ttime.Sleep(150 * time.Millisecond)\n\tmeter.Add(1)\n}"))
 	data, err := json.Marshal(nb)
 	if err != nil {
@@ -279,8 +298,9 @@ func notebookWithProgressCells(t *testing.T, src []byte) (data []byte, displayNa
 // bounded and a slider and the plot are on screen together (screenshots); runs the explorer's
 // cell again while it is live and checks that the new run takes over, from the last settings;
 // interrupts it and checks that it ends cleanly with its controls shown as stopped; then runs a
-// cell with a progress bar twice and checks that the bar appears both times. Nothing shows as
-// stderr. Screenshots go to its artifact folder (go test -artifacts).
+// cell with a progress bar twice and checks that the bar appears both times; then interrupts a
+// sweep and checks that its cell says where it stopped. Nothing shows as stderr or as an
+// error. Screenshots go to its artifact folder (go test -artifacts).
 func TestExplorerInBrowser(t *testing.T) {
 	chromium, notebook := findTools(t)
 	if testing.Short() {
@@ -293,6 +313,12 @@ func TestExplorerInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	nbData, displayName := notebookWithProgressCells(t, src)
+	// The tiny stand-in is generated once per machine, with a line on stderr from the loader
+	// (hfhub's default options); make sure it exists, so that the notebook's output is that
+	// of every later run.
+	if _, _, err := checkpoint.Locate(checkpoint.TinyName, hfhub.DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
 	bin := installKernel(t, root, dir, displayName)
 
 	// The notebook runs from a copy inside the repository (so its setup cell finds the module)
@@ -457,24 +483,46 @@ func TestExplorerInBrowser(t *testing.T) {
 	screenshot(t, ctx, "explorer-stopped.png")
 
 	// A cell with a progress bar shows it every time it runs.
-	progressCell, err := eval[int](ctx, `Jupyter.notebook.ncells() - 1`) // the import cell is the one before
+	progressCell, err := eval[int](ctx, `Jupyter.notebook.ncells() - 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sweepCell, importCell := progressCell-1, progressCell-2
+	output := func(cell int) string {
+		return fmt.Sprintf(`Jupyter.notebook.get_cell(%d).output_area.element[0]`, cell)
+	}
 	for run := 1; run <= 2; run++ {
-		first := 0
+		cells := []int{progressCell}
 		if run == 1 {
-			first = 1 // the import cell, then the progress cell
+			cells = []int{importCell, progressCell}
 		}
 		count := fmt.Sprintf(`Jupyter.notebook.get_cell(%d).input_prompt_number`, progressCell)
 		before, _ := eval[any](ctx, count)
-		if _, err := eval[any](ctx, fmt.Sprintf(`Jupyter.notebook.execute_cell_range(%d, %d), true`, progressCell-first, progressCell+1)); err != nil {
+		if _, err := eval[any](ctx, fmt.Sprintf(`Jupyter.notebook.execute_cells(%s), true`, jsArray(cells))); err != nil {
 			t.Fatal(err)
 		}
-		bar := fmt.Sprintf(`Jupyter.notebook.get_cell(%d).output_area.element[0].querySelector(".actadd-progress progress")`, progressCell)
+		bar := output(progressCell) + `.querySelector(".actadd-progress progress")`
 		beforeJS, _ := json.Marshal(before)
 		waitFor(t, ctx, fmt.Sprintf("run %d of the progress cell to end", run), fmt.Sprintf(`typeof %s === "number" && %s !== %s && %s`, count, count, beforeJS, idleJS), 5*time.Minute)
 		waitFor(t, ctx, fmt.Sprintf("run %d of the progress cell to show its bar, full", run), bar+` && `+bar+`.value === 8`, 30*time.Second)
+	}
+
+	// Interrupting a sweep says where it stopped and that a rerun resumes, without an error.
+	if _, err := eval[any](ctx, fmt.Sprintf(`Jupyter.notebook.execute_cells([%d]), true`, sweepCell)); err != nil {
+		t.Fatal(err)
+	}
+	sweepBar := output(sweepCell) + `.querySelector(".actadd-progress progress")`
+	waitFor(t, ctx, "the sweep to make progress", sweepBar+` && `+sweepBar+`.value > 0`, 5*time.Minute)
+	if _, err := eval[any](ctx, `Jupyter.notebook.kernel.interrupt(), true`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the interrupted sweep to end", fmt.Sprintf(`typeof Jupyter.notebook.get_cell(%d).input_prompt_number === "number" && %s`, sweepCell, idleJS), time.Minute)
+	sweepOut, _ := eval[string](ctx, output(sweepCell)+`.innerText`)
+	if i := strings.Index(sweepOut, "interrupted at "); i >= 0 {
+		t.Logf("the interrupted sweep says: %s", strings.SplitN(sweepOut[i:], "\n", 2)[0])
+	}
+	if !strings.Contains(sweepOut, "interrupted at ") || !strings.Contains(sweepOut, "run the cell again to resume") || strings.Contains(sweepOut, "signal: interrupt") {
+		t.Errorf("the interrupted sweep's cell does not say where it stopped and that a rerun resumes:\n%s", sweepOut)
 	}
 
 	errs, _ := eval[string](ctx, `Array.from(document.querySelectorAll(".output_error")).map(e => e.innerText).join("\n")`)
