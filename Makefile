@@ -1,7 +1,8 @@
 # ActAdd in Go. Two entry points, both self-installing on a fresh Debian machine:
 #   make notebooks   execute every notebook headless through the GoNB kernel -> figures/
 #                    (figures/stand-in/, git-ignored, with ACTADD_MODEL=tiny)
-#   make test        go vet + all tests (+ the notebooks with the tiny model, small sizes)
+#   make test        go vet + all tests, the concurrent packages under -race (make race)
+#                    (+ the notebooks with the tiny model, small sizes)
 # See README.md and environment.md.
 
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ export GOMLX_NO_AUTO_INSTALL := 1
 ACTADD_MODEL ?= gpt2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test vet unit notebooks notebooks-ci notebooks-clear bench device-prep tools jupyter clean
+.PHONY: all test vet unit race notebooks notebooks-ci notebooks-clear bench device-prep tools jupyter clean
 
 all: test
 
@@ -40,6 +41,20 @@ unit:
 	@scripts/browser-setup.sh
 	@mkdir -p $(TEST_ARTIFACTS)
 	$(GO) test -timeout $(TEST_TIMEOUT) -artifacts -outputdir $(TEST_ARTIFACTS) ./...
+	@$(MAKE) --no-print-directory race
+
+# The race detector on the packages that run goroutines: runstore, sweep and explorer, less three
+# slow tests that add no concurrent path of their own (runstore's byte-flip and cut sweeps,
+# sweep's store growth); actadd's decoding with batches in flight, streaming, cancelling and the
+# host sampler's parallel rows; and the checkptr repro. -race implies pointer checks (checkptr)
+# that github.com/gomlx/compute v0.1.14's matmul kernels fail: they are off for compute's
+# packages only (docs/upstream-compute-checkptr.md).
+RACE_FLAGS := -race -gcflags='github.com/gomlx/compute/...=-d=checkptr=0'
+RACE_ACTADD := TestBatchesInFlight|TestStreamReportsEveryStep|TestContextCancelsGeneration|TestSamplingReproducible
+race:
+	$(GO) test $(RACE_FLAGS) -timeout $(TEST_TIMEOUT) -skip '^(TestFlippedByteAnywhere|TestCutAnywhere|TestGenerateStoreGrows)$$' ./runstore ./sweep ./explorer
+	$(GO) test $(RACE_FLAGS) -timeout $(TEST_TIMEOUT) -run '^(TestSmallMatmulsUnderRace)$$' ./backend
+	$(GO) test $(RACE_FLAGS) -timeout $(TEST_TIMEOUT) -run '^($(RACE_ACTADD))$$' ./actadd
 
 test: vet unit notebooks-ci
 

@@ -28,6 +28,10 @@ var ignoredName = regexp.MustCompile(`^(h\.\d+\.attn\.(bias|masked_bias)|lm_head
 // blockName matches the tensors of a transformer block.
 var blockName = regexp.MustCompile(`^h\.\d+\.`)
 
+// crossAttentionName matches the cross-attention weights of a config with add_cross_attention,
+// unused without encoder states (Config).
+var crossAttentionName = regexp.MustCompile(`^h\.\d+\.(crossattention|ln_cross_attn)\.`)
+
 // canonicalName strips the "transformer." prefix that GPT2LMHeadModel checkpoints carry.
 func canonicalName(name string) string { return strings.TrimPrefix(name, "transformer.") }
 
@@ -44,8 +48,8 @@ func Load(dir string) (Config, map[string]Tensor, error) {
 // Read loads the GPT-2 weights of the checkpoint folder dir: model.safetensors, or the shards
 // listed in model.safetensors.index.json. Names may carry a "transformer." prefix; the
 // returned map uses the names of ExpectedShapes (no prefix). The attention buffers
-// h.{i}.attn.bias / h.{i}.attn.masked_bias, the tied lm_head.weight and any other extra
-// tensors are skipped. F32, F16, BF16 (and F64) data are decoded to float32.
+// h.{i}.attn.bias / h.{i}.attn.masked_bias, the tied lm_head.weight, the cross-attention
+// weights of a config with add_cross_attention and any other extra tensors are skipped. F32, F16, BF16 (and F64) data are decoded to float32.
 //
 // Every tensor of ExpectedShapes(cfg) must be present with its shape; the file is checked
 // against its header before any data is read, so a truncated file gives an error, not a crash.
@@ -71,7 +75,7 @@ func Read(dir string, cfg Config) (map[string]Tensor, error) {
 		defer st.Close()
 		for raw, e := range st.entries {
 			name := canonicalName(raw)
-			if ignoredName.MatchString(name) {
+			if ignoredName.MatchString(name) || cfg.AddCrossAttention && crossAttentionName.MatchString(name) {
 				continue
 			}
 			if prev, dup := found[name]; dup {

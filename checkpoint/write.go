@@ -83,6 +83,19 @@ func hfConfigJSON(c Config, extra map[string]any) ([]byte, error) {
 		"use_cache":              true,
 		"vocab_size":             c.VocabSize,
 	}
+	// The fields that change the arithmetic, written only when they differ from GPT-2's.
+	if c.NInner != 0 {
+		m["n_inner"] = c.NInner
+	}
+	if c.ScaleAttnWeights != nil {
+		m["scale_attn_weights"] = *c.ScaleAttnWeights
+	}
+	if c.ScaleAttnByInverseLayerIdx {
+		m["scale_attn_by_inverse_layer_idx"] = true
+	}
+	if c.AddCrossAttention {
+		m["add_cross_attention"] = true
+	}
 	for k, v := range extra {
 		m[k] = v
 	}

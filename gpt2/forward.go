@@ -1,8 +1,6 @@
 package gpt2
 
 import (
-	"math"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -34,8 +32,8 @@ const maskedOut = -1e30
 // right are fine, since no real position attends to a later one.
 func (w *Weights) Forward(tokens, positions *Node, hook Hook) *Node {
 	mask := causalMask(tokens.Graph(), tokens.Shape().Dimensions[1])
-	return w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
-		return attend(q, k, v, mask)
+	return w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
+		return attend(q, k, v, mask, w.Config.AttnScale(l))
 	})
 }
 
@@ -45,10 +43,10 @@ func (w *Weights) Prefill(tokens, positions *Node, hook Hook, capacity int) (*No
 	cache := &KVCache{}
 	seq := tokens.Shape().Dimensions[1]
 	mask := causalMask(tokens.Graph(), seq)
-	h := w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
+	h := w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
 		cache.Keys = append(cache.Keys, GrowRight(k, 1, capacity-seq, 0))
 		cache.Values = append(cache.Values, GrowRight(v, 1, capacity-seq, 0))
-		return attend(q, k, v, mask)
+		return attend(q, k, v, mask, w.Config.AttnScale(l))
 	})
 	return h, cache
 }
@@ -74,7 +72,7 @@ func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KV
 		vc := ScatterSum(cache.Values[l], idx, Squeeze(v, 1), true, true)
 		next.Keys = append(next.Keys, kc)
 		next.Values = append(next.Values, vc)
-		return attend(q, kc, vc, mask)
+		return attend(q, kc, vc, mask, w.Config.AttnScale(l))
 	})
 	return h, next
 }
@@ -99,13 +97,12 @@ func causalMask(g *Graph, seq int) *Node {
 	return Where(LessOrEqual(col, row), Zeros(g, shapes.Make(dtypes.Float32, 1, seq, seq)), Const(g, float32(maskedOut)))
 }
 
-// attend is scaled dot-product attention on [batch·heads, seq, head_dim] queries and
-// [batch·heads, kv, head_dim] keys and values with an additive mask broadcastable to
-// [batch·heads, seq, kv]; it returns [batch·heads, seq, head_dim]. Both matmuls are already in
-// the backend's normalized [batch, rows, contracted] layout (no transposes or copies), and the
-// softmax is one fused op.
-func attend(q, k, v, mask *Node) *Node {
-	scale := 1 / math.Sqrt(float64(q.Shape().Dimensions[2]))
+// attend is dot-product attention on [batch·heads, seq, head_dim] queries and
+// [batch·heads, kv, head_dim] keys and values, with scores scaled by scale (Config.AttnScale)
+// and an additive mask broadcastable to [batch·heads, seq, kv]; it returns
+// [batch·heads, seq, head_dim]. Both matmuls are already in the backend's normalized
+// [batch, rows, contracted] layout (no transposes or copies), and the softmax is one fused op.
+func attend(q, k, v, mask *Node, scale float64) *Node {
 	scores := Add(MulScalar(Einsum("bqd,bkd->bqk", q, k), scale), mask)
 	return Einsum("bqk,bkd->bqd", Softmax(scores, -1), v)
 }
@@ -137,9 +134,9 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 		attnOut = hook.at(AttnOut(l), attnOut)
 		x = hook.at(ResidMid(l), Add(x, attnOut))
 
-		// MLP: x += c_proj(gelu_new(c_fc(ln_2(x)))).
+		// MLP: x += c_proj(act(c_fc(ln_2(x)))), act gelu_new in GPT-2.
 		hidden := nn.Dense(w.layerNorm(x, b.Ln2Gain, b.Ln2Bias), b.FcW, b.FcB, compute.DenseLayoutInputOutputs)
-		mlpOut := nn.Dense(geluNew(hidden), b.ProjW, b.ProjB, compute.DenseLayoutInputOutputs)
+		mlpOut := nn.Dense(activate(cfg.ActivationFunction, hidden), b.ProjW, b.ProjB, compute.DenseLayoutInputOutputs)
 		mlpOut = hook.at(MLPOut(l), mlpOut)
 		x = hook.at(ResidPost(l), Add(x, mlpOut))
 	}
@@ -150,9 +147,25 @@ func (w *Weights) layerNorm(x, gain, bias *Node) *Node {
 	return nn.LayerNorm(x, []int{x.Rank() - 1}, w.Config.LayerNormEpsilon, gain, bias, nil)
 }
 
-// geluNew is GPT-2's "gelu_new", 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). GoMLX emits it as
-// one fused backend op where the backend has one (SIMD on the go backend) and as the decomposed
-// graph otherwise.
-func geluNew(x *Node) *Node {
-	return activation.GeluApproximate(x)
+// activate applies the MLP activation named by a config's activation_function (one of
+// checkpoint.Activations, as Hugging Face's ACT2FN defines it). GPT-2's "gelu_new",
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), is GoMLX's GeluApproximate, emitted as one fused
+// backend op where the backend has one (SIMD on the go backend).
+func activate(name string, x *Node) *Node {
+	switch name {
+	case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "":
+		return activation.GeluApproximate(x)
+	case "gelu":
+		return activation.Gelu(x)
+	case "relu":
+		return activation.Relu(x)
+	case "silu", "swish":
+		return activation.Swish(x)
+	case "tanh":
+		return Tanh(x)
+	case "quick_gelu":
+		return Mul(x, Sigmoid(MulScalar(x, 1.702)))
+	}
+	// Config.Validate admits only checkpoint.Activations, all handled above.
+	panic("gpt2: activation_function " + name + " is not implemented")
 }

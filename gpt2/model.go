@@ -4,7 +4,9 @@
 // The model follows the GPT-2 equations (nanoGPT's model.py is the same computation): learned
 // token and position embeddings, pre-norm blocks x += attn(ln_1(x)); x += mlp(ln_2(x)), causal
 // multi-head attention scaled by 1/sqrt(head_dim), gelu_new (tanh GELU, fused), a final LayerNorm
-// and an LM head tied to the token embedding. Everything is float32.
+// and an LM head tied to the token embedding. Everything is float32. The GPT2Config fields that
+// change this arithmetic (n_inner, activation_function, scale_attn_weights,
+// scale_attn_by_inverse_layer_idx) are honoured as Hugging Face does (checkpoint.Config).
 //
 // A Model holds the weights on a GoMLX backend. Programs are built from it with Weights.Forward
 // (forward.go); run.go holds the ready-made ones (logits and captured activations).

@@ -7,7 +7,8 @@ import (
 )
 
 // ErrNotCached is matched (errors.Is) by the error returned when files are missing from the
-// local cache and the hub cannot be used: offline mode, or the endpoint is unreachable.
+// local cache and the hub cannot be used: offline mode, the endpoint is unreachable, or its
+// reply was cut short.
 var ErrNotCached = errors.New("hfhub: not in the local Hugging Face cache")
 
 // NotCachedError is the error behind ErrNotCached. Callers may errors.As it to add advice.
@@ -16,8 +17,8 @@ type NotCachedError struct {
 	Files    []string // the missing files; empty when a file listing was asked for
 	RepoDir  string   // the repository's folder in the cache
 	CacheDir string   // the hub cache folder
-	Offline  bool     // true: offline mode was on; false: the hub was unreachable (see Err)
-	Err      error    // the network error when the hub was unreachable
+	Offline  bool     // true: offline mode was on; false: the hub was unreachable or its reply cut short (see Err)
+	Err      error    // the network error when the hub was unreachable or its reply cut short
 }
 
 // Is makes errors.Is(err, ErrNotCached) true.
@@ -33,9 +34,13 @@ func (e *NotCachedError) Error() string {
 		what = strings.Join(e.Files, ", ")
 	}
 	fmt.Fprintf(&b, "hfhub: %s: %s not in the local Hugging Face cache (looked in %s)", e.Repo, what, e.RepoDir)
-	if e.Offline {
+	var cut *cutShortError
+	switch {
+	case e.Offline:
 		b.WriteString(" and offline mode is on (Options.Offline or HF_HUB_OFFLINE)")
-	} else {
+	case errors.As(e.Err, &cut):
+		fmt.Fprintf(&b, ", and %v: the hub answered but the connection dropped mid-reply; try again", cut)
+	default:
 		fmt.Fprintf(&b, " and the hub is unreachable (%v)", e.Err)
 	}
 	cmd := "huggingface-cli download " + e.Repo.ID
@@ -48,8 +53,11 @@ func (e *NotCachedError) Error() string {
 	if len(e.Files) > 0 {
 		cmd += " " + strings.Join(e.Files, " ")
 	}
-	fmt.Fprintf(&b, ". To get it: run once with network access (HF_HUB_OFFLINE unset, HF_ENDPOINT reachable),"+
-		" or on a machine with internet run `%s` and copy its ~/.cache/huggingface/hub/%s folder into %s"+
-		" (or point HF_HUB_CACHE at a copied hub cache)", cmd, e.Repo.folder(), e.CacheDir)
+	lead := ". To get it: run once with network access (HF_HUB_OFFLINE unset, HF_ENDPOINT reachable), or"
+	if cut != nil {
+		lead = ". If it keeps failing,"
+	}
+	fmt.Fprintf(&b, "%s on a machine with internet run `%s` and copy its ~/.cache/huggingface/hub/%s folder into %s"+
+		" (or point HF_HUB_CACHE at a copied hub cache)", lead, cmd, e.Repo.folder(), e.CacheDir)
 	return b.String()
 }

@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -437,6 +439,36 @@ func TestConcurrentDownloads(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A repo-info reply cut short (the hub answered, then the connection dropped) is reported as
+// what it is, with the bytes received and announced, not as an unreachable hub; trying again
+// works.
+func TestInfoReplyCutShort(t *testing.T) {
+	srv := hubtest.NewServer(t, modelRepo)
+	srv.SetCutInfo(true)
+	opts := hfhub.Options{CacheDir: t.TempDir(), Endpoint: srv.URL}
+	cutShort := regexp.MustCompile(`reply to \S+/api/models/acme/model/revision/main\?blobs=true was cut short after (\d+) of (\d+) bytes`)
+	_, dlErr := hfhub.Download(modelRepo.Repo, []string{"config.json"}, opts)
+	_, lsErr := hfhub.ListFiles(modelRepo.Repo, opts)
+	for what, err := range map[string]error{"Download": dlErr, "ListFiles": lsErr} {
+		if !errors.Is(err, hfhub.ErrNotCached) {
+			t.Fatalf("%s: error %v does not match ErrNotCached", what, err)
+		}
+		m := cutShort.FindStringSubmatch(err.Error())
+		if m == nil || strings.Contains(err.Error(), "unreachable") || !strings.Contains(err.Error(), "try again") {
+			t.Fatalf("%s: error %q does not say that the reply was cut short after N of M bytes and to try again", what, err)
+		}
+		got, _ := strconv.Atoi(m[1])
+		want, _ := strconv.Atoi(m[2])
+		if got <= 0 || got != want/2 {
+			t.Errorf("%s: cut short after %d of %d bytes; the fake hub sends half", what, got, want)
+		}
+	}
+	srv.SetCutInfo(false)
+	if _, err := hfhub.Download(modelRepo.Repo, []string{"config.json"}, opts); err != nil {
+		t.Fatalf("trying again: %v", err)
 	}
 }
 

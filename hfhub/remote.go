@@ -100,7 +100,7 @@ func fetchInfo(repo Repo, opts Options) (*repoInfo, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, &unreachableError{fmt.Errorf("reading %s: %w", u, err)}
+		return nil, &unreachableError{&cutShortError{url: u, got: int64(len(body)), want: resp.ContentLength, err: err}}
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
@@ -154,6 +154,25 @@ func hubMessage(body []byte) string {
 // transientStatus reports an HTTP status that means the hub cannot serve now (rate limit or
 // server error): such failures count as an unreachable hub.
 func transientStatus(code int) bool { return code == http.StatusTooManyRequests || code >= 500 }
+
+// cutShortError is a reply of the hub that ended early: the hub answered, then the
+// connection dropped (or timed out) mid-reply. It counts as an unreachable hub for the
+// fallbacks (a cached listing), but is reported as what it is.
+type cutShortError struct {
+	url       string
+	got, want int64 // want < 0: the hub did not announce the length
+	err       error
+}
+
+func (e *cutShortError) Error() string {
+	of := ""
+	if e.want >= 0 {
+		of = fmt.Sprintf(" of %d", e.want)
+	}
+	return fmt.Sprintf("the hub's reply to %s was cut short after %d%s bytes (%v)", e.url, e.got, of, e.err)
+}
+
+func (e *cutShortError) Unwrap() error { return e.err }
 
 func isUnreachable(err error) bool {
 	var u *unreachableError

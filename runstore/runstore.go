@@ -22,10 +22,17 @@
 // A record is appended with one write under an exclusive lock and synced before Put returns,
 // so a finished unit survives a kill or a power cut. Several processes may share a store.
 //
-// A kill in the middle of a write leaves a damaged tail: a frame cut short or failing its
-// checksum. Open drops it with a warning (it is never read as data) and truncates the log
-// there, so that new records follow the last good one. A later record of a key supersedes an
-// earlier one.
+// A damaged record is never read as data, and damage never costs a valid record:
+//
+//   - A kill in the middle of a write leaves a torn tail: a last frame cut short (or failing
+//     its checksum), with no valid record after it. Open drops it with a warning and truncates
+//     the log there, so that new records follow the last good one.
+//   - Damage inside the log (a changed byte, a block lost on disk or in a copy) is corruption:
+//     the damaged bytes are skipped with a warning that says where they are (offset and record
+//     number), reading resumes at the next valid frame, and every valid record after them is
+//     kept. The log is left as it is; the skipped units are computed again when asked for.
+//
+// A later record of a key supersedes an earlier one.
 package runstore
 
 import (
@@ -96,7 +103,7 @@ type Options struct {
 	// Fresh ignores the records already in the store: every unit is computed again (and its new
 	// record supersedes the old one for later runs). Nothing is deleted.
 	Fresh bool
-	// Warn receives warnings (a damaged tail dropped); nil means os.Stderr.
+	// Warn receives warnings (a torn tail dropped, damaged records skipped); nil means os.Stderr.
 	Warn io.Writer
 }
 
@@ -136,6 +143,7 @@ type Store struct {
 	mu       sync.Mutex
 	index    map[string]entry
 	end      int64 // the log is scanned up to here
+	frames   int   // valid frames in the log before end, superseded ones included
 	from     int64 // records before this offset are ignored (Options.Fresh)
 	reused   int
 	computed int
@@ -199,49 +207,49 @@ func (s *Store) Close() error {
 	return err
 }
 
-// scan indexes the records from s.end to the end of the log. With repair (the caller holds
-// the lock exclusively), a damaged tail is dropped with a warning and the log truncated there.
+// scan indexes the records from s.end to the end of the log. Damaged bytes followed by a
+// valid frame are skipped with a warning. A damaged tail (no valid frame after it) may be a
+// record another process is writing: without repair scan stops before it; with repair (the
+// caller holds the lock exclusively, so nobody is writing) it is dropped with a warning and the
+// log truncated there.
 func (s *Store) scan(repair bool) error {
 	info, err := s.f.Stat()
 	if err != nil {
 		return fmt.Errorf("runstore: %w", err)
 	}
 	size := info.Size()
-	r := bufio.NewReaderSize(io.NewSectionReader(s.f, s.end, size-s.end), 1<<20)
+	reader := func(off int64) *bufio.Reader {
+		// A buffer of at most 1 MiB, no larger than what is left to read (often nothing).
+		return bufio.NewReaderSize(io.NewSectionReader(s.f, off, size-off), int(min(1<<20, max(16, size-off))))
+	}
+	r := reader(s.end)
 	off := s.end
-	var hdr [header]byte
 	for off < size {
-		problem := ""
-		var keyLen, valLen uint32
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			problem = "a record header cut short"
-		} else if string(hdr[:4]) != magic {
-			problem = "no record marker"
-		} else {
-			keyLen, valLen = binary.LittleEndian.Uint32(hdr[4:]), binary.LittleEndian.Uint32(hdr[8:])
-			if keyLen > maxPart || valLen > maxPart {
-				problem = "impossible record lengths"
-			} else if off+header+int64(keyLen)+int64(valLen) > size {
-				problem = "a record cut short"
-			}
+		keyLen, valLen, body, problem, err := readFrame(r, off, size)
+		if err != nil {
+			return fmt.Errorf("runstore: reading %s: %w", s.f.Name(), err)
 		}
-		var body []byte
 		if problem == "" {
-			body = make([]byte, int(keyLen)+int(valLen))
-			if _, err := io.ReadFull(r, body); err != nil {
-				return fmt.Errorf("runstore: reading %s: %w", s.f.Name(), err)
-			}
-			if crc32.Checksum(append(hdr[4:12:12], body...), castagnoli) != binary.LittleEndian.Uint32(hdr[12:]) {
-				problem = "a record failing its checksum"
-			}
+			sum := sha256.Sum256(body[:keyLen])
+			s.index[hex.EncodeToString(sum[:])] = entry{off: off, keyLen: keyLen, valLen: valLen}
+			s.frames++
+			off += header + int64(keyLen) + int64(valLen)
+			continue
 		}
-		if problem != "" {
+		next, err := s.nextFrame(off+1, size)
+		if err != nil {
+			return fmt.Errorf("runstore: reading %s: %w", s.f.Name(), err)
+		}
+		if next < 0 {
 			if !repair {
-				// Another process may be writing this very record; look again under the lock.
-				break
+				break // perhaps a record another process is writing: look again under the lock
 			}
-			fmt.Fprintf(s.warn, "runstore: %s: dropped a damaged tail of %d bytes at offset %d (%s; a write cut short by a kill?); the %d records before it are kept\n",
-				s.f.Name(), size-off, off, problem, len(s.index))
+			cause := "a write cut short by a kill or a crash"
+			if problem == "a record failing its checksum" || problem == "no record marker" {
+				cause = "a write cut short by a crash, or bytes changed on disk"
+			}
+			fmt.Fprintf(s.warn, "runstore: %s: dropped a damaged tail of %d bytes at offset %d, record %d (%s: %s); the %d records before it are kept\n",
+				s.f.Name(), size-off, off, s.frames+1, problem, cause, s.frames)
 			if err := s.f.Truncate(off); err != nil {
 				return fmt.Errorf("runstore: dropping the damaged tail of %s: %w", s.f.Name(), err)
 			}
@@ -250,12 +258,74 @@ func (s *Store) scan(repair bool) error {
 			}
 			break
 		}
-		sum := sha256.Sum256(body[:keyLen])
-		s.index[hex.EncodeToString(sum[:])] = entry{off: off, keyLen: keyLen, valLen: valLen}
-		off += header + int64(keyLen) + int64(valLen)
+		fmt.Fprintf(s.warn, "runstore: %s is corrupted: skipped %d damaged bytes at offset %d, record %d (%s); the valid records before and after them are kept, the units they held are computed again when asked for\n",
+			s.f.Name(), next-off, off, s.frames+1, problem)
+		off = next
+		r = reader(off)
 	}
 	s.end = off
 	return nil
+}
+
+// readFrame reads the frame at offset off of a log of size bytes from r. problem says why the
+// bytes there are not a valid frame ("" when they are); err is a failure to read the file.
+func readFrame(r io.Reader, off, size int64) (keyLen, valLen uint32, body []byte, problem string, err error) {
+	var hdr [header]byte
+	if off+header > size {
+		return 0, 0, nil, "a record header cut short", nil
+	}
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, 0, nil, "", err
+	}
+	if string(hdr[:4]) != magic {
+		return 0, 0, nil, "no record marker", nil
+	}
+	keyLen, valLen = binary.LittleEndian.Uint32(hdr[4:]), binary.LittleEndian.Uint32(hdr[8:])
+	if keyLen > maxPart || valLen > maxPart {
+		return 0, 0, nil, "impossible record lengths", nil
+	}
+	if off+header+int64(keyLen)+int64(valLen) > size {
+		return 0, 0, nil, "a record cut short", nil
+	}
+	body = make([]byte, int(keyLen)+int(valLen))
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, 0, nil, "", err
+	}
+	if crc32.Checksum(append(hdr[4:12:12], body...), castagnoli) != binary.LittleEndian.Uint32(hdr[12:]) {
+		return 0, 0, nil, "a record failing its checksum", nil
+	}
+	return keyLen, valLen, body, "", nil
+}
+
+// nextFrame returns the offset of the first valid frame at or after from in a log of size
+// bytes, or -1 when there is none. A false match needs the magic, two lengths that fit and a
+// CRC-32C that matches by chance; inside a record it is all but impossible, since the key and
+// the value are JSON, which holds no zero bytes while a length under 16 MiB holds one.
+func (s *Store) nextFrame(from, size int64) (int64, error) {
+	const chunk = 1 << 16
+	buf := make([]byte, chunk+len(magic)-1)
+	for at := from; at < size; at += chunk {
+		n, err := s.f.ReadAt(buf[:min(int64(len(buf)), size-at)], at)
+		if err != nil && !(errors.Is(err, io.EOF) && at+int64(n) == size) {
+			return -1, err
+		}
+		for i := 0; ; {
+			k := bytes.Index(buf[i:n], []byte(magic))
+			if k < 0 || i+k >= chunk {
+				break
+			}
+			cand := at + int64(i+k)
+			_, _, _, problem, err := readFrame(io.NewSectionReader(s.f, cand, size-cand), cand, size)
+			if err != nil {
+				return -1, err
+			}
+			if problem == "" {
+				return cand, nil
+			}
+			i += k + 1
+		}
+	}
+	return -1, nil
 }
 
 // Get reads the value recorded for k into v (a pointer, as for json.Unmarshal) and reports
@@ -357,6 +427,7 @@ func (s *Store) Put(k Key, v any) error {
 		return fmt.Errorf("runstore: syncing %s: %w", s.f.Name(), err)
 	}
 	s.index[id] = entry{off: s.end, keyLen: uint32(len(key)), valLen: uint32(len(val))}
+	s.frames++
 	s.end += int64(len(frame))
 	s.computed++
 	return nil

@@ -11,7 +11,7 @@
 // segment, as on the real hub. Files ending in .safetensors, .bin, .parquet, .pt, .h5, .onnx,
 // .msgpack or .arrow are served as LFS files (ETag = sha256); others as git blobs (ETag = git
 // blob sha1). The server counts requests, so tests can assert that no network was used, and
-// can cut transfers mid-stream or slow them to a crawl.
+// can cut transfers (or repo-info replies) mid-stream or slow them to a crawl.
 package hubtest
 
 import (
@@ -57,6 +57,7 @@ type Server struct {
 	mu         sync.Mutex
 	requests   []Request
 	cut        bool
+	cutInfo    bool
 	slow       time.Duration
 	fileStatus int
 	byRev      map[string]*commit // key: type + " " + id + "@" + revision or commit sha
@@ -129,6 +130,14 @@ func (s *Server) SetCutTransfers(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cut = on
+}
+
+// SetCutInfo switches repo-info cutting: while on, every repo-info reply announces its full
+// Content-Length, sends half of its bytes, and drops the connection.
+func (s *Server) SetCutInfo(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutInfo = on
 }
 
 // SetSlowTransfers makes every GET of file contents send one byte per interval (0 turns it
@@ -209,7 +218,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: p, Authorization: r.Header.Get("Authorization")})
-	cut, slow, status := s.cut, s.slow, s.fileStatus
+	cut, cutInfo, slow, status := s.cut, s.cutInfo, s.slow, s.fileStatus
 	s.mu.Unlock()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -218,9 +227,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.HasPrefix(p, "/api/models/"):
-		s.serveInfo(w, "model", strings.TrimPrefix(p, "/api/models/"))
+		s.serveInfo(w, "model", strings.TrimPrefix(p, "/api/models/"), cutInfo)
 	case strings.HasPrefix(p, "/api/datasets/"):
-		s.serveInfo(w, "dataset", strings.TrimPrefix(p, "/api/datasets/"))
+		s.serveInfo(w, "dataset", strings.TrimPrefix(p, "/api/datasets/"), cutInfo)
 	case strings.HasPrefix(p, "/datasets/") && status == 0:
 		s.serveFile(w, r, "dataset", strings.TrimPrefix(p, "/datasets/"), cut, slow)
 	case status != 0:
@@ -231,7 +240,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveInfo answers <id>/revision/<escaped rev>.
-func (s *Server) serveInfo(w http.ResponseWriter, typ, rest string) {
+func (s *Server) serveInfo(w http.ResponseWriter, typ, rest string, cut bool) {
 	id, escRev, ok := strings.Cut(rest, "/revision/")
 	rev, err := url.PathUnescape(escRev)
 	if !ok || err != nil || strings.Contains(escRev, "/") {
@@ -281,8 +290,27 @@ func (s *Server) serveInfo(w http.ResponseWriter, typ, rest string) {
 		}
 		info.Siblings = append(info.Siblings, e)
 	}
+	body, err := json.Marshal(info)
+	if err != nil {
+		jsonError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(info)
+	if cut {
+		cutReply(w, body)
+	}
+	_, _ = w.Write(body)
+}
+
+// cutReply announces body's full Content-Length, sends its first half and drops the connection.
+func cutReply(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body[:len(body)/2])
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	panic(http.ErrAbortHandler) // drops the connection without logging
 }
 
 func (s *Server) hasRepo(typ, id string) bool {
@@ -329,13 +357,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, typ, rest str
 		h.Set("ETag", `"`+f.blobID+`"`)
 	}
 	if cut && r.Method == http.MethodGet && r.Header.Get("Range") == "" && len(f.data) > 1 {
-		h.Set("Content-Length", fmt.Sprint(len(f.data)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(f.data[:len(f.data)/2])
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		panic(http.ErrAbortHandler) // drops the connection without logging
+		cutReply(w, f.data)
 	}
 	if slow > 0 && r.Method == http.MethodGet && r.Header.Get("Range") == "" {
 		h.Set("Content-Length", fmt.Sprint(len(f.data)))

@@ -13,6 +13,12 @@
 // in that order, heads of width n_embd/n_head, scores scaled by 1/sqrt(head_dim), a causal mask,
 // softmax, and gelu_new(x) = 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))).
 //
+// The config fields of Hugging Face's GPT2Config that change this arithmetic are followed as
+// HF's modeling_gpt2.py does: n_inner (the MLP's width, 4·n_embd when unset),
+// activation_function (the MLP's activation, as HF's ACT2FN defines each name),
+// scale_attn_weights=false (scores not divided by sqrt(head_dim)) and
+// scale_attn_by_inverse_layer_idx (block l's scores further divided by l+1).
+//
 // Activations are reported at the TransformerLens hook points (see [Model.Forward]). Weights are
 // held as float64, so a GPT-2-small sized model takes about 1 GB; it is meant for tiny models.
 package reference
@@ -47,8 +53,8 @@ type block struct {
 	attnProjW     []float64 // [d, d]
 	attnProjB     []float64 // [d]
 	ln2W, ln2B    []float64 // [d]
-	fcW, fcB      []float64 // [d, 4d], [4d]
-	mlpProjW      []float64 // [4d, d]
+	fcW, fcB      []float64 // [d, inner], [inner]; inner is n_inner or 4d
+	mlpProjW      []float64 // [inner, d]
 	mlpProjB      []float64 // [d]
 	hookResidPre  string
 	hookAttnOut   string
@@ -222,9 +228,9 @@ func (m *Model) Forward(tokens []int, adds map[string][][]float64) (logits [][]f
 	for l := range m.blocks {
 		b := &m.blocks[l]
 		x = record(b.hookResidPre, x)
-		attnOut := record(b.hookAttnOut, m.attention(b, layerNorm(x, b.ln1W, b.ln1B, cfg.LayerNormEpsilon)))
+		attnOut := record(b.hookAttnOut, m.attention(l, b, layerNorm(x, b.ln1W, b.ln1B, cfg.LayerNormEpsilon)))
 		mid := record(b.hookResidMid, addMatrices(x, attnOut))
-		mlpOut := record(b.hookMLPOut, mlp(b, layerNorm(mid, b.ln2W, b.ln2B, cfg.LayerNormEpsilon)))
+		mlpOut := record(b.hookMLPOut, mlp(b, cfg.ActivationFunction, layerNorm(mid, b.ln2W, b.ln2B, cfg.LayerNormEpsilon)))
 		x = record(b.hookResidPost, addMatrices(mid, mlpOut))
 	}
 	final := record(HookLnFinalNormed, layerNorm(x, m.lnfW, m.lnfB, cfg.LayerNormEpsilon))
@@ -239,12 +245,18 @@ func (m *Model) Forward(tokens []int, adds map[string][][]float64) (logits [][]f
 }
 
 // attention is GPT-2's causal multi-head self-attention on the normalized input h [T][d].
-func (m *Model) attention(b *block, h [][]float64) [][]float64 {
+func (m *Model) attention(layer int, b *block, h [][]float64) [][]float64 {
 	d, nHead := m.cfg.NEmbd, m.cfg.NHead
 	hd := d / nHead
 	T := len(h)
 	qkv := conv1D(h, b.attnW, b.attnB, 3*d) // [T][3d]: q | k | v
 	scale := 1 / math.Sqrt(float64(hd))
+	if m.cfg.ScaleAttnWeights != nil && !*m.cfg.ScaleAttnWeights {
+		scale = 1
+	}
+	if m.cfg.ScaleAttnByInverseLayerIdx {
+		scale /= float64(layer + 1)
+	}
 	z := newMatrix(T, d) // heads concatenated back to [T][d]
 	scores := make([]float64, T)
 	for hh := range nHead {
@@ -266,12 +278,12 @@ func (m *Model) attention(b *block, h [][]float64) [][]float64 {
 }
 
 // mlp is GPT-2's feed-forward layer on the normalized input h [T][d].
-func mlp(b *block, h [][]float64) [][]float64 {
+func mlp(b *block, act string, h [][]float64) [][]float64 {
 	d := len(b.mlpProjB)
-	hidden := conv1D(h, b.fcW, b.fcB, 4*d)
+	hidden := conv1D(h, b.fcW, b.fcB, len(b.fcB))
 	for _, row := range hidden {
 		for j, v := range row {
-			row[j] = geluNew(v)
+			row[j] = activate(act, v)
 		}
 	}
 	return conv1D(hidden, b.mlpProjW, b.mlpProjB, d)
@@ -338,6 +350,28 @@ func softmax(s []float64) []float64 {
 // geluNew is GPT-2's tanh approximation of GELU.
 func geluNew(x float64) float64 {
 	return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+}
+
+// activate is the MLP activation of a config's activation_function, as Hugging Face's ACT2FN
+// defines each name (transformers/activations.py).
+func activate(name string, x float64) float64 {
+	switch name {
+	case "gelu_new", "gelu_pytorch_tanh", "":
+		return geluNew(x)
+	case "gelu_fast": // FastGELUActivation: the same function, written x·0.7978845608·(1 + 0.044715·x²)
+		return 0.5 * x * (1 + math.Tanh(x*0.7978845608*(1+0.044715*x*x)))
+	case "gelu": // GELUActivation: exact, x·Φ(x)
+		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+	case "relu":
+		return max(x, 0)
+	case "silu", "swish":
+		return x / (1 + math.Exp(-x))
+	case "tanh":
+		return math.Tanh(x)
+	case "quick_gelu":
+		return x / (1 + math.Exp(-1.702*x))
+	}
+	panic(fmt.Sprintf("reference: activation_function %q is not implemented", name))
 }
 
 func dot(a, b []float64) float64 {
