@@ -74,7 +74,9 @@ const (
 // plain rendering's start and the text after the closing marker its end, and what lies
 // between them in the plain rendering is the content as the template wrote it. A template
 // that treats marked content differently (one that tests what a message starts with) or
-// writes a content twice makes that check fail, and Locate says so rather than guess.
+// writes a content twice makes these checks fail, and Locate says so rather than guess: what
+// the plain rendering holds between that start and end must be the content as the marked
+// rendering wrote it, less whitespace trimmed off its ends.
 func (t *Template) Locate(messages []Message, opt Options) (string, []Span, error) {
 	text, err := t.Render(messages, opt)
 	if err != nil {
@@ -108,6 +110,13 @@ func (t *Template) Locate(messages []Message, opt Options) (string, []Span, erro
 		}
 		prefix, suffix := mt[:a], mt[b+len(markClose):]
 		if !strings.HasPrefix(text, prefix) || !strings.HasSuffix(text, suffix) || len(prefix)+len(suffix) > len(text) {
+			return "", nil, fmt.Errorf("chat: the template renders message %d differently when its content is marked (does it test the content?); name its positions yourself", i)
+		}
+		// What the plain rendering holds in place of the marked content must be that content
+		// as written between the markers, less whitespace a trim or strip took off its ends.
+		inner, middle := mt[a+len(markOpen):b], text[len(prefix):len(text)-len(suffix)]
+		k := strings.Index(inner, middle)
+		if k < 0 || strings.TrimSpace(inner[:k]) != "" || strings.TrimSpace(inner[k+len(middle):]) != "" {
 			return "", nil, fmt.Errorf("chat: the template renders message %d differently when its content is marked (does it test the content?); name its positions yourself", i)
 		}
 		spans = append(spans, Span{Message: i, TextStart: len(prefix), TextEnd: len(text) - len(suffix)})
