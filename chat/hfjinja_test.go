@@ -507,3 +507,37 @@ func TestMatchesHuggingFaceJinjaFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestLocateRealTemplates finds the user's content in each family's rendered chat, with and
+// without a system message: the span holds the content as the template writes it, and what
+// precedes it is the template's header.
+func TestLocateRealTemplates(t *testing.T) {
+	dir := hfReference(t)
+	for _, rt := range referenceTemplates(t, dir) {
+		for _, c := range comparisonCases() {
+			text, err := rt.tmpl.Render(c.msgs, c.opt)
+			if err != nil {
+				continue // a conversation the template refuses (a system message for Gemma 2)
+			}
+			_, spans, err := rt.tmpl.Locate(c.msgs, c.opt)
+			if err != nil {
+				t.Errorf("%s|%s: %v", rt.name, c.name, err)
+				continue
+			}
+			for _, s := range spans {
+				content := c.msgs[s.Message].Content
+				got := text[s.TextStart:s.TextEnd]
+				// The content less whitespace at its ends: Llama 2's template strips the
+				// user's text after gluing the system block before it, so only its end.
+				k := strings.Index(content, got)
+				if k < 0 || strings.TrimSpace(content[:k]) != "" || strings.TrimSpace(content[k+len(got):]) != "" || (got == "" && strings.TrimSpace(content) != "") {
+					t.Errorf("%s|%s: message %d's span is %q, want %q less whitespace at its ends", rt.name, c.name, s.Message, got, content)
+				}
+			}
+			last := len(c.msgs) - 1 // every conversation ends with a user message
+			if _, err := (&Rendered{Spans: spans}).Span(last); err != nil {
+				t.Errorf("%s|%s: %v", rt.name, c.name, err)
+			}
+		}
+	}
+}
