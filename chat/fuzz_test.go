@@ -25,7 +25,7 @@ import (
 const (
 	childEnv     = "ACTADD_CHAT_FUZZ_CHILD"
 	childTimeout = 5 * time.Second
-	childMemory  = 512 << 20
+	childMemory  = 128 << 20
 	exitMemory   = 3
 )
 
@@ -59,7 +59,7 @@ func renderChild() int {
 				fmt.Fprintf(os.Stderr, "heap over %d bytes\n", childMemory)
 				os.Exit(exitMemory)
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(time.Millisecond)
 		}
 	}()
 	var req childRequest
