@@ -147,9 +147,12 @@ func TestParseTokenizerConfig(t *testing.T) {
 	if _, err := noDefault.Compile(); err == nil || !strings.Contains(err.Error(), "rag") {
 		t.Errorf("no default template: want an error naming the templates, got %v", err)
 	}
-	base, err := ParseTokenizerConfig([]byte(`{"bos_token": "<s>"}`))
+	base, err := ParseTokenizerConfig([]byte(`{"bos_token": "<s>", "eos_token": "", "additional_special_tokens": []}`))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := base.SpecialTokens["eos_token"]; ok || base.AdditionalSpecialTokens != nil {
+		t.Errorf("an empty eos_token and an empty list must be left out, as special_tokens_map does: %+v", base)
 	}
 	if _, err := base.Compile(); err == nil {
 		t.Error("no template: want an error")

@@ -102,7 +102,8 @@ func ParseTokenizerConfig(data []byte) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if set {
+		// special_tokens_map leaves out tokens that are unset or empty.
+		if set && s != "" {
 			cfg.SpecialTokens[name] = s
 		}
 	}
