@@ -140,7 +140,7 @@ func seedTemplates(f *testing.F) []string {
 	}
 	seeds := []string{string(src), cfg.Template}
 	if dir, err := referenceDir(); err == nil {
-		if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, completeMarker)); err == nil {
 			if real, err := loadReferenceTemplates(dir); err == nil {
 				for _, rt := range real {
 					seeds = append(seeds, rt.tmpl.Source())

