@@ -6,9 +6,10 @@
 // Templates run on github.com/ardanlabs/jinja, a Jinja engine written for chat templates: it
 // applies Hugging Face's environment settings (trim_blocks, lstrip_blocks), knows
 // raise_exception, namespace, loop, Python string methods, slicing and tojson. Its output was
-// checked against @huggingface/jinja, the JavaScript engine of transformers.js, for the
-// templates of Llama 2 and 3.x, Mistral, Qwen2.5, Qwen3, SmolLM2, Gemma 2 and 3
-// (TestMatchesHuggingFaceJinja; docs/chat-templates.md).
+// checked against @huggingface/jinja, the JavaScript engine of transformers.js, and against
+// Python's Jinja2 set up as transformers sets it up, for the templates of Llama 2 and 3.x,
+// Mistral, Qwen2.5, Qwen3, SmolLM2, Gemma 2 and 3 (TestMatchesHuggingFaceJinja;
+// docs/chat-templates.md says where it differs).
 //
 // The template sees what apply_chat_template passes with tools and documents left out:
 // messages, add_generation_prompt, tools = none, documents = none, the special tokens
@@ -20,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,14 +63,11 @@ func New(source string, special map[string]string, additional []string) (*Templa
 	return &Template{source: source, tmpl: t, special: maps.Clone(special), extra: append([]string(nil), additional...)}, nil
 }
 
-// Template compiles the config's default chat template with its special tokens.
+// Compile compiles the config's default chat template with its special tokens.
 func (c *Config) Compile() (*Template, error) {
 	if c.Template == "" {
 		if len(c.Named) > 0 {
-			names := make([]string, 0, len(c.Named))
-			for n := range c.Named {
-				names = append(names, n)
-			}
+			names := slices.Sorted(maps.Keys(c.Named))
 			return nil, fmt.Errorf("chat: the checkpoint lists chat templates %q but none named \"default\"; compile one with chat.New(cfg.Named[name], ...)", names)
 		}
 		return nil, errors.New("chat: the checkpoint has no chat template (a base model?): render prompts as plain text")
