@@ -132,6 +132,9 @@ func (t *Template) Tokenize(enc Encoder, messages []Message, opt Options) (*Rend
 	if enc == nil {
 		return nil, errors.New("chat: Tokenize needs an Encoder (the checkpoint's tokenizer)")
 	}
+	if extra := enc.Encode(""); len(extra) > 0 {
+		return nil, fmt.Errorf("chat: the Encoder turns empty text into %v: it adds special tokens (BOS?), but the chat template writes them itself; encode without special tokens", extra)
+	}
 	text, spans, err := t.Locate(messages, opt)
 	if err != nil {
 		return nil, err

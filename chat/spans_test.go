@@ -233,3 +233,21 @@ func TestSteerPair(t *testing.T) {
 		t.Errorf("SteerPrompt starts at %q, want the last user content", got)
 	}
 }
+
+// bosEncoder adds BOS to every encoding, as a tokenizer called with add_special_tokens=True.
+type bosEncoder struct{ *wordEncoder }
+
+func (e bosEncoder) Encode(text string) []int {
+	return append([]int{e.id("<|bos|>")}, e.wordEncoder.Encode(text)...)
+}
+
+func TestTokenizeRefusesAnEncoderThatAddsBOS(t *testing.T) {
+	tmpl := loadTurns(t)
+	_, err := tmpl.Tokenize(bosEncoder{newWordEncoder("<|bos|>")}, conversation(false), Options{})
+	if err == nil || !strings.Contains(err.Error(), "without special tokens") {
+		t.Errorf("want an error about added special tokens, got %v", err)
+	}
+	if _, err := tmpl.Tokenize(nil, conversation(false), Options{}); err == nil {
+		t.Error("a nil Encoder: want an error")
+	}
+}
