@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,5 +190,31 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	check("from chat_template.jinja", "chat_template.jinja")
 	if _, err := LoadConfig(t.TempDir()); err == nil {
 		t.Error("a folder without tokenizer_config.json: want an error")
+	}
+}
+
+func TestRenderConcurrently(t *testing.T) {
+	tmpl := loadTurns(t)
+	want, err := tmpl.Render(conversation(true), Options{AddGenerationPrompt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				got, err := tmpl.Render(conversation(true), Options{AddGenerationPrompt: true})
+				if err != nil || got != want {
+					errs <- fmt.Sprintf("got %q, %v", got, err)
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
 	}
 }
