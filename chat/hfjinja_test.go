@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -735,7 +736,7 @@ func TestRealTokenSpans(t *testing.T) {
 				t.Errorf("%s (system %v): content at tokens [%d, %d) starting with %d; want [%d, %d) starting with %d",
 					c.template, withSystem, s.TokenStart, s.TokenEnd, r.IDs[s.TokenStart], want, want+8, c.first)
 			}
-			if !slicesEqual(r.IDs, enc.Encode(r.Text)) {
+			if !slices.Equal(r.IDs, enc.Encode(r.Text)) {
 				t.Errorf("%s: Tokenize's ids differ from encoding the text", c.template)
 			}
 		}
@@ -755,16 +756,4 @@ func TestRealTokenSpans(t *testing.T) {
 				c.template, len(p.Plus.IDs), len(p.Minus.IDs), p.Plus.Start, p.Len, c.front)
 		}
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
