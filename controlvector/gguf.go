@@ -347,9 +347,10 @@ func (w *writer) pad(align int) {
 	}
 }
 
-// encode writes a version-3 GGUF file with the metadata (string, uint32, int32, float32 and
-// float64 values; keys in sorted order) and 1-D F32 tensors (in the order given), each tensor's
-// data aligned to 32 bytes as ggml's writer does.
+// encode writes a version-3 GGUF file with the metadata (string, uint32, int32, float32,
+// float64 and string-array values; keys in sorted order) and F32 tensors (in the order given;
+// dims ne[0] first, as ggml orders them), each tensor's data aligned to 32 bytes as ggml's writer
+// does.
 func encode(meta map[string]any, tensors []tensor) ([]byte, error) {
 	w := &writer{}
 	w.WriteString(ggufMagic)
@@ -379,18 +380,31 @@ func encode(meta map[string]any, tensors []tensor) ([]byte, error) {
 		case float64:
 			w.u32(typeFloat64)
 			w.u64(math.Float64bits(v))
+		case []string:
+			w.u32(typeArray)
+			w.u32(typeString)
+			w.u64(uint64(len(v)))
+			for _, e := range v {
+				w.str(e)
+			}
 		default:
 			return nil, fmt.Errorf("metadata %q: values of type %T are not written", k, v)
 		}
 	}
 	var off uint64
 	for _, t := range tensors {
-		if len(t.dims) != 1 || t.dims[0] != uint64(len(t.data)) {
-			return nil, fmt.Errorf("tensor %q: only 1-D tensors whose dims match their data are written", t.name)
+		n := uint64(1)
+		for _, d := range t.dims {
+			n *= d
+		}
+		if len(t.dims) < 1 || len(t.dims) > maxDims || n != uint64(len(t.data)) {
+			return nil, fmt.Errorf("tensor %q: dims %v do not hold its %d values", t.name, t.dims, len(t.data))
 		}
 		w.str(t.name)
-		w.u32(1)
-		w.u64(t.dims[0])
+		w.u32(uint32(len(t.dims)))
+		for _, d := range t.dims {
+			w.u64(d)
+		}
 		w.u32(ggmlF32)
 		w.u64(off)
 		off += (uint64(len(t.data))*4 + defaultAlignment - 1) / defaultAlignment * defaultAlignment
