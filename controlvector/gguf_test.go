@@ -164,3 +164,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The committed files written by ggml's GGUF writer (as cvector-generator writes) and by
+// gguf-py (through repeng's export calls) import with their exact values (testdata/README.md).
+func TestImportsGGMLFixtures(t *testing.T) {
+	for _, name := range []string{"ggml-writer-3x64.gguf", "gguf-py-3x64.gguf"} {
+		cv, err := Import(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if cv.D != 64 || len(cv.Directions) != 3 || cv.ModelHint != "gpt2" {
+			t.Fatalf("%s: width %d, blocks %v, hint %q", name, cv.D, cv.Layers(), cv.ModelHint)
+		}
+		for il := 1; il <= 3; il++ {
+			for j, x := range cv.Directions[il] {
+				if want := float32(il*1000+j) / 64; x != want {
+					t.Fatalf("%s: direction.%d[%d] = %v, want %v", name, il, j, x, want)
+				}
+			}
+		}
+	}
+}

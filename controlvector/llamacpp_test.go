@@ -224,3 +224,53 @@ func writeGPT2GGUF(path string) error {
 	}
 	return os.WriteFile(path, b, 0o644)
 }
+
+// TestImportsGGMLFiles reads control vectors written by ggml's own GGUF writer, as llama.cpp's
+// cvector-generator writes them (testdata/llamacpp/cvec_write.cpp), and by llama.cpp's gguf-py,
+// through the calls repeng's export_gguf makes (testdata/llamacpp/repeng_style.py). Needs what
+// TestLlamaCppAgrees needs; the gguf-py part also a python3 with numpy and yaml.
+func TestImportsGGMLFiles(t *testing.T) {
+	src, lib := os.Getenv("ACTADD_LLAMA_CPP_SRC"), os.Getenv("ACTADD_LLAMA_CPP_LIB")
+	if src == "" || lib == "" {
+		t.Skip("no llama.cpp: set ACTADD_LLAMA_CPP_SRC and ACTADD_LLAMA_CPP_LIB (see TestLlamaCppAgrees)")
+	}
+	const nEmbd, nLayers = 64, 3
+	dir := t.TempDir()
+	check := func(who, path string) {
+		cv, err := Import(path)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if cv.D != nEmbd || len(cv.Directions) != nLayers || cv.ModelHint != "gpt2" {
+			t.Fatalf("%s: width %d, blocks %v, hint %q", who, cv.D, cv.Layers(), cv.ModelHint)
+		}
+		for il := 1; il <= nLayers; il++ {
+			for j, x := range cv.Directions[il] {
+				if want := float32(il*1000+j) / 64; x != want {
+					t.Fatalf("%s: direction.%d[%d] = %v, want %v", who, il, j, x, want)
+				}
+			}
+		}
+	}
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Log("no g++: ggml's writer not checked")
+	} else {
+		bin := filepath.Join(dir, "cvec_write")
+		build := exec.Command("g++", "-std=c++17", "-o", bin, filepath.Join("testdata", "llamacpp", "cvec_write.cpp"),
+			"-I"+filepath.Join(src, "ggml", "include"), filepath.Join(lib, "libggml-base.so"), "-Wl,-rpath,"+lib)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building cvec_write: %v\n%s", err, out)
+		}
+		path := filepath.Join(dir, "ggml.gguf")
+		if out, err := exec.Command(bin, path, strconv.Itoa(nEmbd), strconv.Itoa(nLayers)).CombinedOutput(); err != nil {
+			t.Fatalf("cvec_write: %v\n%s", err, out)
+		}
+		check("ggml's writer", path)
+	}
+	py := filepath.Join(dir, "gguf-py.gguf")
+	cmd := exec.Command("python3", filepath.Join("testdata", "llamacpp", "repeng_style.py"), filepath.Join(src, "gguf-py"), py, strconv.Itoa(nEmbd), strconv.Itoa(nLayers))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("gguf-py could not run (python3 with numpy and yaml needed): %v\n%s", err, out)
+	}
+	check("gguf-py", py)
+}
