@@ -20,6 +20,7 @@ package controlvector
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -79,16 +80,17 @@ func (cv *ControlVector) Layers() []int {
 // "direction.{il}" with il ≥ 1, all of them 1-D F32 of one width (other tensors, which llama.cpp
 // also requires to be 1-D F32, are ignored).
 func Import(path string) (*ControlVector, error) {
-	st, err := os.Stat(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("controlvector: %w", err)
 	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("controlvector: %s has %d bytes, more than the %d a control vector can need: is it a model rather than a control vector?", path, st.Size(), MaxFileSize)
-	}
-	b, err := os.ReadFile(path)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("controlvector: %w", err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("controlvector: %s has more than the %d bytes a control vector can need: is it a model rather than a control vector?", path, MaxFileSize)
 	}
 	cv, err := Decode(b)
 	if err != nil {
