@@ -284,3 +284,37 @@ func TestExportMatchesFixture(t *testing.T) {
 		t.Errorf("Export wrote %d bytes that differ from the fixture's %d", len(got), len(want))
 	}
 }
+
+// Several control vectors apply summed, each with its strength, as llama.cpp sums its files;
+// files whose highest blocks differ are refused as llama.cpp refuses them.
+func TestCombined(t *testing.T) {
+	m := tinyModel(t)
+	d := m.Config.NEmbd
+	a := &controlvector.ControlVector{D: d, Directions: map[int][]float32{1: direction(d, 0.2), 3: direction(d, 0.4)}}
+	b := &controlvector.ControlVector{D: d, Directions: map[int][]float32{2: direction(d, 0.9), 3: direction(d, 1.1)}}
+	e, err := controlvector.Combined(m, controlvector.LayerRange{}, controlvector.Scaled{CV: a, Strength: 2}, controlvector.Scaled{CV: b, Strength: -0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l, v := range e.Vectors {
+		for j, x := range v {
+			var want float32
+			if da := a.Directions[l]; da != nil {
+				want += da[j] * 2
+			}
+			if db := b.Directions[l]; db != nil {
+				want += db[j] * -0.5
+			}
+			if math.Abs(float64(x-want)) > 1e-6 {
+				t.Fatalf("block %d dim %d: %v, want %v", l, j, x, want)
+			}
+		}
+	}
+	if len(e.Vectors) != 3 {
+		t.Errorf("blocks %v, want 1, 2 and 3", e.Vectors)
+	}
+	c := &controlvector.ControlVector{D: d, Directions: map[int][]float32{2: direction(d, 0.5)}}
+	if _, err := controlvector.Combined(m, controlvector.LayerRange{}, controlvector.Scaled{CV: a, Strength: 1}, controlvector.Scaled{CV: c, Strength: 1}); err == nil {
+		t.Error("vectors with different highest blocks were summed")
+	}
+}

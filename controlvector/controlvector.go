@@ -332,3 +332,42 @@ func Encode(v *actadd.Vector, opts ExportOptions) ([]byte, error) {
 	}
 	return encode(meta, []tensor{{name: fmt.Sprintf("direction.%d", il), typ: ggmlF32, dims: []uint64{uint64(v.D)}, data: dir}})
 }
+
+// Scaled is a control vector with its strength, as one --control-vector-scaled FILE S gives it
+// to llama.cpp.
+type Scaled struct {
+	CV       *ControlVector
+	Strength float64
+}
+
+// Combined applies several control vectors at once, summed after scaling as llama.cpp sums the
+// files given to it, with the same check llama.cpp makes: every file must have the same width
+// and the same highest block (llama.cpp refuses others as not matching "previous vector
+// dimensions").
+func Combined(m *actadd.Model, r LayerRange, vs ...Scaled) (actadd.EveryPosition, error) {
+	if len(vs) == 0 {
+		return actadd.EveryPosition{}, fmt.Errorf("controlvector: Combined: no control vectors")
+	}
+	top := slices.Max(vs[0].CV.Layers())
+	sum := actadd.EveryPosition{Point: "hook_resid_post", Vectors: map[int][]float32{}}
+	for i, s := range vs {
+		if t := slices.Max(s.CV.Layers()); t != top {
+			return actadd.EveryPosition{}, fmt.Errorf("controlvector: Combined: vector %d's highest block is %d, the first's is %d: llama.cpp refuses to sum such files", i, t, top)
+		}
+		e, err := s.CV.EveryPosition(m, s.Strength, r)
+		if err != nil {
+			return actadd.EveryPosition{}, err
+		}
+		for l, v := range e.Vectors {
+			acc := sum.Vectors[l]
+			if acc == nil {
+				acc = make([]float32, len(v))
+				sum.Vectors[l] = acc
+			}
+			for j, x := range v {
+				acc[j] += x
+			}
+		}
+	}
+	return sum, nil
+}
