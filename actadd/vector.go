@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,13 +261,30 @@ func LoadVector(path string) (*Vector, Addition, error) {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, Addition{}, fmt.Errorf("actadd: %s: bad metadata: %w", path, err)
 	}
-	pos := Front
+	pos := Position(-1)
 	for _, p := range []Position{Front, Mid, Back} {
 		if p.String() == meta["position"] {
 			pos = p
 		}
 	}
 	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Pairs: pairs, N: t.Shape[0], D: t.Shape[1], Data: t.Data}
+	// Refuse what SaveVector cannot have written, rather than apply it with a default or a NaN.
+	var bad error
+	switch {
+	case pos < 0:
+		bad = fmt.Errorf("position %q is none of front, mid, back", meta["position"])
+	case layer < 0:
+		bad = fmt.Errorf("layer %d is negative", layer)
+	case math.IsNaN(coeff) || math.IsInf(coeff, 0):
+		bad = fmt.Errorf("coefficient %v is not finite", coeff)
+	case v.D < 1:
+		bad = fmt.Errorf("the vector has width %d", v.D)
+	default:
+		bad = v.valid()
+	}
+	if bad != nil {
+		return nil, Addition{}, fmt.Errorf("actadd: %s: bad steering vector file: %w; save the vector again with SaveVector", path, bad)
+	}
 	return v, Apply(v, coeff).AtPosition(pos), nil
 }
 
