@@ -13,6 +13,7 @@ import (
 
 	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/internal/fuzzcheck"
+	"github.com/parquet-go/parquet-go"
 )
 
 // fixtureLines returns the first n lines of an embedded fixture, each with its newline.
@@ -272,6 +273,71 @@ func FuzzSentences(f *testing.F) {
 		}
 		if !isSpace(text) && len(sents) == 0 {
 			t.Fatalf("text %q gave no sentence", text)
+		}
+	})
+}
+
+// parquetFile encodes texts as a parquet file shaped like the hub's OpenWebText conversion
+// (parquetRow, documents_test.go); a nil text is a null value.
+func parquetFile(tb testing.TB, texts ...*string) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[parquetRow](&buf)
+	rows := make([]parquetRow, len(texts))
+	for i, s := range texts {
+		rows[i] = parquetRow{Text: s, Len: int64(i)}
+	}
+	if _, err := w.Write(rows); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// FuzzReadParquet reads arbitrary bytes as a parquet file of documents (seeded with parquet
+// files of OpenWebText documents). Every input gives documents or an error, never a panic of
+// the parquet library, within fuzzcheck's bounds (a page or column claiming gigabytes must not
+// be allocated); the documents hold no NUL, and written to parquet again they read back equal.
+func FuzzReadParquet(f *testing.F) {
+	var texts []*string
+	for _, line := range fixtureLines(owtFixture, 2) {
+		var rec struct{ Text string }
+		if json.Unmarshal(line, &rec) == nil {
+			s := rec.Text[:min(len(rec.Text), 300)]
+			texts = append(texts, &s)
+		}
+	}
+	f.Add(parquetFile(f, texts...))
+	short, empty := "a short one\x00", ""
+	f.Add(parquetFile(f, &short, nil, &empty))
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	dir := f.TempDir()
+	path, again := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "again.parquet")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var docs []Document
+		var err error
+		fuzzcheck.Bounded(t, len(data), 256, func() { docs, err = LoadDocuments(path) })
+		if err != nil {
+			return
+		}
+		ptrs := make([]*string, len(docs))
+		for i := range docs {
+			if strings.Contains(docs[i].Text, "\x00") {
+				t.Fatalf("document %d holds a NUL", i)
+			}
+			ptrs[i] = &docs[i].Text
+		}
+		if err := os.WriteFile(again, parquetFile(t, ptrs...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		back, err := LoadDocuments(again)
+		if err != nil || !reflect.DeepEqual(back, docs) && !(len(back) == 0 && len(docs) == 0) {
+			t.Fatalf("%d documents read back as %d (%v)", len(docs), len(back), err)
 		}
 	})
 }
