@@ -21,7 +21,7 @@ export GOMLX_NO_AUTO_INSTALL := 1
 ACTADD_MODEL ?= gpt2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test vet unit notebooks notebooks-ci bench device-prep tools jupyter clean
+.PHONY: all test vet unit fuzz fuzz-brief notebooks notebooks-ci bench device-prep tools jupyter clean
 
 all: test
 
@@ -45,6 +45,21 @@ test: vet unit notebooks-ci
 
 clean:
 	rm -rf .tools .cache
+
+# ---- Fuzzing: `make fuzz` (docs/fuzzing.md) ----
+# Runs every fuzz target (func FuzzXxx in a *_test.go file) for FUZZTIME each, one at a time,
+# one process each (FUZZ_PARALLEL); FUZZ_TARGETS picks targets by a regexp of their names. A
+# failing input is kept under <package>/testdata/fuzz/<target>/. Plain `go test` (so `make
+# test`) replays every target's seeds and kept inputs; fuzz-brief also fuzzes each briefly.
+FUZZTIME ?= 1m
+FUZZ_PARALLEL ?= 1
+FUZZ_TARGETS ?= .
+FUZZ_BRIEF ?= 200x
+fuzz:
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS='$(FUZZ_TARGETS)' scripts/fuzz.sh
+
+fuzz-brief:
+	@GO=$(GO) FUZZTIME=$(FUZZ_BRIEF) FUZZ_PARALLEL=1 FUZZ_TARGETS='$(FUZZ_TARGETS)' scripts/fuzz.sh
 
 # ---- Benchmarks: `make bench` (benchmarks/README.md) ----
 # Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run, their
