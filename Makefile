@@ -1,8 +1,8 @@
 # ActAdd in Go. Two entry points, both self-installing on a fresh Debian machine:
 #   make notebooks   execute every notebook headless through the GoNB kernel -> figures/
 #                    (figures/stand-in/, git-ignored, with ACTADD_MODEL=tiny)
-#   make test        go vet + all tests, the concurrent packages under -race (make race)
-#                    (+ the notebooks with the tiny model, small sizes)
+#   make test        go vet + all tests, the concurrent packages under -race (make race), each
+#                    fuzz target briefly (+ the notebooks with the tiny model, small sizes)
 # See README.md and environment.md.
 
 SHELL := /bin/bash
@@ -22,7 +22,7 @@ export GOMLX_NO_AUTO_INSTALL := 1
 ACTADD_MODEL ?= gpt2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test vet unit race notebooks notebooks-ci notebooks-clear bench device-prep tools jupyter clean
+.PHONY: all test vet unit race fuzz fuzz-brief notebooks notebooks-ci notebooks-clear bench device-prep tools jupyter clean
 
 all: test
 
@@ -56,10 +56,27 @@ race:
 	$(GO) test $(RACE_FLAGS) -timeout $(TEST_TIMEOUT) -run '^(TestSmallMatmulsUnderRace)$$' ./backend
 	$(GO) test $(RACE_FLAGS) -timeout $(TEST_TIMEOUT) -run '^($(RACE_ACTADD))$$' ./actadd
 
-test: vet unit notebooks-ci
+test: vet unit fuzz-brief notebooks-ci
 
 clean:
 	rm -rf .tools .cache
+
+# ---- Fuzzing: `make fuzz` (docs/fuzzing.md) ----
+# Runs every fuzz target (func FuzzXxx in a *_test.go file) for FUZZTIME each, one at a time,
+# one process each (FUZZ_PARALLEL); FUZZ_TARGETS picks targets by a regexp of their names. A
+# failing input is kept under <package>/testdata/fuzz/<target>/. Plain `go test` (so `make
+# test`) replays every target's seeds and kept inputs; fuzz-brief, part of `make test`, also
+# runs each target on FUZZ_BRIEF new inputs (about 40 s for all of them once their instrumented
+# builds are cached; FUZZ_BRIEF= skips it).
+FUZZTIME ?= 1m
+FUZZ_PARALLEL ?= 1
+FUZZ_TARGETS ?= .
+FUZZ_BRIEF ?= 200x
+fuzz:
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ_PARALLEL=$(FUZZ_PARALLEL) FUZZ_TARGETS='$(FUZZ_TARGETS)' scripts/fuzz.sh
+
+fuzz-brief:
+	@if [ -n '$(FUZZ_BRIEF)' ]; then GO=$(GO) FUZZTIME=$(FUZZ_BRIEF) FUZZ_PARALLEL=1 FUZZ_TARGETS='$(FUZZ_TARGETS)' scripts/fuzz.sh; fi
 
 # ---- Benchmarks: `make bench` (benchmarks/README.md) ----
 # Go benchmarks and the PyTorch/OpenBLAS baseline (benchmarks/torch_reference.py) in one run, their

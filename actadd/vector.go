@@ -292,8 +292,13 @@ func LoadVector(path string) (*Vector, Addition, error) {
 		return nil, Addition{}, fmt.Errorf("actadd: %s: bad metadata: %w", path, err)
 	}
 	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Pairs: pairs, N: t.Shape[0], D: t.Shape[1], Data: t.Data}
-	if err := v.valid(); err != nil {
-		return nil, Addition{}, fmt.Errorf("actadd: %s: %w", path, err)
+	// Refuse what SaveVector cannot have written, rather than apply it with a default or a NaN.
+	bad := v.valid()
+	if layer < 0 {
+		bad = fmt.Errorf("layer %d is negative", layer)
+	}
+	if bad != nil {
+		return nil, Addition{}, fmt.Errorf("actadd: %s: bad steering vector file: %w; save the vector again with SaveVector", path, bad)
 	}
 	return v, Apply(v, coeff).AtPosition(pos), nil
 }

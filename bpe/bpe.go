@@ -13,6 +13,7 @@ package bpe
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/tiktoken-go/tokenizer"
@@ -66,6 +67,19 @@ func New() (*Tokenizer, error) {
 // The special token's text "<|endoftext|>" is not recognised: it is encoded as ordinary text
 // (7 tokens). Use EncodeWithBOS, or add BOS yourself.
 func (t *Tokenizer) Encode(text string) []int {
+	// github.com/tiktoken-go/tokenizer v0.10.0 drops U+007F (DEL) from the text: its split
+	// regexp puts DEL in no piece. DEL and U+0001 fall in the same classes of GPT-2's split
+	// pattern, and neither byte takes part in any merge: each is always one token of its own
+	// (221 and 189). So DEL is encoded as U+0001, and those tokens renamed back, in order.
+	var wasDEL []bool // for each U+0001 or U+007F of text, in order: whether it is DEL
+	if strings.Contains(text, delChar) {
+		for i := 0; i < len(text); i++ {
+			if c := text[i]; c == delChar[0] || c == standInChar[0] {
+				wasDEL = append(wasDEL, c == delChar[0])
+			}
+		}
+		text = strings.ReplaceAll(text, delChar, standInChar)
+	}
 	ids, _, err := t.codec.Encode(text)
 	if err != nil {
 		// The library reports errors only for regexp match timeouts, which r50k_base does not
@@ -73,11 +87,27 @@ func (t *Tokenizer) Encode(text string) []int {
 		return nil
 	}
 	out := make([]int, len(ids))
+	k := 0
 	for i, id := range ids {
 		out[i] = int(id)
+		if id == standInToken && wasDEL != nil {
+			if k < len(wasDEL) && wasDEL[k] {
+				out[i] = delToken
+			}
+			k++
+		}
 	}
 	return out
 }
+
+// DEL, the character the library loses, and U+0001, which stands in for it (see Encode), with
+// their tokens.
+const (
+	delChar      = "\x7f"
+	standInChar  = "\x01"
+	delToken     = 221
+	standInToken = 189
+)
 
 // EncodeWithBOS returns BOS followed by the token ids of text, as TransformerLens's to_tokens
 // does by default. An empty text gives [BOS].

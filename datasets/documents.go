@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -238,6 +239,28 @@ func ReadJSONL(r io.Reader) iter.Seq2[Document, error] {
 	}
 }
 
+// checkParquetFooter checks the footer length that the last 8 bytes of a parquet file claim
+// (a little-endian uint32 before the magic "PAR1") against the file's size: parquet-go
+// allocates that length before reading it, so a damaged file of a few bytes could make it
+// allocate up to 4 GiB.
+func checkParquetFooter(f io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%d bytes is too short for a parquet file (delete it to download it again)", size)
+	}
+	var tail [8]byte
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return err
+	}
+	if string(tail[4:]) != magic {
+		return errors.New("no parquet footer (\"PAR1\") at the end: the file is incomplete or not parquet; delete it to download it again")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("its footer claims %d bytes but the file has %d: the file is incomplete or damaged; delete it to download it again", n, size)
+	}
+	return nil
+}
+
 // parquetText is the one column read from parquet files.
 type parquetText struct {
 	Text *string `parquet:"text,optional"`
@@ -258,6 +281,9 @@ func readParquet(path string, yield func(Document, error) bool) (goOn bool) {
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
+		return fail(err)
+	}
+	if err := checkParquetFooter(f, st.Size()); err != nil {
 		return fail(err)
 	}
 	pf, err := parquet.OpenFile(f, st.Size())

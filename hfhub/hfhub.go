@@ -424,6 +424,12 @@ func humanBytes(n int64) string {
 func listSome(names []string, max int) string {
 	s := append([]string(nil), names...)
 	sort.Strings(s)
+	// Names come from the hub's reply: a damaged one must not fill the error.
+	for i, n := range s {
+		if len(n) > 200 {
+			s[i] = strings.ToValidUTF8(n[:200], "") + "…"
+		}
+	}
 	if len(s) > max {
 		return strings.Join(s[:max], ", ") + fmt.Sprintf(", … (%d more)", len(s)-max)
 	}

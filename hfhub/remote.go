@@ -143,6 +143,10 @@ func hubMessage(body []byte) string {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &m) == nil && m.Error != "" {
+		// The hub's own messages are a line; a mirror or proxy may send pages of text.
+		if len(m.Error) > 300 {
+			m.Error = strings.ToValidUTF8(m.Error[:300], "") + "…"
+		}
 		return ": " + m.Error
 	}
 	if s := strings.TrimSpace(string(body)); s != "" && len(s) < 200 && !strings.ContainsAny(s, "<>") {
