@@ -163,30 +163,11 @@ func KnownConfig(name string) (Config, bool) {
 	}, true
 }
 
-// ExpectedShapes lists every tensor a GPT-2 checkpoint must hold, by its HF name without any
-// "transformer." prefix, with its shape (Conv1D weights are [in, out]).
+// ExpectedShapes is WeightTable as a map from name to shape.
 func ExpectedShapes(c Config) map[string][]int {
-	d := c.NEmbd
-	m := map[string][]int{
-		"wte.weight":  {c.VocabSize, d},
-		"wpe.weight":  {c.NPositions, d},
-		"ln_f.weight": {d},
-		"ln_f.bias":   {d},
-	}
-	for i := range c.NLayer {
-		p := fmt.Sprintf("h.%d.", i)
-		m[p+"ln_1.weight"] = []int{d}
-		m[p+"ln_1.bias"] = []int{d}
-		m[p+"attn.c_attn.weight"] = []int{d, 3 * d}
-		m[p+"attn.c_attn.bias"] = []int{3 * d}
-		m[p+"attn.c_proj.weight"] = []int{d, d}
-		m[p+"attn.c_proj.bias"] = []int{d}
-		m[p+"ln_2.weight"] = []int{d}
-		m[p+"ln_2.bias"] = []int{d}
-		m[p+"mlp.c_fc.weight"] = []int{d, 4 * d}
-		m[p+"mlp.c_fc.bias"] = []int{4 * d}
-		m[p+"mlp.c_proj.weight"] = []int{4 * d, d}
-		m[p+"mlp.c_proj.bias"] = []int{d}
+	m := map[string][]int{}
+	for _, w := range WeightTable(c) {
+		m[w.Name] = w.Shape
 	}
 	return m
 }
