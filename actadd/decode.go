@@ -5,8 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -36,13 +35,13 @@ type decoder struct {
 	samplers  []*sampler        // host sampler
 	counts    *tensors.Tensor   // device sampler: [width, vocab] int32 counts of the tokens so far
 	cache     []*tensors.Tensor // KV cache, once prefilled
-	stepProg  *gpt2.Program     // the decoding step, once acquired
+	stepProg  lm.Program        // the decoding step, once acquired
 	release   func()            // releases stepProg
 }
 
 func (m *Model) newDecoder(prep *prepared, bt batch, opts GenerateOptions) *decoder {
 	d := &decoder{m: m, prep: prep, bt: bt, opts: opts, rows: len(bt.idx),
-		head: samplingHead{device: opts.Sampler == SamplerDevice, mode: opts.Sampling.mode(m.Config.VocabSize)}}
+		head: samplingHead{device: opts.Sampler == SamplerDevice, mode: opts.Sampling.mode(m.VocabSize())}}
 	d.seqs = make([][]int, bt.width)
 	for b := range bt.width {
 		d.seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
@@ -162,7 +161,7 @@ func (d *decoder) samplingInputs(recount bool) []any {
 		return nil
 	}
 	if recount {
-		v := d.m.Config.VocabSize
+		v := d.m.VocabSize()
 		counts := make([]int32, d.bt.width*v)
 		for b, s := range d.seqs {
 			for _, t := range s {
@@ -193,7 +192,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 		}
 	} else {
 		logits := take[float32](outs[0])
-		v := d.m.Config.VocabSize
+		v := d.m.VocabSize()
 		// Rows sample independently (each has its own random stream), so they run in parallel.
 		parallelRows(d.rows, func(b int) {
 			if !d.done[b] {
@@ -207,7 +206,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 		}
 	}
 	for b := range d.rows {
-		tok := bpe.EOS // a finished row keeps emitting EOS, which the completion drops
+		tok := d.m.Tok.EOS() // a finished row keeps emitting EOS, which the completion drops
 		if !d.done[b] {
 			tok = next[b]
 			if d.samplers != nil {
@@ -215,7 +214,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 			}
 		}
 		d.seqs[b] = append(d.seqs[b], tok)
-		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == bpe.EOS)
+		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == d.m.Tok.EOS())
 	}
 	for b := d.rows; b < d.bt.width; b++ { // padding rows repeat the last row
 		d.seqs[b] = append(d.seqs[b], d.seqs[d.rows-1][len(d.seqs[d.rows-1])-1])
@@ -240,8 +239,7 @@ func (d *decoder) prefill(capacity int) error {
 	return d.pick(outs[:h])
 }
 
-// prefillOutputs runs the prefill program: its head's outputs, then the KV cache (keys of every
-// layer, then values).
+// prefillOutputs runs the prefill program: its head's outputs, then the KV cache (lm.Cache, opaque).
 func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
 	m, head := d.m, d.head
 	n := head.inputs()
@@ -255,7 +253,7 @@ func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
 		return nil, err
 	}
 	width := d.bt.width
-	p, err := m.steeredProgram(fmt.Sprintf("%s/%d/%s", name, capacity, head.name()), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram(fmt.Sprintf("%s/%d/%s", name, capacity, head.name()), d.prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		h, cache := w.Prefill(in[0], in[1], st.Hook(), capacity)
 		// A shared prompt ran once: every row gets its logits and KV cache.
 		spread := func(x *Node) *Node {
@@ -266,7 +264,7 @@ func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
 			return Reshape(BroadcastToDims(ExpandAxes(x, 0), append([]int{width}, dims...)...), append([]int{width * dims[0]}, dims[1:]...)...)
 		}
 		outs := head.build(spread(w.Logits(lastPosition(st.Own(h)))), in[2:2+n])
-		for _, c := range append(cache.Keys, cache.Values...) {
+		for _, c := range cache {
 			outs = append(outs, spread(st.Own(c)))
 		}
 		return outs
@@ -300,14 +298,12 @@ func (d *decoder) sharedPrompt() bool {
 func (d *decoder) step() error {
 	m, head := d.m, d.head
 	n := head.inputs()
-	nl := m.Config.NLayer
 	if d.stepProg == nil {
 		shape := fmt.Sprintf("%d×%d", d.bt.width, d.cache[0].Shape().Dimensions[1])
-		p, release, err := m.stepProgram("step/"+head.name(), shape, func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node {
-			return func(w *gpt2.Weights, in []*Node) []*Node {
+		p, release, err := m.stepProgram("step/"+head.name(), shape, func(packed bool) func(w lm.Graph, in []*Node) []*Node {
+			return func(w lm.Graph, in []*Node) []*Node {
 				tokens, pos, sampling := in[0], in[1], in[2:2+n]
-				cache := in[2+n:]
-				kv := &gpt2.KVCache{Keys: cache[:nl], Values: cache[nl:]}
+				kv := lm.Cache(in[2+n:])
 				var counts *Node
 				if n > 0 {
 					// The token fed now joins its row's counts before the draw.
@@ -325,7 +321,7 @@ func (d *decoder) step() error {
 				if counts != nil {
 					outs = append(outs, counts)
 				}
-				return append(append(outs, next.Keys...), next.Values...)
+				return append(outs, next...)
 			}
 		})
 		if err != nil {
@@ -337,7 +333,7 @@ func (d *decoder) step() error {
 	for b, s := range d.seqs {
 		last[b] = s[len(s)-1:]
 	}
-	tok, err := m.TokensTensor(last)
+	tok, err := m.tokensTensor(last)
 	if err != nil {
 		return err
 	}
@@ -371,8 +367,8 @@ func (d *decoder) step() error {
 	return d.pick(outs[:head.outputs()])
 }
 
-// maxPackedSteps is the number of packed decoding-step programs (gpt2.Model.NewPackedProgram,
-// whose LM head multiplies by the token embedding built in) a model keeps: one per shape (batch
+// maxPackedSteps is the number of packed decoding-step programs (lm.Model.Compile, packed: the
+// matrix of the LM head by token built in) a model keeps: one per shape (batch
 // width, cache length), each with its own packed copy of the embedding. Past it, the least
 // recently used one not running is dropped for a new shape, or, when all are running, the new
 // shape's steps use the shared program that takes every weight as an input.
@@ -380,15 +376,15 @@ const maxPackedSteps = 2
 
 // packedStep is a packed decoding-step program and its use.
 type packedStep struct {
-	p       *gpt2.Program
+	p       lm.Program
 	running int   // decoders using it
 	used    int64 // when it was last acquired, in acquisitions
 }
 
 // stepProgram returns the decoding step program named name for one shape, and a function that
 // releases it when the decoder is done with it. build(packed) builds its graph, packed or not.
-func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node) (*gpt2.Program, func(), error) {
-	if m.Packs() && !m.tuning.unpackedStep {
+func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w lm.Graph, in []*Node) []*Node) (lm.Program, func(), error) {
+	if m.LM.Packs() && !m.tuning.unpackedStep {
 		if ps, err := m.acquirePacked(name+"/"+shape, build(true)); ps != nil || err != nil {
 			release := func() {
 				m.mu.Lock()
@@ -398,14 +394,14 @@ func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w *
 			return ps.p, release, err
 		}
 	}
-	p, err := m.program(name, func() (*gpt2.Program, error) { return m.NewProgram("actadd."+name, build(false)) })
+	p, err := m.program(name, func() (lm.Program, error) { return m.compile("actadd."+name, build(false)) })
 	return p, func() {}, err
 }
 
 // acquirePacked returns the packed step program of key, building it (and dropping the least
 // recently used one not running, to stay within maxPackedSteps) when needed, and marks it
 // running; nil when all maxPackedSteps are running.
-func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node) []*Node) (*packedStep, error) {
+func (m *Model) acquirePacked(key string, build func(w lm.Graph, in []*Node) []*Node) (*packedStep, error) {
 	limit := maxPackedSteps
 	if m.tuning.packedSteps > 0 {
 		limit = m.tuning.packedSteps
@@ -427,7 +423,7 @@ func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node
 			m.packed[lru].p.Finalize()
 			delete(m.packed, lru)
 		}
-		p, err := m.NewPackedProgram("actadd."+key, build)
+		p, err := m.LM.Compile("actadd."+key, true, build)
 		if err != nil {
 			return nil, err
 		}
@@ -449,7 +445,7 @@ func (d *decoder) recompute() error {
 	if err != nil {
 		return err
 	}
-	p, err := m.steeredProgram("last/"+head.name(), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram("last/"+head.name(), d.prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		return head.build(w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook())))), in[2:2+n])
 	})
 	if err != nil {

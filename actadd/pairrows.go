@@ -1,7 +1,6 @@
 package actadd
 
 import (
-	"github.com/actadd-go/actadd/bpe"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -100,17 +99,18 @@ func (p *prepared) withPairRows(seqs [][]int, seq int) [][]int {
 	}
 	all := append([][]int(nil), seqs...)
 	for _, row := range p.pairTokens {
-		all = append(all, padRight(row, seq))
+		all = append(all, padRight(row, seq, p.pad))
 	}
 	return all
 }
 
-// padRight returns a copy of ids right-padded with the space token to n.
-func padRight(ids []int, n int) []int {
+// padRight returns a copy of ids right-padded to n with pad, the tokenizer's padding token
+// (lm.Tokenizer.Pad: GPT-2's single space).
+func padRight(ids []int, n, pad int) []int {
 	out := make([]int, n)
 	copy(out, ids)
 	for j := len(ids); j < n; j++ {
-		out[j] = bpe.Space
+		out[j] = pad
 	}
 	return out
 }

@@ -3,7 +3,8 @@ package actadd
 import (
 	"fmt"
 
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -70,8 +71,8 @@ func (s *steering) edit(l int, x *Node) *Node {
 	return ScatterSum(x, s.indices, Mul(v, g), false, false)
 }
 
-// Hook is the gpt2.Hook that edits every layer's point of the steered kind; nil when unsteered.
-func (s *steering) Hook() gpt2.Hook {
+// Hook is the lm.Hook that edits every layer's point of the steered kind; nil when unsteered.
+func (s *steering) Hook() lm.Hook {
 	if s.slots == 0 {
 		return nil
 	}
@@ -131,7 +132,7 @@ func newSteering(kind string, k int, pairRows bool, in []*Node) *steering {
 }
 
 // pointName is the hook point of kind (e.g. "hook_resid_pre") in block l.
-func pointName(kind string, l int) string { return fmt.Sprintf("blocks.%d.%s", l, kind) }
+func pointName(kind string, l int) string { return hookpoint.Block(l, kind) }
 
 // steeringInputs packs the additions placed in each row of a batch (rows[b]: at most k, possibly
 // none, each at most span positions long) as the steering inputs; with pairRows, also the inputs
@@ -169,10 +170,10 @@ func steeringInputs(rows [][]placedAddition, k, span, nLayer, d int, pairRows bo
 // prep.k slots (one program per name, point, k and use of pair rows; its graph is built once per
 // input shape). build receives the steering: its Hook (nil when unsteered), and Own, which drops
 // pair rows from the outputs.
-func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.Weights, in []*Node, st *steering) []*Node) (*gpt2.Program, error) {
+func (m *Model) steeredProgram(name string, prep *prepared, build func(w lm.Graph, in []*Node, st *steering) []*Node) (lm.Program, error) {
 	k, point, pairRows := prep.k, prep.point, prep.pairRows()
-	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd."+name, func(w *gpt2.Weights, in []*Node) []*Node {
+	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (lm.Program, error) {
+		return m.compile("actadd."+name, func(w lm.Graph, in []*Node) []*Node {
 			return build(w, in, newSteering(point, k, pairRows, in))
 		})
 	})
@@ -182,9 +183,9 @@ func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.W
 // apart from the model: it returns the steering inputs that apply addition a to every row of a
 // batch of rows × seq positions, and a function that, given those inputs as the graph's nodes,
 // returns the hook that edits the stream at every layer's point of a's kind.
-func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func(in []*Node) gpt2.Hook, error) {
-	if rows < 1 || seq < 1 || seq > m.Config.NPositions {
-		return nil, nil, fmt.Errorf("actadd: SteeringHook: a batch of %d rows × %d positions: give at least one row of 1..%d positions", rows, seq, m.Config.NPositions)
+func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func(in []*Node) lm.Hook, error) {
+	if rows < 1 || seq < 1 || seq > m.Context() {
+		return nil, nil, fmt.Errorf("actadd: SteeringHook: a batch of %d rows × %d positions: give at least one row of 1..%d positions", rows, seq, m.Context())
 	}
 	v, err := m.Vector(a)
 	if err != nil {
@@ -198,10 +199,10 @@ func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func
 		placed[b] = []placedAddition{{vector: v, n: v.N, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
 	}
 	var ts []*tensors.Tensor
-	for _, t := range steeringInputs(placed, 1, v.N, m.Config.NLayer, m.Config.NEmbd, false) {
+	for _, t := range steeringInputs(placed, 1, v.N, m.Layers(), m.Width(), false) {
 		ts = append(ts, t.(*tensors.Tensor))
 	}
 	point := a.point()
-	hook := func(in []*Node) gpt2.Hook { return newSteering(point, 1, false, in).Hook() }
+	hook := func(in []*Node) lm.Hook { return newSteering(point, 1, false, in).Hook() }
 	return ts, hook, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/checkpoint"
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Vector is an unscaled steering vector h(p+) − h(p−) taken at one hook point of one model: N
@@ -73,7 +72,7 @@ type actsKey struct{ pairs, point string }
 // The differences at every layer are computed in one forward pass and cached, so building the
 // vectors of a layer sweep costs one pass and one compiled program.
 func (m *Model) Vector(a Addition) (*Vector, error) {
-	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := a.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
 	if v := a.Vector; v != nil {
@@ -110,7 +109,7 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 		point = DefaultPoint
 	}
 	probe := Addition{Plus: "x", Layer: layer, Point: point}
-	if err := probe.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := probe.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
 	for i, p := range pairs {
@@ -129,7 +128,7 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 	if v, ok := m.vectors[vk]; ok {
 		return v, nil
 	}
-	n, d := len(diffs[0])/m.Config.NEmbd, m.Config.NEmbd
+	n, d := len(diffs[0])/m.Width(), m.Width()
 	v := &Vector{Model: m.Name, Layer: layer, Point: point, Pairs: slices.Clone(pairs), N: n, D: d, Data: diffs[layer]}
 	m.vectors[vk] = v
 	return v, nil
@@ -154,19 +153,19 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
-	points := make([]string, m.Config.NLayer)
+	points := make([]string, m.Layers())
 	for l := range points {
 		points[l] = pointName(key.point, l)
 	}
-	out, err := m.Run(rows, points...)
+	acts, err := m.capture(rows, points)
 	if err != nil {
 		return nil, err
 	}
-	d := m.Config.NEmbd
-	diffs := make([][]float32, m.Config.NLayer)
+	d := m.Width()
+	diffs := make([][]float32, m.Layers())
 	scale := 1 / float32(len(pairs))
-	for l, p := range points {
-		h := tensors.MustCopyFlatData[float32](out.Activations[p]) // [2·pairs, n, d]
+	for l := range points {
+		h := take[float32](acts[l]) // [2·pairs, n, d]
 		diff := make([]float32, n*d)
 		for i := range pairs {
 			hp, hm := h[(2*i)*n*d:(2*i+1)*n*d], h[(2*i+1)*n*d:(2*i+2)*n*d]
@@ -175,10 +174,6 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 			}
 		}
 		diffs[l] = diff
-	}
-	out.Logits.FinalizeAll()
-	for _, t := range out.Activations {
-		t.FinalizeAll()
 	}
 	m.mu.Lock()
 	m.acts[key] = diffs
@@ -191,16 +186,16 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 func (m *Model) pairTokens(pairs [][2]string) (rows [][]int, n int, err error) {
 	for _, p := range pairs {
 		for _, s := range p {
-			ids := m.Tok.EncodeWithBOS(s)
+			ids := m.EncodeWithBOS(s)
 			rows = append(rows, ids)
 			n = max(n, len(ids))
 		}
 	}
-	if n > m.Config.NPositions {
-		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten the prompt pair", n, m.Config.NPositions)
+	if n > m.Context() {
+		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten the prompt pair", n, m.Context())
 	}
 	for i := range rows {
-		rows[i] = padRight(rows[i], n)
+		rows[i] = padRight(rows[i], n, m.Tok.Pad())
 	}
 	return rows, n, nil
 }

@@ -323,7 +323,7 @@ func (r *run) load(name string, b compute.Backend) (*actadd.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := actadd.Wrap(g, backend.Describe(b))
+	m, err := actadd.Wrap(g, nil, backend.Describe(b))
 	if err != nil {
 		return nil, err
 	}
@@ -658,7 +658,11 @@ func steeringOpsSeconds(m *actadd.Model, add actadd.Addition, opts Options) (flo
 // runForward times baseline and steered forward passes of the Go model and of PyTorch's,
 // interleaved ABBA (Go's pair, then PyTorch's, reversed every other repetition).
 func (r *run) runForward(m *actadd.Model, mr ModelReps) (*ForwardResult, error) {
-	opts, cfg := r.opts, m.Config
+	opts := r.opts
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	layer := cfg.NLayer / 2
 	add := actadd.Pair(SteerPlus, SteerMinus, 1).AtLayer(layer)
 	v, err := m.Vector(add)
@@ -794,7 +798,7 @@ func torchGenArm(srv *torchServer, opts Options, sampling actadd.Sampling, promp
 func (r *run) runGeneration(m *actadd.Model) error {
 	opts := r.opts
 	nb := (opts.GenRows + opts.GenBatch - 1) / opts.GenBatch
-	promptTokens := len(m.Tok.EncodeWithBOS(opts.Prompt))
+	promptTokens := len(m.EncodeWithBOS(opts.Prompt))
 	samplings := []actadd.Sampling{actadd.PaperSampling}
 	if opts.GenGreedy {
 		samplings = append(samplings, actadd.Greedy)
@@ -817,7 +821,11 @@ func (r *run) runGeneration(m *actadd.Model) error {
 		results = append(results, g)
 		goArms = append(goArms, r.goGenArm(m, s, opts.GenNewTokens, &builds[j]))
 		if r.ref != nil {
-			srv, err := r.ref.server(opts.GenModel, m.Config, r.res.Reference.Generation)
+			cfg, err := gpt2Config(m)
+			if err != nil {
+				return err
+			}
+			srv, err := r.ref.server(opts.GenModel, cfg, r.res.Reference.Generation)
 			if err != nil {
 				return err
 			}
@@ -902,7 +910,11 @@ func genProgress(results []*GenResult) string {
 // step, or random ones without the reference); and, from the interleaved generation, what
 // sampling added to a step.
 func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
-	opts, cfg := r.opts, m.Config
+	opts := r.opts
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	res := &SamplerResult{Rows: opts.GenBatch, Vocab: cfg.VocabSize}
 	s, g := r.res.Generation, r.res.GenerationGreedy
 	if g != nil {
@@ -955,7 +967,7 @@ func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
 	}
 	history := make([][]int, opts.GenBatch)
 	for i := range history {
-		history[i] = m.Tok.EncodeWithBOS(opts.Prompt)
+		history[i] = m.EncodeWithBOS(opts.Prompt)
 	}
 	var fns []gobench.NamedFunction
 	for _, s := range []actadd.Sampling{actadd.PaperSampling, actadd.Greedy} {
@@ -973,7 +985,6 @@ func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
 	if opts.Log != nil {
 		table = opts.Log
 	}
-	var err error
 	if res.Micro, err = micro(table, 3, opts.SamplerTime, fns...); err != nil {
 		return nil, err
 	}
@@ -1005,7 +1016,10 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 		return nil, err
 	}
 	defer r.release()
-	cfg := m.Config
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	res := &OneCoreResult{Model: shape}
 	var srvF, srvG *torchServer
 	if r.ref != nil {
@@ -1057,7 +1071,7 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 		goArm := r.goGenArm(m, actadd.Greedy, opts.GenNewTokens, &builds)
 		torchArm := genArm(func(int) (float64, error) { return 0, nil })
 		if srvG != nil {
-			torchArm = torchGenArm(srvG, opts, actadd.Greedy, len(m.Tok.EncodeWithBOS(opts.Prompt)), opts.GenNewTokens)
+			torchArm = torchGenArm(srvG, opts, actadd.Greedy, len(m.EncodeWithBOS(opts.Prompt)), opts.GenNewTokens)
 		}
 		for k := -1; k < opts.OneCoreGenBatches; k++ { // k = -1 warms up
 			g, t, err := abba.Pair(k, func() (float64, error) { return goArm(max(k, 0)) }, func() (float64, error) { return torchArm(max(k, 0)) })
@@ -1081,7 +1095,7 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 // runSweep runs every layer × opts.SweepCoeffs as one batched job, then one configuration at a
 // time, counting the graphs compiled by each.
 func runSweep(m *actadd.Model, opts Options, logf func(string, ...any)) (*SweepResult, error) {
-	nl := m.Config.NLayer
+	nl := m.Layers()
 	r := &SweepResult{Model: opts.GenModel, Layers: nl, Coeffs: slices.Clone(opts.SweepCoeffs), NewTokens: opts.SweepNewTokens}
 	var rows []actadd.Row
 	for l := range nl {
@@ -1160,4 +1174,14 @@ func readFloat32s(path string, n int) ([]float32, error) {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return out, nil
+}
+
+// gpt2Config is the GPT-2 config of m, whose shapes the PyTorch reference rebuilds: the
+// benchmarks compare GPT-2-shaped models.
+func gpt2Config(m *actadd.Model) (checkpoint.Config, error) {
+	g, ok := m.LM.(*gpt2.Model)
+	if !ok {
+		return checkpoint.Config{}, fmt.Errorf("benchmarks: model %s is of family %s: the PyTorch reference rebuilds GPT-2 shapes only", m.Name, m.Family())
+	}
+	return g.Config, nil
 }

@@ -6,10 +6,9 @@
 // checkpoint writer that tests and the offline `tiny` stand-in model use.
 //
 // Read/Load decode model.safetensors (or a sharded index) with every tensor checked against
-// ExpectedShapes; Write/WriteTiny produce the same layout; Locate maps a model name (gpt2 …
-// gpt2-xl, distilgpt2, tiny, or a folder) to a checkpoint folder through the shared Hugging
-// Face cache (package hfhub). "tiny" is a random-weight stand-in, NOT GPT-2: label its results
-// with TinyDescription.
+// WeightTable, GPT-2's one table of weights; Write/WriteTiny produce the same layout. Finding a
+// checkpoint by name is package loader's. "tiny" is a random-weight stand-in, NOT GPT-2: label
+// its results with TinyDescription.
 package checkpoint
 
 import (

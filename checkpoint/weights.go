@@ -1,6 +1,10 @@
 package checkpoint
 
-import "strconv"
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
 
 // Weight is one tensor of a GPT-2 checkpoint: its HF name (without any "transformer." prefix)
 // and shape (Conv1D weights are [in, out]).
@@ -51,4 +55,15 @@ func WeightTable(c Config) []Weight {
 		}
 	}
 	return out
+}
+
+// WeightFiles returns the safetensors files of the checkpoint in dir: model.safetensors, or the
+// shards model.safetensors.index.json names. It is an error when there are none.
+func WeightFiles(dir string) ([]string, error) { return weightFiles(dir) }
+
+// TinyRecipe is what the tiny stand-in is made from (its config, seed and generator): a new
+// recipe must not reuse a folder generated from another.
+func TinyRecipe() []byte {
+	cfg, _ := json.Marshal(TinyConfig())
+	return fmt.Appendf(nil, "%s\x00%d\x00%s", cfg, TinySeed, generatorVersion)
 }

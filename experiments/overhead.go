@@ -311,7 +311,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 		if err != nil {
 			return err
 		}
-		if m, err = actadd.Wrap(g, backend.Describe(b)); err != nil {
+		if m, err = actadd.Wrap(g, nil, backend.Describe(b)); err != nil {
 			g.Finalize()
 		}
 		return err

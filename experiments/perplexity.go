@@ -296,14 +296,14 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 			return nil, fmt.Errorf("experiments: E1: %w", err)
 		}
 		for _, s := range ss {
-			ids := m.Tok.EncodeWithBOS(s)
-			if full := len(ids); full > m.Config.NPositions {
+			ids := m.EncodeWithBOS(s)
+			if full := len(ids); full > m.Context() {
 				if s, ids, err = truncateToContext(m, ids); err != nil {
 					return nil, fmt.Errorf("experiments: E1: %w", err)
 				}
 				res.TruncatedSentences++
 				res.TruncatedTokens += full - len(ids)
-				if len(ids) < m.Config.NPositions {
+				if len(ids) < m.Context() {
 					res.TruncatedShort++
 				}
 			}
@@ -414,12 +414,12 @@ func (r *PerplexityResult) scoredDocs() int {
 // falls inside a character or a byte-pair merge, the text of the cut encodes to other tokens;
 // then the cut moves back to the longest prefix whose text encodes to itself.
 func truncateToContext(m *actadd.Model, ids []int) (string, []int, error) {
-	for k := m.Config.NPositions; k > 1; k-- {
+	for k := m.Context(); k > 1; k-- {
 		text, err := m.Tok.Decode(ids[1:k])
 		if err != nil {
 			return "", nil, err
 		}
-		if slices.Equal(m.Tok.EncodeWithBOS(text), ids[:k]) {
+		if slices.Equal(m.EncodeWithBOS(text), ids[:k]) {
 			return text, ids[:k], nil
 		}
 	}

@@ -31,7 +31,7 @@ func SteeringOpsTime(m *actadd.Model, a actadd.Addition, batch, seq, reps int) (
 	if err != nil {
 		return 0, err
 	}
-	d, nLayer := m.Config.NEmbd, m.Config.NLayer
+	d, nLayer := m.Width(), m.Layers()
 	r := rand.New(rand.NewPCG(uint64(batch), uint64(seq)))
 	stream := make([]float32, batch*seq*d)
 	for i := range stream {

@@ -13,14 +13,14 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/internal/tinymodel"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/actadd-go/actadd/sweep"
 	"github.com/parquet-go/parquet-go"
 )
 
 // tinyModel is the offline stand-in "tiny", built in memory.
-func tinyModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
+func tinyModel(t testing.TB) *actadd.Model { return actaddtest.Get(t) }
 
 const prompt = "I went up to my friend and said"
 

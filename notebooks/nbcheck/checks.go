@@ -15,6 +15,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/loader"
 	"github.com/actadd-go/actadd/notebooks/nbutil"
 	"github.com/actadd-go/actadd/plots"
 )
@@ -36,7 +37,7 @@ func checkModel(name, scale string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := checkpoint.Locate(name, hfhub.DefaultOptions()); err != nil {
+	if _, err := loader.Locate(name, hfhub.DefaultOptions()); err != nil {
 		hint := ""
 		if name != checkpoint.TinyName {
 			hint = "\n" + OfflineHint

@@ -226,7 +226,7 @@ func LoadModel(name string) (*actadd.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Config.NLayer, m.Config.NEmbd)
+	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Layers(), m.Width())
 	if IsTiny(m) {
 		fmt.Println(TinyNote)
 	}

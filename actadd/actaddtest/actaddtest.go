@@ -1,6 +1,7 @@
-// Package tinymodel gives tests the offline stand-in "tiny" built in memory (the config, seed
-// and name actadd.Load("tiny") uses), so that they touch no cache folder, once per test binary.
-package tinymodel
+// Package actaddtest gives the tests of packages that use actadd (sweep, experiments, explorer)
+// the offline stand-in "tiny" built in memory (the config, seed and name actadd.Load("tiny")
+// uses), so that they touch no cache folder, once per test binary.
+package actaddtest
 
 import (
 	"sync"
@@ -27,7 +28,7 @@ func Get(t testing.TB) *actadd.Model {
 		var g *gpt2.Model
 		g, err = gpt2.New(testbackend.Get(t), checkpoint.TinyDescription, cfg, checkpoint.RandomTensors(cfg, checkpoint.TinySeed))
 		if err == nil {
-			model, err = actadd.Wrap(g, "go")
+			model, err = actadd.Wrap(g, nil, "go")
 		}
 	})
 	if err != nil {
