@@ -1,14 +1,17 @@
-// Package actadd implements Activation Addition (Turner et al., arXiv 2308.10248): steering GPT-2
-// by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt pair, to the
-// residual stream of a new prompt, with no training.
+// Package actadd implements Activation Addition (Turner et al., arXiv 2308.10248): steering a
+// language model by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt
+// pair, to the residual stream of a new prompt, with no training. It sees the model through the
+// interfaces of package lm (any family package loader loads: GPT-2, Llama, Mistral, Qwen).
 //
-// The residual stream is edited in one place, steering.edit in steer.go. The other files prepare
-// its inputs or run steered programs:
+// The residual stream is edited in one place, steering.edit in steer.go, with the steering
+// inputs of the compiled programs and the graph side of pair rows. The other files prepare its
+// inputs or run steered programs, and call into steer.go, never the other way:
 //
 //   - addition.go, vector.go: what to add where (Addition), and steering vectors from prompt pairs;
-//   - prepare.go: a call's rows tokenized, their additions placed, cut into batches;
-//   - pairrows.go: vectors built inside a steered pass from prompt rows appended to its batch;
-//   - generate.go, sample.go: batched, KV-cached generation with the protocol's sampler;
+//   - prepare.go, pairrows.go: a call's rows tokenized, their additions placed, the prompt pairs
+//     whose vectors a steered pass builds itself (pair rows), cut into batches;
+//   - generate.go, decode.go, sample.go, devsample.go: batched, KV-cached generation with the
+//     protocol's sampler;
 //   - score.go, forward.go: per-token log-probabilities, next-token ranks, timed forward passes.
 //
 // Steering vectors, coefficients and layers are runtime inputs of the compiled programs: sweeping

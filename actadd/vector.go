@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 )
 
 // Vector is an unscaled steering vector h(p+) − h(p−) taken at one hook point of one model: N
@@ -43,7 +44,7 @@ func (v *Vector) ForModel(model string) *Vector {
 
 // String names the vector: its prompt pairs, layer and hook point.
 func (v *Vector) String() string {
-	return fmt.Sprintf("%s at blocks.%d.%s (%s)", pairsString(v.Pairs), v.Layer, v.Point, v.Model)
+	return fmt.Sprintf("%s at %s (%s)", pairsString(v.Pairs), hookpoint.Block(v.Layer, v.Point), v.Model)
 }
 
 // pairsString is "(p+ − p−)" for one pair, "mean of k pairs (p+ − p−, …)" for several.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/internal/abba"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -53,7 +54,7 @@ func SteeringOpsTime(m *actadd.Model, a actadd.Addition, batch, seq, reps int) (
 			if steer {
 				edit := hook(in)
 				for l := range nLayer {
-					h = edit(fmt.Sprintf("blocks.%d.%s", l, point), h)
+					h = edit(hookpoint.Block(l, point), h)
 				}
 			}
 			return h
