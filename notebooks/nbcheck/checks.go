@@ -39,7 +39,7 @@ func checkModel(name, scale string, w io.Writer) error {
 	}
 	if _, err := loader.Locate(name, hfhub.DefaultOptions()); err != nil {
 		hint := ""
-		if name != checkpoint.TinyName {
+		if !plots.IsTiny(name) {
 			hint = "\n" + OfflineHint
 		}
 		return fmt.Errorf("model %q is not available:\n%v%s", name, err, hint)
