@@ -27,8 +27,13 @@ type family struct {
 	load func(b compute.Backend, dir, label, revision string) (lm.Model, error)
 	// tokenizer reads the checkpoint's tokenizer from dir.
 	tokenizer func(dir string) (lm.Tokenizer, error)
-	// hubFiles lists the files to fetch from a hub repository besides config.json.
-	hubFiles func(repo hfhub.Repo, opts hfhub.Options) ([]string, error)
+	// hubFiles lists the files to fetch from a hub repository besides config.json, which is
+	// in dir. It checks what it can (the model's size against memory) before anything else is
+	// downloaded.
+	hubFiles func(dir string, repo hfhub.Repo, opts hfhub.Options) ([]string, error)
+	// tokenizerFiles are the files besides config.json and the weights that the tokenizer
+	// reads: a local checkpoint's revision covers them too.
+	tokenizerFiles []string
 }
 
 // families maps config.json's model_type to its family.
@@ -51,7 +56,7 @@ var families = map[string]family{
 			return m, nil
 		},
 		tokenizer: func(string) (lm.Tokenizer, error) { return bpe.New() },
-		hubFiles: func(hfhub.Repo, hfhub.Options) ([]string, error) {
+		hubFiles: func(string, hfhub.Repo, hfhub.Options) ([]string, error) {
 			return []string{checkpoint.WeightsFile}, nil
 		},
 	},
@@ -86,7 +91,11 @@ func LoadWith(b compute.Backend, name string, opts hfhub.Options) (lm.Model, lm.
 	if err != nil {
 		return nil, nil, err
 	}
-	label, revision, err := describe(name, dir, head.ActaddDescription)
+	standIn := head.ActaddDescription
+	if st, ok := standIns[name]; ok {
+		standIn = st.description
+	}
+	label, revision, err := describe(name, dir, standIn, f.tokenizerFiles)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -128,7 +128,7 @@ func locateHub(name, id string, opts hfhub.Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	files, err := f.hubFiles(repo, opts)
+	files, err := f.hubFiles(dir, repo, opts)
 	if err != nil {
 		return fail(err)
 	}
