@@ -164,11 +164,14 @@ func TestSharedPromptPrefill(t *testing.T) {
 		}
 	}
 	m.tuning.noSharedPrefill = false
-	d := m.newDecoder(&prepared{rows: []preparedRow{{tokens: []int{1, 2}}, {tokens: []int{1, 2}}, {tokens: []int{1, 3}}}}, batch{idx: []int{0, 1}, width: 2}, GenerateOptions{})
+	prep := &prepared{rows: []preparedRow{{tokens: []int{1, 2}}, {tokens: []int{1, 2}}, {tokens: []int{1, 3}}}}
+	p := steeredPrompts{m, prep, batch{idx: []int{0, 1}, width: 2}}
+	d := m.newDecoder(p, [][]int{{1, 2}, {1, 2}}, 2, []uint64{0, 1}, GenerateOptions{})
 	if !d.sharedPrompt() {
 		t.Error("rows 0 and 1 are the same, but sharedPrompt says no")
 	}
-	d.bt.idx = []int{0, 2}
+	p.bt.idx = []int{0, 2}
+	d.prompts = p
 	if d.sharedPrompt() {
 		t.Error("rows 0 and 2 differ, but sharedPrompt says yes")
 	}

@@ -211,7 +211,18 @@ func (m *Model) BatchesInFlight() int {
 // generateBatch generates the rows of bt (all of the same prompt length) and stores them in out.
 // mu serializes progress and Stream calls with the batches decoded at the same time.
 func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress, mu *sync.Mutex) error {
-	d := m.newDecoder(prep, bt, opts)
+	seqs := make([][]int, bt.width)
+	for b := range bt.width {
+		seqs[b] = prep.rows[bt.row(b)].tokens
+	}
+	streams := make([]uint64, len(bt.idx))
+	for b, i := range bt.idx {
+		streams[b] = uint64(i)
+		if opts.Streams != nil {
+			streams[b] = opts.Streams[i]
+		}
+	}
+	d := m.newDecoder(steeredPrompts{m, prep, bt}, seqs, len(bt.idx), streams, opts)
 	defer d.free()
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
