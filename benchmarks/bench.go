@@ -971,7 +971,7 @@ func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
 	}
 	var fns []gobench.NamedFunction
 	for _, s := range []actadd.Sampling{actadd.PaperSampling, actadd.Greedy} {
-		st, err := actadd.NewStepSampler(s, cfg.VocabSize, history)
+		st, err := NewStepSampler(s, cfg.VocabSize, history)
 		if err != nil {
 			return nil, err
 		}
