@@ -92,7 +92,7 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 				}
 				p.pair = q
 			} else {
-				v, err := m.Vector(a)
+				v, err := m.vector(a)
 				if err != nil {
 					return nil, &rowError{i, err}
 				}

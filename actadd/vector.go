@@ -76,13 +76,18 @@ func (m *Model) Vector(a Addition) (*Vector, error) {
 	if err := a.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
+	return m.vector(a)
+}
+
+// vector is Vector for an addition already checked (prepareTokens checks each addition once).
+func (m *Model) vector(a Addition) (*Vector, error) {
 	if v := a.Vector; v != nil {
 		if v.Model != m.Name {
 			return nil, m.wrongModel(v)
 		}
 		return v, nil
 	}
-	return m.MeanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
+	return m.meanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
 }
 
 // wrongModel is the error for a vector of another model.
@@ -118,6 +123,11 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 			return nil, fmt.Errorf("actadd: prompt pair %d is empty on both sides", i)
 		}
 	}
+	return m.meanDifference(pairs, layer, point)
+}
+
+// meanDifference is MeanDifference for a layer, point and pairs already checked.
+func (m *Model) meanDifference(pairs [][2]string, layer int, point string) (*Vector, error) {
 	key := actsKey{fmt.Sprintf("%q", pairs), point}
 	diffs, err := m.pairDifferences(key, pairs)
 	if err != nil {
