@@ -94,7 +94,7 @@ const (
 	DropEmptyLabel DropReason = "empty obj_label"
 	// DropMultiToken: the last token of prompt+label does not contain the label (the
 	// authors' single-token test).
-	DropMultiToken DropReason = "label is not within the last GPT-2 token of prompt+label"
+	DropMultiToken DropReason = "label is not within the last token of prompt+label"
 	// DropPromptText: the prompt's tokens (those of prompt+label but the last) are not how
 	// GPT-2 tokenizes their own text, so they cannot be scored as a text prompt here: "\n"
 	// "\n" before a digit label, say, whose text "\n\n" is one token.

@@ -103,7 +103,7 @@ func openWebTextSample(progress io.Writer, download func() ([]string, error)) (*
 	return &DocumentSet{Docs: docs, Source: "datasets.OpenWebTextFixture: " + fx.String(), Tag: strings.TrimSuffix(fx.Name, ".jsonl") + " embedded sample"}, nil
 }
 
-// LAMASet is E3's probes: LAMA ConceptNet records whose label is one GPT-2 token.
+// LAMASet is E3's probes: LAMA ConceptNet records whose label is one token of the model's tokenizer.
 type LAMASet struct {
 	Probes []datasets.LAMAProbe
 	Report datasets.LAMAFilterReport // what datasets.SingleTokenProbes kept and dropped
