@@ -60,6 +60,20 @@ func (s standInTokenizer) ids() (bos, eos int) {
 
 // write writes tokenizer.json and tokenizer_config.json into dir.
 func (s standInTokenizer) write(dir string) error {
+	files, err := s.files()
+	if err != nil {
+		return err
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("loader: writing the stand-in's %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// files returns the contents of tokenizer.json and tokenizer_config.json, by name.
+func (s standInTokenizer) files() (map[string][]byte, error) {
 	vocab := map[string]int{}
 	for b, r := range byteToUnicode() {
 		vocab[string(r)] = b
@@ -67,7 +81,7 @@ func (s standInTokenizer) write(dir string) error {
 	merges := make([]string, len(standInMerges))
 	for i, m := range standInMerges {
 		if _, ok := vocab[m[0]+m[1]]; ok {
-			return fmt.Errorf("loader: stand-in merge %q+%q repeats a token", m[0], m[1])
+			return nil, fmt.Errorf("loader: stand-in merge %q+%q repeats a token", m[0], m[1])
 		}
 		vocab[m[0]+m[1]] = 256 + i
 		merges[i] = m[0] + " " + m[1]
@@ -109,14 +123,13 @@ func (s standInTokenizer) write(dir string) error {
 	if bos >= 0 {
 		cfg["bos_token"] = s.bos
 	}
+	out := map[string][]byte{}
 	for name, v := range map[string]any{"tokenizer.json": tok, "tokenizer_config.json": cfg} {
 		b, err := json.MarshalIndent(v, "", " ")
 		if err != nil {
-			return fmt.Errorf("loader: %s: %w", name, err)
+			return nil, fmt.Errorf("loader: %s: %w", name, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("loader: writing the stand-in's %s: %w", name, err)
-		}
+		out[name] = append(b, '\n')
 	}
-	return nil
+	return out, nil
 }

@@ -4,13 +4,16 @@
 package actaddtest
 
 import (
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/loader"
 )
 
 var (
@@ -35,4 +38,33 @@ func Get(t testing.TB) *actadd.Model {
 		t.Fatal(err)
 	}
 	return model
+}
+
+var (
+	standInsMu sync.Mutex
+	standIns   = map[string]*actadd.Model{}
+)
+
+// StandIn returns the loader's offline stand-in called name ("tiny-llama", "tiny-qwen2",
+// "tiny-qwen3", …) on the tests' backend, loaded once per test binary from a temporary cache
+// folder (never the user's; the model is in memory once loaded), failing t if it cannot be
+// loaded.
+func StandIn(t testing.TB, name string) *actadd.Model {
+	t.Helper()
+	standInsMu.Lock()
+	defer standInsMu.Unlock()
+	if m, ok := standIns[name]; ok {
+		return m
+	}
+	cache := filepath.Join(t.TempDir(), "huggingface", "hub")
+	g, tok, err := loader.LoadWith(testbackend.Get(t), name, hfhub.Options{CacheDir: cache, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Wrap(g, tok, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	standIns[name] = m
+	return m
 }
