@@ -113,6 +113,9 @@ func locateHub(name, id string, opts hfhub.Options) (string, error) {
 				advice = fmt.Sprintf("; to work offline, load %q instead, a random-weight stand-in that is not GPT-2", "tiny")
 			}
 		}
+		if _, short := hubRepos[name]; !short {
+			advice += fmt.Sprintf("; no local folder %s exists either", name)
+		}
 		return "", fmt.Errorf("loader: model %s (Hugging Face repo %s) is not available: %w%s", name, id, err, advice)
 	}
 	paths, err := hfhub.Download(repo, []string{checkpoint.ConfigFile}, opts)

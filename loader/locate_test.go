@@ -243,3 +243,16 @@ func sameTensors(t *testing.T, got, want map[string]checkpoint.Tensor) {
 		}
 	}
 }
+
+// A name spelled as a repository id that is no local folder goes to the hub; offline and not
+// cached, the error says both.
+func TestLocateRepoIDOffline(t *testing.T) {
+	_, err := Locate("acme/some-model", hfhub.Options{Offline: true, CacheDir: t.TempDir()})
+	if !errors.Is(err, hfhub.ErrNotCached) {
+		t.Fatalf("%v does not match hfhub.ErrNotCached", err)
+	}
+	wantErr(t, err, "acme/some-model", "no local folder acme/some-model exists either", "stand-ins")
+	if !isRepoID("Qwen/Qwen2.5-0.5B") || isRepoID("/abs/path") || isRepoID("a/b/c") || isRepoID("../x") || isRepoID("plain") {
+		t.Error("isRepoID")
+	}
+}
