@@ -154,14 +154,14 @@ func quoted(names []string) []string {
 // the function that writes it.
 type standIn struct {
 	name, description string
-	recipe            []byte
+	recipe            func() ([]byte, error)
 	write             func(dir string) error
 }
 
 // standIns are the stand-ins by name.
 var standIns = map[string]standIn{
 	checkpoint.TinyName: {
-		name: checkpoint.TinyName, description: checkpoint.TinyDescription, recipe: checkpoint.TinyRecipe(),
+		name: checkpoint.TinyName, description: checkpoint.TinyDescription, recipe: func() ([]byte, error) { return checkpoint.TinyRecipe(), nil },
 		write: func(dir string) error { return checkpoint.WriteTiny(dir, checkpoint.TinyConfig(), checkpoint.TinySeed) },
 	},
 }
@@ -177,11 +177,15 @@ func StandIns() []string {
 }
 
 // StandInDir returns the folder where Locate keeps the stand-in called name for opts (it may
-// not exist yet); "" for a name that is no stand-in.
-func StandInDir(name string, opts hfhub.Options) string {
+// not exist yet).
+func StandInDir(name string, opts hfhub.Options) (string, error) {
 	st, ok := standIns[name]
 	if !ok {
-		return ""
+		return "", fmt.Errorf("loader: %q is not one of the stand-ins %s", name, strings.Join(StandIns(), ", "))
+	}
+	recipe, err := st.recipe()
+	if err != nil {
+		return "", err
 	}
 	cache := opts.CacheDir
 	if cache == "" {
@@ -190,15 +194,18 @@ func StandInDir(name string, opts hfhub.Options) string {
 	if abs, err := filepath.Abs(cache); err == nil {
 		cache = abs
 	}
-	sum := sha256.Sum256(st.recipe)
-	return filepath.Join(filepath.Dir(cache), "actadd", st.name+"-"+hex.EncodeToString(sum[:6]))
+	sum := sha256.Sum256(recipe)
+	return filepath.Join(filepath.Dir(cache), "actadd", st.name+"-"+hex.EncodeToString(sum[:6])), nil
 }
 
 // ensureStandIn generates a stand-in unless a complete copy exists. It writes into a temporary
 // sibling folder and renames it into place, so concurrent runs never see a partial model (the
 // loser of a race discards its copy).
 func ensureStandIn(st standIn, opts hfhub.Options) (string, error) {
-	dir := StandInDir(st.name, opts)
+	dir, err := StandInDir(st.name, opts)
+	if err != nil {
+		return "", err
+	}
 	complete := func() bool {
 		_, e1 := os.Stat(filepath.Join(dir, checkpoint.ConfigFile))
 		_, e2 := checkpoint.WeightFiles(dir)
