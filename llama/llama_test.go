@@ -38,7 +38,9 @@ func variants() []variant {
 		}), "BF16", 3},
 		{"smollm2", with(func(c *llama.Config) { c.ModelType, c.NumKeyValueHeads, c.TieWordEmbeddings = "llama", 1, true }), "F16", 0},
 		{"mistral-window", with(func(c *llama.Config) { c.ModelType, c.NumKeyValueHeads, c.SlidingWindow = "mistral", 2, 3 }), "F16", 2},
-		{"qwen2", with(func(c *llama.Config) { c.ModelType, c.NumKeyValueHeads, c.TieWordEmbeddings, c.RopeTheta = "qwen2", 2, true, 1e6 }), "BF16", 0},
+		{"qwen2", with(func(c *llama.Config) {
+			c.ModelType, c.NumKeyValueHeads, c.TieWordEmbeddings, c.RopeTheta = "qwen2", 2, true, 1e6
+		}), "BF16", 0},
 		{"qwen3", with(func(c *llama.Config) { c.ModelType, c.NumKeyValueHeads, c.HeadDim = "qwen3", 2, 10 }), "F32", 2},
 	}
 }
