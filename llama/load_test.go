@@ -1,0 +1,88 @@
+package llama_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/llama"
+)
+
+func TestLoadRefusesBeforeReading(t *testing.T) {
+	v := variants()[1]
+	dir := t.TempDir()
+	if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 1, DType: "BF16", Shards: 2}); err != nil {
+		t.Fatal(err)
+	}
+	b := testbackend.Get(t)
+	opts := llama.LoadOptions{Hub: hfhub.Options{Offline: true}, MemoryBytes: 1000}
+	if _, err := llama.LoadWith(b, dir, opts); err == nil || !strings.Contains(err.Error(), "float32") {
+		t.Errorf("a model in 1000 bytes: %v", err)
+	}
+	m, err := llama.LoadWith(b, dir, llama.LoadOptions{Hub: hfhub.Options{Offline: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Revision, "sha256:") || m.Name == "" {
+		t.Errorf("Name %q, Revision %q", m.Name, m.Revision)
+	}
+
+	// A config that does not match the weights: one layer more, then an untied head.
+	for _, edit := range []func(c *llama.Config){
+		func(c *llama.Config) { c.NumHiddenLayers++ },
+		func(c *llama.Config) { c.NumHiddenLayers-- },
+		func(c *llama.Config) { c.IntermediateSize++ },
+		func(c *llama.Config) { c.TieWordEmbeddings = false },
+	} {
+		c := v.cfg
+		edit(&c)
+		js, err := llama.ConfigJSON(c, "BF16")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, checkpoint.ConfigFile), js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := llama.LoadWith(b, dir, llama.LoadOptions{Hub: hfhub.Options{Offline: true}}); err == nil {
+			t.Errorf("config %+v loaded weights written for another", c)
+		}
+	}
+}
+
+func TestWriteRandomLayout(t *testing.T) {
+	for _, v := range variants() {
+		dir := t.TempDir()
+		if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 1, DType: v.dtype, Shards: v.shards}); err != nil {
+			t.Fatal(err)
+		}
+		info, err := checkpoint.ListTensors(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := llama.WeightShapes(v.cfg)
+		if len(info) != len(want) {
+			t.Errorf("%s: %d tensors, want %d", v.name, len(info), len(want))
+		}
+		files := map[string]bool{}
+		for n, ti := range info {
+			if ti.DType != v.dtype {
+				t.Errorf("%s: %s stored as %s", v.name, n, ti.DType)
+			}
+			files[ti.File] = true
+		}
+		if v.shards > 1 && len(files) != v.shards {
+			t.Errorf("%s: %d files, want %d shards", v.name, len(files), v.shards)
+		}
+		c, err := llama.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ParamCount() != v.cfg.ParamCount() || c.HeadDim != v.cfg.HeadDim || c.SlidingWindow != v.cfg.SlidingWindow {
+			t.Errorf("%s: config read back as %+v", v.name, c)
+		}
+	}
+}
