@@ -1,0 +1,71 @@
+package benchmarks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/llama"
+)
+
+// TestLlamaGreedyDecoder checks the benchmark's cached greedy decoder against greedy decoding
+// by whole forward passes.
+func TestLlamaGreedyDecoder(t *testing.T) {
+	cfg := LlamaShapes["tiny-qwen2"]
+	m, err := llama.New(testbackend.Get(t), "tiny", cfg, llama.RandomTensors(cfg, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch, promptLen, newTokens = 2, 5, 6
+	dec, err := newLlamaGreedy(m, batch, promptLen, newTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.finalize()
+	prompt := randomTokenRows(4, 1, promptLen, cfg.VocabSize)[0]
+	got, err := dec.run(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := append([]int(nil), prompt...)
+	for i := range newTokens {
+		out, err := m.Run([][]int{seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := out.Logits.Value().([][][]float32)[0][len(seq)-1]
+		best := 0
+		for j, v := range logits {
+			if v > logits[best] {
+				best = j
+			}
+		}
+		for b := range batch {
+			if int(got[b][i]) != best {
+				t.Fatalf("row %d token %d: decoder %d, forward passes %d (decoded %v)", b, i, got[b][i], best, got[b])
+			}
+		}
+		seq = append(seq, best)
+	}
+}
+
+// TestLlamaSmoke runs the Llama section at a tiny size without PyTorch: it checks that it runs
+// and reports, not how fast.
+func TestLlamaSmoke(t *testing.T) {
+	res, err := Run(Options{Llama: []ModelReps{{"tiny-qwen2", 2}}, LlamaGenBatches: 2, Batch: 2, Seq: 8, GenBatch: 2, GenNewTokens: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Llama) != 1 {
+		t.Fatalf("llama results: %+v", res.Llama)
+	}
+	l := res.Llama[0]
+	if len(l.Forward) != 2 || len(l.Greedy) != 2 || l.GreedyTokensPerSecond <= 0 || l.ForwardRatio != nil {
+		t.Errorf("llama result incomplete (or a ratio without PyTorch): %+v", l)
+	}
+	var b strings.Builder
+	PrintTable(&b, res)
+	if !strings.Contains(b.String(), "tiny-qwen2") || !strings.Contains(SummaryLine(res), "llama_forward_ratio_vs_torch=na llama_greedy_ratio_vs_torch=na") {
+		t.Errorf("report lacks the llama section:\n%s\n%s", b.String(), SummaryLine(res))
+	}
+}
