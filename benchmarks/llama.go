@@ -241,7 +241,7 @@ func randomTokenRows(seed uint64, batch, seq, vocab int) [][]int {
 }
 
 // llamaGreedy decodes greedily with a KV cache: one prefill program, then one step program
-// per new token whose LM head is built in (llama.Model.NewPackedProgram), the argmax taken on
+// per new token whose weights are built in (llama.Model.NewPackedProgram), the argmax taken on
 // the device, the cache donated to each step so that it is updated in place. It is the
 // benchmark's own decoder for the family until the decoding engine serves it.
 type llamaGreedy struct {
@@ -261,6 +261,12 @@ func newLlamaGreedy(m *llama.Model, batch, prompt, newTokens int) (*llamaGreedy,
 	if err != nil {
 		return nil, err
 	}
+	// The step's matrices are built in too (llama.Model.PackBlocks): the go backend then packs
+	// each weight once instead of on every call, which otherwise takes about as long as a
+	// step's matmuls themselves on few rows.
+	packBlocks := m.PackBlocks
+	m.PackBlocks = true
+	defer func() { m.PackBlocks = packBlocks }()
 	step, err := m.NewPackedProgram("bench.step", func(w *llama.Weights, in []*Node) []*Node {
 		cache := &llama.KVCache{Keys: in[2 : 2+nl], Values: in[2+nl:]}
 		h, c := w.Step(in[0], in[1], cache, nil)

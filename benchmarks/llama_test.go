@@ -1,6 +1,8 @@
 package benchmarks
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,4 +70,38 @@ func TestLlamaSmoke(t *testing.T) {
 	if !strings.Contains(b.String(), "tiny-qwen2") || !strings.Contains(SummaryLine(res), "llama_forward_ratio_vs_torch=na llama_greedy_ratio_vs_torch=na") {
 		t.Errorf("report lacks the llama section:\n%s\n%s", b.String(), SummaryLine(res))
 	}
+}
+
+// BenchmarkLlamaGreedy times one greedy batch ($LLAMA_BENCH_BATCH rows, default 32, × 40 new
+// tokens after a 9-token prompt) of a random-weight SmolLM2-135M-shaped model with the
+// benchmark's cached decoder, on the go backend:
+//
+//	GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1 go test ./benchmarks -run '^$' -bench LlamaGreedy -benchtime 2x
+func BenchmarkLlamaGreedy(b *testing.B) {
+	batch := 32
+	if v, err := strconv.Atoi(os.Getenv("LLAMA_BENCH_BATCH")); err == nil && v > 0 {
+		batch = v
+	}
+	cfg := LlamaShapes["smollm2-135m"]
+	m, err := llama.New(testbackend.Get(b), "random smollm2-135m-shaped", cfg, llama.RandomTensors(cfg, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Finalize()
+	dec, err := newLlamaGreedy(m, batch, 9, 40)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.finalize()
+	prompt := randomTokenRows(0, 1, 9, cfg.VocabSize)[0]
+	if _, err := dec.run(prompt); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := dec.run(prompt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*40*b.N)/b.Elapsed().Seconds(), "tok/s")
 }

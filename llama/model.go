@@ -22,6 +22,11 @@ type Model struct {
 	// "sha256:<prefix>" of a local checkpoint's files; "" for weights given to New.
 	Revision string
 	Config   Config
+	// PackBlocks makes NewPackedProgram build the blocks' matrices into its graphs too, not
+	// only the LM head, so that the go backend packs them once rather than on every call: it
+	// pays on decoding steps of few rows, at the cost of two more copies of those weights per
+	// graph.
+	PackBlocks bool
 
 	backend compute.Backend
 	params  []*tensors.Tensor // in the order of kinds

@@ -87,7 +87,7 @@ func (m *Model) packedParams() []bool {
 	}
 	out := make([]bool, len(m.params))
 	for i, k := range m.kinds {
-		out[i] = k.layer < 0 && k.what == head
+		out[i] = (k.layer < 0 && k.what == head) || (m.PackBlocks && k.layer >= 0 && len(m.params[i].Shape().Dimensions) == 2)
 	}
 	return out
 }
