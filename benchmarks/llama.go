@@ -3,7 +3,10 @@ package benchmarks
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -86,7 +89,7 @@ func (r *run) runLlama(mr ModelReps) (*LlamaResult, error) {
 	opts := r.opts
 	cfg, ok := LlamaShapes[mr.Model]
 	if !ok {
-		return nil, fmt.Errorf("unknown Llama-family shape %q (known: smollm2-135m, qwen2.5-0.5b)", mr.Model)
+		return nil, fmt.Errorf("unknown Llama-family shape %q: use one of %s", mr.Model, strings.Join(slices.Sorted(maps.Keys(LlamaShapes)), ", "))
 	}
 	t0 := time.Now()
 	m, err := llama.New(r.b, "random-weight "+mr.Model+"-shaped model", cfg, llama.RandomTensors(cfg, 1))
@@ -359,4 +362,29 @@ func llamaSummary(res *Result) string {
 		}
 	}
 	return "llama_forward_ratio_vs_torch=" + f + " llama_greedy_ratio_vs_torch=" + g
+}
+
+// ParseLlamaShapes parses a list such as "smollm2-135m:5,qwen2.5-0.5b:3" (shapes of LlamaShapes,
+// forward pairs each; 3 when omitted).
+func ParseLlamaShapes(s string) ([]ModelReps, error) {
+	var out []ModelReps
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		name, reps, found := strings.Cut(f, ":")
+		mr := ModelReps{Model: name, Reps: 3}
+		if found {
+			if _, err := fmt.Sscanf(reps, "%d", &mr.Reps); err != nil || mr.Reps < 0 {
+				return nil, fmt.Errorf("bad repetition count in %q: want shape:reps with reps ≥ 0", f)
+			}
+		}
+		if _, ok := LlamaShapes[name]; !ok {
+			known := slices.Sorted(maps.Keys(LlamaShapes))
+			return nil, fmt.Errorf("unknown Llama-family shape %q: use one of %s", name, strings.Join(known, ", "))
+		}
+		out = append(out, mr)
+	}
+	return out, nil
 }

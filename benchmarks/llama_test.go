@@ -105,3 +105,15 @@ func BenchmarkLlamaGreedy(b *testing.B) {
 	}
 	b.ReportMetric(float64(batch*40*b.N)/b.Elapsed().Seconds(), "tok/s")
 }
+
+func TestParseLlamaShapes(t *testing.T) {
+	got, err := ParseLlamaShapes("smollm2-135m:5, qwen2.5-0.5b")
+	if err != nil || len(got) != 2 || got[0] != (ModelReps{"smollm2-135m", 5}) || got[1] != (ModelReps{"qwen2.5-0.5b", 3}) {
+		t.Errorf("got %v, %v", got, err)
+	}
+	for _, bad := range []string{"gpt2:3", "smollm2-135m:x", "llama-70b"} {
+		if _, err := ParseLlamaShapes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -36,6 +36,13 @@
 // keeps the high ones and interpolates between (ropeInvFreq). Positions are absolute and given
 // to every program, so a prompt can start anywhere; keys are cached after rotation.
 //
+// # Sliding window
+//
+// Mistral with sliding_window W lets the token at position i attend to keys j with
+// i − W < j ≤ i: W keys, itself included, as transformers' masking_utils defines it
+// (kv_idx > q_idx − sliding_window). Transformers versions before masking_utils gave Mistral
+// W + 1 keys. Qwen2 and Qwen3 slide only with use_sliding_window, which is refused.
+//
 // # Grouped-query attention
 //
 // With num_key_value_heads < num_attention_heads, the heads form groups of
