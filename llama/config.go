@@ -36,6 +36,9 @@ type Config struct {
 	BosTokenID            []int        // as config.json says; none when null
 	EosTokenID            []int
 	HiddenAct             string // silu, the only one implemented
+	// TorchDType is the dtype the weights were saved in (torch_dtype, or dtype in
+	// transformers v5), e.g. "bfloat16"; computation is float32 whatever it says.
+	TorchDType string
 }
 
 // RopeScaling is config.json's rope_scaling (or rope_parameters) for the types implemented.
@@ -64,7 +67,7 @@ func (c Config) Groups() int { return c.NumAttentionHeads / c.NumKeyValueHeads }
 // inference: training settings, generation defaults, bookkeeping.
 var harmless = map[string]bool{
 	"_name_or_path": true, "architectures": true, "model_type": true, "transformers_version": true,
-	"torch_dtype": true, "dtype": true, "initializer_range": true, "use_cache": true,
+	"initializer_range": true, "use_cache": true,
 	"attention_dropout": true, "hidden_dropout": true, "pad_token_id": true, "bos_token_id": true,
 	"eos_token_id": true, "pretraining_tp": true, "is_llama_config": true, "tokenizer_class": true,
 	"id2label": true, "label2id": true, "return_dict": true, "output_hidden_states": true,
@@ -110,6 +113,9 @@ func ParseConfig(data []byte) (Config, error) {
 		return c, fmt.Errorf("llama: model_type %q is not one this package loads (%s)", c.ModelType, strings.Join(Families, ", "))
 	}
 	get("architectures", &c.Architectures)
+	if !get("dtype", &c.TorchDType) {
+		get("torch_dtype", &c.TorchDType)
+	}
 
 	// Defaults of the Hugging Face config classes.
 	c.HiddenAct = "silu"
@@ -240,7 +246,7 @@ func ParseConfig(data []byte) (Config, error) {
 		"max_position_embeddings": true, "rms_norm_eps": true, "tie_word_embeddings": true,
 		"hidden_act": true, "attention_bias": true, "mlp_bias": true, "sliding_window": true,
 		"use_sliding_window": true, "layer_types": true, "rope_theta": true, "rope_scaling": true,
-		"rope_parameters": true, "rope_interleaved": true, "use_mrope": true,
+		"rope_parameters": true, "rope_interleaved": true, "use_mrope": true, "torch_dtype": true, "dtype": true,
 	}
 	var unknown []string
 	for k := range raw {

@@ -56,6 +56,28 @@ func TestParseHubConfigs(t *testing.T) {
 	}
 }
 
+// TestRopeParameters reads transformers v5's rope_parameters like v4's rope_theta and
+// rope_scaling.
+func TestRopeParameters(t *testing.T) {
+	v4 := hubConfigs["meta-llama/Llama-3.1-8B"]
+	v5 := strings.Replace(strings.Replace(v4, `"rope_theta": 500000.0, `, "", 1), `"rope_scaling": {`, `"rope_parameters": {"rope_theta": 500000.0, `, 1)
+	if v5 == v4 || strings.Contains(v5, "rope_scaling") {
+		t.Fatal("test config not rewritten")
+	}
+	a, err1 := llama.ParseConfig([]byte(v4))
+	b, err2 := llama.ParseConfig([]byte(v5))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if a.RopeTheta != b.RopeTheta || *a.RopeScaling != *b.RopeScaling {
+		t.Errorf("v4 %v %+v, v5 %v %+v", a.RopeTheta, a.RopeScaling, b.RopeTheta, b.RopeScaling)
+	}
+	q := strings.Replace(hubConfigs["Qwen/Qwen3-0.6B"], `"rope_scaling": null, "rope_theta": 1000000,`, `"rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0},`, 1)
+	if c, err := llama.ParseConfig([]byte(q)); err != nil || c.RopeTheta != 1e6 || c.RopeScaling != nil {
+		t.Errorf("Qwen3 with rope_parameters: %+v, %v", c, err)
+	}
+}
+
 func TestConfigRefusesByName(t *testing.T) {
 	base := hubConfigs["HuggingFaceTB/SmolLM2-135M"]
 	qwen := hubConfigs["Qwen/Qwen2.5-0.5B"]
@@ -90,6 +112,10 @@ func TestCheckMemory(t *testing.T) {
 		t.Errorf("an 8B model in 24 GiB: %v", err)
 	} else {
 		t.Log(err)
+	}
+	err = llama.CheckMemory("meta-llama/Llama-3.1-8B", c, 0, 24*gib)
+	if err == nil || !strings.Contains(err.Error(), "15.0 GiB as stored in bfloat16") {
+		t.Errorf("an 8B model in 24 GiB, before download: %v", err)
 	}
 	q, _ := llama.ParseConfig([]byte(hubConfigs["Qwen/Qwen2.5-0.5B"]))
 	if err := llama.CheckMemory("Qwen/Qwen2.5-0.5B", q, 0, 24*gib); err != nil {

@@ -42,6 +42,9 @@ func variants() []variant {
 			c.ModelType, c.NumKeyValueHeads, c.TieWordEmbeddings, c.RopeTheta = "qwen2", 2, true, 1e6
 		}), "BF16", 0},
 		{"qwen3", with(func(c *llama.Config) { c.ModelType, c.NumKeyValueHeads, c.HeadDim = "qwen3", 2, 10 }), "F32", 2},
+		{"llama-linear-rope", with(func(c *llama.Config) {
+			c.ModelType, c.RopeScaling = "llama", &llama.RopeScaling{Type: "linear", Factor: 4}
+		}), "F32", 0},
 	}
 }
 

@@ -224,7 +224,7 @@ func memoryNeeded(cfg Config) int64 {
 
 // CheckMemory says whether model name with config cfg fits in avail bytes when computed in
 // float32, before anything is allocated. stored is the checkpoint's size as stored (0 if not
-// known yet: then the config's torch_dtype is not consulted and only float32 is reported).
+// known yet: then the config's torch_dtype gives it).
 func CheckMemory(name string, cfg Config, stored, avail int64) error {
 	need := memoryNeeded(cfg)
 	if avail <= 0 || need <= avail {
@@ -232,6 +232,9 @@ func CheckMemory(name string, cfg Config, stored, avail int64) error {
 	}
 	params := cfg.ParamCount()
 	storedText := ""
+	if bytes, ok := map[string]int64{"float32": 4, "float16": 2, "bfloat16": 2}[cfg.TorchDType]; ok && stored == 0 {
+		storedText = fmt.Sprintf(", %s as stored in %s", gib(params*bytes), cfg.TorchDType)
+	}
 	if stored > 0 {
 		storedText = fmt.Sprintf(", %s as stored", gib(stored))
 	}

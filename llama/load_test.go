@@ -1,15 +1,19 @@
 package llama_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/hfhub/hubtest"
 	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/actadd-go/actadd/llama"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func TestLoadRefusesBeforeReading(t *testing.T) {
@@ -84,5 +88,66 @@ func TestWriteRandomLayout(t *testing.T) {
 		if c.ParamCount() != v.cfg.ParamCount() || c.HeadDim != v.cfg.HeadDim || c.SlidingWindow != v.cfg.SlidingWindow {
 			t.Errorf("%s: config read back as %+v", v.name, c)
 		}
+	}
+}
+
+// TestLoadFromHub loads a sharded checkpoint by repo id from a fake hub (with a token, as for
+// a gated repo), then again offline from the cache.
+func TestLoadFromHub(t *testing.T) {
+	v := variants()[5] // qwen3, two shards
+	dir := t.TempDir()
+	if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 2, DType: v.dtype, Shards: v.shards}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"README.md": []byte("a test repo\n")}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = data
+	}
+	repo := hubtest.Repo{Repo: hfhub.Repo{ID: "acme/tiny-qwen3"}, Files: files}
+	srv := hubtest.NewServer(t, repo)
+	cache := t.TempDir()
+	b := testbackend.Get(t)
+	m, err := llama.LoadWith(b, "acme/tiny-qwen3", llama.LoadOptions{Hub: hfhub.Options{CacheDir: cache, Endpoint: srv.URL, Token: "hf_gated"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "acme/tiny-qwen3" || m.Revision != srv.Commit(repo.Repo) {
+		t.Errorf("Name %q, Revision %q; want the repo id and commit %s", m.Name, m.Revision, srv.Commit(repo.Repo))
+	}
+	for _, r := range srv.Requests() {
+		if r.Authorization != "Bearer hf_gated" {
+			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Authorization)
+		}
+		if strings.HasSuffix(r.Path, "README.md") {
+			t.Errorf("downloaded %s, which the model does not need", r.Path)
+		}
+	}
+	local, err := llama.Load(b, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := randomRows(1, 1, 5, v.cfg.VocabSize)
+	a, err1 := m.Run(rows)
+	c, err2 := local.Run(rows)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !slices.Equal(tensors.MustCopyFlatData[float32](a.Logits), tensors.MustCopyFlatData[float32](c.Logits)) {
+		t.Errorf("the hub copy computes other logits than the local one")
+	}
+	srv.Close()
+	if _, err := llama.LoadWith(b, "acme/tiny-qwen3", llama.LoadOptions{Hub: hfhub.Options{CacheDir: cache, Offline: true}}); err != nil {
+		t.Errorf("offline from the cache: %v", err)
+	}
+	if _, err := llama.LoadWith(b, "acme/other", llama.LoadOptions{Hub: hfhub.Options{CacheDir: cache, Offline: true}}); !errors.Is(err, hfhub.ErrNotCached) {
+		t.Errorf("an uncached repo offline: %v, want ErrNotCached", err)
 	}
 }
