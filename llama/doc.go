@@ -48,7 +48,8 @@
 // With num_key_value_heads < num_attention_heads, the heads form groups of
 // num_attention_heads / num_key_value_heads consecutive query heads: query head h reads key and
 // value head h / groups (integer division), as Hugging Face's repeat_kv repeats each key/value
-// head consecutively (not h mod num_key_value_heads). The graph never repeats keys: the queries
-// of one group are stacked against their single key/value head, and the KV cache holds one
-// entry per key/value head.
+// head consecutively (not h mod num_key_value_heads). Keys and values are never repeated: the
+// backend's fused attention reads each key/value head once for its group of query heads (and
+// the decomposed fallback stacks a group's queries against their key/value head), and the KV
+// cache holds one entry per key/value head, [batch, capacity, kv_heads, head_dim].
 package llama
