@@ -91,8 +91,9 @@ func blockKinds(c Config) []string {
 }
 
 // New puts weights (Hugging Face names, as WeightShapes lists them) on backend. Projections
-// are stored transposed and fused (q|k|v, gate|up) in float32 copies; the weights given are
-// not kept.
+// are stored transposed and fused (q|k|v, gate|up) in new float32 copies; the embedding, the
+// LM head and the norm weights are shared with the slices given where the backend allows: do
+// not modify them afterwards.
 func New(backend compute.Backend, name string, cfg Config, weights map[string]checkpoint.Tensor) (*Model, error) {
 	return build(backend, name, cfg, func(names []string) (map[string]checkpoint.Tensor, error) {
 		out := map[string]checkpoint.Tensor{}
