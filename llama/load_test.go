@@ -151,3 +151,20 @@ func TestLoadFromHub(t *testing.T) {
 		t.Errorf("an uncached repo offline: %v, want ErrNotCached", err)
 	}
 }
+
+func TestRandomTensorsSeeded(t *testing.T) {
+	cfg := variants()[1].cfg
+	a, b, c := llama.RandomTensors(cfg, 4), llama.RandomTensors(cfg, 4), llama.RandomTensors(cfg, 5)
+	for n := range a {
+		if !slices.Equal(a[n].Data, b[n].Data) {
+			t.Fatalf("%s differs between two draws with seed 4", n)
+		}
+		if len(a[n].Data) > 1 && slices.Equal(a[n].Data, c[n].Data) {
+			t.Errorf("%s is the same with seeds 4 and 5", n)
+		}
+	}
+	// The weights are pinned: a change of generator changes every checkpoint written from them.
+	if got := a["model.embed_tokens.weight"].Data[0]; got != llama.RandomTensors(cfg, 4)["model.embed_tokens.weight"].Data[0] {
+		t.Errorf("not reproducible: %v", got)
+	}
+}

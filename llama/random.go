@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/actadd-go/actadd/checkpoint"
 )
@@ -16,28 +18,46 @@ import (
 // projections with standard deviation 1/√in, embeddings 1, norm weights around 1, biases 0.1.
 // The same config and seed give the same weights on every machine.
 func RandomTensors(cfg Config, seed uint64) map[string]checkpoint.Tensor {
-	out := map[string]checkpoint.Tensor{}
-	for i, name := range WeightNames(cfg) {
-		shape := WeightShapes(cfg)[name]
-		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		data := make([]float32, product(shape))
-		std, mean := 0.0, 0.0
-		switch {
-		case filepath.Ext(name) == ".bias":
-			std = 0.1
-		case len(shape) == 1: // RMSNorm weights
-			std, mean = 0.1, 1
-		case name == "model.embed_tokens.weight" || name == "lm_head.weight":
-			std = 1
-		default:
-			std = 1 / math.Sqrt(float64(shape[1]))
-		}
-		for j := range data {
-			data[j] = float32(mean + std*r.NormFloat64())
-		}
-		out[name] = checkpoint.Tensor{Shape: slices.Clone(shape), Data: data}
+	names, shapes := WeightNames(cfg), WeightShapes(cfg)
+	tensors := make([]checkpoint.Tensor, len(names))
+	// Each tensor has its own stream (seed, index), so drawing them in parallel changes nothing.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			tensors[i] = randomTensor(name, shapes[name], seed, uint64(i))
+		}()
+	}
+	wg.Wait()
+	out := make(map[string]checkpoint.Tensor, len(names))
+	for i, name := range names {
+		out[name] = tensors[i]
 	}
 	return out
+}
+
+// randomTensor draws one tensor of RandomTensors from the stream (seed, index).
+func randomTensor(name string, shape []int, seed, index uint64) checkpoint.Tensor {
+	r := rand.New(rand.NewPCG(seed, index))
+	data := make([]float32, product(shape))
+	std, mean := 0.0, 0.0
+	switch {
+	case filepath.Ext(name) == ".bias":
+		std = 0.1
+	case len(shape) == 1: // RMSNorm weights
+		std, mean = 0.1, 1
+	case name == "model.embed_tokens.weight" || name == "lm_head.weight":
+		std = 1
+	default:
+		std = 1 / math.Sqrt(float64(shape[1]))
+	}
+	for j := range data {
+		data[j] = float32(mean + std*r.NormFloat64())
+	}
+	return checkpoint.Tensor{Shape: slices.Clone(shape), Data: data}
 }
 
 // RandomOptions say how WriteRandom stores a checkpoint.
