@@ -32,6 +32,11 @@ type LoadOptions struct {
 // and model.safetensors (or model.safetensors.index.json and its shards), or a Hugging Face
 // repo id such as "HuggingFaceTB/SmolLM2-135M" or "Qwen/Qwen2.5-0.5B", taken from the shared
 // Hugging Face cache or downloaded (see hfhub.DefaultOptions for the environment it reads).
+//
+// The model's Name is the repo id, or the folder's path relative to the repository (its name
+// outside it) preceded by the safetensors metadata's "description" where there is one (as
+// WriteRandom writes for random weights); its Revision the hub commit, or
+// "sha256:<prefix>" of the folder's files (checkpoint.ContentHash).
 func Load(backend compute.Backend, name string) (*Model, error) {
 	return LoadWith(backend, name, LoadOptions{Hub: hfhub.DefaultOptions()})
 }
@@ -72,9 +77,16 @@ func LoadWith(backend compute.Backend, name string, opts LoadOptions) (*Model, e
 		return nil, err
 	}
 	label, revision := repopath.Display(dir), ""
+	meta, err := checkpoint.Metadata(dir)
+	if err != nil {
+		return nil, err
+	}
 	if hub {
 		label, revision = name, filepath.Base(dir)
 	} else {
+		if d := meta["description"]; d != "" { // random weights say so (WriteRandom)
+			label = d + " (" + label + ")"
+		}
 		sum, err := checkpoint.ContentHash(dir)
 		if err != nil {
 			return nil, err
