@@ -80,6 +80,12 @@ type Options struct {
 	// model, and OneCoreGenBatches the one-thread greedy generation batches; 0 skips them.
 	OneCoreReps, OneCoreGenBatches int
 
+	// Llama are Llama-family shapes (LlamaShapes) whose forward pass (Batch × Seq, Reps pairs) and
+	// greedy decoding (LlamaGenBatches batches of GenBatch rows × GenNewTokens) are timed with
+	// PyTorch's, interleaved.
+	Llama           []ModelReps
+	LlamaGenBatches int
+
 	SweepCoeffs    []float64 // coefficients per layer; every layer of GenModel is swept
 	SweepNewTokens int       // new tokens per sweep completion
 
@@ -118,6 +124,7 @@ func FullOptions() Options {
 		Prompt:      "I went up to my friend and said",
 		SamplerTime: 2 * time.Second, OneCoreReps: 3, OneCoreGenBatches: 2,
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 10,
+		Llama: []ModelReps{{"smollm2-135m", 5}, {"qwen2.5-0.5b", 3}}, LlamaGenBatches: 3,
 		Python: "/usr/bin/python3", TorchScript: "benchmarks/torch_reference.py", TorchThreads: 2, TorchDevice: "cpu",
 		TorchCalibrate: true,
 	}
@@ -131,6 +138,7 @@ func QuickOptions() Options {
 	o.GenRows, o.GenNewTokens, o.GenBatch = 32, 8, 16
 	o.SamplerTime, o.OneCoreReps, o.OneCoreGenBatches = 300*time.Millisecond, 2, 1
 	o.SweepNewTokens = 2
+	o.Llama, o.LlamaGenBatches = []ModelReps{{"smollm2-135m", 1}}, 1
 	return o
 }
 
@@ -164,6 +172,7 @@ type Result struct {
 	OneCore          *OneCoreResult `json:"one_core,omitempty"`
 	Sweep            *SweepResult   `json:"sweep,omitempty"`
 	Paper            []PaperRun     `json:"paper,omitempty"` // E2 and E1 end to end
+	Llama            []LlamaResult  `json:"llama,omitempty"`
 	Summary          Summary        `json:"summary"`
 }
 
@@ -419,6 +428,14 @@ func Run(opts Options) (*Result, error) {
 		}
 	}
 	r.release()
+	for _, mr := range opts.Llama {
+		l, err := r.runLlama(mr)
+		if err != nil {
+			return nil, fmt.Errorf("llama %s: %w", mr.Model, err)
+		}
+		res.Llama = append(res.Llama, *l)
+		r.section()
+	}
 	if (opts.OneCoreReps > 0 || opts.OneCoreGenBatches > 0) && backend.Describe(b) == "go" {
 		if res.OneCore, err = r.runOneCore(); err != nil {
 			return nil, fmt.Errorf("one core: %w", err)
@@ -471,6 +488,9 @@ func (r *run) setUpReference() error {
 	shape := opts.GenModel
 	if len(opts.Forward) > 0 {
 		shape = opts.Forward[0].Model
+	}
+	if shape == "" { // only the Llama family is timed: calibrate on gpt2's shape all the same
+		shape = "gpt2"
 	}
 	cfg, err := experiments.ShapeConfig(shape)
 	if err != nil {
