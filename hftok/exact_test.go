@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -148,9 +149,11 @@ func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, wa
 		}
 		if dec == s {
 			roundTrips++
+		} else if lossless(tok, s) {
+			t.Errorf("%s: text %d: Decode(Encode(%q)) = %q", name, i, trunc(s, 60), trunc(dec, 60))
 		}
 	}
-	t.Logf("%s: %d texts, %d tokens compared, %d texts with differing ids, %d decodes differing from transformers.js (and %d only by its dropped U+FEFF), %d/%d decode(encode(s)) == s",
+	t.Logf("%s: %d texts, %d tokens compared, %d texts with differing ids, %d decodes differing from the JavaScript decode (and %d only by transformers.js's dropped U+FEFF), %d/%d decode(encode(s)) == s",
 		name, len(texts), tokens, mismatches, decodeDiff, bomDiff, roundTrips, len(texts))
 }
 
@@ -167,4 +170,73 @@ func trunc(s string, n int) string {
 func window(ids []int, k int) []int {
 	lo, hi := max(0, k-2), min(len(ids), k+4)
 	return ids[lo:hi]
+}
+
+// llama2Dir writes Llama 2's tokenizer files, built by testdata/llama2.cjs from
+// llama-tokenizer-js's vocabulary and merges, into a temporary folder.
+func llama2Dir(t testing.TB, npm string) string {
+	t.Helper()
+	dir := t.TempDir()
+	script, err := filepath.Abs(filepath.Join("testdata", "llama2.cjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("node", script, npm, dir).CombinedOutput(); err != nil {
+		t.Fatalf("node llama2.cjs: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestExactLlama2 compares Llama 2's tokenizer with two independent implementations:
+// llama-tokenizer-js (its own SentencePiece-style BPE over Llama's vocabulary) on the texts
+// without added-token text (it reads "<s>" as plain text, where Hugging Face reads the token),
+// and transformers.js on all texts.
+func TestExactLlama2(t *testing.T) {
+	npm := npmDir(t)
+	dir := llama2Dir(t, npm)
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := corpus(t)
+	var plain []string
+	for _, s := range texts {
+		if !strings.Contains(s, "<s>") && !strings.Contains(s, "</s>") && !strings.Contains(s, "<unk>") {
+			plain = append(plain, s)
+		}
+	}
+	t.Run("llama-tokenizer-js", func(t *testing.T) {
+		compareCorpus(t, "llama2 vs llama-tokenizer-js", tok, plain, runJS(t, npm, "llama-tokenizer-js", dir, plain))
+	})
+	t.Run("transformers", func(t *testing.T) {
+		compareCorpus(t, "llama2 vs transformers.js", tok, texts, runJS(t, npm, "transformers", dir, texts))
+	})
+	t.Run("pad", func(t *testing.T) {
+		if bos, ok := tok.BOS(); !ok || bos != 1 || tok.EOS() != 2 || tok.Pad() != 29871 {
+			t.Errorf("BOS, EOS, Pad = %d %v, %d, %d; want 1 true, 2, 29871", bos, ok, tok.EOS(), tok.Pad())
+		}
+		if got := tok.Encode(" "); !slices.Equal(got, []int{259}) {
+			t.Errorf("Encode(\" \") = %v, want [259]", got)
+		}
+		checkPad(t, tok)
+	})
+}
+
+// lossless reports whether Decode(Encode(s)) must give s back: always for byte-level files,
+// except that a normalizer (Qwen's NFC) must leave s as it is; for SentencePiece-style files,
+// when s holds no "▁" (decoded as a space) and no added token's text (around which the
+// tokenizer prepends "▁", decoded as a space).
+func lossless(tok *Tokenizer, s string) bool {
+	if tok.padSource == toByteLevel(" ") {
+		return tok.normalize == nil || tok.normalize(s) == s
+	}
+	if strings.Contains(s, tok.padSource) {
+		return false
+	}
+	for a := range tok.addedNames {
+		if strings.Contains(s, a) {
+			return false
+		}
+	}
+	return true
 }

@@ -26,8 +26,8 @@ async function main() {
   } else if (impl === "llama-tokenizer-js") {
     const mod = await import(path.join(npmDir, "node_modules", "llama-tokenizer-js", "llama-tokenizer.js"));
     const lt = mod.default;
-    encode = (s) => lt.encode(s, false, false);
-    decode = (ids) => lt.decode(ids, false, false);
+    encode = (s) => lt.encode(s, false, true);
+    decode = (ids) => lt.decode(ids, false, true);
   } else {
     throw new Error("unknown implementation " + impl);
   }
