@@ -3,6 +3,7 @@ package hftok
 import (
 	"bufio"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,8 +96,8 @@ func TestExactAgainstTransformersJS(t *testing.T) {
 	for _, rf := range releasedFiles {
 		t.Run(rf.name, func(t *testing.T) {
 			tok, dir := loadReleased(t, npm, rf)
-			want := runJS(t, npm, "transformers", dir, texts)
-			compareCorpus(t, rf.name, tok, texts, want)
+			compareCorpus(t, rf.name, tok, texts, runJS(t, npm, "transformers-onig", dir, texts), nil)
+			compareCorpus(t, rf.name+", unpatched transformers.js", tok, texts, runJS(t, npm, "transformers", dir, texts), jsWhitespace)
 		})
 	}
 	for _, kind := range TinyKinds() {
@@ -109,26 +110,31 @@ func TestExactAgainstTransformersJS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := runJS(t, npm, "transformers", dir, texts)
-			compareCorpus(t, "tiny "+string(kind), tok, texts, want)
+			compareCorpus(t, "tiny "+string(kind), tok, texts, runJS(t, npm, "transformers-onig", dir, texts), nil)
 		})
 	}
 }
 
-func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, want []jsResult) {
+// compareCorpus compares Encode and Decode with a JavaScript implementation's results on
+// texts. A differing encoding fails the test unless tolerated(text) (nil: none is tolerated).
+func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, want []jsResult, tolerated func(string) bool) {
 	t.Helper()
-	tokens, mismatches, roundTrips, decodeDiff, bomDiff := 0, 0, 0, 0, 0
+	tokens, mismatches, toleratedN, roundTrips, decodeDiff, bomDiff := 0, 0, 0, 0, 0, 0
 	for i, s := range texts {
 		got := tok.Encode(s)
 		tokens += len(want[i].IDs)
 		if !slices.Equal(got, want[i].IDs) {
-			mismatches++
-			if mismatches <= 5 {
-				k := 0
-				for k < len(got) && k < len(want[i].IDs) && got[k] == want[i].IDs[k] {
-					k++
+			if tolerated != nil && tolerated(s) {
+				toleratedN++
+			} else {
+				mismatches++
+				if mismatches <= 5 {
+					k := 0
+					for k < len(got) && k < len(want[i].IDs) && got[k] == want[i].IDs[k] {
+						k++
+					}
+					t.Errorf("%s: text %d (%q…): ids differ at %d: got %v, JavaScript %v", name, i, trunc(s, 60), k, window(got, k), window(want[i].IDs, k))
 				}
-				t.Errorf("%s: text %d (%q…): ids differ at %d: got %v, transformers.js %v", name, i, trunc(s, 60), k, window(got, k), window(want[i].IDs, k))
 			}
 		}
 		dec, err := tok.Decode(want[i].IDs)
@@ -139,12 +145,12 @@ func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, wa
 		// transformers.js's ByteFallback decoder turns bytes into text with TextDecoder, which
 		// drops a byte-order mark (U+FEFF) that starts a run of byte tokens; tokenizers (Rust)
 		// keeps it, as Decode does.
-		if dec != want[i].Decoded && strings.ReplaceAll(dec, "\ufeff", "") == strings.ReplaceAll(want[i].Decoded, "\ufeff", "") && dec == s {
+		if dec != want[i].Decoded && strings.ReplaceAll(dec, "\ufeff", "") == strings.ReplaceAll(want[i].Decoded, "\ufeff", "") {
 			bomDiff++
 		} else if dec != want[i].Decoded {
 			decodeDiff++
 			if decodeDiff <= 3 {
-				t.Errorf("%s: text %d: Decode gives %q, transformers.js %q", name, i, trunc(dec, 80), trunc(want[i].Decoded, 80))
+				t.Errorf("%s: text %d: Decode gives %q, JavaScript %q", name, i, trunc(dec, 80), trunc(want[i].Decoded, 80))
 			}
 		}
 		if dec == s {
@@ -153,9 +159,14 @@ func compareCorpus(t *testing.T, name string, tok *Tokenizer, texts []string, wa
 			t.Errorf("%s: text %d: Decode(Encode(%q)) = %q", name, i, trunc(s, 60), trunc(dec, 60))
 		}
 	}
-	t.Logf("%s: %d texts, %d tokens compared, %d texts with differing ids, %d decodes differing from the JavaScript decode (and %d only by transformers.js's dropped U+FEFF), %d/%d decode(encode(s)) == s",
-		name, len(texts), tokens, mismatches, decodeDiff, bomDiff, roundTrips, len(texts))
+	t.Logf("%s: %d texts, %d tokens compared, %d texts with differing ids (and %d tolerated), %d decodes differing (and %d only by transformers.js's dropped U+FEFF), %d/%d decode(encode(s)) == s",
+		name, len(texts), tokens, mismatches, toleratedN, decodeDiff, bomDiff, roundTrips, len(texts))
 }
+
+// jsWhitespace tolerates a text on which transformers.js's regular expressions cannot agree
+// with tokenizers': JavaScript's \s matches U+FEFF and not U+0085, Oniguruma's the reverse.
+// The "transformers-onig" runs rewrite the patterns and must agree on every text.
+func jsWhitespace(s string) bool { return strings.ContainsAny(s, "\u0085\ufeff") }
 
 func trunc(s string, n int) string {
 	if len(s) <= n {
@@ -206,10 +217,10 @@ func TestExactLlama2(t *testing.T) {
 		}
 	}
 	t.Run("llama-tokenizer-js", func(t *testing.T) {
-		compareCorpus(t, "llama2 vs llama-tokenizer-js", tok, plain, runJS(t, npm, "llama-tokenizer-js", dir, plain))
+		compareCorpus(t, "llama2 vs llama-tokenizer-js", tok, plain, runJS(t, npm, "llama-tokenizer-js", dir, plain), nil)
 	})
 	t.Run("transformers", func(t *testing.T) {
-		compareCorpus(t, "llama2 vs transformers.js", tok, texts, runJS(t, npm, "transformers", dir, texts))
+		compareCorpus(t, "llama2 vs transformers.js", tok, texts, runJS(t, npm, "transformers", dir, texts), nil)
 	})
 	t.Run("pad", func(t *testing.T) {
 		if bos, ok := tok.BOS(); !ok || bos != 1 || tok.EOS() != 2 || tok.Pad() != 29871 {
@@ -239,4 +250,79 @@ func lossless(tok *Tokenizer, s string) bool {
 		}
 	}
 	return true
+}
+
+// randomTexts returns n seeded random texts made of the fragments tokenizers are sensitive
+// to: runs of spaces, newlines, carriage returns and tabs, contractions in either case, digit
+// runs, punctuation, letters of several scripts, combining marks, emoji with joiners, "▁",
+// added-token text, and random code points of the whole Unicode range.
+func randomTexts(seed uint64, n int) []string {
+	rng := rand.New(rand.NewPCG(seed, 0x68667469))
+	frags := []string{" ", "  ", "   ", "\n", "\n\n", "\r\n", "\t", " \n", "'s", "'S", "'t", "'re", "'VE", "'m", "'ll", "'d", "'",
+		"0", "7", "12", "345", "2026", "3.14", ",", ".", "!", "?", "...", "-", "—", "(", ")", "\"", "#", "$", "%", "&", "*", "@", "_",
+		"the", "The", "wedding", "weddings", "Love", "hate", "I", "a", "ab", "xyz", "QWERTY", "ß", "é", "e\u0301", "ﬁ", "Ⅻ", "½", "²",
+		"日本", "語", "中文", "한국", "Ру", "ёж", "Ελ", "עב", "عر", "हि", "ไท", "😀", "👩\u200d👩\u200d👧", "🇫🇷", "✔\ufe0f", "\u200b", "\u00a0",
+		"\u3000", "\u2028", "\u0085", "\ufeff", "\u00ad", "ſ", "\u212a", "▁", "Ġ", "<0x41>", "<s>", "</s>", "<|endoftext|>", "<|begin_of_text|>",
+		"<|im_start|>", "<think>", "<bos>", "<unk>"}
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		k := 1 + rng.IntN(12)
+		for range k {
+			if rng.IntN(6) == 0 {
+				// A random valid code point (surrogates excluded).
+				r := rune(rng.IntN(0x30000))
+				if r >= 0xD800 && r <= 0xDFFF {
+					r = 'x'
+				}
+				b.WriteRune(r)
+				continue
+			}
+			b.WriteString(frags[rng.IntN(len(frags))])
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// TestExactRandomTexts compares every file with transformers.js (and Llama 2 with
+// llama-tokenizer-js too) on 2,000 seeded random texts.
+func TestExactRandomTexts(t *testing.T) {
+	npm := npmDir(t)
+	texts := randomTexts(1, 2000)
+	for _, rf := range releasedFiles {
+		t.Run(rf.name, func(t *testing.T) {
+			tok, dir := loadReleased(t, npm, rf)
+			compareCorpus(t, rf.name+" random", tok, texts, runJS(t, npm, "transformers-onig", dir, texts), nil)
+			compareCorpus(t, rf.name+" random, unpatched transformers.js", tok, texts, runJS(t, npm, "transformers", dir, texts), jsWhitespace)
+		})
+	}
+	t.Run("llama2", func(t *testing.T) {
+		dir := llama2Dir(t, npm)
+		tok, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareCorpus(t, "llama2 random", tok, texts, runJS(t, npm, "transformers", dir, texts), nil)
+		var plain []string
+		for _, s := range texts {
+			if !strings.Contains(s, "<s>") && !strings.Contains(s, "</s>") && !strings.Contains(s, "<unk>") {
+				plain = append(plain, s)
+			}
+		}
+		compareCorpus(t, "llama2 random vs llama-tokenizer-js", tok, plain, runJS(t, npm, "llama-tokenizer-js", dir, plain), nil)
+	})
+	for _, kind := range TinyKinds() {
+		t.Run("tiny-"+string(kind), func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := WriteTiny(dir, kind); err != nil {
+				t.Fatal(err)
+			}
+			tok, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareCorpus(t, "tiny "+string(kind)+" random", tok, texts, runJS(t, npm, "transformers-onig", dir, texts), nil)
+		})
+	}
 }

@@ -2,7 +2,11 @@ package hftok
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,42 +108,56 @@ type jsResult struct {
 }
 
 // runJS encodes texts with the JavaScript implementation impl ("transformers" or
-// "llama-tokenizer-js") of the tokenizer in tokDir.
+// "llama-tokenizer-js") of the tokenizer in tokDir. Results are kept in the npm folder under
+// the sha256 of everything they depend on (script, implementation, tokenizer files, texts),
+// so that node runs once per input.
 func runJS(t testing.TB, npm, impl, tokDir string, texts []string) []jsResult {
 	t.Helper()
-	tmp := t.TempDir()
-	corpus := filepath.Join(tmp, "corpus.jsonl")
-	f, err := os.Create(corpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
+	var corpus bytes.Buffer
+	enc := json.NewEncoder(&corpus)
 	enc.SetEscapeHTML(false)
 	for _, s := range texts {
 		if err := enc.Encode(map[string]string{"text": s}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	outPath := filepath.Join(tmp, "out.jsonl")
 	script, err := filepath.Abs(filepath.Join("testdata", "encode.cjs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", script, npm, impl, tokDir, corpus, outPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("node encode.cjs %s %s: %v\n%s", impl, tokDir, err, out)
+	h := sha256.New()
+	for _, part := range []string{script, filepath.Join(tokDir, "tokenizer.json"), filepath.Join(tokDir, "tokenizer_config.json")} {
+		b, err := os.ReadFile(part)
+		if err != nil && !(impl == "llama-tokenizer-js" && part != script) {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%d\n", len(b))
+		h.Write(b)
 	}
-	data, err := os.ReadFile(outPath)
+	fmt.Fprintf(h, "%s\n%d\n", impl, corpus.Len())
+	h.Write(corpus.Bytes())
+	cached := filepath.Join(npm, "js-results", hex.EncodeToString(h.Sum(nil))+".jsonl")
+	data, err := os.ReadFile(cached)
 	if err != nil {
-		t.Fatal(err)
+		tmp := t.TempDir()
+		in := filepath.Join(tmp, "corpus.jsonl")
+		if err := os.WriteFile(in, corpus.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outPath := filepath.Join(tmp, "out.jsonl")
+		if out, err := exec.Command("node", script, npm, impl, tokDir, in, outPath).CombinedOutput(); err != nil {
+			t.Fatalf("node encode.cjs %s %s: %v\n%s", impl, tokDir, err, out)
+		}
+		if data, err = os.ReadFile(outPath); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(cached), 0o755); err == nil {
+			_ = os.WriteFile(cached+".tmp", data, 0o644)
+			_ = os.Rename(cached+".tmp", cached)
+		}
 	}
 	var res []jsResult
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
 		var r jsResult
