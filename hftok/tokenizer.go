@@ -120,6 +120,9 @@ func New(f Files) (*Tokenizer, error) {
 		}
 		maxID = max(maxID, a.ID)
 	}
+	if maxID >= maxVocab {
+		return nil, fmt.Errorf("hftok: token id %d is beyond %d: not a tokenizer this package reads", maxID, maxVocab)
+	}
 	t.vocabSize = maxID + 1
 	t.tokens = make([]string, t.vocabSize)
 	t.special = make([]bool, t.vocabSize)
@@ -161,6 +164,9 @@ func New(f Files) (*Tokenizer, error) {
 	return t, nil
 }
 
+// maxVocab bounds the token ids a file may use (the largest vocabularies have about 260,000).
+const maxVocab = 1 << 22
+
 // bosRebuilders are the transformers tokenizer classes whose fast tokenizer rebuilds its
 // post-processor from tokenizer_config.json's add_bos_token (update_post_processor), so that
 // the flag, not tokenizer.json's template, decides whether BOS is added.
@@ -170,6 +176,9 @@ func (t *Tokenizer) resolveBOS(pp *component, tc *tokenizerConfig) error {
 	tmplBOS, err := templateBOS(pp)
 	if err != nil {
 		return fmt.Errorf("hftok: tokenizer.json post_processor: %w", err)
+	}
+	if tmplBOS >= t.vocabSize || (tmplBOS >= 0 && t.tokens[tmplBOS] == "") {
+		return fmt.Errorf("hftok: tokenizer.json post_processor adds id %d, which is not a token of the file", tmplBOS)
 	}
 	t.bos = tmplBOS
 	if tc.AddBOSToken != nil && slices.Contains(bosRebuilders, tc.TokenizerClass) {
