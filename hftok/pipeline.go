@@ -299,8 +299,9 @@ func toByteLevel(s string) string {
 
 // preTokInfo records what the pre-tokenizer does to a space, for Pad.
 type preTokInfo struct {
-	byteLevel bool
-	metaspace string // the Metaspace replacement rune, when there is one
+	byteLevel        bool
+	metaspace        string // the Metaspace replacement rune, when there is one
+	metaspacePrepend bool   // Metaspace puts it before the text (prepend_scheme always or first)
 }
 
 func buildPreTokenizer(c *component, info *preTokInfo) (preTokenizer, error) {
@@ -402,6 +403,7 @@ func buildPreTokenizer(c *component, info *preTokInfo) (preTokenizer, error) {
 		if scheme != "always" && scheme != "first" && scheme != "never" {
 			return nil, fmt.Errorf("Metaspace prepend_scheme %q is not always, first or never", scheme)
 		}
+		info.metaspacePrepend = scheme != "never"
 		split := c.Split == nil || *c.Split
 		repRune, _ := utf8.DecodeRuneInString(rep)
 		splitRep, _ := splitter(runeMatcher(func(r rune) bool { return r == repRune }), "MergedWithNext", false)

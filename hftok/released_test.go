@@ -60,7 +60,8 @@ func TestReleasedSpecialTokensAndPad(t *testing.T) {
 	}
 }
 
-// checkPad checks what Pad means on prompts of the paper and plain words.
+// checkPad checks what Pad means on prompts of the paper and plain words: a trailing space
+// encodes to it, and k pads after a prompt decode to k spaces after the prompt's text.
 func checkPad(t *testing.T, tok *Tokenizer) {
 	t.Helper()
 	pad := tok.Pad()
@@ -76,13 +77,17 @@ func checkPad(t *testing.T, tok *Tokenizer) {
 		if !slices.Equal(withSpace, append(slices.Clone(base), pad)) {
 			t.Errorf("Encode(%q) = %v, want Encode(%q) = %v followed by Pad %d", p+" ", withSpace, p, base, pad)
 		}
+		text, err := tok.Decode(base)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for k := 1; k <= 3; k++ {
 			ids := slices.Clone(base)
 			for range k {
 				ids = append(ids, pad)
 			}
 			got, err := tok.Decode(ids)
-			if want := p + strings.Repeat(" ", k); err != nil || got != want {
+			if want := text + strings.Repeat(" ", k); err != nil || got != want {
 				t.Errorf("Decode(Encode(%q) + %d pads) = %q, %v; want %q", p, k, got, err, want)
 			}
 		}

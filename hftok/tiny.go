@@ -25,11 +25,16 @@ const (
 	// Replace(" " → "▁") normalizers, no pre-tokenizer, byte fallback to <0x00>..<0xFF>,
 	// <unk> <s> </s> as ids 0 1 2, BOS <s> (add_bos_token), EOS </s>.
 	TinySentencePiece TinyKind = "sentencepiece"
+	// TinyMetaspace has TinySentencePiece's vocabulary laid out like the newer
+	// SentencePiece-style files (Mistral 7B v0.3, Llama 2 files converted with legacy=false):
+	// no normalizer, the Metaspace pre-tokenizer and decoder with prepend_scheme "first" and
+	// split false, so "▁" goes before the text only, not after an added token.
+	TinyMetaspace TinyKind = "metaspace"
 )
 
 // TinyKinds lists the kinds WriteTiny writes.
 func TinyKinds() []TinyKind {
-	return []TinyKind{TinyByteLevel, TinyByteLevelNoBOS, TinySentencePiece}
+	return []TinyKind{TinyByteLevel, TinyByteLevelNoBOS, TinySentencePiece, TinyMetaspace}
 }
 
 // tinyMerges is the number of merges WriteTiny learns.
@@ -150,17 +155,26 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		for _, a := range added {
 			specialAdded[a] = true
 		}
-	case TinySentencePiece:
-		normalizer = obj{"type": "Sequence", "normalizers": []any{
-			obj{"type": "Prepend", "prepend": "▁"},
-			obj{"type": "Replace", "pattern": obj{"String": " "}, "content": "▁"},
-		}}
-		decoder = obj{"type": "Sequence", "decoders": []any{
-			obj{"type": "Replace", "pattern": obj{"String": "▁"}, "content": " "},
-			obj{"type": "ByteFallback"},
-			obj{"type": "Fuse"},
-			obj{"type": "Strip", "content": " ", "start": 1, "stop": 0},
-		}}
+	case TinySentencePiece, TinyMetaspace:
+		if kind == TinySentencePiece {
+			normalizer = obj{"type": "Sequence", "normalizers": []any{
+				obj{"type": "Prepend", "prepend": "▁"},
+				obj{"type": "Replace", "pattern": obj{"String": " "}, "content": "▁"},
+			}}
+			decoder = obj{"type": "Sequence", "decoders": []any{
+				obj{"type": "Replace", "pattern": obj{"String": "▁"}, "content": " "},
+				obj{"type": "ByteFallback"},
+				obj{"type": "Fuse"},
+				obj{"type": "Strip", "content": " ", "start": 1, "stop": 0},
+			}}
+		} else {
+			preTokenizer = obj{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}
+			decoder = obj{"type": "Sequence", "decoders": []any{
+				obj{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false},
+				obj{"type": "ByteFallback"},
+				obj{"type": "Fuse"},
+			}}
+		}
 		postProcessor = obj{"type": "TemplateProcessing",
 			"single":         []any{obj{"SpecialToken": obj{"id": "<s>", "type_id": 0}}, obj{"Sequence": obj{"id": "A", "type_id": 0}}},
 			"pair":           []any{obj{"SpecialToken": obj{"id": "<s>", "type_id": 0}}, obj{"Sequence": obj{"id": "A", "type_id": 0}}, obj{"SpecialToken": obj{"id": "<s>", "type_id": 1}}, obj{"Sequence": obj{"id": "B", "type_id": 1}}},
@@ -205,7 +219,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		for _, a := range added {
 			specialAdded[a] = true
 		}
-		config = obj{"add_bos_token": true, "add_eos_token": false, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": nil, "legacy": true, "tokenizer_class": "LlamaTokenizer", "clean_up_tokenization_spaces": false, "model_max_length": 32768}
+		config = obj{"add_bos_token": true, "add_eos_token": false, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": nil, "legacy": kind == TinySentencePiece, "tokenizer_class": "LlamaTokenizer", "clean_up_tokenization_spaces": false, "model_max_length": 32768}
 	default:
 		return nil, nil, fmt.Errorf("hftok: unknown tiny tokenizer kind %q (kinds: %v)", kind, TinyKinds())
 	}
@@ -229,7 +243,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 	// Byte-level files keep added tokens out of model.vocab, SentencePiece-style ones in it.
 	modelVocab := obj{}
 	for i, v := range vocab {
-		if kind != TinySentencePiece && specialAdded[v] {
+		if (kind == TinyByteLevel || kind == TinyByteLevelNoBOS) && specialAdded[v] {
 			continue
 		}
 		modelVocab[v] = i

@@ -29,6 +29,7 @@ type Tokenizer struct {
 	eosIDs     []int
 	pad        int
 	padSource  string
+	preInfo    preTokInfo
 	className  string
 	vocabSize  int
 	addedNames map[string]int
@@ -158,6 +159,7 @@ func New(f Files) (*Tokenizer, error) {
 	if err := t.resolveEOS(&tc, f.Config, f.GenerationConfig); err != nil {
 		return nil, err
 	}
+	t.preInfo = info
 	if err := t.resolvePad(tf.Normalizer, info); err != nil {
 		return nil, err
 	}
