@@ -30,11 +30,15 @@ const (
 	// no normalizer, the Metaspace pre-tokenizer and decoder with prepend_scheme "first" and
 	// split false, so "▁" goes before the text only, not after an added token.
 	TinyMetaspace TinyKind = "metaspace"
+	// TinyDigits is laid out like SmolLM2's file: one digit per token (Digits), ByteLevel with
+	// GPT-2's split pattern, no BOS, special tokens <|endoftext|> <|im_start|> <|im_end|> as ids
+	// 0 1 2 of the vocabulary, EOS <|endoftext|>.
+	TinyDigits TinyKind = "byte-level-digits"
 )
 
 // TinyKinds lists the kinds WriteTiny writes.
 func TinyKinds() []TinyKind {
-	return []TinyKind{TinyByteLevel, TinyByteLevelNoBOS, TinySentencePiece, TinyMetaspace}
+	return []TinyKind{TinyByteLevel, TinyByteLevelNoBOS, TinySentencePiece, TinyMetaspace, TinyDigits}
 }
 
 // tinyMerges is the number of merges WriteTiny learns.
@@ -155,6 +159,31 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		for _, a := range added {
 			specialAdded[a] = true
 		}
+	case TinyDigits:
+		preTokenizer = obj{"type": "Sequence", "pretokenizers": []any{
+			obj{"type": "Digits", "individual_digits": true},
+			obj{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+		}}
+		decoder = obj{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}
+		postProcessor = obj{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true}
+		added = []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
+		vocab = append(vocab, added...)
+		for b := range 256 {
+			vocab = append(vocab, string(byteLevelAlphabet[b]))
+		}
+		split = func(w string) []string {
+			var out []string
+			for _, r := range w {
+				out = append(out, string(r))
+			}
+			return out
+		}
+		pre, _ := buildPreTokenizer(toComponent(preTokenizer), &preTokInfo{})
+		words = countWords(pre, tinyText)
+		for _, a := range added {
+			specialAdded[a] = true
+		}
+		config = obj{"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "add_prefix_space": false, "tokenizer_class": "GPT2Tokenizer", "clean_up_tokenization_spaces": false, "model_max_length": 8192, "additional_special_tokens": []string{"<|im_start|>", "<|im_end|>"}}
 	case TinySentencePiece, TinyMetaspace:
 		if kind == TinySentencePiece {
 			normalizer = obj{"type": "Sequence", "normalizers": []any{

@@ -16,6 +16,7 @@ var tinyGolden = map[TinyKind]string{
 	TinyByteLevelNoBOS: "5c80575bf4cdf5f8859e12724234cc35f170df41e46e5c963ba242f20a3953a3",
 	TinySentencePiece:  "8ce9250e4c956ff9223964d46d1364af6da2b4a3b08417111819d5ec1dfccee2",
 	TinyMetaspace:      "d28bc6dc1dffa16a04f3226b7466ec9ed559b660afed1160389e220e8ca2ff27",
+	TinyDigits:         "94ab53da5e69095c3a65b176557e7e667aa3d27ca5e0c9f62e5db74ad3e65ed5",
 }
 
 // TestWriteTiny writes each tiny tokenizer, loads it back from the folder and checks its
@@ -53,6 +54,15 @@ func TestWriteTiny(t *testing.T) {
 				}
 				if id, _ := tok.TokenID("<|im_end|>"); tok.EOS() != id {
 					t.Errorf("EOS() = %d, want <|im_end|> (%d)", tok.EOS(), id)
+				}
+			case TinyDigits:
+				if hasBOS || tok.EOS() != 0 {
+					t.Errorf("BOS(), EOS() = %d %v, %d; want none, 0", bos, hasBOS, tok.EOS())
+				}
+				one, _ := tok.TokenID("1")
+				two, _ := tok.TokenID("2")
+				if got := tok.Encode("12"); !slices.Equal(got, []int{one, two}) {
+					t.Errorf("Encode(\"12\") = %v, want one token per digit %v", got, []int{one, two})
 				}
 			case TinySentencePiece, TinyMetaspace:
 				if !hasBOS || bos != 1 || tok.EOS() != 2 {
