@@ -227,3 +227,36 @@ func TestMetaspacePreTokenizer(t *testing.T) {
 		t.Errorf("decoder, never: %q", got)
 	}
 }
+
+// modelTokenizer is the method set the model seam asks of a tokenizer.
+type modelTokenizer interface {
+	Encode(text string) []int
+	Decode(ids []int) (string, error)
+	VocabSize() int
+	BOS() (id int, ok bool)
+	EOS() int
+	Pad() int
+}
+
+var _ modelTokenizer = (*Tokenizer)(nil)
+
+// TestConcurrentEncode encodes from several goroutines at once (run with -race): a Tokenizer
+// is shared read-only.
+func TestConcurrentEncode(t *testing.T) {
+	for _, kind := range TinyKinds() {
+		tok, err := Tiny(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tok.Encode(tinyText)
+		done := make(chan []int)
+		for range 4 {
+			go func() { done <- tok.Encode(tinyText) }()
+		}
+		for range 4 {
+			if got := <-done; !slices.Equal(got, want) {
+				t.Errorf("%s: concurrent Encode differs", kind)
+			}
+		}
+	}
+}
