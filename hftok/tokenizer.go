@@ -21,6 +21,8 @@ type Tokenizer struct {
 	decode     decoder
 	rawAdded   *addedMatcher // added tokens matched in the raw text
 	normAdded  *addedMatcher // added tokens matched in the normalized text
+	rawPlain   *addedMatcher // rawAdded without the special tokens (EncodeLiteral)
+	normPlain  *addedMatcher // normAdded without the special tokens
 	tokens     []string      // id → token string ("" for an unused id)
 	special    []bool        // id → whether the id is a special added token
 	byName     map[string]int
@@ -133,7 +135,7 @@ func New(f Files) (*Tokenizer, error) {
 		t.byName[tok] = id
 	}
 	t.addedNames = make(map[string]int, len(tf.AddedTokens))
-	var raw, normed []addedPattern
+	var raw, normed, rawPlain, normPlain []addedPattern
 	for _, a := range tf.AddedTokens {
 		if a.Content == "" {
 			return nil, fmt.Errorf("hftok: added token %d has empty content", a.ID)
@@ -142,16 +144,26 @@ func New(f Files) (*Tokenizer, error) {
 		t.special[a.ID] = a.Special
 		t.byName[a.Content] = a.ID
 		t.addedNames[a.Content] = a.ID
-		if a.Normalized && t.normalize != nil {
-			normed = append(normed, addedPattern{text: t.normalize(a.Content), tok: a})
-		} else if a.Normalized {
-			normed = append(normed, addedPattern{text: a.Content, tok: a})
+		if a.Normalized {
+			p := addedPattern{text: a.Content, tok: a}
+			if t.normalize != nil {
+				p.text = t.normalize(a.Content)
+			}
+			normed = append(normed, p)
+			if !a.Special {
+				normPlain = append(normPlain, p)
+			}
 		} else {
 			raw = append(raw, addedPattern{text: a.Content, tok: a})
+			if !a.Special {
+				rawPlain = append(rawPlain, addedPattern{text: a.Content, tok: a})
+			}
 		}
 	}
 	t.rawAdded = newAddedMatcher(raw)
 	t.normAdded = newAddedMatcher(normed)
+	t.rawPlain = newAddedMatcher(rawPlain)
+	t.normPlain = newAddedMatcher(normPlain)
 
 	if err := t.resolveBOS(tf.PostProcessor, &tc); err != nil {
 		return nil, err
@@ -348,11 +360,23 @@ func spaceReplacements(n *component) []string {
 // encoded as their ids, as Hugging Face tokenizers do. Invalid UTF-8 bytes are each encoded
 // as U+FFFD.
 func (t *Tokenizer) Encode(text string) []int {
+	return t.encode(text, t.rawAdded, t.normAdded)
+}
+
+// EncodeLiteral is Encode with the text of special tokens encoded as ordinary text, as
+// Hugging Face does with split_special_tokens=True and package bpe does for GPT-2: a prompt
+// that quotes "<|begin_of_text|>" or "</s>" gets no control token from it. Non-special added
+// tokens (Qwen's "<think>") are still recognised.
+func (t *Tokenizer) EncodeLiteral(text string) []int {
+	return t.encode(text, t.rawPlain, t.normPlain)
+}
+
+func (t *Tokenizer) encode(text string, rawAdded, normAdded *addedMatcher) []int {
 	if !utf8.ValidString(text) {
 		text = string([]rune(text))
 	}
 	var out []int
-	for _, seg := range t.rawAdded.split(text) {
+	for _, seg := range rawAdded.split(text) {
 		if seg.id >= 0 {
 			out = append(out, seg.id)
 			continue
@@ -361,7 +385,7 @@ func (t *Tokenizer) Encode(text string) []int {
 		if t.normalize != nil {
 			s = t.normalize(s)
 		}
-		for _, sub := range t.normAdded.split(s) {
+		for _, sub := range normAdded.split(s) {
 			if sub.id >= 0 {
 				out = append(out, sub.id)
 				continue

@@ -260,3 +260,32 @@ func TestConcurrentEncode(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeLiteral checks that EncodeLiteral encodes special tokens' text as text and still
+// recognises non-special added tokens.
+func TestEncodeLiteral(t *testing.T) {
+	tok, err := Tiny(TinyByteLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot, _ := tok.TokenID("<|begin_of_text|>")
+	if got := tok.Encode("x<|begin_of_text|>"); !slices.Contains(got, bot) {
+		t.Errorf("Encode: %v lacks %d", got, bot)
+	}
+	got := tok.EncodeLiteral("x<|begin_of_text|>")
+	if slices.Contains(got, bot) {
+		t.Errorf("EncodeLiteral: %v holds %d", got, bot)
+	}
+	if s, err := tok.Decode(got); err != nil || s != "x<|begin_of_text|>" {
+		t.Errorf("Decode(EncodeLiteral(...)) = %q, %v", s, err)
+	}
+	tj, tc := tinyJSON(t, TinyByteLevelNoBOS)
+	tj["added_tokens"] = append(tj["added_tokens"].([]any), map[string]any{"id": 385, "content": "<think>", "special": false})
+	tok, err = build(t, tj, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.EncodeLiteral("a<think>"); !slices.Contains(got, 385) {
+		t.Errorf("EncodeLiteral(\"a<think>\") = %v: the non-special <think> (385) should stay a token", got)
+	}
+}
