@@ -26,15 +26,15 @@
 //
 // github.com/gomlx/go-huggingface v0.4.1 parses the same files, but its hftokenizer does not
 // tokenize them as tokenizers does, and its sentencepiece package needs a tokenizer.model,
-// which these releases do not all ship. Measured on this package's test corpus (432 texts:
-// the 300 OpenWebText documents, two essays and their paragraphs, edge cases), its Encode
-// without special tokens gave other ids than tokenizers (and this package) on 104 texts for
-// Llama 3 and Llama 3.1 (Go's regexp cannot compile the lookahead "\s+(?!\S)" of their Split
-// pattern, so runs of spaces stay unsplit: "  " gave [220 220] for [256]), 34 for Qwen3, 431
-// for Mistral 7B v0.1 (its Prepend normalizer does nothing: " " gave [28705] for [259]) and 6
-// for Gemma 3 (no byte fallback: "\r" gave <unk>). The regular expressions here run on
-// github.com/dlclark/regexp2, whose \s is Unicode's White_Space like the Oniguruma engine of
-// tokenizers.
+// which none of the npm releases ships. Measured on this package's test corpus (432 texts: the
+// 300 OpenWebText documents, two essays and their paragraphs, edge cases), its Encode without
+// special tokens gave other ids than tokenizers (and this package) on 104 texts for Llama 3
+// and Llama 3.1 (Go's regexp cannot compile the lookahead "\s+(?!\S)" of their Split pattern,
+// so the text is cut only before each space: "  " gave [220 220] for [256]), 34 for Qwen3,
+// 431 for Mistral 7B v0.1 (its Prepend normalizer does nothing: " " gave [28705] for [259])
+// and 6 for Gemma 3 (no byte fallback: "\r" gave <unk>). The regular expressions here run on
+// github.com/dlclark/regexp2, whose \s is the set of Oniguruma's, the engine of tokenizers
+// (U+0009 to U+000D, U+0085 and the separators).
 //
 // # BOS, EOS and the padding token
 //

@@ -135,10 +135,9 @@ func (b *bpeModel) tokenize(word string, out []int) []int {
 	syms := make([]symbol, 0, len(word))
 	lastUnk := false
 	for i := 0; i < len(word); {
-		r, n := utf8.DecodeRuneInString(word[i:])
+		_, n := utf8.DecodeRuneInString(word[i:])
 		ch := word[i : i+n]
 		i += n
-		_ = r
 		if id, ok := b.vocab[ch]; ok {
 			syms = append(syms, symbol{id: id, size: 1})
 			lastUnk = false

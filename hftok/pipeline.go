@@ -14,9 +14,9 @@ import (
 // the component types the Llama-family files use. go-huggingface's hftokenizer parses the same
 // file but cannot be used for these steps (measured on the released files, see doc.go): its Split
 // pre-tokenizer compiles the pattern with Go's regexp, which rejects the lookahead "\s+(?!\S)" of
-// Llama 3's and Qwen's pattern and then keeps the whole text as one word; its ByteLevel ignores
-// use_regex; its Prepend normalizer does nothing; its BPE has no byte fallback and no
-// ignore_merges. Regular expressions here use github.com/dlclark/regexp2, which implements the
+// Llama 3's and Qwen's pattern, and then keeps the whole text as one word; its ByteLevel ignores
+// use_regex and cuts before every space instead; its Prepend normalizer does nothing; its BPE
+// has no byte fallback and no ignore_merges. Regular expressions here use github.com/dlclark/regexp2, which implements the
 // lookahead; its \s is Unicode's White_Space, as in the Oniguruma engine tokenizers uses.
 
 // normalizer rewrites the text of one segment (the text between two added tokens).
