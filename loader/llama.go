@@ -37,6 +37,11 @@ var llamaFamily = family{
 // llamaTokenizerFiles are the files hftok reads besides config.json.
 var llamaTokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"}
 
+var (
+	_ lm.Model     = (*llama.Model)(nil)
+	_ lm.Tokenizer = (*hftok.Tokenizer)(nil)
+)
+
 func init() {
 	for _, t := range llama.Families {
 		families[t] = llamaFamily

@@ -37,6 +37,8 @@ type family struct {
 	tokenizerFiles []string
 }
 
+var _ lm.Tokenizer = (*bpe.Tokenizer)(nil)
+
 // families maps config.json's model_type to its family.
 var families = map[string]family{
 	gpt2.Family: {
