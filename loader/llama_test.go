@@ -118,3 +118,25 @@ func hubFiles(t *testing.T, dir string) map[string][]byte {
 	}
 	return files
 }
+
+// The published shapes have the published models' parameter counts (those of their
+// config.json, as llama's config tests record them).
+func TestRandomShapes(t *testing.T) {
+	for name, want := range map[string]int64{"smollm2-135m": 134515008, "qwen2.5-0.5b": 494032768} {
+		s, ok := loader.ShapeOf(name)
+		if !ok || s.Params != want {
+			t.Errorf("%s: %d parameters, want %d", name, s.Params, want)
+		}
+	}
+	m, tok, err := loader.RandomShape(testbackend.Get(t), "tiny-qwen2", "random", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Finalize()
+	if m.Info().Family != "qwen2" || tok.VocabSize() > m.Dims().Vocab {
+		t.Errorf("family %s, tokenizer of %d ids for %d", m.Info().Family, tok.VocabSize(), m.Dims().Vocab)
+	}
+	if _, _, err := loader.RandomShape(testbackend.Get(t), "gpt5", "x", 1); err == nil {
+		t.Error("an unknown shape was built")
+	}
+}
