@@ -16,6 +16,7 @@ import (
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/reference"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/lm"
 )
 
 // testConfig is a small random GPT-2 with the real vocabulary, so the real tokenizer applies.
@@ -38,7 +39,7 @@ func models(t testing.TB) (*actadd.Model, *reference.Model) {
 		if g, setupErr = gpt2.New(testbackend.Get(t), "random test model", testConfig, w); setupErr != nil {
 			return
 		}
-		if testModel, setupErr = actadd.Wrap(g, "go"); setupErr != nil {
+		if testModel, setupErr = actadd.Wrap(g, nil, "go"); setupErr != nil {
 			return
 		}
 		testRef, setupErr = reference.New(testConfig, w)
@@ -51,9 +52,9 @@ func models(t testing.TB) (*actadd.Model, *reference.Model) {
 
 // refSteering computes c·(h+ − h−) at resid_pre[layer] with the float64 reference, following
 // the protocol independently of package actadd: BOS, right-padding with the space token.
-func refSteering(t *testing.T, ref *reference.Model, tok *bpe.Tokenizer, plus, minus string, coeff float64, layer int) [][]float64 {
+func refSteering(t *testing.T, ref *reference.Model, tok lm.Tokenizer, plus, minus string, coeff float64, layer int) [][]float64 {
 	t.Helper()
-	p, m := tok.EncodeWithBOS(plus), tok.EncodeWithBOS(minus)
+	p, m := lm.EncodeWithBOS(tok, plus), lm.EncodeWithBOS(tok, minus)
 	for len(p) < len(m) {
 		p = append(p, 220)
 	}
@@ -92,7 +93,7 @@ func maxAbsDiff(got [][]float32, want [][]float64) float64 {
 func TestSteeredLogitsMatchReference(t *testing.T) {
 	m, ref := models(t)
 	prompt := "I went up to my friend and said"
-	tokens := m.Tok.EncodeWithBOS(prompt)
+	tokens := m.EncodeWithBOS(prompt)
 	for _, layer := range []int{0, 2, testConfig.NLayer - 1} {
 		for _, pair := range [][2]string{{" weddings", ""}, {"Love", "Hate"}} {
 			add := actadd.Pair(pair[0], pair[1], 3.5).AtLayer(layer)
@@ -262,7 +263,7 @@ func freshModel(t *testing.T) *actadd.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := actadd.Wrap(g, "go")
+	m, err := actadd.Wrap(g, nil, "go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +424,7 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	finalized.Finalize()
-	gone, err := actadd.Wrap(finalized, "go")
+	gone, err := actadd.Wrap(finalized, nil, "go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +478,7 @@ func TestErrors(t *testing.T) {
 		{"prompt + new tokens beyond the context", "more than the context", second(m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3}))},
 		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
 		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},
-		{"nil model wrapped", "nil model", second(actadd.Wrap(nil, "go"))},
+		{"nil model wrapped", "nil model", second(actadd.Wrap(nil, nil, "go"))},
 		{"vector file with a crafted header", "does not fit data_offsets", third(actadd.LoadVector(crafted))},
 		{"model used after Finalize", "was finalized", second(gone.Generate([]string{"Hello"}, gen, ok))},
 		{"model used after Finalize, logits", "was finalized", second(gone.Logits("Hello there"))},
@@ -578,7 +579,7 @@ func TestStopAtEOS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := actadd.Wrap(g, "go")
+	m, err := actadd.Wrap(g, nil, "go")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,9 @@ package actadd
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"github.com/actadd-go/actadd/lm/hookpoint"
 )
 
 // Position says where in a prompt of T tokens a steering vector of n positions is added.
@@ -41,7 +44,7 @@ func (p Position) start(t, n int) int {
 }
 
 // DefaultPoint is the kind of hook point ActAdd steers: the residual stream entering a block.
-const DefaultPoint = "hook_resid_pre"
+const DefaultPoint = hookpoint.KindResidPre
 
 // Addition is one activation addition: the steering vector of a prompt pair (or a given
 // Vector), scaled by Coeff and added to the hook point Point of block Layer at Position.
@@ -90,7 +93,7 @@ func (a Addition) AtPosition(p Position) Addition { a.Position = p; return a }
 
 // String describes the addition, e.g. +4·(" weddings" − "") at blocks.6.hook_resid_pre (front).
 func (a Addition) String() string {
-	return fmt.Sprintf("%+g·%s at blocks.%d.%s (%s)", a.Coeff, a.Name(), a.Layer, a.point(), a.Position)
+	return fmt.Sprintf("%+g·%s at %s (%s)", a.Coeff, a.Name(), hookpoint.Block(a.Layer, a.point()), a.Position)
 }
 
 // Name names the addition by its prompt pairs, without coefficient or place: (" weddings" − "")
@@ -109,11 +112,6 @@ func (a Addition) point() string {
 	return a.Point
 }
 
-// validPoints are the hook kinds inside a block that can be steered.
-var validPoints = map[string]bool{
-	"hook_resid_pre": true, "hook_attn_out": true, "hook_resid_mid": true, "hook_mlp_out": true, "hook_resid_post": true,
-}
-
 // check reports an addition that cannot apply to a model with nLayer blocks of width d.
 func (a Addition) check(nLayer, d int) error {
 	switch {
@@ -123,8 +121,8 @@ func (a Addition) check(nLayer, d int) error {
 		return fmt.Errorf("actadd: coefficient %v of %s overflows float32, the model's precision: use |c| ≤ %g", a.Coeff, a, math.MaxFloat32)
 	case a.Layer < 0 || a.Layer >= nLayer:
 		return fmt.Errorf("actadd: layer %d is out of range: this model has layers 0..%d", a.Layer, nLayer-1)
-	case !validPoints[a.point()]:
-		return fmt.Errorf("actadd: unknown hook point kind %q (use hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out or hook_resid_post)", a.Point)
+	case !hookpoint.IsBlockKind(a.point()):
+		return fmt.Errorf("actadd: unknown hook point kind %q (use %s)", a.Point, strings.Join(hookpoint.BlockKinds(), ", "))
 	case a.Position < Front || a.Position > Back:
 		return fmt.Errorf("actadd: unknown position %v (use Front, Mid or Back)", a.Position)
 	case a.Vector == nil && a.Plus == "" && a.Minus == "":

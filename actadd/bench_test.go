@@ -30,7 +30,7 @@ func gpt2Shaped(b *testing.B) *actadd.Model {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if smallModel, err = actadd.Wrap(g, "go"); err != nil {
+		if smallModel, err = actadd.Wrap(g, nil, "go"); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -42,8 +42,8 @@ func gpt2Shaped(b *testing.B) *actadd.Model {
 // in ABBA order so both see the same machine conditions. It reports both times and the premium.
 func BenchmarkPremium(b *testing.B) {
 	m := gpt2Shaped(b)
-	rows := experiments.OverheadTokens(0, 32, 64, m.Config.VocabSize)
-	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Config.NLayer / 2)
+	rows := experiments.OverheadTokens(0, 32, 64, m.VocabSize())
+	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Layers() / 2)
 	for _, adds := range [][]actadd.Addition{nil, {add}} { // compile and warm up
 		if _, err := m.ForwardTokens(rows, adds...); err != nil {
 			b.Fatal(err)

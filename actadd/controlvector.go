@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
@@ -32,7 +32,7 @@ func (e EveryPosition) point() string {
 
 // check refuses what cannot apply to a model with nLayer blocks of width d.
 func (e EveryPosition) check(nLayer, d int) error {
-	if !validPoints[e.point()] {
+	if !hookpoint.IsBlockKind(e.point()) {
 		return fmt.Errorf("actadd: unknown hook point kind %q (use hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out or hook_resid_post)", e.Point)
 	}
 	for l, v := range e.Vectors {
@@ -60,10 +60,10 @@ func (e EveryPosition) offsets(nLayer, d int) []float32 {
 // everyPositionProgram returns the program mapping tokens [1, seq] and offsets [n_layer, d] to
 // logits [1, seq, vocab], with offsets[l] added at blocks.{l}.{point} at every position. The
 // offsets are an input: one compiled graph per sequence length serves every vector.
-func (m *Model) everyPositionProgram(point string) (*gpt2.Program, error) {
-	nLayer, d := m.Config.NLayer, m.Config.NEmbd
-	return m.program("actadd.every_position."+point, func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd.every_position."+point, func(w *gpt2.Weights, in []*Node) []*Node {
+func (m *Model) everyPositionProgram(point string) (lm.Program, error) {
+	nLayer, d := m.Layers(), m.Width()
+	return m.program("actadd.every_position."+point, func() (lm.Program, error) {
+		return m.compile("actadd.every_position."+point, func(w lm.Graph, in []*Node) []*Node {
 			tokens, offsets := in[0], in[1]
 			seq := tokens.Shape().Dimensions[1]
 			positions := Iota(tokens.Graph(), tokens.Shape(), 1)
@@ -87,22 +87,23 @@ func (m *Model) everyPositionProgram(point string) (*gpt2.Program, error) {
 // LogitsEveryPosition returns the logits [len(tokens)][vocab] of one row of token ids (used as
 // given: add BOS yourself) with e added at every position.
 func (m *Model) LogitsEveryPosition(tokens []int, e EveryPosition) ([][]float32, error) {
-	if err := e.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := e.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
-	if len(tokens) == 0 || len(tokens) > m.Config.NPositions {
-		return nil, fmt.Errorf("actadd: LogitsEveryPosition: %d tokens: give 1..%d", len(tokens), m.Config.NPositions)
+	if len(tokens) == 0 || len(tokens) > m.Context() {
+		return nil, fmt.Errorf("actadd: LogitsEveryPosition: %d tokens: give 1..%d", len(tokens), m.Context())
 	}
 	for _, t := range tokens {
-		if t < 0 || t >= m.Config.VocabSize {
-			return nil, fmt.Errorf("actadd: LogitsEveryPosition: token id %d is outside the vocabulary 0..%d", t, m.Config.VocabSize-1)
+		if t < 0 || t >= m.VocabSize() {
+			return nil, fmt.Errorf("actadd: LogitsEveryPosition: token id %d is outside the vocabulary 0..%d", t, m.VocabSize()-1)
 		}
 	}
-	return m.logitsEveryPosition(tokens, e.point(), e.offsets(m.Config.NLayer, m.Config.NEmbd), len(tokens))
+	return m.logitsEveryPosition(tokens, e.point(), e.offsets(m.Layers(), m.Width()), len(tokens))
 }
 
 // logitsEveryPosition runs the program on tokens right-padded with the space token to width
-// (positions past len(tokens) never affect earlier ones: attention is causal) and returns the
+// (the padding token ActAdd uses; positions past len(tokens) never affect earlier ones:
+// attention is causal) and returns the
 // logits of the real positions.
 func (m *Model) logitsEveryPosition(tokens []int, point string, offsets []float32, width int) ([][]float32, error) {
 	p, err := m.everyPositionProgram(point)
@@ -111,12 +112,12 @@ func (m *Model) logitsEveryPosition(tokens []int, point string, offsets []float3
 	}
 	row := make([]int32, width)
 	for i := range row {
-		row[i] = bpe.Space
+		row[i] = int32(m.Tok.Pad())
 		if i < len(tokens) {
 			row[i] = int32(tokens[i])
 		}
 	}
-	nLayer, d := m.Config.NLayer, m.Config.NEmbd
+	nLayer, d := m.Layers(), m.Width()
 	table := make([][]float32, nLayer)
 	for l := range table {
 		table[l] = offsets[l*d : (l+1)*d]
@@ -129,7 +130,7 @@ func (m *Model) logitsEveryPosition(tokens []int, point string, offsets []float3
 	if i := nonFinite(flat); i >= 0 {
 		return nil, fmt.Errorf("actadd: the every-position addition made the logits non-finite (%v): use a smaller strength", flat[i])
 	}
-	v := m.Config.VocabSize
+	v := m.VocabSize()
 	out := make([][]float32, len(tokens))
 	for t := range out {
 		out[t] = flat[t*v : (t+1)*v]
@@ -143,20 +144,20 @@ func (m *Model) logitsEveryPosition(tokens []int, point string, offsets []float3
 // multiple of 16 positions so that few graphs are compiled: meant for checking a vector's
 // effect on short continuations, not for sampling at scale.
 func (m *Model) GenerateEveryPosition(prompt string, maxNew int, e EveryPosition) (Completion, error) {
-	if err := e.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := e.check(m.Layers(), m.Width()); err != nil {
 		return Completion{}, err
 	}
 	toks, err := m.tokenize(prompt)
 	if err != nil {
 		return Completion{}, err
 	}
-	if maxNew < 1 || len(toks)+maxNew > m.Config.NPositions {
-		return Completion{}, fmt.Errorf("actadd: GenerateEveryPosition: %d new tokens after a prompt of %d: give 1..%d", maxNew, len(toks), m.Config.NPositions-len(toks))
+	if maxNew < 1 || len(toks)+maxNew > m.Context() {
+		return Completion{}, fmt.Errorf("actadd: GenerateEveryPosition: %d new tokens after a prompt of %d: give 1..%d", maxNew, len(toks), m.Context()-len(toks))
 	}
-	offsets := e.offsets(m.Config.NLayer, m.Config.NEmbd)
+	offsets := e.offsets(m.Layers(), m.Width())
 	promptLen := len(toks)
 	for range maxNew {
-		width := min(roundUp(len(toks), 16), m.Config.NPositions)
+		width := min(roundUp(len(toks), 16), m.Context())
 		logits, err := m.logitsEveryPosition(toks, e.point(), offsets, width)
 		if err != nil {
 			return Completion{}, err

@@ -11,7 +11,7 @@ import (
 // Every-position additions the model cannot take are refused with a reason, not applied.
 func TestEveryPositionRefuses(t *testing.T) {
 	m, _ := models(t)
-	d, nLayer := m.Config.NEmbd, m.Config.NLayer
+	d, nLayer := m.Width(), m.Layers()
 	nan := make([]float32, d)
 	nan[3] = float32(math.NaN())
 	cases := map[string]struct {
@@ -23,7 +23,7 @@ func TestEveryPositionRefuses(t *testing.T) {
 		"other width":    {actadd.EveryPosition{Vectors: map[int][]float32{0: make([]float32, d+1)}}, "width"},
 		"NaN":            {actadd.EveryPosition{Vectors: map[int][]float32{0: nan}}, "NaN"},
 	}
-	toks := m.Tok.EncodeWithBOS("Hello")
+	toks := m.EncodeWithBOS("Hello")
 	for name, c := range cases {
 		if _, err := m.LogitsEveryPosition(toks, c.e); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: LogitsEveryPosition error %v, want one mentioning %q", name, err, c.want)
@@ -32,7 +32,7 @@ func TestEveryPositionRefuses(t *testing.T) {
 			t.Errorf("%s: GenerateEveryPosition error %v, want one mentioning %q", name, err, c.want)
 		}
 	}
-	if _, err := m.LogitsEveryPosition([]int{m.Config.VocabSize}, actadd.EveryPosition{}); err == nil {
+	if _, err := m.LogitsEveryPosition([]int{m.VocabSize()}, actadd.EveryPosition{}); err == nil {
 		t.Error("a token id past the vocabulary was accepted")
 	}
 	if _, err := m.GenerateEveryPosition("Hello", 0, actadd.EveryPosition{}); err == nil {
@@ -48,7 +48,7 @@ func TestEveryPositionEmptyIsPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.LogitsEveryPosition(m.Tok.EncodeWithBOS(prompt), actadd.EveryPosition{})
+	got, err := m.LogitsEveryPosition(m.EncodeWithBOS(prompt), actadd.EveryPosition{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -14,19 +13,21 @@ import (
 )
 
 // decoder generates one batch: rows of equal prompt length, the first rows of its width its own
-// and the rest padding (repeating the last row, so that every batch of a job has one shape).
+// and the rest padding (repeating the last row, so that every batch of a job has one shape). It
+// is the decoding engine (the batch, the KV cache, the samplers) and knows nothing of steering:
+// the passes over the prompts, which steering changes, are its prompts (steered.go).
 //
 // Each program of a decoding step ends in a sampling head: with the host sampler it returns the
 // last position's logits [width, vocab], which sample.go draws from; with the device sampler it
 // returns the drawn tokens, with each row's status (devsample.go). The programs' inputs are the
 // token rows and positions, then the sampling inputs (device sampler, not greedy: the counts of
 // every token in each row so far, the rows' uniforms and the sampler's numbers), then the
-// steering inputs (prefill, recomputation) or the KV cache (step).
+// prompts' own inputs (prefill, recomputation) or the KV cache (step).
 type decoder struct {
 	m         *Model
-	prep      *prepared
-	bt        batch
+	prompts   prompts
 	opts      GenerateOptions
+	width     int     // rows of the batch, padding included
 	rows      int     // the batch's own rows (not padding)
 	seqs      [][]int // every row's tokens so far
 	promptLen int
@@ -35,25 +36,38 @@ type decoder struct {
 	head      samplingHead
 	samplers  []*sampler        // host sampler
 	counts    *tensors.Tensor   // device sampler: [width, vocab] int32 counts of the tokens so far
-	cache     []*tensors.Tensor // KV cache, once prefilled
-	stepProg  *gpt2.Program     // the decoding step, once acquired
+	cache     []*tensors.Tensor // KV cache (lm.Cache's tensors, opaque), once prefilled
+	stepProg  lm.Program        // the decoding step, once acquired
 	release   func()            // releases stepProg
 }
 
-func (m *Model) newDecoder(prep *prepared, bt batch, opts GenerateOptions) *decoder {
-	d := &decoder{m: m, prep: prep, bt: bt, opts: opts, rows: len(bt.idx),
-		head: samplingHead{device: opts.Sampler == SamplerDevice, mode: opts.Sampling.mode(m.Config.VocabSize)}}
-	d.seqs = make([][]int, bt.width)
-	for b := range bt.width {
-		d.seqs[b] = append([]int(nil), prep.rows[bt.row(b)].tokens...)
+// prompts are the passes of a batch over its prompts: what steering changes in generation.
+type prompts interface {
+	// same reports whether every row of the batch has the same prompt and the same steering,
+	// so that one row's prefill serves them all.
+	same() bool
+	// prefill runs the rows' prompts seqs (one row when shared, for all width rows), and
+	// returns the outputs of head, built on the last position's logits with the sampling
+	// inputs, then the KV cache with room for capacity positions.
+	prefill(seqs [][]int, capacity int, head samplingHead, sampling []any, shared bool, width int) ([]*tensors.Tensor, error)
+	// last runs the rows' whole sequences and returns the outputs of head at the last position.
+	last(seqs [][]int, head samplingHead, sampling []any) ([]*tensors.Tensor, error)
+	// rowError says which of the caller's rows own row b is.
+	rowError(b int, err error) error
+}
+
+// newDecoder prepares a batch of width rows starting from seqs (width rows), the first rows of
+// them its own, each drawing from its random stream.
+func (m *Model) newDecoder(p prompts, seqs [][]int, rows int, streams []uint64, opts GenerateOptions) *decoder {
+	d := &decoder{m: m, prompts: p, opts: opts, width: len(seqs), rows: rows,
+		head: samplingHead{device: opts.Sampler == SamplerDevice, mode: opts.Sampling.mode(m.VocabSize())}}
+	d.seqs = make([][]int, len(seqs))
+	for b, s := range seqs {
+		d.seqs[b] = slices.Clone(s)
 	}
 	d.promptLen = len(d.seqs[0])
 	d.done = make([]bool, d.rows)
-	for b, i := range bt.idx {
-		stream := uint64(i)
-		if opts.Streams != nil {
-			stream = opts.Streams[i]
-		}
+	for b, stream := range streams {
 		d.rngs = append(d.rngs, rowRand(opts.Sampling, stream))
 		if !d.head.device {
 			d.samplers = append(d.samplers, newSampler(opts.Sampling, d.seqs[b]))
@@ -143,7 +157,7 @@ func (h samplingHead) buildByToken(byToken, logits *Node, sampling []*Node) []*N
 // uniforms draws the next uniform of every own row that is still running (0 elsewhere, and
 // none at all when greedy, which draws nothing).
 func (d *decoder) uniforms() []float64 {
-	u := make([]float64, d.bt.width)
+	u := make([]float64, d.width)
 	if d.opts.Temperature == 0 {
 		return u
 	}
@@ -162,15 +176,15 @@ func (d *decoder) samplingInputs(recount bool) []any {
 		return nil
 	}
 	if recount {
-		v := d.m.Config.VocabSize
-		counts := make([]int32, d.bt.width*v)
+		v := d.m.VocabSize()
+		counts := make([]int32, d.width*v)
 		for b, s := range d.seqs {
 			for _, t := range s {
 				counts[b*v+t]++
 			}
 		}
 		freeAll([]*tensors.Tensor{d.counts})
-		d.counts = tensors.FromFlatDataAndDimensions(counts, d.bt.width, v)
+		d.counts = tensors.FromFlatDataAndDimensions(counts, d.width, v)
 	}
 	return []any{d.counts, d.uniforms(), d.opts.Sampling.params()}
 }
@@ -193,7 +207,7 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 		}
 	} else {
 		logits := take[float32](outs[0])
-		v := d.m.Config.VocabSize
+		v := d.m.VocabSize()
 		// Rows sample independently (each has its own random stream), so they run in parallel.
 		parallelRows(d.rows, func(b int) {
 			if !d.done[b] {
@@ -203,11 +217,11 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 	}
 	for b, err := range errs {
 		if err != nil {
-			return d.prep.outputError(d.bt.idx[b], fmt.Errorf("new token %d: %w", len(d.seqs[b])-d.promptLen, err))
+			return d.prompts.rowError(b, fmt.Errorf("new token %d: %w", len(d.seqs[b])-d.promptLen, err))
 		}
 	}
 	for b := range d.rows {
-		tok := bpe.EOS // a finished row keeps emitting EOS, which the completion drops
+		tok := d.m.Tok.EOS() // a finished row keeps emitting EOS, which the completion drops
 		if !d.done[b] {
 			tok = next[b]
 			if d.samplers != nil {
@@ -215,23 +229,23 @@ func (d *decoder) pick(outs []*tensors.Tensor) error {
 			}
 		}
 		d.seqs[b] = append(d.seqs[b], tok)
-		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == bpe.EOS)
+		d.done[b] = d.done[b] || (d.opts.StopAtEOS && tok == d.m.Tok.EOS())
 	}
-	for b := d.rows; b < d.bt.width; b++ { // padding rows repeat the last row
+	for b := d.rows; b < d.width; b++ { // padding rows repeat the last row
 		d.seqs[b] = append(d.seqs[b], d.seqs[d.rows-1][len(d.seqs[d.rows-1])-1])
 	}
 	return nil
 }
 
-// withSampling inserts the sampling inputs after a steered program's tokens and positions.
-func withSampling(inputs, sampling []any) []any {
-	return append(inputs[:2:2], append(sampling, inputs[2:]...)...)
-}
-
 // prefill runs the prompts (steered), draws the first new tokens, and keeps a KV cache with room
 // for capacity positions.
 func (d *decoder) prefill(capacity int) error {
-	outs, err := d.prefillOutputs(capacity)
+	shared := d.sharedPrompt()
+	seqs := d.seqs
+	if shared {
+		seqs = d.seqs[:1]
+	}
+	outs, err := d.prompts.prefill(seqs, capacity, d.head, d.samplingInputs(true), shared, d.width)
 	if err != nil {
 		return err
 	}
@@ -240,58 +254,14 @@ func (d *decoder) prefill(capacity int) error {
 	return d.pick(outs[:h])
 }
 
-// prefillOutputs runs the prefill program: its head's outputs, then the KV cache (keys of every
-// layer, then values).
-func (d *decoder) prefillOutputs(capacity int) ([]*tensors.Tensor, error) {
-	m, head := d.m, d.head
-	n := head.inputs()
-	bt, seqs, name := d.bt, d.seqs, "prefill"
-	shared := d.sharedPrompt()
-	if shared {
-		bt, seqs, name = batch{idx: d.bt.idx[:1], width: 1}, d.seqs[:1], fmt.Sprintf("prefill-shared/%d", d.bt.width)
-	}
-	inputs, err := m.steeredInputs(d.prep, bt, seqs)
-	if err != nil {
-		return nil, err
-	}
-	width := d.bt.width
-	p, err := m.steeredProgram(fmt.Sprintf("%s/%d/%s", name, capacity, head.name()), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		h, cache := w.Prefill(in[0], in[1], st.Hook(), capacity)
-		// A shared prompt ran once: every row gets its logits and KV cache.
-		spread := func(x *Node) *Node {
-			if !shared {
-				return x
-			}
-			dims := x.Shape().Dimensions
-			return Reshape(BroadcastToDims(ExpandAxes(x, 0), append([]int{width}, dims...)...), append([]int{width * dims[0]}, dims[1:]...)...)
-		}
-		outs := head.build(spread(w.Logits(lastPosition(st.Own(h)))), in[2:2+n])
-		for _, c := range append(cache.Keys, cache.Values...) {
-			outs = append(outs, spread(st.Own(c)))
-		}
-		return outs
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p.Call(withSampling(inputs, d.samplingInputs(true))...)
-}
-
-// sharedPrompt reports whether the batch's rows all have the same prompt and additions, so that
+// sharedPrompt reports whether the batch's rows all have the same prompt and steering, so that
 // the prefill runs that prompt once for all of them (on the go backend, where the program for
 // one row compiles in no time; elsewhere a new program shape costs more than it saves).
 func (d *decoder) sharedPrompt() bool {
-	if d.bt.width == 1 || d.m.Backend().String() != "go" || d.m.tuning.noSharedPrefill {
+	if d.width == 1 || d.m.Backend().String() != "go" || d.m.tuning.noSharedPrefill {
 		return false
 	}
-	first := d.prep.rows[d.bt.idx[0]]
-	for _, i := range d.bt.idx[1:] {
-		r := d.prep.rows[i]
-		if !slices.Equal(r.tokens, first.tokens) || !slices.Equal(r.adds, first.adds) {
-			return false
-		}
-	}
-	return true
+	return d.prompts.same()
 }
 
 // step feeds every row's last token through the cached model and draws the next one. The cache
@@ -300,14 +270,12 @@ func (d *decoder) sharedPrompt() bool {
 func (d *decoder) step() error {
 	m, head := d.m, d.head
 	n := head.inputs()
-	nl := m.Config.NLayer
 	if d.stepProg == nil {
-		shape := fmt.Sprintf("%d×%d", d.bt.width, d.cache[0].Shape().Dimensions[1])
-		p, release, err := m.stepProgram("step/"+head.name(), shape, func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node {
-			return func(w *gpt2.Weights, in []*Node) []*Node {
+		shape := fmt.Sprintf("%d×%d", d.width, d.cache[0].Shape().Dimensions[1])
+		p, release, err := m.stepProgram("step/"+head.name(), shape, func(packed bool) func(w lm.Graph, in []*Node) []*Node {
+			return func(w lm.Graph, in []*Node) []*Node {
 				tokens, pos, sampling := in[0], in[1], in[2:2+n]
-				cache := in[2+n:]
-				kv := &gpt2.KVCache{Keys: cache[:nl], Values: cache[nl:]}
+				kv := lm.Cache(in[2+n:])
 				var counts *Node
 				if n > 0 {
 					// The token fed now joins its row's counts before the draw.
@@ -325,7 +293,7 @@ func (d *decoder) step() error {
 				if counts != nil {
 					outs = append(outs, counts)
 				}
-				return append(append(outs, next.Keys...), next.Values...)
+				return append(outs, next...)
 			}
 		})
 		if err != nil {
@@ -337,7 +305,7 @@ func (d *decoder) step() error {
 	for b, s := range d.seqs {
 		last[b] = s[len(s)-1:]
 	}
-	tok, err := m.TokensTensor(last)
+	tok, err := m.tokensTensor(last)
 	if err != nil {
 		return err
 	}
@@ -371,8 +339,8 @@ func (d *decoder) step() error {
 	return d.pick(outs[:head.outputs()])
 }
 
-// maxPackedSteps is the number of packed decoding-step programs (gpt2.Model.NewPackedProgram,
-// whose LM head multiplies by the token embedding built in) a model keeps: one per shape (batch
+// maxPackedSteps is the number of packed decoding-step programs (lm.Model.Compile, packed: the
+// matrix of the LM head by token built in) a model keeps: one per shape (batch
 // width, cache length), each with its own packed copy of the embedding. Past it, the least
 // recently used one not running is dropped for a new shape, or, when all are running, the new
 // shape's steps use the shared program that takes every weight as an input.
@@ -380,15 +348,15 @@ const maxPackedSteps = 2
 
 // packedStep is a packed decoding-step program and its use.
 type packedStep struct {
-	p       *gpt2.Program
+	p       lm.Program
 	running int   // decoders using it
 	used    int64 // when it was last acquired, in acquisitions
 }
 
 // stepProgram returns the decoding step program named name for one shape, and a function that
 // releases it when the decoder is done with it. build(packed) builds its graph, packed or not.
-func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w *gpt2.Weights, in []*Node) []*Node) (*gpt2.Program, func(), error) {
-	if m.Packs() && !m.tuning.unpackedStep {
+func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w lm.Graph, in []*Node) []*Node) (lm.Program, func(), error) {
+	if m.LM.Packs() && !m.tuning.unpackedStep {
 		if ps, err := m.acquirePacked(name+"/"+shape, build(true)); ps != nil || err != nil {
 			release := func() {
 				m.mu.Lock()
@@ -398,14 +366,14 @@ func (m *Model) stepProgram(name, shape string, build func(packed bool) func(w *
 			return ps.p, release, err
 		}
 	}
-	p, err := m.program(name, func() (*gpt2.Program, error) { return m.NewProgram("actadd."+name, build(false)) })
+	p, err := m.program(name, func() (lm.Program, error) { return m.compile("actadd."+name, build(false)) })
 	return p, func() {}, err
 }
 
 // acquirePacked returns the packed step program of key, building it (and dropping the least
 // recently used one not running, to stay within maxPackedSteps) when needed, and marks it
 // running; nil when all maxPackedSteps are running.
-func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node) []*Node) (*packedStep, error) {
+func (m *Model) acquirePacked(key string, build func(w lm.Graph, in []*Node) []*Node) (*packedStep, error) {
 	limit := maxPackedSteps
 	if m.tuning.packedSteps > 0 {
 		limit = m.tuning.packedSteps
@@ -427,7 +395,7 @@ func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node
 			m.packed[lru].p.Finalize()
 			delete(m.packed, lru)
 		}
-		p, err := m.NewPackedProgram("actadd."+key, build)
+		p, err := m.LM.Compile("actadd."+key, true, build)
 		if err != nil {
 			return nil, err
 		}
@@ -443,19 +411,7 @@ func (m *Model) acquirePacked(key string, build func(w *gpt2.Weights, in []*Node
 // recompute runs the whole sequences (steered at their prompt positions) and draws the next
 // tokens from the last position: the uncached path.
 func (d *decoder) recompute() error {
-	m, head := d.m, d.head
-	n := head.inputs()
-	inputs, err := m.steeredInputs(d.prep, d.bt, d.seqs)
-	if err != nil {
-		return err
-	}
-	p, err := m.steeredProgram("last/"+head.name(), d.prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
-		return head.build(w.Logits(lastPosition(st.Own(w.Forward(in[0], in[1], st.Hook())))), in[2:2+n])
-	})
-	if err != nil {
-		return err
-	}
-	outs, err := p.Call(withSampling(inputs, d.samplingInputs(true))...)
+	outs, err := d.prompts.last(d.seqs, d.head, d.samplingInputs(true))
 	if err != nil {
 		return err
 	}

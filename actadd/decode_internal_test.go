@@ -11,6 +11,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/lm"
 )
 
 // TestPackedStepEqualsUnpacked generates with the packed decoding step (the token embedding
@@ -45,7 +46,7 @@ func TestPackedStepEqualsUnpacked(t *testing.T) {
 // are running.
 func TestPackedStepsStayFew(t *testing.T) {
 	m, _ := wideModel(t)
-	build := func(w *gpt2.Weights, in []*Node) []*Node { return []*Node{w.Logits(in[0])} }
+	build := func(w lm.Graph, in []*Node) []*Node { return []*Node{w.Logits(in[0])} }
 	var held []*packedStep
 	for i, key := range []string{"a", "b", "a"} {
 		ps, err := m.acquirePacked(key, build)
@@ -88,7 +89,7 @@ func randomModel(tb testing.TB, name string, cfg checkpoint.Config, seed int64) 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m, err := Wrap(g, "go")
+	m, err := Wrap(g, nil, "go")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestBatchesInFlight(t *testing.T) {
 			t.Errorf("row %d: one batch at a time %v, two %v", i, got[0][i].Generated(), got[1][i].Generated())
 		}
 	}
-	huge := &Vector{N: 1, D: m.Config.NEmbd, Data: make([]float32, m.Config.NEmbd), Model: "test", Point: DefaultPoint}
+	huge := &Vector{N: 1, D: m.Width(), Data: make([]float32, m.Width()), Model: "test", Point: DefaultPoint}
 	huge.Data[0] = 1e38
 	rows[7].Adds = []Addition{Apply(huge, 10)}
 	if _, err := m.GenerateRows(rows, GenerateOptions{MaxNewTokens: 5, BatchSize: 3}); err == nil || !strings.Contains(err.Error(), "row 7") {
@@ -163,11 +164,14 @@ func TestSharedPromptPrefill(t *testing.T) {
 		}
 	}
 	m.tuning.noSharedPrefill = false
-	d := m.newDecoder(&prepared{rows: []preparedRow{{tokens: []int{1, 2}}, {tokens: []int{1, 2}}, {tokens: []int{1, 3}}}}, batch{idx: []int{0, 1}, width: 2}, GenerateOptions{})
+	prep := &prepared{rows: []preparedRow{{tokens: []int{1, 2}}, {tokens: []int{1, 2}}, {tokens: []int{1, 3}}}}
+	p := steeredPrompts{m, prep, batch{idx: []int{0, 1}, width: 2}}
+	d := m.newDecoder(p, [][]int{{1, 2}, {1, 2}}, 2, []uint64{0, 1}, GenerateOptions{})
 	if !d.sharedPrompt() {
 		t.Error("rows 0 and 1 are the same, but sharedPrompt says no")
 	}
-	d.bt.idx = []int{0, 2}
+	p.bt.idx = []int{0, 2}
+	d.prompts = p
 	if d.sharedPrompt() {
 		t.Error("rows 0 and 2 differ, but sharedPrompt says yes")
 	}

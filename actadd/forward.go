@@ -3,7 +3,7 @@ package actadd
 import (
 	"fmt"
 
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -29,7 +29,7 @@ func (m *Model) ForwardTokens(rows [][]int, adds ...Addition) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, err := m.steeredProgram("forward", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram("forward", prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		logits := w.Logits(w.Forward(in[0], in[1], st.Hook()))
 		return []*Node{ReduceAllSum(logits)}
 	})

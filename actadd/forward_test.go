@@ -12,7 +12,7 @@ import (
 func TestForwardTokensSumsTheLogits(t *testing.T) {
 	m, _ := models(t)
 	prompt := "I went up to my friend and said"
-	row := m.Tok.EncodeWithBOS(prompt)
+	row := m.EncodeWithBOS(prompt)
 	add := actadd.Pair(" weddings", "", 4).AtLayer(1)
 	var sums [2]float64
 	for i, adds := range [][]actadd.Addition{nil, {add}} {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/actadd-go/actadd/bpe"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -102,8 +101,8 @@ func (m *Model) GenerateRows(rows []Row, opts GenerateOptions) ([]Completion, er
 	if opts.MaxNewTokens <= 0 {
 		return nil, fmt.Errorf("actadd: MaxNewTokens must be positive, got %d", opts.MaxNewTokens)
 	}
-	if opts.MaxNewTokens > m.Config.NPositions {
-		return nil, fmt.Errorf("actadd: MaxNewTokens %d exceeds the model's context of %d positions: ask for fewer new tokens", opts.MaxNewTokens, m.Config.NPositions)
+	if opts.MaxNewTokens > m.Context() {
+		return nil, fmt.Errorf("actadd: MaxNewTokens %d exceeds the model's context of %d positions: ask for fewer new tokens", opts.MaxNewTokens, m.Context())
 	}
 	if err := opts.Sampling.check(); err != nil {
 		return nil, err
@@ -132,9 +131,9 @@ func (m *Model) generate(rows []Row, opts GenerateOptions, pairRows bool) ([]Com
 	}
 	for i, r := range prep.rows {
 		// The last new token is never fed back, so the context must hold prompt + new − 1.
-		if need := len(r.tokens) + opts.MaxNewTokens - 1; need > m.Config.NPositions {
+		if need := len(r.tokens) + opts.MaxNewTokens - 1; need > m.Context() {
 			return nil, fmt.Errorf("actadd: row %d: %d prompt tokens + %d new tokens need %d positions (the last new token is not fed back), more than the context of %d",
-				i, len(r.tokens), opts.MaxNewTokens, need, m.Config.NPositions)
+				i, len(r.tokens), opts.MaxNewTokens, need, m.Context())
 		}
 	}
 	out := make([]Completion, len(rows))
@@ -212,7 +211,18 @@ func (m *Model) BatchesInFlight() int {
 // generateBatch generates the rows of bt (all of the same prompt length) and stores them in out.
 // mu serializes progress and Stream calls with the batches decoded at the same time.
 func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, out []Completion, prog *progress, mu *sync.Mutex) error {
-	d := m.newDecoder(prep, bt, opts)
+	seqs := make([][]int, bt.width)
+	for b := range bt.width {
+		seqs[b] = prep.rows[bt.row(b)].tokens
+	}
+	streams := make([]uint64, len(bt.idx))
+	for b, i := range bt.idx {
+		streams[b] = uint64(i)
+		if opts.Streams != nil {
+			streams[b] = opts.Streams[i]
+		}
+	}
+	d := m.newDecoder(steeredPrompts{m, prep, bt}, seqs, len(bt.idx), streams, opts)
 	defer d.free()
 	// advanced reports a finished step: progress, the caller's stream, and cancellation.
 	advanced := func() error {
@@ -265,7 +275,7 @@ func (m *Model) generateBatch(prep *prepared, bt batch, opts GenerateOptions, ou
 func (m *Model) completion(row Row, toks []int, promptLen int, opts GenerateOptions) (Completion, error) {
 	if opts.StopAtEOS {
 		for j := promptLen; j < len(toks); j++ {
-			if toks[j] == bpe.EOS {
+			if toks[j] == m.Tok.EOS() {
 				toks = toks[:j+1]
 				break
 			}
@@ -313,7 +323,7 @@ func (m *Model) cacheCapacity(promptLen, maxNew int) int {
 	if m.tuning.capacityRound > 0 {
 		round = m.tuning.capacityRound
 	}
-	return min(roundUp(promptLen+maxNew-1, round), m.Config.NPositions)
+	return min(roundUp(promptLen+maxNew-1, round), m.Context())
 }
 
 // parallelRows calls fn(0..n-1) on all cores.

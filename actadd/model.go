@@ -1,14 +1,17 @@
-// Package actadd implements Activation Addition (Turner et al., arXiv 2308.10248): steering GPT-2
-// by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt pair, to the
-// residual stream of a new prompt, with no training.
+// Package actadd implements Activation Addition (Turner et al., arXiv 2308.10248): steering a
+// language model by adding c·(h(p+) − h(p−)), the difference of the residual streams of a prompt
+// pair, to the residual stream of a new prompt, with no training. It sees the model through the
+// interfaces of package lm (any family package loader loads: GPT-2, Llama, Mistral, Qwen).
 //
-// The residual stream is edited in one place, steering.edit in steer.go. The other files prepare
-// its inputs or run steered programs:
+// The residual stream is edited in one place, steering.edit in steer.go, with the steering
+// inputs of the compiled programs and the graph side of pair rows. The other files prepare its
+// inputs or run steered programs, and call into steer.go, never the other way:
 //
 //   - addition.go, vector.go: what to add where (Addition), and steering vectors from prompt pairs;
-//   - prepare.go: a call's rows tokenized, their additions placed, cut into batches;
-//   - pairrows.go: vectors built inside a steered pass from prompt rows appended to its batch;
-//   - generate.go, sample.go: batched, KV-cached generation with the protocol's sampler;
+//   - prepare.go, pairrows.go: a call's rows tokenized, their additions placed, the prompt pairs
+//     whose vectors a steered pass builds itself (pair rows), cut into batches;
+//   - generate.go, decode.go, sample.go, devsample.go: batched, KV-cached generation with the
+//     protocol's sampler;
 //   - score.go, forward.go: per-token log-probabilities, next-token ranks, timed forward passes.
 //
 // Steering vectors, coefficients and layers are runtime inputs of the compiled programs: sweeping
@@ -17,22 +20,34 @@ package actadd
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/actadd-go/actadd/backend"
-	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
+	"github.com/actadd-go/actadd/loader"
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// Model is a GPT-2 with its tokenizer, ready to be steered.
+// Model is a language model with its tokenizer, ready to be steered. It sees the model only
+// through the lm interfaces, whatever its family.
 type Model struct {
-	*gpt2.Model
-	Tok *bpe.Tokenizer
+	// LM is the model: its sizes, weights and programs.
+	LM lm.Model
+	// Tok is its tokenizer.
+	Tok lm.Tokenizer
+	// Name and Revision say what the weights are (lm.Info): results and figures print them.
+	Name, Revision string
 	// BackendName is the backend the model runs on ("go", "xla:cuda", ...), for labels.
 	BackendName string
 
+	info     lm.Info
+	dims     lm.Dims
 	mu       sync.Mutex
-	programs map[string]*gpt2.Program
+	programs map[string]lm.Program
 	packed   map[string]*packedStep  // packed decoding-step programs by name and shape (decode.go)
 	acquired int64                   // packed step programs acquired so far
 	acts     map[actsKey][][]float32 // per-layer activation differences of prompt pairs, see vector.go
@@ -41,10 +56,10 @@ type Model struct {
 	tuning decodeTuning
 }
 
-// decodeTuning holds alternatives to the decoding defaults, for benchmarks that compare them
-// in one process.
+// decodeTuning holds alternatives to the decoding defaults, for the tests and benchmarks of
+// this package that compare them in one process.
 type decodeTuning struct {
-	unpackedStep    bool         // the decoding step takes its weights as inputs (gpt2.NewProgram)
+	unpackedStep    bool         // the decoding step takes its weights as inputs (not packed)
 	packedSteps     int          // packed decoding-step programs kept (0: maxPackedSteps)
 	capacityRound   int          // the KV cache's length is a multiple of this (0: 16)
 	layout          *batchLayout // how batches are cut (nil: batchLayout's choice)
@@ -52,41 +67,90 @@ type decodeTuning struct {
 	noSharedPrefill bool         // prefill every row even when all rows of a batch are the same
 }
 
-// Load loads a model by name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, a local
-// checkpoint directory, or "tiny", the random-weight offline stand-in) on the backend chosen by
-// backend.New (GOMLX_BACKEND, else XLA when a PJRT plugin is installed, else the go backend).
+// Load loads a model by name on the backend chosen by backend.New (GOMLX_BACKEND, else XLA when
+// a PJRT plugin is installed, else the go backend): a published model (loader.Names lists
+// them), a Hugging Face repository id, a local checkpoint folder, or one of the random-weight
+// offline stand-ins ("tiny", the GPT-2-shaped one). The family comes from config.json's
+// model_type (package loader).
 func Load(name string) (*Model, error) {
 	b, _, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
-	m, err := gpt2.Load(b, name)
+	m, tok, err := loader.Load(b, name)
 	if err != nil {
 		return nil, err
 	}
-	return Wrap(m, backend.Describe(b))
+	return Wrap(m, tok, backend.Describe(b))
 }
 
-// Wrap makes a loaded gpt2.Model steerable; backendName labels results.
-func Wrap(m *gpt2.Model, backendName string) (*Model, error) {
+// Wrap makes a model steerable with its tokenizer; backendName labels results. A nil tok means
+// the family's built-in tokenizer (GPT-2's BPE), for families that have one
+// (loader.BuiltinTokenizer).
+func Wrap(m lm.Model, tok lm.Tokenizer, backendName string) (*Model, error) {
 	if m == nil {
-		return nil, fmt.Errorf("actadd: Wrap: nil model: load one with gpt2.Load or gpt2.New first")
+		return nil, fmt.Errorf("actadd: Wrap: nil model: load one with loader.Load (or build one with gpt2.New) first")
 	}
-	tok, err := bpe.New()
-	if err != nil {
-		return nil, err
+	info, dims := m.Info(), m.Dims()
+	if tok == nil {
+		var err error
+		if tok, err = loader.BuiltinTokenizer(info.Family); err != nil {
+			return nil, fmt.Errorf("actadd: Wrap: %w", err)
+		}
 	}
-	if m.Config.VocabSize != tok.VocabSize() {
-		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but the GPT-2 tokenizer has %d: ActAdd needs a GPT-2 checkpoint with vocab_size %[3]d", m.Name, m.Config.VocabSize, tok.VocabSize())
+	if tok.VocabSize() > dims.Vocab {
+		return nil, fmt.Errorf("actadd: model %s has a vocabulary of %d tokens, but its tokenizer has %d: give the tokenizer that belongs to the checkpoint", info.Name, dims.Vocab, tok.VocabSize())
 	}
-	return &Model{Model: m, Tok: tok, BackendName: backendName, programs: map[string]*gpt2.Program{}, packed: map[string]*packedStep{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
+	bos, hasBOS := tok.BOS()
+	for _, id := range []struct {
+		what string
+		id   int
+		use  bool
+	}{{"BOS", bos, hasBOS}, {"EOS", tok.EOS(), true}, {"padding", tok.Pad(), true}} {
+		if id.use && (id.id < 0 || id.id >= dims.Vocab) {
+			return nil, fmt.Errorf("actadd: the tokenizer's %s id %d is outside model %s's vocabulary of %d: give the tokenizer that belongs to the checkpoint", id.what, id.id, info.Name, dims.Vocab)
+		}
+	}
+	return &Model{LM: m, Tok: tok, Name: info.Name, Revision: info.Revision, BackendName: backendName, info: info, dims: dims,
+		programs: map[string]lm.Program{}, packed: map[string]*packedStep{}, acts: map[actsKey][][]float32{}, vectors: map[vectorKey]*Vector{}}, nil
 }
 
 // Label names the model and backend, e.g. "gpt2-xl on xla:cuda", for figures and printed results.
 func (m *Model) Label() string { return fmt.Sprintf("%s on %s", m.Name, m.BackendName) }
 
+// Info says what the weights are: name, revision, family.
+func (m *Model) Info() lm.Info { return m.info }
+
+// Family is the model's architecture, config.json's model_type ("gpt2", "llama", "qwen2", ...).
+func (m *Model) Family() string { return m.info.Family }
+
+// Layers is the number of transformer blocks: additions go at layers 0 … Layers()-1.
+func (m *Model) Layers() int { return m.dims.Layers }
+
+// Width is d_model, the width of the residual stream and of a steering vector's rows.
+func (m *Model) Width() int { return m.dims.Width }
+
+// Context is the number of positions the model attends over: prompt and new tokens together.
+func (m *Model) Context() int { return m.dims.Context }
+
+// VocabSize is the width of the model's logits.
+func (m *Model) VocabSize() int { return m.dims.Vocab }
+
+// Backend is the backend the weights live on.
+func (m *Model) Backend() compute.Backend { return m.LM.Backend() }
+
+// Builds counts the graphs built from the model's weights so far (lm.Model.Builds).
+func (m *Model) Builds() int64 { return m.LM.Builds() }
+
+// Finalize frees the model's weights; it cannot be used afterwards.
+func (m *Model) Finalize() { m.LM.Finalize() }
+
+// EncodeWithBOS tokenizes text as a prompt: the tokenizer's BOS (when the model has one), then
+// its tokens.
+func (m *Model) EncodeWithBOS(text string) []int { return lm.EncodeWithBOS(m.Tok, text) }
+
 // program returns the cached program named key, building it with build the first time.
-func (m *Model) program(key string, build func() (*gpt2.Program, error)) (*gpt2.Program, error) {
+func (m *Model) program(key string, build func() (lm.Program, error)) (lm.Program, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if p, ok := m.programs[key]; ok {
@@ -100,14 +164,100 @@ func (m *Model) program(key string, build func() (*gpt2.Program, error)) (*gpt2.
 	return p, nil
 }
 
-// tokenize encodes a prompt with BOS prepended, as TransformerLens does.
+// compile is lm.Model.Compile, unpacked.
+func (m *Model) compile(name string, build func(g lm.Graph, in []*Node) []*Node) (lm.Program, error) {
+	return m.LM.Compile(name, false, build)
+}
+
+// tokenize encodes a prompt with BOS prepended (when the model has one), as TransformerLens does.
 func (m *Model) tokenize(prompt string) ([]int, error) {
 	if prompt == "" {
 		return nil, fmt.Errorf("actadd: empty prompt: give some text to continue or score")
 	}
-	ids := m.Tok.EncodeWithBOS(prompt)
-	if len(ids) > m.Config.NPositions {
-		return nil, fmt.Errorf("actadd: prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten it", len(ids), m.Config.NPositions)
+	ids := m.EncodeWithBOS(prompt)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("actadd: prompt %q encodes to no tokens: give some text to continue or score", prompt)
+	}
+	if len(ids) > m.Context() {
+		return nil, fmt.Errorf("actadd: prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten it", len(ids), m.Context())
 	}
 	return ids, nil
+}
+
+// tokensTensor checks a batch of token rows (equal lengths, ids in the vocabulary, within the
+// context) and packs it as an int32 [batch, seq] tensor.
+func (m *Model) tokensTensor(rows [][]int) (*tensors.Tensor, error) {
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("actadd: empty batch: give at least one row of tokens")
+	}
+	seq := len(rows[0])
+	if seq == 0 {
+		return nil, fmt.Errorf("actadd: empty token row: every prompt needs at least one token")
+	}
+	if seq > m.Context() {
+		return nil, fmt.Errorf("actadd: %d tokens exceed the model's context of %d positions: shorten the text", seq, m.Context())
+	}
+	flat := make([]int32, 0, len(rows)*seq)
+	for i, r := range rows {
+		if len(r) != seq {
+			return nil, fmt.Errorf("actadd: row %d has %d tokens but row 0 has %d: rows of a batch must have equal length (pad them)", i, len(r), seq)
+		}
+		for _, t := range r {
+			if t < 0 || t >= m.VocabSize() {
+				return nil, fmt.Errorf("actadd: token id %d in row %d is outside the vocabulary [0, %d)", t, i, m.VocabSize())
+			}
+			flat = append(flat, int32(t))
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(flat, len(rows), seq), nil
+}
+
+// positionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row.
+func positionsTensor(batch, seq, start int) *tensors.Tensor {
+	flat := make([]int32, batch*seq)
+	for i := range flat {
+		flat[i] = int32(start + i%seq)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, batch, seq)
+}
+
+// capture runs token rows of equal length through the model (unsteered) and returns the
+// activations at points, each [batch, seq, Width], in the order given.
+func (m *Model) capture(rows [][]int, points []string) ([]*tensors.Tensor, error) {
+	tok, err := m.tokensTensor(rows)
+	if err != nil {
+		return nil, err
+	}
+	sorted := append([]string(nil), points...)
+	sort.Strings(sorted)
+	p, err := m.program("capture/"+strings.Join(sorted, ","), func() (lm.Program, error) {
+		return m.compile("actadd.capture", func(g lm.Graph, in []*Node) []*Node {
+			captured := map[string]*Node{}
+			g.Forward(in[0], in[1], lm.Capture(captured, sorted...))
+			outs := make([]*Node, len(sorted))
+			for i, c := range sorted {
+				if captured[c] == nil {
+					panic(fmt.Sprintf("actadd: hook point %q was never reached", c))
+				}
+				outs[i] = captured[c]
+			}
+			return outs
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := p.Call(tok, positionsTensor(len(rows), len(rows[0]), 0))
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*tensors.Tensor{}
+	for i, c := range sorted {
+		byName[c] = outs[i]
+	}
+	res := make([]*tensors.Tensor, len(points))
+	for i, c := range points {
+		res[i] = byName[c]
+	}
+	return res, nil
 }

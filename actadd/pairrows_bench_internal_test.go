@@ -35,7 +35,7 @@ func BenchmarkSweepPairRows(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := Wrap(g, "go")
+			m, err := Wrap(g, nil, "go")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -54,8 +54,12 @@ func TestPairRowsEqualGivenVectors(t *testing.T) {
 				if len(bts) != 1 {
 					t.Fatalf("rows make %d batches, want 1 (equal prompt lengths)", len(bts))
 				}
-				d := m.newDecoder(prep, bts[0], GenerateOptions{Sampler: SamplerHost})
-				outs, err := d.prefillOutputs(32)
+				bt := bts[0]
+				seqs := make([][]int, bt.width)
+				for b := range seqs {
+					seqs[b] = prep.rows[bt.row(b)].tokens
+				}
+				outs, err := steeredPrompts{m, prep, bt}.prefill(seqs, 32, samplingHead{}, nil, false, bt.width)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/actadd-go/actadd/gpt2"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -13,6 +12,7 @@ import (
 type prepared struct {
 	rows  []preparedRow
 	point string // the kind of hook point steered (one per call)
+	pad   int    // the tokenizer's padding token
 	k     int    // most additions on one row
 	span  int    // the longest steering vector's length (every batch of a job has this shape)
 	// pairTokens holds the token rows of the distinct prompt pairs whose vectors the steered
@@ -67,12 +67,12 @@ func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 // addition of a prompt pair instead names the pair's token rows, from which the steered program
 // builds the vector itself.
 func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepared, error) {
-	prep := &prepared{context: m.Config.NPositions}
+	prep := &prepared{context: m.Context(), pad: m.Tok.Pad()}
 	pairIndex := map[[2]string]int{}
 	for i, r := range rows {
 		pr := preparedRow{row: r, tokens: tokens[i]}
 		for _, a := range r.Adds {
-			if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+			if err := a.check(m.Layers(), m.Width()); err != nil {
 				return nil, &rowError{i, err}
 			}
 			p := placedAddition{layer: a.Layer, coeff: a.Coeff}
@@ -92,7 +92,7 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 				}
 				p.pair = q
 			} else {
-				v, err := m.Vector(a)
+				v, err := m.vector(a)
 				if err != nil {
 					return nil, &rowError{i, err}
 				}
@@ -196,11 +196,11 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	if prep.k > 0 {
 		all = prep.withPairRows(seqs, seq)
 	}
-	tok, err := m.TokensTensor(all)
+	tok, err := m.tokensTensor(all)
 	if err != nil {
 		return nil, err
 	}
-	inputs := []any{tok, gpt2.PositionsTensor(len(all), seq, 0)}
+	inputs := []any{tok, positionsTensor(len(all), seq, 0)}
 	if prep.k == 0 {
 		return inputs, nil
 	}
@@ -208,7 +208,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	for b := range bt.width {
 		placed[b] = prep.rows[bt.row(b)].adds
 	}
-	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Config.NLayer, m.Config.NEmbd, prep.pairRows())...), nil
+	return append(inputs, steeringInputs(placed, prep.k, prep.span, m.Layers(), m.Width(), prep.pairRows())...), nil
 }
 
 // take copies a program output to Go and frees it.

@@ -290,3 +290,28 @@ func (sm *sampler) filter() keptSet {
 	}
 	return keptSet{x: x, xb: x[boundary], b: boundary, total: total}
 }
+
+// HostSampler is the host sampler of one row, as generation draws with it (SamplerHost): the
+// protocol's sampler over the row's logits, counting the row's tokens so far for the frequency
+// penalty. Generation runs one per row; it is exported for callers that hold logits of their
+// own, such as the benchmarks that time a decoding step's sampling alone.
+type HostSampler struct{ sm *sampler }
+
+// NewHostSampler prepares the sampler of a row whose tokens so far are history.
+func NewHostSampler(s Sampling, history []int) (*HostSampler, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return &HostSampler{newSampler(s, history)}, nil
+}
+
+// Next draws the next token from the row's logits, with u in [0, 1) the row's next uniform draw
+// (unused when greedy; see Sampling.Stream). It does not record the token: see Observe.
+func (h *HostSampler) Next(logits []float32, u float64) (int, error) { return h.sm.next(logits, u) }
+
+// Observe records a token appended to the row.
+func (h *HostSampler) Observe(tok int) { h.sm.observe(tok) }
+
+// Stream is the random stream generation draws row uniforms from: (Seed, stream), where stream
+// is the row's index in its call or its GenerateOptions.Streams entry.
+func (s Sampling) Stream(stream uint64) *rand.Rand { return rowRand(s, stream) }

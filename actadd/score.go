@@ -5,8 +5,7 @@ import (
 	"io"
 	"sort"
 
-	"github.com/actadd-go/actadd/bpe"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -52,7 +51,7 @@ func (m *Model) LogProbsRows(rows []Row, opts ScoreOptions) ([][]float32, error)
 			return nil, fmt.Errorf("actadd: row %d (%q) has no token to score after BOS", i, r.row.Prompt)
 		}
 	}
-	p, err := m.steeredProgram("logprobs", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram("logprobs", prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		tokens := in[0]
 		t := tokens.Shape().Dimensions[1]
 		logits := w.Logits(SliceAxis(w.Forward(tokens, in[1], st.Hook()), 1, AxisRange(0, t-1))) // [b, t-1, vocab]
@@ -102,7 +101,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	rows := make([]Row, len(prompts))
 	for i, t := range prompts {
 		rows[i] = Row{Prompt: t, Adds: adds}
-		if targets[i] < 0 || targets[i] >= m.Config.VocabSize {
+		if targets[i] < 0 || targets[i] >= m.VocabSize() {
 			return nil, fmt.Errorf("actadd: target %d of prompt %d is not a token id", targets[i], i)
 		}
 	}
@@ -110,7 +109,7 @@ func (m *Model) NextTokenRanks(prompts []string, targets []int, opts ScoreOption
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram("ranks", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram("ranks", prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		h := w.Forward(in[0], in[1], st.Hook())
 		b := h.Shape().Dimensions[0]
 		rowIdx := Iota(h.Graph(), shapes.Make(dtypes.Int32, b), 0)
@@ -222,7 +221,7 @@ func (p *prepared) paddedLen(i int) int {
 	return n
 }
 
-// paddedRows returns a batch's token rows right-padded with the space token to a common length,
+// paddedRows returns a batch's token rows right-padded with the padding token to a common length,
 // rounded up to a multiple of 16 (within the context) so that few shapes get compiled.
 func paddedRows(prep *prepared, bt batch) ([][]int, int) {
 	seq := 0
@@ -233,7 +232,7 @@ func paddedRows(prep *prepared, bt batch) ([][]int, int) {
 	for b := range bt.width {
 		row := append(make([]int, 0, seq), prep.rows[bt.row(b)].tokens...)
 		for len(row) < seq {
-			row = append(row, bpe.Space)
+			row = append(row, prep.pad)
 		}
 		seqs[b] = row
 	}
@@ -246,7 +245,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.steeredProgram("logits", prep, func(w *gpt2.Weights, in []*Node, st *steering) []*Node {
+	p, err := m.steeredProgram("logits", prep, func(w lm.Graph, in []*Node, st *steering) []*Node {
 		return []*Node{w.Logits(w.Forward(in[0], in[1], st.Hook()))}
 	})
 	if err != nil {
@@ -265,7 +264,7 @@ func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
 	if nonFinite(flat) >= 0 {
 		return nil, prep.outputError(0, errNonFinite)
 	}
-	v := m.Config.VocabSize
+	v := m.VocabSize()
 	out := make([][]float32, len(seqs[0]))
 	for t := range out {
 		out[t] = flat[t*v : (t+1)*v]

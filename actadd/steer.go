@@ -3,7 +3,8 @@ package actadd
 import (
 	"fmt"
 
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/lm"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -35,7 +36,13 @@ import (
 // steering inputs and have no hook.
 //
 // A program may also build some vectors from prompt pairs in the same pass instead of taking
-// them as inputs; pairrows.go adds those vectors to vectors[k,b] before the edit.
+// them as inputs (pair rows, planned in pairrows.go): those vectors are added to vectors[k,b]
+// before the edit. Such a program takes two more steering inputs after vectors, positions and
+// gates:
+//
+//	pairs     [K, batch, 2]    int32    which pair rows are slot k's p+ and p− (0-based among them)
+//	pairMask  [K, batch, span] float32  1 for the vector's own rows (j < its length); 0 past it and
+//	                                    for slots whose vector is given in vectors
 
 // placedAddition is one addition placed in one row of a batch: what is added, at which layer,
 // with which coefficient, from which stream position.
@@ -70,8 +77,8 @@ func (s *steering) edit(l int, x *Node) *Node {
 	return ScatterSum(x, s.indices, Mul(v, g), false, false)
 }
 
-// Hook is the gpt2.Hook that edits every layer's point of the steered kind; nil when unsteered.
-func (s *steering) Hook() gpt2.Hook {
+// Hook is the lm.Hook that edits every layer's point of the steered kind; nil when unsteered.
+func (s *steering) Hook() lm.Hook {
 	if s.slots == 0 {
 		return nil
 	}
@@ -131,7 +138,7 @@ func newSteering(kind string, k int, pairRows bool, in []*Node) *steering {
 }
 
 // pointName is the hook point of kind (e.g. "hook_resid_pre") in block l.
-func pointName(kind string, l int) string { return fmt.Sprintf("blocks.%d.%s", l, kind) }
+func pointName(kind string, l int) string { return hookpoint.Block(l, kind) }
 
 // steeringInputs packs the additions placed in each row of a batch (rows[b]: at most k, possibly
 // none, each at most span positions long) as the steering inputs; with pairRows, also the inputs
@@ -169,10 +176,10 @@ func steeringInputs(rows [][]placedAddition, k, span, nLayer, d int, pairRows bo
 // prep.k slots (one program per name, point, k and use of pair rows; its graph is built once per
 // input shape). build receives the steering: its Hook (nil when unsteered), and Own, which drops
 // pair rows from the outputs.
-func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.Weights, in []*Node, st *steering) []*Node) (*gpt2.Program, error) {
+func (m *Model) steeredProgram(name string, prep *prepared, build func(w lm.Graph, in []*Node, st *steering) []*Node) (lm.Program, error) {
 	k, point, pairRows := prep.k, prep.point, prep.pairRows()
-	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (*gpt2.Program, error) {
-		return m.NewProgram("actadd."+name, func(w *gpt2.Weights, in []*Node) []*Node {
+	return m.program(fmt.Sprintf("%s/%s/%d/%t", name, point, k, pairRows), func() (lm.Program, error) {
+		return m.compile("actadd."+name, func(w lm.Graph, in []*Node) []*Node {
 			return build(w, in, newSteering(point, k, pairRows, in))
 		})
 	})
@@ -182,9 +189,9 @@ func (m *Model) steeredProgram(name string, prep *prepared, build func(w *gpt2.W
 // apart from the model: it returns the steering inputs that apply addition a to every row of a
 // batch of rows × seq positions, and a function that, given those inputs as the graph's nodes,
 // returns the hook that edits the stream at every layer's point of a's kind.
-func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func(in []*Node) gpt2.Hook, error) {
-	if rows < 1 || seq < 1 || seq > m.Config.NPositions {
-		return nil, nil, fmt.Errorf("actadd: SteeringHook: a batch of %d rows × %d positions: give at least one row of 1..%d positions", rows, seq, m.Config.NPositions)
+func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func(in []*Node) lm.Hook, error) {
+	if rows < 1 || seq < 1 || seq > m.Context() {
+		return nil, nil, fmt.Errorf("actadd: SteeringHook: a batch of %d rows × %d positions: give at least one row of 1..%d positions", rows, seq, m.Context())
 	}
 	v, err := m.Vector(a)
 	if err != nil {
@@ -198,10 +205,60 @@ func (m *Model) SteeringHook(a Addition, rows, seq int) ([]*tensors.Tensor, func
 		placed[b] = []placedAddition{{vector: v, n: v.N, layer: a.Layer, coeff: a.Coeff, start: a.Position.start(seq, v.N)}}
 	}
 	var ts []*tensors.Tensor
-	for _, t := range steeringInputs(placed, 1, v.N, m.Config.NLayer, m.Config.NEmbd, false) {
+	for _, t := range steeringInputs(placed, 1, v.N, m.Layers(), m.Width(), false) {
 		ts = append(ts, t.(*tensors.Tensor))
 	}
 	point := a.point()
-	hook := func(in []*Node) gpt2.Hook { return newSteering(point, 1, false, in).Hook() }
+	hook := func(in []*Node) lm.Hook { return newSteering(point, 1, false, in).Hook() }
 	return ts, hook, nil
+}
+
+// pairRowInputs is the number of steering inputs pair rows add.
+const pairRowInputs = 2
+
+// pairRows is the pair-row part of a steered program's graph.
+type pairRows struct {
+	pairs, mask *Node
+	count, span int // pair rows appended to the batch, and the longest vector
+}
+
+func newPairRows(in []*Node, count, span int) *pairRows {
+	return &pairRows{pairs: in[0], mask: in[1], count: count, span: span}
+}
+
+// addVectors adds to the given vectors [K, batch, span, d] those the pair rows of x (the stream
+// [batch + pair rows, seq, d] at one hook point) build.
+func (p *pairRows) addVectors(vectors, x *Node) *Node {
+	n := x.Shape().Dimensions[0]
+	xp := Slice(x, AxisRange(n-p.count, n), AxisRange(0, p.span)) // [P, span, d]
+	plus := Gather(xp, SliceAxis(p.pairs, -1, AxisRange(0, 1)))   // [K, batch, span, d]
+	minus := Gather(xp, SliceAxis(p.pairs, -1, AxisRange(1, 2)))
+	return Add(vectors, Mul(Sub(plus, minus), ExpandAxes(p.mask, -1)))
+}
+
+// own slices x, whose first axis is the batch's rows and then the pair rows (possibly merged with
+// a following axis), to the first batch rows.
+func (p *pairRows) own(x *Node, batch int) *Node {
+	n := x.Shape().Dimensions[0]
+	return SliceAxis(x, 0, AxisRange(0, n/(batch+p.count)*batch))
+}
+
+// pairRowTensors packs the pair-row inputs of a batch's placed additions.
+func pairRowTensors(rows [][]placedAddition, k, span int) []any {
+	batch := len(rows)
+	pairs := make([]int32, k*batch*2)
+	mask := make([]float32, k*batch*span)
+	for b, r := range rows {
+		for s, a := range r {
+			if a.vector != nil {
+				continue
+			}
+			slot := s*batch + b
+			pairs[2*slot], pairs[2*slot+1] = int32(2*a.pair), int32(2*a.pair+1)
+			for j := range a.n {
+				mask[slot*span+j] = 1
+			}
+		}
+	}
+	return []any{tensors.FromFlatDataAndDimensions(pairs, k, batch, 2), tensors.FromFlatDataAndDimensions(mask, k, batch, span)}
 }

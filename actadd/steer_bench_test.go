@@ -18,8 +18,8 @@ import (
 func BenchmarkSteeringOps(b *testing.B) {
 	m := gpt2Shaped(b)
 	const batch, seq, reps = 32, 64, 200
-	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Config.NLayer / 2)
-	rows := experiments.OverheadTokens(0, batch, seq, m.Config.VocabSize)
+	add := actadd.Pair("This is a test prompt.", "", 1).AtLayer(m.Layers() / 2)
+	rows := experiments.OverheadTokens(0, batch, seq, m.VocabSize())
 	if _, err := m.ForwardTokens(rows); err != nil { // compile
 		b.Fatal(err)
 	}

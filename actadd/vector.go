@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/actadd-go/actadd/checkpoint"
-	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 )
 
 // Vector is an unscaled steering vector h(p+) − h(p−) taken at one hook point of one model: N
@@ -46,7 +46,7 @@ func (v *Vector) ForModel(model string) *Vector {
 
 // String names the vector: its prompt pairs, layer and hook point.
 func (v *Vector) String() string {
-	return fmt.Sprintf("%s at blocks.%d.%s (%s)", pairsString(v.Pairs), v.Layer, v.Point, v.Model)
+	return fmt.Sprintf("%s at %s (%s)", pairsString(v.Pairs), hookpoint.Block(v.Layer, v.Point), v.Model)
 }
 
 // pairsString is "(p+ − p−)" for one pair, "mean of k pairs (p+ − p−, …)" for several.
@@ -75,16 +75,21 @@ type actsKey struct{ pairs, point string }
 // The differences at every layer are computed in one forward pass and cached, so building the
 // vectors of a layer sweep costs one pass and one compiled program.
 func (m *Model) Vector(a Addition) (*Vector, error) {
-	if err := a.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := a.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
+	return m.vector(a)
+}
+
+// vector is Vector for an addition already checked (prepareTokens checks each addition once).
+func (m *Model) vector(a Addition) (*Vector, error) {
 	if v := a.Vector; v != nil {
 		if v.Model != m.Name {
 			return nil, m.wrongModel(v)
 		}
 		return v, nil
 	}
-	return m.MeanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
+	return m.meanDifference([][2]string{{a.Plus, a.Minus}}, a.Layer, a.point())
 }
 
 // wrongModel is the error for a vector of another model.
@@ -112,7 +117,7 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 		point = DefaultPoint
 	}
 	probe := Addition{Plus: "x", Layer: layer, Point: point}
-	if err := probe.check(m.Config.NLayer, m.Config.NEmbd); err != nil {
+	if err := probe.check(m.Layers(), m.Width()); err != nil {
 		return nil, err
 	}
 	for i, p := range pairs {
@@ -120,6 +125,11 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 			return nil, fmt.Errorf("actadd: prompt pair %d is empty on both sides", i)
 		}
 	}
+	return m.meanDifference(pairs, layer, point)
+}
+
+// meanDifference is MeanDifference for a layer, point and pairs already checked.
+func (m *Model) meanDifference(pairs [][2]string, layer int, point string) (*Vector, error) {
 	key := actsKey{fmt.Sprintf("%q", pairs), point}
 	diffs, err := m.pairDifferences(key, pairs)
 	if err != nil {
@@ -131,7 +141,7 @@ func (m *Model) MeanDifference(pairs [][2]string, layer int, point string) (*Vec
 	if v, ok := m.vectors[vk]; ok {
 		return v, nil
 	}
-	n, d := len(diffs[0])/m.Config.NEmbd, m.Config.NEmbd
+	n, d := len(diffs[0])/m.Width(), m.Width()
 	v := &Vector{Model: m.Name, Layer: layer, Point: point, Pairs: slices.Clone(pairs), N: n, D: d, Data: diffs[layer]}
 	m.vectors[vk] = v
 	return v, nil
@@ -156,19 +166,19 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
-	points := make([]string, m.Config.NLayer)
+	points := make([]string, m.Layers())
 	for l := range points {
 		points[l] = pointName(key.point, l)
 	}
-	out, err := m.Run(rows, points...)
+	acts, err := m.capture(rows, points)
 	if err != nil {
 		return nil, err
 	}
-	d := m.Config.NEmbd
-	diffs := make([][]float32, m.Config.NLayer)
+	d := m.Width()
+	diffs := make([][]float32, m.Layers())
 	scale := 1 / float32(len(pairs))
-	for l, p := range points {
-		h := tensors.MustCopyFlatData[float32](out.Activations[p]) // [2·pairs, n, d]
+	for l := range points {
+		h := take[float32](acts[l]) // [2·pairs, n, d]
 		diff := make([]float32, n*d)
 		for i := range pairs {
 			hp, hm := h[(2*i)*n*d:(2*i+1)*n*d], h[(2*i+1)*n*d:(2*i+2)*n*d]
@@ -177,10 +187,6 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 			}
 		}
 		diffs[l] = diff
-	}
-	out.Logits.FinalizeAll()
-	for _, t := range out.Activations {
-		t.FinalizeAll()
 	}
 	m.mu.Lock()
 	m.acts[key] = diffs
@@ -193,16 +199,16 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 func (m *Model) pairTokens(pairs [][2]string) (rows [][]int, n int, err error) {
 	for _, p := range pairs {
 		for _, s := range p {
-			ids := m.Tok.EncodeWithBOS(s)
+			ids := m.EncodeWithBOS(s)
 			rows = append(rows, ids)
 			n = max(n, len(ids))
 		}
 	}
-	if n > m.Config.NPositions {
-		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten the prompt pair", n, m.Config.NPositions)
+	if n > m.Context() {
+		return nil, 0, fmt.Errorf("actadd: steering prompt of %d tokens (with BOS) exceeds the model's context of %d: shorten the prompt pair", n, m.Context())
 	}
 	for i := range rows {
-		rows[i] = padRight(rows[i], n)
+		rows[i] = padRight(rows[i], n, m.Tok.Pad())
 	}
 	return rows, n, nil
 }

@@ -74,7 +74,7 @@ func otherModel(t *testing.T, name string) *actadd.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := actadd.Wrap(g, "go")
+	m, err := actadd.Wrap(g, nil, "go")
 	if err != nil {
 		t.Fatal(err)
 	}

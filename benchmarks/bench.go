@@ -80,6 +80,12 @@ type Options struct {
 	// model, and OneCoreGenBatches the one-thread greedy generation batches; 0 skips them.
 	OneCoreReps, OneCoreGenBatches int
 
+	// Llama are Llama-family shapes (LlamaShapes) whose forward pass (Batch × Seq, Reps pairs) and
+	// greedy decoding (LlamaGenBatches batches of GenBatch rows × GenNewTokens) are timed with
+	// PyTorch's, interleaved.
+	Llama           []ModelReps
+	LlamaGenBatches int
+
 	SweepCoeffs    []float64 // coefficients per layer; every layer of GenModel is swept
 	SweepNewTokens int       // new tokens per sweep completion
 
@@ -118,6 +124,7 @@ func FullOptions() Options {
 		Prompt:      "I went up to my friend and said",
 		SamplerTime: 2 * time.Second, OneCoreReps: 3, OneCoreGenBatches: 2,
 		SweepCoeffs: []float64{-1, 1, 4}, SweepNewTokens: 10,
+		Llama: []ModelReps{{"smollm2-135m", 5}, {"qwen2.5-0.5b", 3}}, LlamaGenBatches: 3,
 		Python: "/usr/bin/python3", TorchScript: "benchmarks/torch_reference.py", TorchThreads: 2, TorchDevice: "cpu",
 		TorchCalibrate: true,
 	}
@@ -131,6 +138,7 @@ func QuickOptions() Options {
 	o.GenRows, o.GenNewTokens, o.GenBatch = 32, 8, 16
 	o.SamplerTime, o.OneCoreReps, o.OneCoreGenBatches = 300*time.Millisecond, 2, 1
 	o.SweepNewTokens = 2
+	o.Llama, o.LlamaGenBatches = []ModelReps{{"smollm2-135m", 1}}, 1
 	return o
 }
 
@@ -164,6 +172,7 @@ type Result struct {
 	OneCore          *OneCoreResult `json:"one_core,omitempty"`
 	Sweep            *SweepResult   `json:"sweep,omitempty"`
 	Paper            []PaperRun     `json:"paper,omitempty"` // E2 and E1 end to end
+	Llama            []LlamaResult  `json:"llama,omitempty"`
 	Summary          Summary        `json:"summary"`
 }
 
@@ -323,7 +332,7 @@ func (r *run) load(name string, b compute.Backend) (*actadd.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := actadd.Wrap(g, backend.Describe(b))
+	m, err := actadd.Wrap(g, nil, backend.Describe(b))
 	if err != nil {
 		return nil, err
 	}
@@ -419,6 +428,14 @@ func Run(opts Options) (*Result, error) {
 		}
 	}
 	r.release()
+	for _, mr := range opts.Llama {
+		l, err := r.runLlama(mr)
+		if err != nil {
+			return nil, fmt.Errorf("llama %s: %w", mr.Model, err)
+		}
+		res.Llama = append(res.Llama, *l)
+		r.section()
+	}
 	if (opts.OneCoreReps > 0 || opts.OneCoreGenBatches > 0) && backend.Describe(b) == "go" {
 		if res.OneCore, err = r.runOneCore(); err != nil {
 			return nil, fmt.Errorf("one core: %w", err)
@@ -471,6 +488,9 @@ func (r *run) setUpReference() error {
 	shape := opts.GenModel
 	if len(opts.Forward) > 0 {
 		shape = opts.Forward[0].Model
+	}
+	if shape == "" { // only the Llama family is timed: calibrate on gpt2's shape all the same
+		shape = "gpt2"
 	}
 	cfg, err := experiments.ShapeConfig(shape)
 	if err != nil {
@@ -658,7 +678,11 @@ func steeringOpsSeconds(m *actadd.Model, add actadd.Addition, opts Options) (flo
 // runForward times baseline and steered forward passes of the Go model and of PyTorch's,
 // interleaved ABBA (Go's pair, then PyTorch's, reversed every other repetition).
 func (r *run) runForward(m *actadd.Model, mr ModelReps) (*ForwardResult, error) {
-	opts, cfg := r.opts, m.Config
+	opts := r.opts
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	layer := cfg.NLayer / 2
 	add := actadd.Pair(SteerPlus, SteerMinus, 1).AtLayer(layer)
 	v, err := m.Vector(add)
@@ -794,7 +818,7 @@ func torchGenArm(srv *torchServer, opts Options, sampling actadd.Sampling, promp
 func (r *run) runGeneration(m *actadd.Model) error {
 	opts := r.opts
 	nb := (opts.GenRows + opts.GenBatch - 1) / opts.GenBatch
-	promptTokens := len(m.Tok.EncodeWithBOS(opts.Prompt))
+	promptTokens := len(m.EncodeWithBOS(opts.Prompt))
 	samplings := []actadd.Sampling{actadd.PaperSampling}
 	if opts.GenGreedy {
 		samplings = append(samplings, actadd.Greedy)
@@ -817,7 +841,11 @@ func (r *run) runGeneration(m *actadd.Model) error {
 		results = append(results, g)
 		goArms = append(goArms, r.goGenArm(m, s, opts.GenNewTokens, &builds[j]))
 		if r.ref != nil {
-			srv, err := r.ref.server(opts.GenModel, m.Config, r.res.Reference.Generation)
+			cfg, err := gpt2Config(m)
+			if err != nil {
+				return err
+			}
+			srv, err := r.ref.server(opts.GenModel, cfg, r.res.Reference.Generation)
 			if err != nil {
 				return err
 			}
@@ -902,7 +930,11 @@ func genProgress(results []*GenResult) string {
 // step, or random ones without the reference); and, from the interleaved generation, what
 // sampling added to a step.
 func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
-	opts, cfg := r.opts, m.Config
+	opts := r.opts
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	res := &SamplerResult{Rows: opts.GenBatch, Vocab: cfg.VocabSize}
 	s, g := r.res.Generation, r.res.GenerationGreedy
 	if g != nil {
@@ -955,11 +987,11 @@ func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
 	}
 	history := make([][]int, opts.GenBatch)
 	for i := range history {
-		history[i] = m.Tok.EncodeWithBOS(opts.Prompt)
+		history[i] = m.EncodeWithBOS(opts.Prompt)
 	}
 	var fns []gobench.NamedFunction
 	for _, s := range []actadd.Sampling{actadd.PaperSampling, actadd.Greedy} {
-		st, err := actadd.NewStepSampler(s, cfg.VocabSize, history)
+		st, err := NewStepSampler(s, cfg.VocabSize, history)
 		if err != nil {
 			return nil, err
 		}
@@ -973,7 +1005,6 @@ func (r *run) runSampler(m *actadd.Model) (*SamplerResult, error) {
 	if opts.Log != nil {
 		table = opts.Log
 	}
-	var err error
 	if res.Micro, err = micro(table, 3, opts.SamplerTime, fns...); err != nil {
 		return nil, err
 	}
@@ -1005,7 +1036,10 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 		return nil, err
 	}
 	defer r.release()
-	cfg := m.Config
+	cfg, err := gpt2Config(m)
+	if err != nil {
+		return nil, err
+	}
 	res := &OneCoreResult{Model: shape}
 	var srvF, srvG *torchServer
 	if r.ref != nil {
@@ -1057,7 +1091,7 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 		goArm := r.goGenArm(m, actadd.Greedy, opts.GenNewTokens, &builds)
 		torchArm := genArm(func(int) (float64, error) { return 0, nil })
 		if srvG != nil {
-			torchArm = torchGenArm(srvG, opts, actadd.Greedy, len(m.Tok.EncodeWithBOS(opts.Prompt)), opts.GenNewTokens)
+			torchArm = torchGenArm(srvG, opts, actadd.Greedy, len(m.EncodeWithBOS(opts.Prompt)), opts.GenNewTokens)
 		}
 		for k := -1; k < opts.OneCoreGenBatches; k++ { // k = -1 warms up
 			g, t, err := abba.Pair(k, func() (float64, error) { return goArm(max(k, 0)) }, func() (float64, error) { return torchArm(max(k, 0)) })
@@ -1081,7 +1115,7 @@ func (r *run) runOneCore() (*OneCoreResult, error) {
 // runSweep runs every layer × opts.SweepCoeffs as one batched job, then one configuration at a
 // time, counting the graphs compiled by each.
 func runSweep(m *actadd.Model, opts Options, logf func(string, ...any)) (*SweepResult, error) {
-	nl := m.Config.NLayer
+	nl := m.Layers()
 	r := &SweepResult{Model: opts.GenModel, Layers: nl, Coeffs: slices.Clone(opts.SweepCoeffs), NewTokens: opts.SweepNewTokens}
 	var rows []actadd.Row
 	for l := range nl {
@@ -1160,4 +1194,14 @@ func readFloat32s(path string, n int) ([]float32, error) {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 	}
 	return out, nil
+}
+
+// gpt2Config is the GPT-2 config of m, whose shapes the PyTorch reference rebuilds: the
+// benchmarks compare GPT-2-shaped models.
+func gpt2Config(m *actadd.Model) (checkpoint.Config, error) {
+	g, ok := m.LM.(*gpt2.Model)
+	if !ok {
+		return checkpoint.Config{}, fmt.Errorf("benchmarks: model %s is of family %s: the PyTorch reference rebuilds GPT-2 shapes only", m.Name, m.Family())
+	}
+	return g.Config, nil
 }

@@ -161,7 +161,7 @@ func TestStepSampler(t *testing.T) {
 		logits[b*vocab+best] = 30
 	}
 	for _, s := range []actadd.Sampling{actadd.Greedy, actadd.PaperSampling} {
-		st, err := actadd.NewStepSampler(s, vocab, [][]int{{1}, {2}, {3}})
+		st, err := NewStepSampler(s, vocab, [][]int{{1}, {2}, {3}})
 		if err != nil {
 			t.Fatal(err)
 		}

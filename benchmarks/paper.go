@@ -12,7 +12,7 @@ import (
 	"github.com/actadd-go/actadd/backend"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/gpt2"
+	"github.com/actadd-go/actadd/loader"
 )
 
 // PaperRun times one of the paper's experiments end to end (compilation included) with the
@@ -40,11 +40,11 @@ type PaperRun struct {
 // says which.
 func (r *run) paperModel(spec string) (m *actadd.Model, random bool, err error) {
 	if _, err := os.Stat(filepath.Join(spec, "config.json")); err == nil {
-		g, err := gpt2.Load(r.b, spec)
+		g, tok, err := loader.Load(r.b, spec)
 		if err != nil {
 			return nil, false, err
 		}
-		m, err := actadd.Wrap(g, backend.Describe(r.b))
+		m, err := actadd.Wrap(g, tok, backend.Describe(r.b))
 		if err == nil {
 			r.models["checkpoint "+spec] = m
 		}
@@ -72,7 +72,7 @@ func RunE2(m *actadd.Model, random bool, completions, newTokens int, log io.Writ
 	}
 	cfg.Progress = log
 	r := &PaperRun{Experiment: "E2 wedding sweep", Model: m.Name, RandomWeights: random, Backend: m.BackendName,
-		Settings: 1 + m.Config.NLayer, Completions: cfg.Completions, NewTokens: cfg.NewTokens}
+		Settings: 1 + m.Layers(), Completions: cfg.Completions, NewTokens: cfg.NewTokens}
 	if random && log != nil {
 		fmt.Fprintf(log, "bench: E2 on a %s (no weights given): the timing holds, the wedding counts mean nothing\n", m.Name)
 	}

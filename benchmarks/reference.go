@@ -230,12 +230,17 @@ type torchServer struct {
 // server returns the running reference for a model shape and setup (Prealloc aside, which is
 // per call), starting it if needed.
 func (r *refRunner) server(shape string, cfg checkpoint.Config, s RefSetup) (*torchServer, error) {
+	return r.serverArgs(shape, shapeArgs(cfg), s)
+}
+
+// serverArgs is server for a model given by the script's shape arguments.
+func (r *refRunner) serverArgs(shape string, shapeArgs []string, s RefSetup) (*torchServer, error) {
 	key := fmt.Sprintf("%s|%s|%s|%d", shape, s.BLAS, s.CoreType, s.Threads)
 	if srv, ok := r.servers[key]; ok {
 		srv.setup = s
 		return srv, nil
 	}
-	args := append([]string{r.script, "serve", "--threads", strconv.Itoa(s.Threads), "--device", r.device}, shapeArgs(cfg)...)
+	args := append([]string{r.script, "serve", "--threads", strconv.Itoa(s.Threads), "--device", r.device}, shapeArgs...)
 	cmd := exec.Command(r.python, args...)
 	cmd.Env = r.env(s)
 	cmd.Stderr = r.log

@@ -156,6 +156,7 @@ func PrintTable(w io.Writer, res *Result) {
 		}
 		table("paper experiment\tmodel\tsize\ttokens\ts (end to end)\tcompiles\ttok/s\t", rows...)
 	}
+	printLlama(w, res)
 	fmt.Fprintf(w, "total %.0fs\n", res.WallSeconds)
 }
 
@@ -186,6 +187,7 @@ func SummaryLine(res *Result) string {
 		"sweep_compiles=" + c,
 		"gen_ratio_vs_torch=" + f(s.SampledRatioVsTorch, "%.2f"),
 		"premium_ops_pct=" + f(s.PremiumOpsPct, "%.3f"),
+		llamaSummary(res),
 	}, " ")
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch BASELINE for `make bench` -- a reference point, NOT part of the product.
 
-The same GPT-2-shaped computation as the Go benchmarks (benchmarks/bench.go), in plain PyTorch:
+The same GPT-2-shaped computation as the Go benchmarks (and, with --arch llama, the Llama family's:
+see class Llama) (benchmarks/bench.go), in plain PyTorch:
 random float32 weights drawn like checkpoint.RandomTensors (N(0, 0.02), residual projections
 scaled by 1/sqrt(2 n_layer), LayerNorm gains 1 + N(0, 0.05), biases N(0, 0.02)), pre-norm blocks,
 causal attention scaled by 1/sqrt(head_dim), tanh GELU, tied LM head.
@@ -126,6 +127,103 @@ class GPT2:
         return self.run(tokens, stop_at=layer)
 
 
+class Llama:
+    """The Llama family's computation (Llama, SmolLM2, Qwen2), as package llama runs it:
+    RMSNorm, RoPE in Hugging Face's rotate_half layout, grouped-query attention (query head h
+    reads key/value head h // groups; the queries of a group are stacked against their one
+    key/value head, so nothing is repeated), a SwiGLU MLP, optional q/k/v biases (Qwen2), an LM
+    head tied to the embedding or not. Random float32 weights drawn like llama.RandomTensors
+    (embeddings N(0, 1), projections N(0, 1/in), norm weights 1 + N(0, 0.1), biases N(0, 0.1)),
+    stored [in, out] for addmm."""
+
+    def __init__(self, n_layer, d, n_head, n_kv, head_dim, ffn, vocab, theta, qkv_bias, tied, eps=1e-5, seed=1):
+        g = torch.Generator().manual_seed(seed)
+
+        def normal(*shape, mean=0.0, std=1.0):
+            return torch.randn(*shape, generator=g) * std + mean
+
+        self.d, self.h, self.kv_heads, self.hd, self.vocab = d, n_head, n_kv, head_dim, vocab
+        self.groups, self.eps = n_head // n_kv, eps
+        qkv = (n_head + 2 * n_kv) * head_dim
+        self.embed = normal(vocab, d)
+        self.head = self.embed if tied else normal(vocab, d)
+        self.norm = normal(d, mean=1, std=0.1)
+        self.inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64).float() / head_dim))
+        self.blocks = []
+        for _ in range(n_layer):
+            self.blocks.append(dict(
+                in_norm=normal(d, mean=1, std=0.1), post_norm=normal(d, mean=1, std=0.1),
+                qkv_w=normal(d, qkv, std=d ** -0.5), qkv_b=normal(qkv, std=0.1) if qkv_bias else None,
+                o_w=normal(n_head * head_dim, d, std=(n_head * head_dim) ** -0.5),
+                gu_w=normal(d, 2 * ffn, std=d ** -0.5), down_w=normal(ffn, d, std=ffn ** -0.5),
+            ))
+
+    def to(self, device):
+        tied = self.head is self.embed
+        for name in ("embed", "head", "norm", "inv_freq"):
+            setattr(self, name, getattr(self, name).to(device))
+        if tied:
+            self.head = self.embed
+        self.blocks = [{k: (v.to(device) if v is not None else None) for k, v in b.items()} for b in self.blocks]
+        return self
+
+    def rms(self, x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
+
+    def rope(self, x, cos, sin):
+        half = x.shape[-1] // 2
+        x1, x2 = x[..., :half], x[..., half:]
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), -1)
+
+    def run(self, tokens, start=0, cache=None, steer=None, stop_at=None):
+        """As GPT2.run; cache: per layer [K, V], each [B, kv_heads, capacity, hd]."""
+        B, T = tokens.shape
+        d, H, KV, G, hd = self.d, self.h, self.kv_heads, self.groups, self.hd
+        x = self.embed[tokens]
+        pos = torch.arange(start, start + T, device=x.device, dtype=torch.float32)
+        ang = pos[:, None] * self.inv_freq[None, :]  # [T, hd/2]
+        cos, sin = ang.cos(), ang.sin()
+        mask = None
+        if T > 1:
+            mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).triu(start + 1).repeat(G, 1)
+        for l, b in enumerate(self.blocks):
+            if l == stop_at:
+                return x
+            if steer is not None and l == steer[0]:
+                n = steer[1].shape[0]
+                x[:, :n] += steer[1]
+            h = self.rms(x, b["in_norm"]).reshape(B * T, d)
+            qkv = h @ b["qkv_w"] if b["qkv_b"] is None else torch.addmm(b["qkv_b"], h, b["qkv_w"])
+            q, k, v = qkv.split([H * hd, KV * hd, KV * hd], -1)
+            q = self.rope(q.view(B, T, KV, G, hd).permute(0, 2, 3, 1, 4), cos, sin)  # [B, KV, G, T, hd]
+            k = self.rope(k.view(B, T, KV, hd).transpose(1, 2), cos, sin)  # [B, KV, T, hd]
+            v = v.view(B, T, KV, hd).transpose(1, 2)
+            if cache is not None:
+                K, V = cache[l]
+                K[:, :, start:start + T] = k
+                V[:, :, start:start + T] = v
+                k, v = K[:, :, :start + T], V[:, :, :start + T]
+            att = (q.reshape(B, KV, G * T, hd) @ k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
+            if mask is not None:
+                att = att.masked_fill(mask, float("-inf"))
+            y = (torch.softmax(att, -1) @ v).view(B, KV, G, T, hd).permute(0, 3, 1, 2, 4).reshape(B * T, H * hd)
+            x = x + (y @ b["o_w"]).view(B, T, d)
+            gu = self.rms(x, b["post_norm"]).reshape(B * T, d) @ b["gu_w"]
+            gate, up = gu.chunk(2, -1)
+            x = x + (F.silu(gate) * up @ b["down_w"]).view(B, T, d)
+        return self.rms(x, self.norm)
+
+    def logits(self, h, out=None):
+        if out is None:
+            return h @ self.head.t()
+        rows = h.reshape(-1, self.d)
+        torch.mm(rows, self.head.t(), out=out[:rows.shape[0]])
+        return out[:rows.shape[0]]
+
+    def resid_pre(self, tokens, layer):
+        return self.run(tokens, stop_at=layer)
+
+
 def loaded_blas():
     libs = set()
     try:
@@ -182,7 +280,11 @@ class Server:
     def __init__(self, a):
         self.a = a
         t0 = time.perf_counter()
-        self.m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions).to(a.device)
+        if a.arch == "llama":
+            self.m = Llama(a.n_layer, a.n_embd, a.n_head, a.n_kv_head, a.head_dim, a.ffn, a.vocab, a.rope_theta,
+                           a.qkv_bias, a.tied).to(a.device)
+        else:
+            self.m = GPT2(a.n_layer, a.n_embd, a.n_head, a.vocab, a.n_positions).to(a.device)
         log(f"random model {a.n_layer}x{a.n_embd} built in {time.perf_counter() - t0:.1f}s")
         self.bufs = {}
 
@@ -240,7 +342,7 @@ class Server:
         prompt[0, 0] = a.vocab - 1  # BOS
         prompt = prompt.to(a.device)
         gen = torch.Generator(device=a.device).manual_seed(c.get("seed", 0))
-        capacity, H, hd = P + N, m.h, m.hd
+        capacity, H, hd = P + N, getattr(m, "kv_heads", m.h), m.hd
         sync(a.device)
         t0 = time.perf_counter()
         seq = prompt.expand(B, -1).clone()
@@ -319,6 +421,13 @@ def main():
     p.add_argument("--n-head", type=int, default=12)
     p.add_argument("--vocab", type=int, default=50257)
     p.add_argument("--n-positions", type=int, default=1024)
+    p.add_argument("--arch", choices=["gpt2", "llama"], default="gpt2")
+    p.add_argument("--n-kv-head", type=int, default=0, help="llama: key/value heads")
+    p.add_argument("--head-dim", type=int, default=0, help="llama: width of a head")
+    p.add_argument("--ffn", type=int, default=0, help="llama: the MLP's width")
+    p.add_argument("--rope-theta", type=float, default=10000.0)
+    p.add_argument("--qkv-bias", action="store_true", help="llama: q, k, v biases (Qwen2)")
+    p.add_argument("--tied", action="store_true", help="llama: the LM head is the embedding")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_grad_enabled(False)

@@ -161,3 +161,14 @@ func (t *Tokenizer) DecodeToken(id int) (string, error) {
 
 // VocabSize returns the number of token ids, 50257 (ids 0..50256).
 func (t *Tokenizer) VocabSize() int { return vocabSize }
+
+// BOS returns GPT-2's beginning-of-sequence id, <|endoftext|>: ActAdd prepends it to every
+// prompt, as TransformerLens does (lm.Tokenizer).
+func (t *Tokenizer) BOS() (id int, ok bool) { return BOS, true }
+
+// EOS returns <|endoftext|>, which ends a generation (lm.Tokenizer).
+func (t *Tokenizer) EOS() int { return EOS }
+
+// Pad returns the single-space token " " (220), with which ActAdd right-pads the shorter
+// prompt of a pair (lm.Tokenizer).
+func (t *Tokenizer) Pad() int { return Space }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/internal/extdata"
+	"github.com/actadd-go/actadd/lm"
 	"github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
@@ -298,5 +299,22 @@ func TestNewIsShared(t *testing.T) {
 	a, b := newTokenizer(t), newTokenizer(t)
 	if a != b {
 		t.Error("New returned two instances; want one shared instance")
+	}
+}
+
+func TestTokenizerSeam(t *testing.T) {
+	var tok lm.Tokenizer
+	tok, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bos, ok := tok.BOS(); !ok || bos != 50256 || tok.EOS() != 50256 || tok.Pad() != 220 {
+		t.Errorf("BOS %d %t, EOS %d, Pad %d: want 50256 true, 50256, 220", bos, ok, tok.EOS(), tok.Pad())
+	}
+	if s, _ := tok.Decode([]int{tok.Pad()}); s != " " {
+		t.Errorf("Pad decodes to %q, want a single space", s)
+	}
+	if got := lm.EncodeWithBOS(tok, "Hi"); len(got) != 2 || got[0] != 50256 {
+		t.Errorf("EncodeWithBOS(Hi) = %v", got)
 	}
 }

@@ -6,10 +6,9 @@
 // checkpoint writer that tests and the offline `tiny` stand-in model use.
 //
 // Read/Load decode model.safetensors (or a sharded index) with every tensor checked against
-// ExpectedShapes; Write/WriteTiny produce the same layout; Locate maps a model name (gpt2 …
-// gpt2-xl, distilgpt2, tiny, or a folder) to a checkpoint folder through the shared Hugging
-// Face cache (package hfhub). "tiny" is a random-weight stand-in, NOT GPT-2: label its results
-// with TinyDescription.
+// WeightTable, GPT-2's one table of weights; Write/WriteTiny produce the same layout. Finding a
+// checkpoint by name is package loader's. "tiny" is a random-weight stand-in, NOT GPT-2: label
+// its results with TinyDescription.
 package checkpoint
 
 import (
@@ -245,30 +244,11 @@ func KnownConfig(name string) (Config, bool) {
 	}, true
 }
 
-// ExpectedShapes lists every tensor a GPT-2 checkpoint must hold, by its HF name without any
-// "transformer." prefix, with its shape (Conv1D weights are [in, out]).
+// ExpectedShapes is WeightTable as a map from name to shape.
 func ExpectedShapes(c Config) map[string][]int {
-	d := c.NEmbd
-	m := map[string][]int{
-		"wte.weight":  {c.VocabSize, d},
-		"wpe.weight":  {c.NPositions, d},
-		"ln_f.weight": {d},
-		"ln_f.bias":   {d},
-	}
-	for i := range c.NLayer {
-		p := fmt.Sprintf("h.%d.", i)
-		m[p+"ln_1.weight"] = []int{d}
-		m[p+"ln_1.bias"] = []int{d}
-		m[p+"attn.c_attn.weight"] = []int{d, 3 * d}
-		m[p+"attn.c_attn.bias"] = []int{3 * d}
-		m[p+"attn.c_proj.weight"] = []int{d, d}
-		m[p+"attn.c_proj.bias"] = []int{d}
-		m[p+"ln_2.weight"] = []int{d}
-		m[p+"ln_2.bias"] = []int{d}
-		m[p+"mlp.c_fc.weight"] = []int{d, c.Inner()}
-		m[p+"mlp.c_fc.bias"] = []int{c.Inner()}
-		m[p+"mlp.c_proj.weight"] = []int{c.Inner(), d}
-		m[p+"mlp.c_proj.bias"] = []int{d}
+	m := map[string][]int{}
+	for _, w := range WeightTable(c) {
+		m[w.Name] = w.Shape
 	}
 	return m
 }

@@ -67,9 +67,9 @@ func maxRelDiff(a, b [][]float32) float64 {
 // to every position of the prompt, and, one block on, at blocks.{il+1}.hook_resid_pre.
 func TestLlamaSemanticsEqualResidPostEveryPosition(t *testing.T) {
 	m := tinyModel(t)
-	d := m.Config.NEmbd
+	d := m.Width()
 	prompt := "I went up to my friend and said"
-	toks := m.Tok.EncodeWithBOS(prompt)
+	toks := m.EncodeWithBOS(prompt)
 	n := len(toks)
 	dir1, dir3 := direction(d, 0.7), direction(d, 1.3)
 	cv := &controlvector.ControlVector{ModelHint: "gpt2", D: d, Directions: map[int][]float32{1: dir1, 3: dir3}}
@@ -162,7 +162,7 @@ func TestExportImportApply(t *testing.T) {
 			}
 		}
 		prompt := "I hate you because"
-		toks := m.Tok.EncodeWithBOS(prompt)
+		toks := m.EncodeWithBOS(prompt)
 		e, err := cv.EveryPosition(m, 1, controlvector.LayerRange{})
 		if err != nil {
 			t.Fatal(err)
@@ -235,7 +235,7 @@ func TestRefusesOtherModelsVectors(t *testing.T) {
 // continuation differs from the unsteered one.
 func TestGenerateEveryPosition(t *testing.T) {
 	m := tinyModel(t)
-	d := m.Config.NEmbd
+	d := m.Width()
 	cv := &controlvector.ControlVector{D: d, Directions: map[int][]float32{2: direction(d, 0.3)}}
 	e, err := cv.EveryPosition(m, 2, controlvector.LayerRange{})
 	if err != nil {
@@ -289,7 +289,7 @@ func TestExportMatchesFixture(t *testing.T) {
 // files whose highest blocks differ are refused as llama.cpp refuses them.
 func TestCombined(t *testing.T) {
 	m := tinyModel(t)
-	d := m.Config.NEmbd
+	d := m.Width()
 	a := &controlvector.ControlVector{D: d, Directions: map[int][]float32{1: direction(d, 0.2), 3: direction(d, 0.4)}}
 	b := &controlvector.ControlVector{D: d, Directions: map[int][]float32{2: direction(d, 0.9), 3: direction(d, 1.1)}}
 	e, err := controlvector.Combined(m, controlvector.LayerRange{}, controlvector.Scaled{CV: a, Strength: 2}, controlvector.Scaled{CV: b, Strength: -0.5})

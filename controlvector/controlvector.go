@@ -167,7 +167,7 @@ type LayerRange struct{ From, To int }
 // in the range. It refuses a vector whose width is not the model's, and directions for blocks
 // the model does not have (llama.cpp ignores those silently).
 func (cv *ControlVector) EveryPosition(m *actadd.Model, strength float64, r LayerRange) (actadd.EveryPosition, error) {
-	nLayer, d := m.Config.NLayer, m.Config.NEmbd
+	nLayer, d := m.Layers(), m.Width()
 	return cv.everyPosition(m.Name, nLayer, d, strength, r)
 }
 

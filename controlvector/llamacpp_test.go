@@ -13,6 +13,7 @@ import (
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/loader"
 )
 
 // TestLlamaCppAgrees applies an exported vector in a real llama.cpp and compares its logits with
@@ -71,10 +72,10 @@ func TestLlamaCppAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	toks := m.Tok.EncodeWithBOS("I hate you because")
+	toks := m.EncodeWithBOS("I hate you because")
 	run := func(cvec string, strength float64) [][]float32 {
 		out := filepath.Join(dir, "logits.bin")
-		a := []string{lib, model, out, cvec, strconv.FormatFloat(strength, 'g', -1, 64), "1", strconv.Itoa(m.Config.NLayer)}
+		a := []string{lib, model, out, cvec, strconv.FormatFloat(strength, 'g', -1, 64), "1", strconv.Itoa(m.Layers())}
 		for _, tk := range toks {
 			a = append(a, strconv.Itoa(tk))
 		}
@@ -86,7 +87,7 @@ func TestLlamaCppAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vocab := m.Config.VocabSize
+		vocab := m.VocabSize()
 		if len(b) != 4*vocab*len(toks) {
 			t.Fatalf("llama.cpp wrote %d bytes of logits, want %d", len(b), 4*vocab*len(toks))
 		}
@@ -159,7 +160,7 @@ func isCPUVariant(name string) bool {
 // convert_hf_to_gguf.py does: Conv1D weights transposed to [out][in]). Its vocabulary is
 // placeholder strings with no merges: the driver is given token ids, never text.
 func writeGPT2GGUF(path string) error {
-	dir, _, err := checkpoint.Locate(checkpoint.TinyName, hfhub.Options{})
+	dir, err := loader.Locate(checkpoint.TinyName, hfhub.Options{})
 	if err != nil {
 		return err
 	}

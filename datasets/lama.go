@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/actadd-go/actadd/bpe"
+	"github.com/actadd-go/actadd/lm"
 )
 
 // LAMARecord is one line of LAMA's data/ConceptNet/test.jsonl.
@@ -94,7 +94,7 @@ const (
 	DropEmptyLabel DropReason = "empty obj_label"
 	// DropMultiToken: the last token of prompt+label does not contain the label (the
 	// authors' single-token test).
-	DropMultiToken DropReason = "label is not within the last GPT-2 token of prompt+label"
+	DropMultiToken DropReason = "label is not within the last token of prompt+label"
 	// DropPromptText: the prompt's tokens (those of prompt+label but the last) are not how
 	// GPT-2 tokenizes their own text, so they cannot be scored as a text prompt here: "\n"
 	// "\n" before a digit label, say, whose text "\n\n" is one token.
@@ -133,7 +133,7 @@ func (r LAMAFilterReport) String() string {
 // authors' tokenization. Records without "[MASK]" or without a label are dropped too
 // (DropNoMask, DropEmptyLabel), where the authors' code would have built a prompt of the whole
 // text or a target from the prompt's own last token.
-func SingleTokenProbes(recs []LAMARecord, tok *bpe.Tokenizer) ([]LAMAProbe, LAMAFilterReport) {
+func SingleTokenProbes(recs []LAMARecord, tok lm.Tokenizer) ([]LAMAProbe, LAMAFilterReport) {
 	rep := LAMAFilterReport{Total: len(recs), Dropped: map[DropReason]int{}}
 	var probes []LAMAProbe
 	for _, r := range recs {
@@ -146,15 +146,19 @@ func SingleTokenProbes(recs []LAMARecord, tok *bpe.Tokenizer) ([]LAMAProbe, LAMA
 			rep.Dropped[DropEmptyLabel]++
 			continue
 		}
-		ids := tok.EncodeWithBOS(before + r.ObjLabel)
+		ids := lm.EncodeWithBOS(tok, before+r.ObjLabel)
+		if len(ids) <= bosLen(tok) { // no prompt token at all (a tokenizer without BOS)
+			rep.Dropped[DropPromptText]++
+			continue
+		}
 		input, target := ids[:len(ids)-1], ids[len(ids)-1]
-		labelText, err := tok.DecodeToken(target)
+		labelText, err := tok.Decode([]int{target})
 		if err != nil || !strings.Contains(strings.ToValidUTF8(labelText, "\uFFFD"), r.ObjLabel) {
 			rep.Dropped[DropMultiToken]++
 			continue
 		}
-		prompt, err := tok.Decode(input[1:])
-		if err != nil || !slices.Equal(tok.EncodeWithBOS(prompt), input) {
+		prompt, err := tok.Decode(input[bosLen(tok):])
+		if err != nil || !slices.Equal(lm.EncodeWithBOS(tok, prompt), input) {
 			rep.Dropped[DropPromptText]++
 			continue
 		}
@@ -165,4 +169,12 @@ func SingleTokenProbes(recs []LAMARecord, tok *bpe.Tokenizer) ([]LAMAProbe, LAMA
 	}
 	rep.Kept = len(probes)
 	return probes, rep
+}
+
+// bosLen is 1 when tok prepends BOS to a prompt, 0 otherwise.
+func bosLen(tok lm.Tokenizer) int {
+	if _, ok := tok.BOS(); ok {
+		return 1
+	}
+	return 0
 }

@@ -181,7 +181,7 @@ func ConceptNet(m *actadd.Model, cfg ConceptNetConfig) (*ConceptNetResult, error
 	var targets []int
 	var short []datasets.LAMAProbe
 	for _, p := range probes {
-		if len(m.Tok.EncodeWithBOS(p.Prompt)) < n {
+		if len(m.EncodeWithBOS(p.Prompt)) < n {
 			short = append(short, p)
 			continue
 		}
@@ -344,10 +344,10 @@ func (r *ConceptNetResult) rankShortPrompts(m *actadd.Model, probes []datasets.L
 // shortLogits is the next-token logits after a short prompt, unsteered and steered, from the
 // prompt extended by a filler of n tokens that keeps its tokens (nil when no filler does).
 func shortLogits(m *actadd.Model, prompt string, add actadd.Addition, n int) (*shortPromptLogits, error) {
-	ids := m.Tok.EncodeWithBOS(prompt)
+	ids := m.EncodeWithBOS(prompt)
 	for _, filler := range []string{" the", ".", "\n", " 1"} {
 		text := prompt + strings.Repeat(filler, n)
-		if got := m.Tok.EncodeWithBOS(text); len(got) < max(n, len(ids)) || !slices.Equal(got[:len(ids)], ids) {
+		if got := m.EncodeWithBOS(text); len(got) < max(n, len(ids)) || !slices.Equal(got[:len(ids)], ids) {
 			continue
 		}
 		base, err := m.Logits(text)

@@ -57,7 +57,7 @@ func TestConceptNet(t *testing.T) {
 		}
 	}
 	for i, r := range res.BaselineRanks {
-		if r < 0 || r >= m.Config.VocabSize || res.SteeredRanks[i] < 0 {
+		if r < 0 || r >= m.VocabSize() || res.SteeredRanks[i] < 0 {
 			t.Errorf("item %d: ranks %d, %d", i, r, res.SteeredRanks[i])
 		}
 	}
@@ -114,12 +114,12 @@ func TestConceptNet(t *testing.T) {
 	// K = vocabulary size catches every label; c = 0 changes nothing; MaxItems cuts.
 	cfg = quick(t, experiments.ConceptNetAt)
 	cfg.Data, cfg.Progress = &experiments.LAMASet{Probes: probes, Report: rep}, quiet
-	cfg.Ks, cfg.Coeff, cfg.MaxItems = []int{m.Config.VocabSize, 1}, 0, 3
+	cfg.Ks, cfg.Coeff, cfg.MaxItems = []int{m.VocabSize(), 1}, 0, 3
 	res, err = experiments.ConceptNet(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Items != 3 || !slices.Equal(res.Ks, []int{1, m.Config.VocabSize}) || res.Baseline[1].Value != 1 || res.Steered[1].Value != 1 {
+	if res.Items != 3 || !slices.Equal(res.Ks, []int{1, m.VocabSize()}) || res.Baseline[1].Value != 1 || res.Steered[1].Value != 1 {
 		t.Errorf("items %d, Ks %v, P@vocab %+v/%+v", res.Items, res.Ks, res.Baseline[1], res.Steered[1])
 	}
 	if !slices.Equal(res.BaselineRanks, res.SteeredRanks) {
@@ -169,7 +169,7 @@ func TestConceptNetShortPrompt(t *testing.T) {
 		return n
 	}
 	// Probe 1 ("Birds can", BOS + 3 tokens): its ranks are those at position 3 of a longer text.
-	last := len(m.Tok.EncodeWithBOS(probes[0].Prompt)) - 1
+	last := len(m.EncodeWithBOS(probes[0].Prompt)) - 1
 	if b, s := rankAt(probes[0].Prompt+" the the", last, probes[0].LabelToken), rankAt(probes[0].Prompt+" the the", last, probes[0].LabelToken, add); b != res.BaselineRanks[0] || s != res.SteeredRanks[0] {
 		t.Errorf("probe 1: ranks %d, %d at the prompt's last position of a longer text; NextTokenRanks gave %d, %d", b, s, res.BaselineRanks[0], res.SteeredRanks[0])
 	}

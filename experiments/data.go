@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/actadd-go/actadd/bpe"
 	"github.com/actadd-go/actadd/datasets"
 	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/internal/filehash"
 	"github.com/actadd-go/actadd/internal/repopath"
+	"github.com/actadd-go/actadd/lm"
 )
 
 // Environment variables that point the data helpers at local files.
@@ -103,7 +103,7 @@ func openWebTextSample(progress io.Writer, download func() ([]string, error)) (*
 	return &DocumentSet{Docs: docs, Source: "datasets.OpenWebTextFixture: " + fx.String(), Tag: strings.TrimSuffix(fx.Name, ".jsonl") + " embedded sample"}, nil
 }
 
-// LAMASet is E3's probes: LAMA ConceptNet records whose label is one GPT-2 token.
+// LAMASet is E3's probes: LAMA ConceptNet records whose label is one token of the model's tokenizer.
 type LAMASet struct {
 	Probes []datasets.LAMAProbe
 	Report datasets.LAMAFilterReport // what datasets.SingleTokenProbes kept and dropped
@@ -131,7 +131,7 @@ func (s *LAMASet) Config(cfg ConceptNetConfig) ConceptNetConfig {
 //     (datasets.LAMAFixture), which are NOT LAMA, with a printed NOTE saying so.
 //
 // progress receives which source is used and the filter report (nil means os.Stderr).
-func LAMAProbes(tok *bpe.Tokenizer, progress io.Writer) (*LAMASet, error) {
+func LAMAProbes(tok lm.Tokenizer, progress io.Writer) (*LAMASet, error) {
 	progress = progressTo(progress)
 	return lamaProbes(tok, progress, func() (string, error) {
 		return datasets.DownloadLAMAConceptNet(datasets.LAMAOptions{Progress: progress, Offline: hfhub.DefaultOptions().Offline})
@@ -139,7 +139,7 @@ func LAMAProbes(tok *bpe.Tokenizer, progress io.Writer) (*LAMASet, error) {
 }
 
 // lamaProbes is LAMAProbes with the download step given.
-func lamaProbes(tok *bpe.Tokenizer, progress io.Writer, download func() (string, error)) (*LAMASet, error) {
+func lamaProbes(tok lm.Tokenizer, progress io.Writer, download func() (string, error)) (*LAMASet, error) {
 	if tok == nil {
 		return nil, fmt.Errorf("experiments: LAMAProbes: nil tokenizer: pass the model's (m.Tok)")
 	}

@@ -189,7 +189,7 @@ func dataTag(tag, source string) string {
 // steering builds the addition plus−minus with coefficient coeff at each layer (resolved for
 // the model) and returns the additions, the layers used and the steering vector's length.
 func steering(m *actadd.Model, layers Layers, plus, minus string, coeff float64) ([]actadd.Addition, []int, int, error) {
-	ls, err := layers.Resolve(m.Config.NLayer)
+	ls, err := layers.Resolve(m.Layers())
 	if err != nil {
 		return nil, nil, 0, err
 	}

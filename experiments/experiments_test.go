@@ -15,13 +15,13 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/internal/tinymodel"
 	"github.com/actadd-go/actadd/plots"
 )
 
 // tinyModel is the offline stand-in "tiny", built in memory.
-func tinyModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
+func tinyModel(t testing.TB) *actadd.Model { return actaddtest.Get(t) }
 
 // checkFigures checks that figs have the wanted names, decode as PNG and SVG, and carry
 // sidecars naming the experiment, the model and the backend; saved (into the test's artifact

@@ -298,14 +298,14 @@ func Perplexity(m *actadd.Model, cfg PerplexityConfig) (*PerplexityResult, error
 			return nil, fmt.Errorf("experiments: E1: %w", err)
 		}
 		for _, s := range ss {
-			ids := m.Tok.EncodeWithBOS(s)
-			if full := len(ids); full > m.Config.NPositions {
+			ids := m.EncodeWithBOS(s)
+			if full := len(ids); full > m.Context() {
 				if s, ids, err = truncateToContext(m, ids); err != nil {
 					return nil, fmt.Errorf("experiments: E1: %w", err)
 				}
 				res.TruncatedSentences++
 				res.TruncatedTokens += full - len(ids)
-				if len(ids) < m.Config.NPositions {
+				if len(ids) < m.Context() {
 					res.TruncatedShort++
 				}
 			}
@@ -411,21 +411,25 @@ func (r *PerplexityResult) scoredDocs() int {
 	return len(r.Layers[0].Docs) - r.DocsWithoutTokens
 }
 
-// truncateToContext returns the text of the first NPositions tokens of a sentence's ids (BOS
-// first) and those ids: scoring the text encodes it back to exactly those tokens. When the cut
+// truncateToContext returns the text of the first Context() tokens of a sentence's ids (BOS
+// first, when the model has one) and those ids: scoring the text encodes it back to exactly those tokens. When the cut
 // falls inside a character or a byte-pair merge, the text of the cut encodes to other tokens;
 // then the cut moves back to the longest prefix whose text encodes to itself.
 func truncateToContext(m *actadd.Model, ids []int) (string, []int, error) {
-	for k := m.Config.NPositions; k > 1; k-- {
-		text, err := m.Tok.Decode(ids[1:k])
+	first := 0 // where the sentence's own tokens start: after BOS, when the model has one
+	if _, ok := m.Tok.BOS(); ok {
+		first = 1
+	}
+	for k := m.Context(); k > first; k-- {
+		text, err := m.Tok.Decode(ids[first:k])
 		if err != nil {
 			return "", nil, err
 		}
-		if slices.Equal(m.Tok.EncodeWithBOS(text), ids[:k]) {
+		if slices.Equal(m.EncodeWithBOS(text), ids[:k]) {
 			return text, ids[:k], nil
 		}
 	}
-	return "", ids[:1], nil
+	return "", ids[:first], nil
 }
 
 // sentenceSplitNote says how E1 splits documents into sentences, and how far that is checked.

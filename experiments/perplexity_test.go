@@ -96,7 +96,7 @@ func TestPerplexityEndToEnd(t *testing.T) {
 	if res.TruncatedSentences != 1 || res.TruncatedTokens != 1101-1024 || res.TruncatedShort != 0 {
 		t.Errorf("truncated %d sentences, %d tokens (%d cut short); want 1, %d, 0", res.TruncatedSentences, res.TruncatedTokens, res.TruncatedShort, 1101-1024)
 	}
-	wantTokens := len(m.Tok.EncodeWithBOS("Scientists found water on a distant planet.")) - 3 + 1024 - 3
+	wantTokens := len(m.EncodeWithBOS("Scientists found water on a distant planet.")) - 3 + 1024 - 3
 	for _, d := range layer.Docs {
 		if d.Index == 6 && (d.Sentences != 2 || d.Tokens != wantTokens) {
 			t.Errorf("document 6: %d sentences, %d tokens scored; want 2 and %d", d.Sentences, d.Tokens, wantTokens)
@@ -130,7 +130,7 @@ func TestPerplexityEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range split {
-		if len(m.Tok.EncodeWithBOS(s)) > 3 {
+		if len(m.EncodeWithBOS(s)) > 3 {
 			sentences = append(sentences, s)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/internal/abba"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -31,7 +32,7 @@ func SteeringOpsTime(m *actadd.Model, a actadd.Addition, batch, seq, reps int) (
 	if err != nil {
 		return 0, err
 	}
-	d, nLayer := m.Config.NEmbd, m.Config.NLayer
+	d, nLayer := m.Width(), m.Layers()
 	r := rand.New(rand.NewPCG(uint64(batch), uint64(seq)))
 	stream := make([]float32, batch*seq*d)
 	for i := range stream {
@@ -53,7 +54,7 @@ func SteeringOpsTime(m *actadd.Model, a actadd.Addition, batch, seq, reps int) (
 			if steer {
 				edit := hook(in)
 				for l := range nLayer {
-					h = edit(fmt.Sprintf("blocks.%d.%s", l, point), h)
+					h = edit(hookpoint.Block(l, point), h)
 				}
 			}
 			return h

@@ -10,7 +10,7 @@ import (
 // SteeringOpsTime runs on any model and rejects shapes, layers and vectors it cannot time.
 func TestSteeringOpsTime(t *testing.T) {
 	m := tinyModel(t)
-	add := actadd.Pair(" weddings", "", 4).AtLayer(m.Config.NLayer - 1)
+	add := actadd.Pair(" weddings", "", 4).AtLayer(m.Layers() - 1)
 	v, err := m.Vector(add)
 	if err != nil {
 		t.Fatal(err)
@@ -22,8 +22,8 @@ func TestSteeringOpsTime(t *testing.T) {
 		add              actadd.Addition
 		batch, seq, reps int
 	}{
-		{add, 0, 8, 2}, {add, 2, v.N - 1, 2}, {add.AtLayer(m.Config.NLayer), 2, 8, 2}, {add.AtLayer(-1), 2, 8, 2},
-		{add, 2, 8, 0}, {add, 2, m.Config.NPositions + 1, 2},
+		{add, 0, 8, 2}, {add, 2, v.N - 1, 2}, {add.AtLayer(m.Layers()), 2, 8, 2}, {add.AtLayer(-1), 2, 8, 2},
+		{add, 2, 8, 0}, {add, 2, m.Context() + 1, 2},
 	} {
 		if _, err := experiments.SteeringOpsTime(m, c.add, c.batch, c.seq, c.reps); err == nil {
 			t.Errorf("SteeringOpsTime(%s, batch %d, seq %d, reps %d): no error", c.add, c.batch, c.seq, c.reps)

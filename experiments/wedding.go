@@ -121,7 +121,7 @@ func WeddingSweep(m *actadd.Model, cfg WeddingConfig) (*WeddingResult, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	layers, err := cfg.Layers.Resolve(m.Config.NLayer)
+	layers, err := cfg.Layers.Resolve(m.Layers())
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ type Columns struct {
 // calling update after every decoding step with both columns so far. It stops with ctx's error
 // when ctx is cancelled.
 func Generate(ctx context.Context, m *actadd.Model, s Settings, update func(Columns)) (Columns, error) {
-	if err := s.Check(m.Config.NLayer); err != nil {
+	if err := s.Check(m.Layers()); err != nil {
 		return Columns{Settings: s}, err
 	}
 	start := time.Now()
@@ -237,10 +237,10 @@ func (c Curve) Means(metric *Metric) (perLayer []float64, baseline float64) {
 // completion i of every layer from stream i, as the columns), with baseline the unsteered
 // column, calling update about every updateEvery with the texts so far.
 func LayerCurve(ctx context.Context, m *actadd.Model, s Settings, baseline []string, update func(Curve), updateEvery time.Duration) (Curve, error) {
-	if err := s.Check(m.Config.NLayer); err != nil {
+	if err := s.Check(m.Layers()); err != nil {
 		return Curve{Settings: s}, err
 	}
-	nl := m.Config.NLayer
+	nl := m.Layers()
 	c := Curve{Settings: s, Layers: make([]int, nl), Texts: make([][]string, nl), Baseline: slices.Clone(baseline)}
 	var rows []actadd.Row
 	var streams []uint64
@@ -389,7 +389,7 @@ func (s *Session) show(ctx context.Context, f func()) {
 // when the controls return to earlier settings).
 func (s *Session) job(ctx context.Context, st Settings) {
 	fail := func(err error) { s.show(ctx, func() { s.view.Status("error: " + err.Error()) }) }
-	if err := st.Check(s.m.Config.NLayer); err != nil {
+	if err := st.Check(s.m.Layers()); err != nil {
 		fail(err)
 		return
 	}

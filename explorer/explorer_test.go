@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/explorer"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/testbackend"
-	"github.com/actadd-go/actadd/internal/tinymodel"
 )
 
 // testModel is the tiny stand-in (4 layers of width 64, GPT-2's vocabulary), built in memory.
-func testModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
+func testModel(t testing.TB) *actadd.Model { return actaddtest.Get(t) }
 
 func settings() explorer.Settings {
 	return explorer.Settings{Plus: " weddings", Minus: "", Prompt: "I went up to my friend and said", Layer: 1, Coeff: 4,
@@ -78,14 +78,14 @@ func TestLayerCurveMatchesColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Done || len(c.Layers) != m.Config.NLayer || updates == 0 {
+	if !c.Done || len(c.Layers) != m.Layers() || updates == 0 {
 		t.Fatalf("curve: done %v, %d layers, %d updates", c.Done, len(c.Layers), updates)
 	}
 	if !slices.Equal(c.Texts[s.Layer], cols.Steered) {
 		t.Errorf("curve at layer %d: %q, steered column %q", s.Layer, c.Texts[s.Layer], cols.Steered)
 	}
 	means, base := c.Means(explorer.MetricByName("p+ words"))
-	if len(means) != m.Config.NLayer || base < 0 {
+	if len(means) != m.Layers() || base < 0 {
 		t.Errorf("means %v, baseline %v", means, base)
 	}
 }
@@ -312,7 +312,7 @@ func BenchmarkChangeToFirstWords(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := actadd.Wrap(g, "go")
+	m, err := actadd.Wrap(g, nil, "go")
 	if err != nil {
 		b.Fatal(err)
 	}

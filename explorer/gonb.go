@@ -68,7 +68,7 @@ func Live() bool {
 // Run headless (no browser attached, see Live), or outside a notebook (then as text on
 // stdout), it renders once with initial and returns.
 func Run(m *actadd.Model, initial Settings) error {
-	if err := initial.Check(m.Config.NLayer); err != nil {
+	if err := initial.Check(m.Layers()); err != nil {
 		return fmt.Errorf("explorer: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -112,7 +112,7 @@ func resume(m *actadd.Model, path string, flags Settings) (Settings, string) {
 	if s == flags {
 		return flags, ""
 	}
-	if err := s.Check(m.Config.NLayer); err != nil {
+	if err := s.Check(m.Layers()); err != nil {
 		return flags, fmt.Sprintf("Started from the cell's flags: the settings kept from the last run cannot run (%v).", err)
 	}
 	return s, "Started from the settings you last set here; a flag you change in the cell replaces its control's value."
@@ -293,7 +293,7 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 })();`, b.HtmlId(), valueID, scale))
 		return b
 	}
-	c.layer = slider("layer", 0, m.Config.NLayer-1, s.Layer)
+	c.layer = slider("layer", 0, m.Layers()-1, s.Layer)
 	c.coeff = slider("coefficient", -MaxCoeff*coeffSteps, MaxCoeff*coeffSteps, int(s.Coeff*coeffSteps))
 	c.n = slider("completions", 1, MaxN, s.N)
 	c.tokens = slider("tokens", 1, MaxTokens, s.Tokens)

@@ -117,11 +117,11 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 	d, nHead := cfg.NEmbd, cfg.NHead
 	batch, seq := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
 
-	embed := hook.at(HookEmbed, Gather(w.WTE, ExpandAxes(tokens, -1)))
-	posEmbed := hook.at(HookPosEmbed, Gather(w.WPE, ExpandAxes(positions, -1)))
+	embed := hook.At(HookEmbed, Gather(w.WTE, ExpandAxes(tokens, -1)))
+	posEmbed := hook.At(HookPosEmbed, Gather(w.WPE, ExpandAxes(positions, -1)))
 	x := Add(embed, posEmbed)
 	for l, b := range w.Blocks {
-		x = hook.at(ResidPre(l), x)
+		x = hook.At(ResidPre(l), x)
 
 		// Attention: x += c_proj(attn(ln_1(x))).
 		qkv := nn.Dense(w.layerNorm(x, b.Ln1Gain, b.Ln1Bias), b.AttnW, b.AttnB, compute.DenseLayoutInputOutputs)
@@ -131,16 +131,16 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 		heads := attendFn(l, split(0), split(1), split(2))
 		heads = Reshape(TransposeAllAxes(Reshape(heads, batch, nHead, seq, d/nHead), 0, 2, 1, 3), batch, seq, d)
 		attnOut := nn.Dense(heads, b.AttnProjW, b.AttnProjB, compute.DenseLayoutInputOutputs)
-		attnOut = hook.at(AttnOut(l), attnOut)
-		x = hook.at(ResidMid(l), Add(x, attnOut))
+		attnOut = hook.At(AttnOut(l), attnOut)
+		x = hook.At(ResidMid(l), Add(x, attnOut))
 
 		// MLP: x += c_proj(act(c_fc(ln_2(x)))), act gelu_new in GPT-2.
 		hidden := nn.Dense(w.layerNorm(x, b.Ln2Gain, b.Ln2Bias), b.FcW, b.FcB, compute.DenseLayoutInputOutputs)
 		mlpOut := nn.Dense(activate(cfg.ActivationFunction, hidden), b.ProjW, b.ProjB, compute.DenseLayoutInputOutputs)
-		mlpOut = hook.at(MLPOut(l), mlpOut)
-		x = hook.at(ResidPost(l), Add(x, mlpOut))
+		mlpOut = hook.At(MLPOut(l), mlpOut)
+		x = hook.At(ResidPost(l), Add(x, mlpOut))
 	}
-	return hook.at(HookLnFinal, w.layerNorm(x, w.LnFGain, w.LnFB))
+	return hook.At(HookLnFinal, w.layerNorm(x, w.LnFGain, w.LnFB))
 }
 
 func (w *Weights) layerNorm(x, gain, bias *Node) *Node {

@@ -14,6 +14,7 @@ package gpt2
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -38,6 +39,7 @@ type Model struct {
 	backend compute.Backend
 	params  []*tensors.Tensor // in paramNames order
 	names   []string
+	byToken int // the index in params of the matrix Weights.LogitsByToken multiplies by
 
 	builds    atomic.Int64 // graphs built from this model's weights
 	finalized atomic.Bool  // Finalize was called: the weights are gone
@@ -46,20 +48,13 @@ type Model struct {
 	runPrograms map[string]*Program // Run's programs, by captured points
 }
 
-// paramNames fixes the order in which weights are passed to every graph.
+// paramNames fixes the order in which weights are passed to every graph: checkpoint.WeightTable's.
 func paramNames(cfg checkpoint.Config) []string {
-	names := []string{"wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias"}
-	for l := range cfg.NLayer {
-		for _, s := range blockParamSuffixes {
-			names = append(names, fmt.Sprintf("h.%d.%s", l, s))
-		}
+	var names []string
+	for _, w := range checkpoint.WeightTable(cfg) {
+		names = append(names, w.Name)
 	}
 	return names
-}
-
-var blockParamSuffixes = []string{
-	"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
-	"ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
 }
 
 // New puts weights (HF names, as checkpoint.ExpectedShapes lists them) on backend. The weight
@@ -94,8 +89,9 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 	}
 	// The LM head is tied to wte; a transposed copy [d, vocab] makes the logits projection a
 	// plain [in, out] matmul, so that the go backend does not transpose the 50257 × d matrix on
-	// every call.
-	wte := weights["wte.weight"]
+	// every call. LogitsByToken multiplies by wte itself (m.byToken).
+	m.byToken = slices.Index(m.names, checkpoint.WeightTokenEmbed)
+	wte := weights[checkpoint.WeightTokenEmbed]
 	m.params = append(m.params, tensors.FromFlatDataAndDimensions(transpose(wte.Data, cfg.VocabSize, cfg.NEmbd), cfg.NEmbd, cfg.VocabSize))
 	// Move the weights to the backend now (shared with Go memory where the backend allows), not
 	// lazily on a first call that may come from several goroutines at once.
@@ -183,11 +179,12 @@ func (m *Model) Weights(params []*Node) *Weights {
 	p := params[4:]
 	w.LMHead = params[len(params)-1]
 	for range m.Config.NLayer {
+		// In checkpoint.WeightTable's order of a block's weights.
 		w.Blocks = append(w.Blocks, BlockWeights{
 			Ln1Gain: p[0], Ln1Bias: p[1], AttnW: p[2], AttnB: p[3], AttnProjW: p[4], AttnProjB: p[5],
 			Ln2Gain: p[6], Ln2Bias: p[7], FcW: p[8], FcB: p[9], ProjW: p[10], ProjB: p[11],
 		})
-		p = p[len(blockParamSuffixes):]
+		p = p[checkpoint.BlockWeightCount:]
 	}
 	return w
 }

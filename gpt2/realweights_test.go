@@ -9,6 +9,7 @@ import (
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/actadd-go/actadd/loader"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -19,10 +20,14 @@ func TestRealGPT2GreedyMatchesHuggingFace(t *testing.T) {
 	opts := hfhub.DefaultOptions()
 	opts.Offline = true
 	opts.Progress = nil
-	dir, cfg, err := checkpoint.Locate("gpt2", opts)
+	dir, err := loader.Locate("gpt2", opts)
 	if errors.Is(err, hfhub.ErrNotCached) {
 		t.Skipf("real gpt2 weights are not in the Hugging Face cache %s, skipping (run once online, or copy a cache that has openai-community/gpt2): %v", opts.CacheDir, err)
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := checkpoint.ReadConfig(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

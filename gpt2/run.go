@@ -77,12 +77,11 @@ func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node
 // backend.
 func (m *Model) Packs() bool { return m.backend.String() == "go" }
 
-// packedParams marks the weights NewPackedProgram builds in: the token embedding.
+// packedParams marks the weights NewPackedProgram builds in: the matrix LogitsByToken
+// multiplies by.
 func (m *Model) packedParams() []bool {
 	out := make([]bool, len(m.params))
-	for i, n := range m.names {
-		out[i] = n == "wte.weight"
-	}
+	out[m.byToken] = true
 	return out
 }
 

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
-	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/interval"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -72,17 +71,19 @@ var textFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
 // StandInLabel is how figure titles name the offline stand-in model "tiny".
 const StandInLabel = "tiny random stand-in, not GPT-2"
 
-// IsTiny reports whether a model name (gpt2.Model.Name or the name given to actadd.Load) is a
-// random-weight stand-in: "tiny", or any checkpoint written by checkpoint.WriteTiny, whose
-// name ends in ", not GPT-2".
+// IsTiny reports whether a model name (lm.Info.Name, or the name given to actadd.Load) is a
+// random-weight stand-in: a stand-in's name ("tiny", "tiny-llama", …) or any name that says
+// "random-weight", as the descriptions of the stand-ins and of every checkpoint written by
+// checkpoint.WriteTiny do.
 func IsTiny(model string) bool {
-	return model == checkpoint.TinyName || model == checkpoint.TinyDescription || strings.HasSuffix(model, ", not GPT-2")
+	return model == "tiny" || strings.HasPrefix(model, "tiny-") || strings.Contains(model, "random-weight")
 }
 
-// ModelLabel is the model name as figure titles print it: StandInLabel for the tiny stand-in,
-// the name itself otherwise (other random-weight stand-ins already say they are not GPT-2).
+// ModelLabel is the model name as figure titles print it: StandInLabel for the GPT-2-shaped
+// stand-in "tiny" (loaded under its description "tiny (…)"), the name itself otherwise (other
+// random-weight stand-ins already say what they are).
 func ModelLabel(model string) string {
-	if model == checkpoint.TinyName || model == checkpoint.TinyDescription {
+	if model == "tiny" || strings.HasPrefix(model, "tiny (") {
 		return StandInLabel
 	}
 	return model

@@ -552,3 +552,20 @@ func hasTick(ts []plot.Tick, v float64) bool {
 	}
 	return false
 }
+
+func TestIsTinyNamesEveryStandIn(t *testing.T) {
+	for _, name := range []string{checkpoint.TinyName, checkpoint.TinyDescription, "tiny-llama",
+		"random-weight GPT-2-shaped model (n_layer=2 n_embd=16 n_head=2 vocab_size=50257), not GPT-2"} {
+		if !plots.IsTiny(name) {
+			t.Errorf("IsTiny(%q) = false", name)
+		}
+	}
+	for _, name := range []string{"gpt2", "gpt2-xl", "Qwen/Qwen2.5-0.5B", "HuggingFaceTB/SmolLM2-135M"} {
+		if plots.IsTiny(name) || plots.ModelLabel(name) != name {
+			t.Errorf("%q taken for a stand-in", name)
+		}
+	}
+	if plots.ModelLabel(checkpoint.TinyDescription) != plots.StandInLabel {
+		t.Errorf("ModelLabel(%q) = %q", checkpoint.TinyDescription, plots.ModelLabel(checkpoint.TinyDescription))
+	}
+}

@@ -128,8 +128,8 @@ func checkOptions(m *actadd.Model, o actadd.GenerateOptions) error {
 	switch {
 	case o.MaxNewTokens < 1:
 		return fmt.Errorf("sweep: Generate: MaxNewTokens = %d: ask for at least one new token per completion", o.MaxNewTokens)
-	case o.MaxNewTokens > m.Config.NPositions:
-		return fmt.Errorf("sweep: Generate: MaxNewTokens = %d exceeds the context of %s (%d positions): ask for fewer new tokens", o.MaxNewTokens, m.Name, m.Config.NPositions)
+	case o.MaxNewTokens > m.Context():
+		return fmt.Errorf("sweep: Generate: MaxNewTokens = %d exceeds the context of %s (%d positions): ask for fewer new tokens", o.MaxNewTokens, m.Name, m.Context())
 	}
 	if err := o.Sampling.Check(); err != nil {
 		return fmt.Errorf("sweep: Generate: %w", err)
@@ -337,15 +337,15 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 	}
 	lens := make([]int, len(texts))
 	for t, text := range texts {
-		lens[t] = len(m.Tok.EncodeWithBOS(text))
+		lens[t] = len(m.EncodeWithBOS(text))
 		switch {
 		case lens[t] < 2:
 			return nil, fmt.Errorf("sweep: Score: text %d (%q) has no token to score after BOS", t, text)
-		case lens[t] > m.Config.NPositions:
-			return nil, fmt.Errorf("sweep: Score: text %d has %d tokens (with BOS), more than the model's context of %d: shorten it", t, lens[t], m.Config.NPositions)
+		case lens[t] > m.Context():
+			return nil, fmt.Errorf("sweep: Score: text %d has %d tokens (with BOS), more than the model's context of %d: shorten it", t, lens[t], m.Context())
 		}
 	}
-	batches := scoreBatches(lens, cfg.Options.BatchSize, cfg.Options.MaxBatchTokens, m.Config.NPositions)
+	batches := scoreBatches(lens, cfg.Options.BatchSize, cfg.Options.MaxBatchTokens, m.Context())
 	// Setting -1 is the unsteered scoring every setting is compared with; col[k] is setting k's
 	// place in scored (0 for the unsteered setting).
 	scored := []int{-1}

@@ -196,7 +196,7 @@ func checkCoeff(c float64) error {
 // checkLayers reports a steered setting whose layer the model lacks, before any work (the run
 // store's keys included) is done.
 func checkLayers(m *actadd.Model, settings []Setting) error {
-	n := m.Config.NLayer
+	n := m.Layers()
 	for _, s := range settings {
 		if s.Steered && s.Layer >= n {
 			return fmt.Errorf("sweep: layer %d is out of range for %s, which has layers 0 … %d (sweep.AllLayers(m) lists them all)", s.Layer, m.Name, n-1)
@@ -211,7 +211,7 @@ func AllLayers(m *actadd.Model) []int {
 	if m == nil {
 		return nil
 	}
-	out := make([]int, m.Config.NLayer)
+	out := make([]int, m.Layers())
 	for l := range out {
 		out[l] = l
 	}

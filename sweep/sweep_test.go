@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/internal/tinymodel"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/plots"
 	"github.com/actadd-go/actadd/runstore"
 	"github.com/actadd-go/actadd/sweep"
@@ -21,7 +21,7 @@ import (
 )
 
 // tinyModel is the offline stand-in "tiny", built in memory.
-func tinyModel(t testing.TB) *actadd.Model { return tinymodel.Get(t) }
+func tinyModel(t testing.TB) *actadd.Model { return actaddtest.Get(t) }
 
 const prompt = "I went up to my friend and said"
 

@@ -26,24 +26,17 @@ package reference
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
-	"strconv"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/lm/hookpoint"
 )
 
-// Hook point names (TransformerLens). Block hooks are formatted with the block index, e.g.
-// fmt.Sprintf(HookResidPre, 6) == "blocks.6.hook_resid_pre".
+// Hook point names (TransformerLens, package hookpoint: names only, no computation is shared).
 const (
-	HookEmbed         = "hook_embed"
-	HookPosEmbed      = "hook_pos_embed"
-	HookResidPre      = "blocks.%d.hook_resid_pre"
-	HookAttnOut       = "blocks.%d.hook_attn_out"
-	HookResidMid      = "blocks.%d.hook_resid_mid"
-	HookMLPOut        = "blocks.%d.hook_mlp_out"
-	HookResidPost     = "blocks.%d.hook_resid_post"
-	HookLnFinalNormed = "ln_final.hook_normalized"
+	HookEmbed         = hookpoint.Embed
+	HookPosEmbed      = hookpoint.PosEmbed
+	HookLnFinalNormed = hookpoint.LnFinal
 )
 
 // block holds the weights of one transformer block, flattened row-major.
@@ -107,30 +100,24 @@ func New(cfg checkpoint.Config, weights map[string]checkpoint.Tensor) (*Model, e
 			*dst, err = get(name)
 		}
 	}
-	load(&m.wte, "wte.weight")
-	load(&m.wpe, "wpe.weight")
-	load(&m.lnfW, "ln_f.weight")
-	load(&m.lnfB, "ln_f.bias")
+	// checkpoint.WeightTable's order: wte, wpe, ln_f gain and bias, then each block's twelve.
+	table := checkpoint.WeightTable(cfg)
+	for i, dst := range []*[]float64{&m.wte, &m.wpe, &m.lnfW, &m.lnfB} {
+		load(dst, table[i].Name)
+	}
+	next := 4
 	for l := range m.blocks {
 		b := &m.blocks[l]
-		p := fmt.Sprintf("h.%d.", l)
-		load(&b.ln1W, p+"ln_1.weight")
-		load(&b.ln1B, p+"ln_1.bias")
-		load(&b.attnW, p+"attn.c_attn.weight")
-		load(&b.attnB, p+"attn.c_attn.bias")
-		load(&b.attnProjW, p+"attn.c_proj.weight")
-		load(&b.attnProjB, p+"attn.c_proj.bias")
-		load(&b.ln2W, p+"ln_2.weight")
-		load(&b.ln2B, p+"ln_2.bias")
-		load(&b.fcW, p+"mlp.c_fc.weight")
-		load(&b.fcB, p+"mlp.c_fc.bias")
-		load(&b.mlpProjW, p+"mlp.c_proj.weight")
-		load(&b.mlpProjB, p+"mlp.c_proj.bias")
-		b.hookResidPre = fmt.Sprintf(HookResidPre, l)
-		b.hookAttnOut = fmt.Sprintf(HookAttnOut, l)
-		b.hookResidMid = fmt.Sprintf(HookResidMid, l)
-		b.hookMLPOut = fmt.Sprintf(HookMLPOut, l)
-		b.hookResidPost = fmt.Sprintf(HookResidPost, l)
+		for _, dst := range []*[]float64{&b.ln1W, &b.ln1B, &b.attnW, &b.attnB, &b.attnProjW, &b.attnProjB,
+			&b.ln2W, &b.ln2B, &b.fcW, &b.fcB, &b.mlpProjW, &b.mlpProjB} {
+			load(dst, table[next].Name)
+			next++
+		}
+		b.hookResidPre = hookpoint.ResidPre(l)
+		b.hookAttnOut = hookpoint.AttnOut(l)
+		b.hookResidMid = hookpoint.ResidMid(l)
+		b.hookMLPOut = hookpoint.MLPOut(l)
+		b.hookResidPost = hookpoint.ResidPost(l)
 	}
 	if err != nil {
 		return nil, err
@@ -141,19 +128,10 @@ func New(cfg checkpoint.Config, weights map[string]checkpoint.Tensor) (*Model, e
 // Config returns the model's configuration.
 func (m *Model) Config() checkpoint.Config { return m.cfg }
 
-var blockHookRe = regexp.MustCompile(`^blocks\.(\d+)\.hook_(resid_pre|attn_out|resid_mid|mlp_out|resid_post)$`)
-
 // validHook reports whether name is one of the model's hook points.
 func (m *Model) validHook(name string) bool {
-	if name == HookEmbed || name == HookPosEmbed || name == HookLnFinalNormed {
-		return true
-	}
-	sub := blockHookRe.FindStringSubmatch(name)
-	if sub == nil {
-		return false
-	}
-	l, err := strconv.Atoi(sub[1])
-	return err == nil && l < m.cfg.NLayer && strconv.Itoa(l) == sub[1]
+	_, _, err := hookpoint.Parse(name, m.cfg.NLayer)
+	return err == nil
 }
 
 // Forward runs one sequence (no batch) of token ids at positions 0..len(tokens)-1.

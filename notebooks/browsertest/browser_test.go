@@ -22,6 +22,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/loader"
 	"github.com/chromedp/chromedp"
 )
 
@@ -332,7 +333,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	// The tiny stand-in is generated once per machine, with a line on stderr from the loader
 	// (hfhub's default options); make sure it exists, so that the notebook's output is that
 	// of every later run.
-	if _, _, err := checkpoint.Locate(checkpoint.TinyName, hfhub.DefaultOptions()); err != nil {
+	if _, err := loader.Locate(checkpoint.TinyName, hfhub.DefaultOptions()); err != nil {
 		t.Fatal(err)
 	}
 	bin := installKernel(t, root, dir, displayName)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/loader"
 	"github.com/actadd-go/actadd/notebooks/nbutil"
 	"github.com/actadd-go/actadd/plots"
 )
@@ -36,9 +37,9 @@ func checkModel(name, scale string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := checkpoint.Locate(name, hfhub.DefaultOptions()); err != nil {
+	if _, err := loader.Locate(name, hfhub.DefaultOptions()); err != nil {
 		hint := ""
-		if name != checkpoint.TinyName {
+		if !plots.IsTiny(name) {
 			hint = "\n" + OfflineHint
 		}
 		return fmt.Errorf("model %q is not available:\n%v%s", name, err, hint)

@@ -20,7 +20,6 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
-	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 	"github.com/actadd-go/actadd/hfhub"
 	"github.com/actadd-go/actadd/internal/repopath"
@@ -136,7 +135,7 @@ func ScaleFor(model, flagValue string) (scale, note string, err error) {
 	if s != Paper && s != Quick {
 		return "", "", fmt.Errorf("unknown scale %q (from --scale or $%s): use %q or %q", s, ScaleEnv, Paper, Quick)
 	}
-	if s == Paper && model == checkpoint.TinyName {
+	if s == Paper && plots.IsTiny(model) {
 		return Quick, fmt.Sprintf("NOTE: scale %q asked for the tiny random-weight stand-in: running %q instead (minutes, not hours; the stand-in's numbers are noise at any size). Use a real model, e.g. %s=gpt2, for the paper's sizes.",
 			Paper, Quick, ModelEnv), nil
 	}
@@ -170,7 +169,7 @@ func figuresPath(model string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if model == checkpoint.TinyName {
+	if plots.IsTiny(model) {
 		return filepath.Join(root, "figures", StandInFigures), nil
 	}
 	return filepath.Join(root, "figures"), nil
@@ -241,7 +240,7 @@ func LoadModel(name string) (*actadd.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Config.NLayer, m.Config.NEmbd)
+	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Layers(), m.Width())
 	if IsTiny(m) {
 		fmt.Println(TinyNote)
 	}

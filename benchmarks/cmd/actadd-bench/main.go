@@ -4,6 +4,7 @@
 //
 //	forward_ratio_vs_torch=… greedy_ratio_vs_torch=… sampled_ratio_vs_torch=… sampler_ms_per_step=…
 //	premium_pct=… sweep_compiles=… gen_ratio_vs_torch=… premium_ops_pct=…
+//	llama_forward_ratio_vs_torch=… llama_greedy_ratio_vs_torch=…
 //
 // Run it from the repository root through `make bench` (which installs PyTorch and sets
 // GOEXPERIMENT=simd GODEBUG=asyncpreemptoff=1). BENCH_QUICK=1 (or -quick) uses small sizes.
@@ -43,6 +44,8 @@ func main() {
 	e2Tokens := flag.Int("e2-tokens", 0, "E2 new tokens per completion (default: the paper's 40)")
 	e1 := flag.String("e1", "", "also run E1's scoring end to end on a checkpoint folder or a model shape (synthetic documents)")
 	e1Docs := flag.Int("e1-docs", 400, "E1: synthetic documents to score")
+	llamaShapes := flag.String("llama", "", "Llama-family shapes (random weights) and forward pairs, e.g. smollm2-135m:5,qwen2.5-0.5b:3 (the default; quick: smollm2-135m:1); none: skip them")
+	llamaBatches := flag.Int("llama-gen-batches", 0, "greedy batches per Llama-family shape (default 3; quick 1)")
 	flag.Parse()
 
 	opts := benchmarks.FullOptions()
@@ -77,6 +80,20 @@ func main() {
 		if o.flag > 0 {
 			*o.dst = o.flag
 		}
+	}
+	switch *llamaShapes {
+	case "":
+	case "none":
+		opts.Llama = nil
+	default:
+		ls, err := benchmarks.ParseLlamaShapes(*llamaShapes)
+		if err != nil {
+			fail(err)
+		}
+		opts.Llama = ls
+	}
+	if *llamaBatches > 0 {
+		opts.LlamaGenBatches = *llamaBatches
 	}
 	if !*sweep {
 		opts.SweepCoeffs = nil

@@ -1,0 +1,53 @@
+package gpt2
+
+import (
+	"github.com/actadd-go/actadd/lm"
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// Family is GPT-2's model_type in config.json.
+const Family = "gpt2"
+
+// Info says what the weights are (lm.Model).
+func (m *Model) Info() lm.Info {
+	return lm.Info{Name: m.Name, Revision: m.Revision, Family: Family, PosEmbed: true}
+}
+
+// Dims are the model's sizes (lm.Model).
+func (m *Model) Dims() lm.Dims {
+	return lm.Dims{Layers: m.Config.NLayer, Width: m.Config.NEmbd, Context: m.Config.NPositions, Vocab: m.Config.VocabSize}
+}
+
+// Compile is NewProgram, or NewPackedProgram when packed, for a graph built through the
+// lm.Graph interface (lm.Model).
+func (m *Model) Compile(name string, packed bool, build func(g lm.Graph, inputs []*Node) []*Node) (lm.Program, error) {
+	fn := func(w *Weights, in []*Node) []*Node { return build(graph{w}, in) }
+	var p *Program
+	var err error
+	if packed {
+		p, err = m.NewPackedProgram(name, fn)
+	} else {
+		p, err = m.NewProgram(name, fn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// graph is Weights as an lm.Graph: the KV cache travels as one list, every block's keys then
+// every block's values.
+type graph struct{ *Weights }
+
+func (g graph) Prefill(tokens, positions *Node, hook lm.Hook, capacity int) (*Node, lm.Cache) {
+	h, c := g.Weights.Prefill(tokens, positions, hook, capacity)
+	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+}
+
+func (g graph) Step(tokens, pos *Node, cache lm.Cache, hook lm.Hook) (*Node, lm.Cache) {
+	n := len(cache) / 2
+	h, c := g.Weights.Step(tokens, pos, &KVCache{Keys: cache[:n], Values: cache[n:]}, hook)
+	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+}
+
+var _ lm.Model = (*Model)(nil)
