@@ -146,7 +146,7 @@ func TestSaveLoadEveryVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts, err := m.Run([][]int{{50256, 40, 1842}}, "blocks.3.hook_resid_mid")
+	acts, err := m.LM.(*gpt2.Model).Run([][]int{{50256, 40, 1842}}, "blocks.3.hook_resid_mid")
 	if err != nil {
 		t.Fatal(err)
 	}
