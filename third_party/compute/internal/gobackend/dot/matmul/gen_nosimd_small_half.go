@@ -117,9 +117,12 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 	var oZero O
 	oSize := unsafe.Sizeof(oZero)
 
-	lhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	rhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	outputPtr := uintptr(unsafe.Pointer(unsafe.SliceData(output)))
+	lhsPtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsPtr := uintptr(0)
+	rhsPtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsPtr := uintptr(0)
+	outputPtrRoot := unsafe.Pointer(unsafe.SliceData(output))
+	outputPtr := uintptr(0)
 
 	lhsByteStride := uintptr(lhsStride) * iSize
 	rhsByteStride := uintptr(rhsStride) * iSize
@@ -153,32 +156,32 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 				for range contractingSize {
 
 					// Load RHS row segment
-					//alt:generic r0 := *(*I)(unsafe.Pointer(rIdx))
-					//alt:generic r1 := *(*I)(unsafe.Pointer(rIdx + iSize))
-					//alt:generic r2 := *(*I)(unsafe.Pointer(rIdx + 2*iSize))
-					//alt:generic r3 := *(*I)(unsafe.Pointer(rIdx + 3*iSize))
-					r0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()           //alt:half
-					r1 := (*(*I)(unsafe.Pointer(rIdx + iSize))).Float32()   //alt:half
-					r2 := (*(*I)(unsafe.Pointer(rIdx + 2*iSize))).Float32() //alt:half
-					r3 := (*(*I)(unsafe.Pointer(rIdx + 3*iSize))).Float32() //alt:half
+					//alt:generic r0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
+					//alt:generic r1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))
+					//alt:generic r2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 2*iSize))
+					//alt:generic r3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 3*iSize))
+					r0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()         //alt:half
+					r1 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))).Float32()   //alt:half
+					r2 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx+2*iSize))).Float32() //alt:half
+					r3 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx+3*iSize))).Float32() //alt:half
 
 					// Row 0
-					//alt:generic l0 := *(*I)(unsafe.Pointer(l0Idx))
-					l0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32() //alt:half
+					//alt:generic l0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
+					l0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32() //alt:half
 					c00 += O(l0 * r0)
 					c01 += O(l0 * r1)
 					c02 += O(l0 * r2)
 					c03 += O(l0 * r3)
 					// Row 1
-					//alt:generic l1 := *(*I)(unsafe.Pointer(l1Idx))
-					l1 := (*(*I)(unsafe.Pointer(l1Idx))).Float32() //alt:half
+					//alt:generic l1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
+					l1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32() //alt:half
 					c10 += O(l1 * r0)
 					c11 += O(l1 * r1)
 					c12 += O(l1 * r2)
 					c13 += O(l1 * r3)
 					// Row 2
-					//alt:generic l2 := *(*I)(unsafe.Pointer(l2Idx))
-					l2 := (*(*I)(unsafe.Pointer(l2Idx))).Float32() //alt:half
+					//alt:generic l2 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx))
+					l2 := (*(*I)(unsafe.Add(lhsPtrRoot, l2Idx))).Float32() //alt:half
 					c20 += O(l2 * r0)
 					c21 += O(l2 * r1)
 					c22 += O(l2 * r2)
@@ -195,18 +198,18 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 				outputIdx1 := outputIdx0 + uintptr(rhsCrossSize)*oSize
 				outputIdx2 := outputIdx0 + uintptr(2*rhsCrossSize)*oSize
 
-				*(*O)(unsafe.Pointer(outputIdx0)) = c00
-				*(*O)(unsafe.Pointer(outputIdx0 + oSize)) = c01
-				*(*O)(unsafe.Pointer(outputIdx0 + 2*oSize)) = c02
-				*(*O)(unsafe.Pointer(outputIdx0 + 3*oSize)) = c03
-				*(*O)(unsafe.Pointer(outputIdx1)) = c10
-				*(*O)(unsafe.Pointer(outputIdx1 + oSize)) = c11
-				*(*O)(unsafe.Pointer(outputIdx1 + 2*oSize)) = c12
-				*(*O)(unsafe.Pointer(outputIdx1 + 3*oSize)) = c13
-				*(*O)(unsafe.Pointer(outputIdx2)) = c20
-				*(*O)(unsafe.Pointer(outputIdx2 + oSize)) = c21
-				*(*O)(unsafe.Pointer(outputIdx2 + 2*oSize)) = c22
-				*(*O)(unsafe.Pointer(outputIdx2 + 3*oSize)) = c23
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx0)) = c00
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx0+oSize)) = c01
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx0+2*oSize)) = c02
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx0+3*oSize)) = c03
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx1)) = c10
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx1+oSize)) = c11
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx1+2*oSize)) = c12
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx1+3*oSize)) = c13
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx2)) = c20
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx2+oSize)) = c21
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx2+2*oSize)) = c22
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx2+3*oSize)) = c23
 			}
 
 			// Columns-fringe: handle remaining columns for the current 3 rows
@@ -217,14 +220,14 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 				l1Idx := lRow1Base
 				l2Idx := lRow2Base
 				for range contractingSize {
-					//alt:generic rk := *(*I)(unsafe.Pointer(rIdx))
-					rk := (*(*I)(unsafe.Pointer(rIdx))).Float32() //alt:half
-					//alt:generic l0 := *(*I)(unsafe.Pointer(l0Idx))
-					//alt:generic l1 := *(*I)(unsafe.Pointer(l1Idx))
-					//alt:generic l2 := *(*I)(unsafe.Pointer(l2Idx))
-					l0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32() //alt:half
-					l1 := (*(*I)(unsafe.Pointer(l1Idx))).Float32() //alt:half
-					l2 := (*(*I)(unsafe.Pointer(l2Idx))).Float32() //alt:half
+					//alt:generic rk := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
+					rk := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32() //alt:half
+					//alt:generic l0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
+					//alt:generic l1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
+					//alt:generic l2 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx))
+					l0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32() //alt:half
+					l1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32() //alt:half
+					l2 := (*(*I)(unsafe.Add(lhsPtrRoot, l2Idx))).Float32() //alt:half
 
 					c0 += O(l0 * rk)
 					c1 += O(l1 * rk)
@@ -236,9 +239,9 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 					l2Idx += iSize
 				}
 				outputIdx := outputBase + uintptr(row*rhsCrossSize+col)*oSize
-				*(*O)(unsafe.Pointer(outputIdx)) = c0
-				*(*O)(unsafe.Pointer(outputIdx + uintptr(rhsCrossSize)*oSize)) = c1
-				*(*O)(unsafe.Pointer(outputIdx + uintptr(2*rhsCrossSize)*oSize)) = c2
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx)) = c0
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx+uintptr(rhsCrossSize)*oSize)) = c1
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx+uintptr(2*rhsCrossSize)*oSize)) = c2
 			}
 		}
 
@@ -256,23 +259,23 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 
 				var contractingIdx int
 				for ; contractingIdx+3 < contractingSize; contractingIdx += 4 {
-					//alt:generic l0 := *(*I)(unsafe.Pointer(lhsIdx))
-					//alt:generic l1 := *(*I)(unsafe.Pointer(lhsIdx + iSize))
-					//alt:generic l2 := *(*I)(unsafe.Pointer(lhsIdx + 2*iSize))
-					//alt:generic l3 := *(*I)(unsafe.Pointer(lhsIdx + 3*iSize))
-					//alt:generic r0 := *(*I)(unsafe.Pointer(rhsIdx0))
-					//alt:generic r1 := *(*I)(unsafe.Pointer(rhsIdx1))
-					//alt:generic r2 := *(*I)(unsafe.Pointer(rhsIdx2))
-					//alt:generic r3 := *(*I)(unsafe.Pointer(rhsIdx3))
+					//alt:generic l0 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx))
+					//alt:generic l1 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + iSize))
+					//alt:generic l2 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + 2*iSize))
+					//alt:generic l3 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + 3*iSize))
+					//alt:generic r0 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx0))
+					//alt:generic r1 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx1))
+					//alt:generic r2 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx2))
+					//alt:generic r3 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx3))
 
-					l0 := (*(*I)(unsafe.Pointer(lhsIdx))).Float32()           //alt:half
-					l1 := (*(*I)(unsafe.Pointer(lhsIdx + iSize))).Float32()   //alt:half
-					l2 := (*(*I)(unsafe.Pointer(lhsIdx + 2*iSize))).Float32() //alt:half
-					l3 := (*(*I)(unsafe.Pointer(lhsIdx + 3*iSize))).Float32() //alt:half
-					r0 := (*(*I)(unsafe.Pointer(rhsIdx0))).Float32()          //alt:half
-					r1 := (*(*I)(unsafe.Pointer(rhsIdx1))).Float32()          //alt:half
-					r2 := (*(*I)(unsafe.Pointer(rhsIdx2))).Float32()          //alt:half
-					r3 := (*(*I)(unsafe.Pointer(rhsIdx3))).Float32()          //alt:half
+					l0 := (*(*I)(unsafe.Add(lhsPtrRoot, lhsIdx))).Float32()         //alt:half
+					l1 := (*(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+iSize))).Float32()   //alt:half
+					l2 := (*(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+2*iSize))).Float32() //alt:half
+					l3 := (*(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+3*iSize))).Float32() //alt:half
+					r0 := (*(*I)(unsafe.Add(rhsPtrRoot, rhsIdx0))).Float32()        //alt:half
+					r1 := (*(*I)(unsafe.Add(rhsPtrRoot, rhsIdx1))).Float32()        //alt:half
+					r2 := (*(*I)(unsafe.Add(rhsPtrRoot, rhsIdx2))).Float32()        //alt:half
+					r3 := (*(*I)(unsafe.Add(rhsPtrRoot, rhsIdx3))).Float32()        //alt:half
 
 					v0 := O(l0 * r0)
 					v1 := O(l1 * r1)
@@ -287,15 +290,15 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 					rhsIdx3 += rhs4ColStride
 				}
 				for ; contractingIdx < contractingSize; contractingIdx++ {
-					//alt:generic l0 := *(*I)(unsafe.Pointer(lhsIdx))
-					//alt:generic r0 := *(*I)(unsafe.Pointer(rhsIdx0))
-					l0 := (*(*I)(unsafe.Pointer(lhsIdx))).Float32()  //alt:half
-					r0 := (*(*I)(unsafe.Pointer(rhsIdx0))).Float32() //alt:half
+					//alt:generic l0 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx))
+					//alt:generic r0 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx0))
+					l0 := (*(*I)(unsafe.Add(lhsPtrRoot, lhsIdx))).Float32()  //alt:half
+					r0 := (*(*I)(unsafe.Add(rhsPtrRoot, rhsIdx0))).Float32() //alt:half
 					acc += O(l0 * r0)
 					lhsIdx += iSize
 					rhsIdx0 += uintptr(rhsCrossSize) * iSize
 				}
-				*(*O)(unsafe.Pointer(outputIdx)) = acc
+				*(*O)(unsafe.Add(outputPtrRoot, outputIdx)) = acc
 				outputIdx += oSize
 			}
 		}

@@ -80,9 +80,12 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 	var oZero O
 	oSize := unsafe.Sizeof(oZero)
 
-	lhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	rhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	outputPtr := uintptr(unsafe.Pointer(unsafe.SliceData(output)))
+	lhsPtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsPtr := uintptr(0)
+	rhsPtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsPtr := uintptr(0)
+	outputPtrRoot := unsafe.Pointer(unsafe.SliceData(output))
+	outputPtr := uintptr(0)
 
 	lhsByteStride := uintptr(lhsStride) * iSize
 	rhsByteStride := uintptr(rhsStride) * iSize
@@ -111,29 +114,29 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))         //alt:generic
-					la1 := *(*I)(unsafe.Pointer(l0Idx + iSize)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))         //alt:generic
-					lb1 := *(*I)(unsafe.Pointer(l1Idx + iSize)) //alt:generic
-					lc0 := *(*I)(unsafe.Pointer(l2Idx))         //alt:generic
-					lc1 := *(*I)(unsafe.Pointer(l2Idx + iSize)) //alt:generic
-					ld0 := *(*I)(unsafe.Pointer(l3Idx))         //alt:generic
-					ld1 := *(*I)(unsafe.Pointer(l3Idx + iSize)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))       //alt:generic
+					la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))       //alt:generic
+					lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize)) //alt:generic
+					lc0 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx))       //alt:generic
+					lc1 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx+iSize)) //alt:generic
+					ld0 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx))       //alt:generic
+					ld1 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx+iSize)) //alt:generic
 
-					rk0 := *(*I)(unsafe.Pointer(rIdx))         //alt:generic
-					rk1 := *(*I)(unsafe.Pointer(rIdx + iSize)) //alt:generic
+					rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))       //alt:generic
+					rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half la1 := (*(*I)(unsafe.Pointer(l0Idx + iSize))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half lb1 := (*(*I)(unsafe.Pointer(l1Idx + iSize))).Float32()
-					//alt:half lc0 := (*(*I)(unsafe.Pointer(l2Idx))).Float32()
-					//alt:half lc1 := (*(*I)(unsafe.Pointer(l2Idx + iSize))).Float32()
-					//alt:half ld0 := (*(*I)(unsafe.Pointer(l3Idx))).Float32()
-					//alt:half ld1 := (*(*I)(unsafe.Pointer(l3Idx + iSize))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half lb1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))).Float32()
+					//alt:half lc0 := (*(*I)(unsafe.Add(lhsPtrRoot, l2Idx))).Float32()
+					//alt:half lc1 := (*(*I)(unsafe.Add(lhsPtrRoot, l2Idx + iSize))).Float32()
+					//alt:half ld0 := (*(*I)(unsafe.Add(lhsPtrRoot, l3Idx))).Float32()
+					//alt:half ld1 := (*(*I)(unsafe.Add(lhsPtrRoot, l3Idx + iSize))).Float32()
 
-					//alt:half rk0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()
-					//alt:half rk1 := (*(*I)(unsafe.Pointer(rIdx + iSize))).Float32()
+					//alt:half rk0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
+					//alt:half rk1 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))).Float32()
 
 					c0 += O(la0*rk0) + O(la1*rk1)
 					c1 += O(lb0*rk0) + O(lb1*rk1)
@@ -147,17 +150,17 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 					rIdx += 2 * iSize
 				}
 				for ; k < contractingSize; k++ {
-					la0 := *(*I)(unsafe.Pointer(l0Idx)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx)) //alt:generic
-					lc0 := *(*I)(unsafe.Pointer(l2Idx)) //alt:generic
-					ld0 := *(*I)(unsafe.Pointer(l3Idx)) //alt:generic
-					rk0 := *(*I)(unsafe.Pointer(rIdx))  //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx)) //alt:generic
+					lc0 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx)) //alt:generic
+					ld0 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx)) //alt:generic
+					rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))  //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half lc0 := (*(*I)(unsafe.Pointer(l2Idx))).Float32()
-					//alt:half ld0 := (*(*I)(unsafe.Pointer(l3Idx))).Float32()
-					//alt:half rk0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half lc0 := (*(*I)(unsafe.Add(lhsPtrRoot, l2Idx))).Float32()
+					//alt:half ld0 := (*(*I)(unsafe.Add(lhsPtrRoot, l3Idx))).Float32()
+					//alt:half rk0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
 
 					c0 += O(la0 * rk0)
 					c1 += O(lb0 * rk0)
@@ -172,25 +175,25 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 				}
 
 				out0 := outputBase + uintptr(row)*oSize
-				*(*O)(unsafe.Pointer(out0)) = c0
-				*(*O)(unsafe.Pointer(out0 + oSize)) = c1
-				*(*O)(unsafe.Pointer(out0 + 2*oSize)) = c2
-				*(*O)(unsafe.Pointer(out0 + 3*oSize)) = c3
+				*(*O)(unsafe.Add(outputPtrRoot, out0)) = c0
+				*(*O)(unsafe.Add(outputPtrRoot, out0+oSize)) = c1
+				*(*O)(unsafe.Add(outputPtrRoot, out0+2*oSize)) = c2
+				*(*O)(unsafe.Add(outputPtrRoot, out0+3*oSize)) = c3
 			}
 			for ; row < lhsCrossSize; row++ {
 				lIdx := lhsBase + uintptr(row*contractingSize)*iSize
 				rIdx := rhsBase
 				var c O
 				for range contractingSize {
-					la := *(*I)(unsafe.Pointer(lIdx)) //alt:generic
-					rk := *(*I)(unsafe.Pointer(rIdx)) //alt:generic
-					//alt:half la := (*(*I)(unsafe.Pointer(lIdx))).Float32()
-					//alt:half rk := (*(*I)(unsafe.Pointer(rIdx))).Float32()
+					la := *(*I)(unsafe.Add(lhsPtrRoot, lIdx)) //alt:generic
+					rk := *(*I)(unsafe.Add(rhsPtrRoot, rIdx)) //alt:generic
+					//alt:half la := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx))).Float32()
+					//alt:half rk := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
 					c += O(la * rk)
 					lIdx += iSize
 					rIdx += iSize
 				}
-				*(*O)(unsafe.Pointer(outputBase + uintptr(row)*oSize)) = c
+				*(*O)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row)*oSize)) = c
 			}
 			lhsBase += lhsByteStride
 			rhsBase += rhsByteStride
@@ -224,33 +227,33 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))         //alt:generic
-					la1 := *(*I)(unsafe.Pointer(l0Idx + iSize)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))         //alt:generic
-					lb1 := *(*I)(unsafe.Pointer(l1Idx + iSize)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))       //alt:generic
+					la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))       //alt:generic
+					lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize)) //alt:generic
 
-					r0_0 := *(*I)(unsafe.Pointer(r0Idx))         //alt:generic
-					r0_1 := *(*I)(unsafe.Pointer(r0Idx + iSize)) //alt:generic
-					r1_0 := *(*I)(unsafe.Pointer(r1Idx))         //alt:generic
-					r1_1 := *(*I)(unsafe.Pointer(r1Idx + iSize)) //alt:generic
-					r2_0 := *(*I)(unsafe.Pointer(r2Idx))         //alt:generic
-					r2_1 := *(*I)(unsafe.Pointer(r2Idx + iSize)) //alt:generic
-					r3_0 := *(*I)(unsafe.Pointer(r3Idx))         //alt:generic
-					r3_1 := *(*I)(unsafe.Pointer(r3Idx + iSize)) //alt:generic
+					r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx))       //alt:generic
+					r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx+iSize)) //alt:generic
+					r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx))       //alt:generic
+					r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx+iSize)) //alt:generic
+					r2_0 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx))       //alt:generic
+					r2_1 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx+iSize)) //alt:generic
+					r3_0 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx))       //alt:generic
+					r3_1 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx+iSize)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half la1 := (*(*I)(unsafe.Pointer(l0Idx + iSize))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half lb1 := (*(*I)(unsafe.Pointer(l1Idx + iSize))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half lb1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))).Float32()
 
-					//alt:half r0_0 := (*(*I)(unsafe.Pointer(r0Idx))).Float32()
-					//alt:half r0_1 := (*(*I)(unsafe.Pointer(r0Idx + iSize))).Float32()
-					//alt:half r1_0 := (*(*I)(unsafe.Pointer(r1Idx))).Float32()
-					//alt:half r1_1 := (*(*I)(unsafe.Pointer(r1Idx + iSize))).Float32()
-					//alt:half r2_0 := (*(*I)(unsafe.Pointer(r2Idx))).Float32()
-					//alt:half r2_1 := (*(*I)(unsafe.Pointer(r2Idx + iSize))).Float32()
-					//alt:half r3_0 := (*(*I)(unsafe.Pointer(r3Idx))).Float32()
-					//alt:half r3_1 := (*(*I)(unsafe.Pointer(r3Idx + iSize))).Float32()
+					//alt:half r0_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx))).Float32()
+					//alt:half r0_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx + iSize))).Float32()
+					//alt:half r1_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx))).Float32()
+					//alt:half r1_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx + iSize))).Float32()
+					//alt:half r2_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r2Idx))).Float32()
+					//alt:half r2_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r2Idx + iSize))).Float32()
+					//alt:half r3_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r3Idx))).Float32()
+					//alt:half r3_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r3Idx + iSize))).Float32()
 
 					c00 += O(la0*r0_0) + O(la1*r0_1)
 					c01 += O(la0*r1_0) + O(la1*r1_1)
@@ -270,19 +273,19 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 					r3Idx += 2 * iSize
 				}
 				for ; k < contractingSize; k++ {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))  //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))  //alt:generic
-					r0_0 := *(*I)(unsafe.Pointer(r0Idx)) //alt:generic
-					r1_0 := *(*I)(unsafe.Pointer(r1Idx)) //alt:generic
-					r2_0 := *(*I)(unsafe.Pointer(r2Idx)) //alt:generic
-					r3_0 := *(*I)(unsafe.Pointer(r3Idx)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))  //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))  //alt:generic
+					r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx)) //alt:generic
+					r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx)) //alt:generic
+					r2_0 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx)) //alt:generic
+					r3_0 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half r0_0 := (*(*I)(unsafe.Pointer(r0Idx))).Float32()
-					//alt:half r1_0 := (*(*I)(unsafe.Pointer(r1Idx))).Float32()
-					//alt:half r2_0 := (*(*I)(unsafe.Pointer(r2Idx))).Float32()
-					//alt:half r3_0 := (*(*I)(unsafe.Pointer(r3Idx))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half r0_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx))).Float32()
+					//alt:half r1_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx))).Float32()
+					//alt:half r2_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r2Idx))).Float32()
+					//alt:half r3_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r3Idx))).Float32()
 
 					c00 += O(la0 * r0_0)
 					c01 += O(la0 * r1_0)
@@ -303,14 +306,14 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 
 				out0 := outputBase + uintptr(row*rhsCrossSize+col)*oSize
 				out1 := outputBase + uintptr((row+1)*rhsCrossSize+col)*oSize
-				*(*O)(unsafe.Pointer(out0)) = c00
-				*(*O)(unsafe.Pointer(out0 + oSize)) = c01
-				*(*O)(unsafe.Pointer(out0 + 2*oSize)) = c02
-				*(*O)(unsafe.Pointer(out0 + 3*oSize)) = c03
-				*(*O)(unsafe.Pointer(out1)) = c10
-				*(*O)(unsafe.Pointer(out1 + oSize)) = c11
-				*(*O)(unsafe.Pointer(out1 + 2*oSize)) = c12
-				*(*O)(unsafe.Pointer(out1 + 3*oSize)) = c13
+				*(*O)(unsafe.Add(outputPtrRoot, out0)) = c00
+				*(*O)(unsafe.Add(outputPtrRoot, out0+oSize)) = c01
+				*(*O)(unsafe.Add(outputPtrRoot, out0+2*oSize)) = c02
+				*(*O)(unsafe.Add(outputPtrRoot, out0+3*oSize)) = c03
+				*(*O)(unsafe.Add(outputPtrRoot, out1)) = c10
+				*(*O)(unsafe.Add(outputPtrRoot, out1+oSize)) = c11
+				*(*O)(unsafe.Add(outputPtrRoot, out1+2*oSize)) = c12
+				*(*O)(unsafe.Add(outputPtrRoot, out1+3*oSize)) = c13
 			}
 
 			// Col pair (2 rows x 2 cols)
@@ -326,25 +329,25 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))         //alt:generic
-					la1 := *(*I)(unsafe.Pointer(l0Idx + iSize)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))         //alt:generic
-					lb1 := *(*I)(unsafe.Pointer(l1Idx + iSize)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))       //alt:generic
+					la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))       //alt:generic
+					lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize)) //alt:generic
 
-					r0_0 := *(*I)(unsafe.Pointer(r0Idx))         //alt:generic
-					r0_1 := *(*I)(unsafe.Pointer(r0Idx + iSize)) //alt:generic
-					r1_0 := *(*I)(unsafe.Pointer(r1Idx))         //alt:generic
-					r1_1 := *(*I)(unsafe.Pointer(r1Idx + iSize)) //alt:generic
+					r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx))       //alt:generic
+					r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx+iSize)) //alt:generic
+					r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx))       //alt:generic
+					r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx+iSize)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half la1 := (*(*I)(unsafe.Pointer(l0Idx + iSize))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half lb1 := (*(*I)(unsafe.Pointer(l1Idx + iSize))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half lb1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))).Float32()
 
-					//alt:half r0_0 := (*(*I)(unsafe.Pointer(r0Idx))).Float32()
-					//alt:half r0_1 := (*(*I)(unsafe.Pointer(r0Idx + iSize))).Float32()
-					//alt:half r1_0 := (*(*I)(unsafe.Pointer(r1Idx))).Float32()
-					//alt:half r1_1 := (*(*I)(unsafe.Pointer(r1Idx + iSize))).Float32()
+					//alt:half r0_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx))).Float32()
+					//alt:half r0_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx + iSize))).Float32()
+					//alt:half r1_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx))).Float32()
+					//alt:half r1_1 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx + iSize))).Float32()
 
 					c00 += O(la0*r0_0) + O(la1*r0_1)
 					c01 += O(la0*r1_0) + O(la1*r1_1)
@@ -357,15 +360,15 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 					r1Idx += 2 * iSize
 				}
 				for ; k < contractingSize; k++ {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))  //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))  //alt:generic
-					r0_0 := *(*I)(unsafe.Pointer(r0Idx)) //alt:generic
-					r1_0 := *(*I)(unsafe.Pointer(r1Idx)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))  //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))  //alt:generic
+					r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx)) //alt:generic
+					r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half r0_0 := (*(*I)(unsafe.Pointer(r0Idx))).Float32()
-					//alt:half r1_0 := (*(*I)(unsafe.Pointer(r1Idx))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half r0_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r0Idx))).Float32()
+					//alt:half r1_0 := (*(*I)(unsafe.Add(rhsPtrRoot, r1Idx))).Float32()
 
 					c00 += O(la0 * r0_0)
 					c01 += O(la0 * r1_0)
@@ -380,10 +383,10 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 
 				out0 := outputBase + uintptr(row*rhsCrossSize+col)*oSize
 				out1 := outputBase + uintptr((row+1)*rhsCrossSize+col)*oSize
-				*(*O)(unsafe.Pointer(out0)) = c00
-				*(*O)(unsafe.Pointer(out0 + oSize)) = c01
-				*(*O)(unsafe.Pointer(out1)) = c10
-				*(*O)(unsafe.Pointer(out1 + oSize)) = c11
+				*(*O)(unsafe.Add(outputPtrRoot, out0)) = c00
+				*(*O)(unsafe.Add(outputPtrRoot, out0+oSize)) = c01
+				*(*O)(unsafe.Add(outputPtrRoot, out1)) = c10
+				*(*O)(unsafe.Add(outputPtrRoot, out1+oSize)) = c11
 			}
 
 			// Single col fringe (2 rows x 1 col)
@@ -395,19 +398,19 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 				rIdx := rColBase
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
-					la0 := *(*I)(unsafe.Pointer(l0Idx))         //alt:generic
-					la1 := *(*I)(unsafe.Pointer(l0Idx + iSize)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx))         //alt:generic
-					lb1 := *(*I)(unsafe.Pointer(l1Idx + iSize)) //alt:generic
-					rk0 := *(*I)(unsafe.Pointer(rIdx))          //alt:generic
-					rk1 := *(*I)(unsafe.Pointer(rIdx + iSize))  //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))       //alt:generic
+					la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))       //alt:generic
+					lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize)) //alt:generic
+					rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))        //alt:generic
+					rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))  //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half la1 := (*(*I)(unsafe.Pointer(l0Idx + iSize))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half lb1 := (*(*I)(unsafe.Pointer(l1Idx + iSize))).Float32()
-					//alt:half rk0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()
-					//alt:half rk1 := (*(*I)(unsafe.Pointer(rIdx + iSize))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half lb1 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))).Float32()
+					//alt:half rk0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
+					//alt:half rk1 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))).Float32()
 
 					c0 += O(la0*rk0) + O(la1*rk1)
 					c1 += O(lb0*rk0) + O(lb1*rk1)
@@ -417,13 +420,13 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 					rIdx += 2 * iSize
 				}
 				for ; k < contractingSize; k++ {
-					la0 := *(*I)(unsafe.Pointer(l0Idx)) //alt:generic
-					lb0 := *(*I)(unsafe.Pointer(l1Idx)) //alt:generic
-					rk0 := *(*I)(unsafe.Pointer(rIdx))  //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx)) //alt:generic
+					lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx)) //alt:generic
+					rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))  //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(l0Idx))).Float32()
-					//alt:half lb0 := (*(*I)(unsafe.Pointer(l1Idx))).Float32()
-					//alt:half rk0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()
+					//alt:half lb0 := (*(*I)(unsafe.Add(lhsPtrRoot, l1Idx))).Float32()
+					//alt:half rk0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
 
 					c0 += O(la0 * rk0)
 					c1 += O(lb0 * rk0)
@@ -432,8 +435,8 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 					l1Idx += iSize
 					rIdx += iSize
 				}
-				*(*O)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*oSize)) = c0
-				*(*O)(unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*oSize)) = c1
+				*(*O)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*oSize)) = c0
+				*(*O)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*oSize)) = c1
 			}
 		}
 
@@ -447,38 +450,38 @@ func smallNoSIMDGenericTransposed[I, O gotype.NumericNotComplex]( //alt:generic
 				rIdx := rColBase
 				var k int
 				for ; k+3 < contractingSize; k += 4 {
-					la0 := *(*I)(unsafe.Pointer(lIdx))           //alt:generic
-					la1 := *(*I)(unsafe.Pointer(lIdx + iSize))   //alt:generic
-					la2 := *(*I)(unsafe.Pointer(lIdx + 2*iSize)) //alt:generic
-					la3 := *(*I)(unsafe.Pointer(lIdx + 3*iSize)) //alt:generic
-					rk0 := *(*I)(unsafe.Pointer(rIdx))           //alt:generic
-					rk1 := *(*I)(unsafe.Pointer(rIdx + iSize))   //alt:generic
-					rk2 := *(*I)(unsafe.Pointer(rIdx + 2*iSize)) //alt:generic
-					rk3 := *(*I)(unsafe.Pointer(rIdx + 3*iSize)) //alt:generic
+					la0 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx))         //alt:generic
+					la1 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+iSize))   //alt:generic
+					la2 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+2*iSize)) //alt:generic
+					la3 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+3*iSize)) //alt:generic
+					rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))         //alt:generic
+					rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))   //alt:generic
+					rk2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+2*iSize)) //alt:generic
+					rk3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+3*iSize)) //alt:generic
 
-					//alt:half la0 := (*(*I)(unsafe.Pointer(lIdx))).Float32()
-					//alt:half la1 := (*(*I)(unsafe.Pointer(lIdx + iSize))).Float32()
-					//alt:half la2 := (*(*I)(unsafe.Pointer(lIdx + 2*iSize))).Float32()
-					//alt:half la3 := (*(*I)(unsafe.Pointer(lIdx + 3*iSize))).Float32()
-					//alt:half rk0 := (*(*I)(unsafe.Pointer(rIdx))).Float32()
-					//alt:half rk1 := (*(*I)(unsafe.Pointer(rIdx + iSize))).Float32()
-					//alt:half rk2 := (*(*I)(unsafe.Pointer(rIdx + 2*iSize))).Float32()
-					//alt:half rk3 := (*(*I)(unsafe.Pointer(rIdx + 3*iSize))).Float32()
+					//alt:half la0 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx))).Float32()
+					//alt:half la1 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx + iSize))).Float32()
+					//alt:half la2 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx + 2*iSize))).Float32()
+					//alt:half la3 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx + 3*iSize))).Float32()
+					//alt:half rk0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
+					//alt:half rk1 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))).Float32()
+					//alt:half rk2 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx + 2*iSize))).Float32()
+					//alt:half rk3 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx + 3*iSize))).Float32()
 
 					c += O(la0*rk0) + O(la1*rk1) + O(la2*rk2) + O(la3*rk3)
 					lIdx += 4 * iSize
 					rIdx += 4 * iSize
 				}
 				for ; k < contractingSize; k++ {
-					la := *(*I)(unsafe.Pointer(lIdx)) //alt:generic
-					rk := *(*I)(unsafe.Pointer(rIdx)) //alt:generic
-					//alt:half la := (*(*I)(unsafe.Pointer(lIdx))).Float32()
-					//alt:half rk := (*(*I)(unsafe.Pointer(rIdx))).Float32()
+					la := *(*I)(unsafe.Add(lhsPtrRoot, lIdx)) //alt:generic
+					rk := *(*I)(unsafe.Add(rhsPtrRoot, rIdx)) //alt:generic
+					//alt:half la := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx))).Float32()
+					//alt:half rk := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()
 					c += O(la * rk)
 					lIdx += iSize
 					rIdx += iSize
 				}
-				*(*O)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*oSize)) = c
+				*(*O)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*oSize)) = c
 			}
 		}
 

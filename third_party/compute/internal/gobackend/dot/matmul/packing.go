@@ -64,8 +64,10 @@ func unsafePackRHS[T gotype.ScalarNotComplex](
 		return
 	}
 
-	srcPtr := uintptr(unsafe.Pointer(&src[0]))
-	dstPtr := uintptr(unsafe.Pointer(&dst[0]))
+	srcPtrRoot := unsafe.Pointer(&src[0])
+	srcPtr := uintptr(0)
+	dstPtrRoot := unsafe.Pointer(&dst[0])
+	dstPtr := uintptr(0)
 	elemSize := unsafe.Sizeof(T(0))
 	srcStrideBytes := uintptr(srcStrideCol) * elemSize
 	kernelColsBytes := uintptr(RHSL1KernelCols) * elemSize
@@ -79,19 +81,19 @@ func unsafePackRHS[T gotype.ScalarNotComplex](
 			switch RHSL1KernelCols {
 			case 4:
 				for range contractingRows {
-					*(*[4]T)(unsafe.Pointer(dstPtr)) = *(*[4]T)(unsafe.Pointer(pSrcRow))
+					*(*[4]T)(unsafe.Add(dstPtrRoot, dstPtr)) = *(*[4]T)(unsafe.Add(srcPtrRoot, pSrcRow))
 					dstPtr += 4 * elemSize
 					pSrcRow += srcStrideBytes
 				}
 			case 8:
 				for range contractingRows {
-					*(*[8]T)(unsafe.Pointer(dstPtr)) = *(*[8]T)(unsafe.Pointer(pSrcRow))
+					*(*[8]T)(unsafe.Add(dstPtrRoot, dstPtr)) = *(*[8]T)(unsafe.Add(srcPtrRoot, pSrcRow))
 					dstPtr += 8 * elemSize
 					pSrcRow += srcStrideBytes
 				}
 			case 16:
 				for range contractingRows {
-					*(*[16]T)(unsafe.Pointer(dstPtr)) = *(*[16]T)(unsafe.Pointer(pSrcRow))
+					*(*[16]T)(unsafe.Add(dstPtrRoot, dstPtr)) = *(*[16]T)(unsafe.Add(srcPtrRoot, pSrcRow))
 					dstPtr += 16 * elemSize
 					pSrcRow += srcStrideBytes
 				}
@@ -100,7 +102,7 @@ func unsafePackRHS[T gotype.ScalarNotComplex](
 					pSrc := pSrcRow
 					pDst := dstPtr
 					for range RHSL1KernelCols {
-						*(*T)(unsafe.Pointer(pDst)) = *(*T)(unsafe.Pointer(pSrc))
+						*(*T)(unsafe.Add(dstPtrRoot, pDst)) = *(*T)(unsafe.Add(srcPtrRoot, pSrc))
 						pSrc += elemSize
 						pDst += elemSize
 					}
@@ -114,12 +116,12 @@ func unsafePackRHS[T gotype.ScalarNotComplex](
 				pSrc := pSrcRow
 				pDst := dstPtr
 				for range validCols {
-					*(*T)(unsafe.Pointer(pDst)) = *(*T)(unsafe.Pointer(pSrc))
+					*(*T)(unsafe.Add(dstPtrRoot, pDst)) = *(*T)(unsafe.Add(srcPtrRoot, pSrc))
 					pSrc += elemSize
 					pDst += elemSize
 				}
 				for range RHSL1KernelCols - validCols {
-					*(*T)(unsafe.Pointer(pDst)) = T(0)
+					*(*T)(unsafe.Add(dstPtrRoot, pDst)) = T(0)
 					pDst += elemSize
 				}
 				dstPtr += kernelColsBytes
@@ -201,8 +203,10 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 		return
 	}
 
-	panelPtr := uintptr(unsafe.Pointer(&panel[0]))
-	lhsPtr := uintptr(unsafe.Pointer(&lhs[0]))
+	panelPtrRoot := unsafe.Pointer(&panel[0])
+	panelPtr := uintptr(0)
+	lhsPtrRoot := unsafe.Pointer(&lhs[0])
+	lhsPtr := uintptr(0)
 	elemSize := unsafe.Sizeof(T(0))
 	kernelRowsBytes := uintptr(kernelRows) * elemSize
 	lhsColsBytes := uintptr(lhsCols) * elemSize
@@ -225,22 +229,22 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 
 			col := 0
 			for ; col+1 < contractingCols; col += 2 {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				*(*[2]T)(unsafe.Pointer(pDst)) = [2]T{v0, v1}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				*(*[2]T)(unsafe.Add(panelPtrRoot, pDst)) = [2]T{v0, v1}
 
-				v0_1 := *(*T)(unsafe.Pointer(pSrc0 + elemSize))
-				v1_1 := *(*T)(unsafe.Pointer(pSrc1 + elemSize))
-				*(*[2]T)(unsafe.Pointer(pDst + 2*elemSize)) = [2]T{v0_1, v1_1}
+				v0_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0+elemSize))
+				v1_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1+elemSize))
+				*(*[2]T)(unsafe.Add(panelPtrRoot, pDst+2*elemSize)) = [2]T{v0_1, v1_1}
 
 				pSrc0 += 2 * elemSize
 				pSrc1 += 2 * elemSize
 				pDst += 4 * elemSize
 			}
 			for ; col < contractingCols; col++ {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				*(*[2]T)(unsafe.Pointer(pDst)) = [2]T{v0, v1}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				*(*[2]T)(unsafe.Add(panelPtrRoot, pDst)) = [2]T{v0, v1}
 
 				pSrc0 += elemSize
 				pSrc1 += elemSize
@@ -262,17 +266,17 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 
 			col := 0
 			for ; col+1 < contractingCols; col += 2 {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				v2 := *(*T)(unsafe.Pointer(pSrc2))
-				v3 := *(*T)(unsafe.Pointer(pSrc3))
-				*(*[4]T)(unsafe.Pointer(pDst)) = [4]T{v0, v1, v2, v3}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				v2 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2))
+				v3 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3))
+				*(*[4]T)(unsafe.Add(panelPtrRoot, pDst)) = [4]T{v0, v1, v2, v3}
 
-				v0_1 := *(*T)(unsafe.Pointer(pSrc0 + elemSize))
-				v1_1 := *(*T)(unsafe.Pointer(pSrc1 + elemSize))
-				v2_1 := *(*T)(unsafe.Pointer(pSrc2 + elemSize))
-				v3_1 := *(*T)(unsafe.Pointer(pSrc3 + elemSize))
-				*(*[4]T)(unsafe.Pointer(pDst + 4*elemSize)) = [4]T{v0_1, v1_1, v2_1, v3_1}
+				v0_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0+elemSize))
+				v1_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1+elemSize))
+				v2_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2+elemSize))
+				v3_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3+elemSize))
+				*(*[4]T)(unsafe.Add(panelPtrRoot, pDst+4*elemSize)) = [4]T{v0_1, v1_1, v2_1, v3_1}
 
 				pSrc0 += 2 * elemSize
 				pSrc1 += 2 * elemSize
@@ -281,11 +285,11 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 				pDst += 8 * elemSize
 			}
 			for ; col < contractingCols; col++ {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				v2 := *(*T)(unsafe.Pointer(pSrc2))
-				v3 := *(*T)(unsafe.Pointer(pSrc3))
-				*(*[4]T)(unsafe.Pointer(pDst)) = [4]T{v0, v1, v2, v3}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				v2 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2))
+				v3 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3))
+				*(*[4]T)(unsafe.Add(panelPtrRoot, pDst)) = [4]T{v0, v1, v2, v3}
 
 				pSrc0 += elemSize
 				pSrc1 += elemSize
@@ -313,25 +317,25 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 
 			col := 0
 			for ; col+1 < contractingCols; col += 2 {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				v2 := *(*T)(unsafe.Pointer(pSrc2))
-				v3 := *(*T)(unsafe.Pointer(pSrc3))
-				v4 := *(*T)(unsafe.Pointer(pSrc4))
-				v5 := *(*T)(unsafe.Pointer(pSrc5))
-				v6 := *(*T)(unsafe.Pointer(pSrc6))
-				v7 := *(*T)(unsafe.Pointer(pSrc7))
-				*(*[8]T)(unsafe.Pointer(pDst)) = [8]T{v0, v1, v2, v3, v4, v5, v6, v7}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				v2 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2))
+				v3 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3))
+				v4 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc4))
+				v5 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc5))
+				v6 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc6))
+				v7 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc7))
+				*(*[8]T)(unsafe.Add(panelPtrRoot, pDst)) = [8]T{v0, v1, v2, v3, v4, v5, v6, v7}
 
-				v0_1 := *(*T)(unsafe.Pointer(pSrc0 + elemSize))
-				v1_1 := *(*T)(unsafe.Pointer(pSrc1 + elemSize))
-				v2_1 := *(*T)(unsafe.Pointer(pSrc2 + elemSize))
-				v3_1 := *(*T)(unsafe.Pointer(pSrc3 + elemSize))
-				v4_1 := *(*T)(unsafe.Pointer(pSrc4 + elemSize))
-				v5_1 := *(*T)(unsafe.Pointer(pSrc5 + elemSize))
-				v6_1 := *(*T)(unsafe.Pointer(pSrc6 + elemSize))
-				v7_1 := *(*T)(unsafe.Pointer(pSrc7 + elemSize))
-				*(*[8]T)(unsafe.Pointer(pDst + 8*elemSize)) = [8]T{v0_1, v1_1, v2_1, v3_1, v4_1, v5_1, v6_1, v7_1}
+				v0_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0+elemSize))
+				v1_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1+elemSize))
+				v2_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2+elemSize))
+				v3_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3+elemSize))
+				v4_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc4+elemSize))
+				v5_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc5+elemSize))
+				v6_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc6+elemSize))
+				v7_1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc7+elemSize))
+				*(*[8]T)(unsafe.Add(panelPtrRoot, pDst+8*elemSize)) = [8]T{v0_1, v1_1, v2_1, v3_1, v4_1, v5_1, v6_1, v7_1}
 
 				pSrc0 += 2 * elemSize
 				pSrc1 += 2 * elemSize
@@ -344,15 +348,15 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 				pDst += 16 * elemSize
 			}
 			for ; col < contractingCols; col++ {
-				v0 := *(*T)(unsafe.Pointer(pSrc0))
-				v1 := *(*T)(unsafe.Pointer(pSrc1))
-				v2 := *(*T)(unsafe.Pointer(pSrc2))
-				v3 := *(*T)(unsafe.Pointer(pSrc3))
-				v4 := *(*T)(unsafe.Pointer(pSrc4))
-				v5 := *(*T)(unsafe.Pointer(pSrc5))
-				v6 := *(*T)(unsafe.Pointer(pSrc6))
-				v7 := *(*T)(unsafe.Pointer(pSrc7))
-				*(*[8]T)(unsafe.Pointer(pDst)) = [8]T{v0, v1, v2, v3, v4, v5, v6, v7}
+				v0 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+				v1 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+				v2 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc2))
+				v3 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc3))
+				v4 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc4))
+				v5 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc5))
+				v6 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc6))
+				v7 := *(*T)(unsafe.Add(lhsPtrRoot, pSrc7))
+				*(*[8]T)(unsafe.Add(panelPtrRoot, pDst)) = [8]T{v0, v1, v2, v3, v4, v5, v6, v7}
 
 				pSrc0 += elemSize
 				pSrc1 += elemSize
@@ -390,10 +394,10 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 				pDst3 := pDst2 + elemSize
 
 				for range contractingCols {
-					*(*T)(unsafe.Pointer(pDst0)) = *(*T)(unsafe.Pointer(pSrc0))
-					*(*T)(unsafe.Pointer(pDst1)) = *(*T)(unsafe.Pointer(pSrc1))
-					*(*T)(unsafe.Pointer(pDst2)) = *(*T)(unsafe.Pointer(pSrc2))
-					*(*T)(unsafe.Pointer(pDst3)) = *(*T)(unsafe.Pointer(pSrc3))
+					*(*T)(unsafe.Add(panelPtrRoot, pDst0)) = *(*T)(unsafe.Add(lhsPtrRoot, pSrc0))
+					*(*T)(unsafe.Add(panelPtrRoot, pDst1)) = *(*T)(unsafe.Add(lhsPtrRoot, pSrc1))
+					*(*T)(unsafe.Add(panelPtrRoot, pDst2)) = *(*T)(unsafe.Add(lhsPtrRoot, pSrc2))
+					*(*T)(unsafe.Add(panelPtrRoot, pDst3)) = *(*T)(unsafe.Add(lhsPtrRoot, pSrc3))
 
 					pSrc0 += elemSize
 					pSrc1 += elemSize
@@ -425,7 +429,7 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 			pDst := pDstBase
 
 			for range contractingCols {
-				*(*T)(unsafe.Pointer(pDst)) = *(*T)(unsafe.Pointer(pSrc))
+				*(*T)(unsafe.Add(panelPtrRoot, pDst)) = *(*T)(unsafe.Add(lhsPtrRoot, pSrc))
 				pSrc += elemSize
 				pDst += kernelRowsBytes
 			}
@@ -436,7 +440,7 @@ func unsafePackLHS[T gotype.ScalarNotComplex](
 		for r := validRows; r < kernelRows; r++ {
 			pDst := pDstBase
 			for range contractingCols {
-				*(*T)(unsafe.Pointer(pDst)) = T(0)
+				*(*T)(unsafe.Add(panelPtrRoot, pDst)) = T(0)
 				pDst += kernelRowsBytes
 			}
 			pDstBase += elemSize

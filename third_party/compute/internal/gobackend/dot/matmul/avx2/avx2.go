@@ -124,8 +124,10 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 
 	var zero T
 	bytesPerElement := uintptr(unsafe.Sizeof(zero))
-	rhsBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	panelBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(panel)))
+	rhsBasePtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsBasePtr := uintptr(0)
+	panelBasePtrRoot := unsafe.Pointer(unsafe.SliceData(panel))
+	panelBasePtr := uintptr(0)
 	copyColsBytesAll := uintptr(copyCols) * bytesPerElement
 	rhsStrideBytes := uintptr(rhsCols) * bytesPerElement
 	rhsColStartBytes := uintptr(rhsColStart) * bytesPerElement
@@ -139,8 +141,8 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 	if AVX2UseAsm && (kernelColsBytes == 128 || kernelColsBytes == 64 || kernelColsBytes == 32) {
 		numFullStrips := int(copyColsBytesAll / kernelColsBytes)
 		if numFullStrips > 0 {
-			rhsStartPtr := unsafe.Pointer(rhsBasePtr + uintptr(rhsRowStart)*rhsStrideBytes + rhsColStartBytes)
-			avx2PackRHSFullStripsAsm(rhsStartPtr, unsafe.Pointer(panelBasePtr), rhsStrideBytes, contractingRows, numFullStrips, int(kernelColsBytes))
+			rhsStartPtr := unsafe.Add(rhsBasePtrRoot, rhsBasePtr+uintptr(rhsRowStart)*rhsStrideBytes+rhsColStartBytes)
+			avx2PackRHSFullStripsAsm(rhsStartPtr, unsafe.Add(panelBasePtrRoot, panelBasePtr), rhsStrideBytes, contractingRows, numFullStrips, int(kernelColsBytes))
 			stripColIdx = uintptr(numFullStrips) * kernelColsBytes
 			panelPtr = panelBasePtr + uintptr(numFullStrips*contractingRows)*kernelColsBytes
 		}
@@ -150,14 +152,14 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 			for ; stripColIdx+kernelColsBytes <= copyColsBytesAll; stripColIdx += kernelColsBytes {
 				rhsPtr := rhsBasePtr + uintptr(rhsRowStart)*rhsStrideBytes + rhsColStartBytes + stripColIdx
 				for range contractingRows {
-					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr)))
-					v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr + 32)))
-					v2 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr + 64)))
-					v3 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr + 96)))
-					v0.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr)))
-					v1.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr + 32)))
-					v2.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr + 64)))
-					v3.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr + 96)))
+					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr)))
+					v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr+32)))
+					v2 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr+64)))
+					v3 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr+96)))
+					v0.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)))
+					v1.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+32)))
+					v2.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+64)))
+					v3.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+96)))
 					panelPtr += kernelColsBytes
 					rhsPtr += rhsStrideBytes
 				}
@@ -166,10 +168,10 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 			for ; stripColIdx+kernelColsBytes <= copyColsBytesAll; stripColIdx += kernelColsBytes {
 				rhsPtr := rhsBasePtr + uintptr(rhsRowStart)*rhsStrideBytes + rhsColStartBytes + stripColIdx
 				for range contractingRows {
-					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr)))
-					v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr + 32)))
-					v0.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr)))
-					v1.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr + 32)))
+					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr)))
+					v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr+32)))
+					v0.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)))
+					v1.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+32)))
 					panelPtr += kernelColsBytes
 					rhsPtr += rhsStrideBytes
 				}
@@ -178,8 +180,8 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 			for ; stripColIdx+kernelColsBytes <= copyColsBytesAll; stripColIdx += kernelColsBytes {
 				rhsPtr := rhsBasePtr + uintptr(rhsRowStart)*rhsStrideBytes + rhsColStartBytes + stripColIdx
 				for range contractingRows {
-					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr)))
-					v0.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr)))
+					v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr)))
+					v0.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)))
 					panelPtr += kernelColsBytes
 					rhsPtr += rhsStrideBytes
 				}
@@ -190,8 +192,8 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 				for range contractingRows {
 					rowRhsPtr := rhsPtr
 					for kernelColIdx := uintptr(0); kernelColIdx < kernelColsBytes; kernelColIdx += 32 {
-						v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rowRhsPtr)))
-						v0.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr)))
+						v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rowRhsPtr)))
+						v0.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)))
 						panelPtr += 32
 						rowRhsPtr += 32
 					}
@@ -211,21 +213,21 @@ func avx2PackRHSNonTransposed[T gotype.ScalarNotComplex](
 		rhsPtr := rhsStripStartPtr
 		colByteIdx := uintptr(0)
 		for ; colByteIdx+32 <= copyColsBytes; colByteIdx += 32 {
-			v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(rhsPtr)))
-			v0.StoreArray((*[32]uint8)(unsafe.Pointer(panelPtr)))
+			v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr)))
+			v0.StoreArray((*[32]uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)))
 			rhsPtr += 32
 			panelPtr += 32
 		}
 		remainingBytes := copyColsBytes - colByteIdx
 		if remainingBytes > 0 {
-			rhsSlice := unsafe.Slice((*uint8)(unsafe.Pointer(rhsPtr)), remainingBytes)
-			panelSlice := unsafe.Slice((*uint8)(unsafe.Pointer(panelPtr)), remainingBytes)
+			rhsSlice := unsafe.Slice((*uint8)(unsafe.Add(rhsBasePtrRoot, rhsPtr)), remainingBytes)
+			panelSlice := unsafe.Slice((*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)), remainingBytes)
 			copy(panelSlice, rhsSlice)
 			panelPtr += remainingBytes
 		}
 		padBytes := kernelColsBytes - copyColsBytes
 		for range padBytes {
-			*(*uint8)(unsafe.Pointer(panelPtr)) = 0
+			*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)) = 0
 			panelPtr++
 		}
 		rhsStripStartPtr += rhsStrideBytes
@@ -240,8 +242,10 @@ func avx2PackLHSKernelRows4[T gotype.ScalarNotComplex](
 
 	var zero T
 	bytesPerElement := uintptr(unsafe.Sizeof(zero))
-	lhsBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	panelBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(panel)))
+	lhsBasePtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsBasePtr := uintptr(0)
+	panelBasePtrRoot := unsafe.Pointer(unsafe.SliceData(panel))
+	panelBasePtr := uintptr(0)
 	lhsStrideBytes := uintptr(lhsCols) * bytesPerElement
 	lhsColStartBytes := uintptr(lhsColStart) * bytesPerElement
 	contractingColsBytes := uintptr(contractingCols) * bytesPerElement
@@ -299,32 +303,32 @@ func avx2PackLHSKernelRows4[T gotype.ScalarNotComplex](
 		lhsRow3Ptr := lhsRow2Ptr + lhsStrideBytes
 
 		for ; colByteIdx+32 <= contractingColsBytes; colByteIdx += 32 {
-			v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(lhsRow0Ptr)))
-			v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(lhsRow1Ptr)))
-			v2 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(lhsRow2Ptr)))
-			v3 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Pointer(lhsRow3Ptr)))
+			v0 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow0Ptr)))
+			v1 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow1Ptr)))
+			v2 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow2Ptr)))
+			v3 := archsimd.LoadUint8x32Array((*[32]uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow3Ptr)))
 
 			switch bytesPerElement {
 			case 4:
 				t0, t1, t2, t3 := avx2Transpose4x8x32bits(v0.AsUint32x8(), v1.AsUint32x8(), v2.AsUint32x8(), v3.AsUint32x8())
-				t0.StoreArray((*[8]uint32)(unsafe.Pointer(panelPtr)))
-				t1.StoreArray((*[8]uint32)(unsafe.Pointer(panelPtr + 32)))
-				t2.StoreArray((*[8]uint32)(unsafe.Pointer(panelPtr + 64)))
-				t3.StoreArray((*[8]uint32)(unsafe.Pointer(panelPtr + 96)))
+				t0.StoreArray((*[8]uint32)(unsafe.Add(panelBasePtrRoot, panelPtr)))
+				t1.StoreArray((*[8]uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+32)))
+				t2.StoreArray((*[8]uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+64)))
+				t3.StoreArray((*[8]uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+96)))
 				panelPtr += 128
 			case 8:
 				t0, t1, t2, t3 := avx2Transpose4x4x64bits(v0.AsUint64x4(), v1.AsUint64x4(), v2.AsUint64x4(), v3.AsUint64x4())
-				t0.StoreArray((*[4]uint64)(unsafe.Pointer(panelPtr)))
-				t1.StoreArray((*[4]uint64)(unsafe.Pointer(panelPtr + 32)))
-				t2.StoreArray((*[4]uint64)(unsafe.Pointer(panelPtr + 64)))
-				t3.StoreArray((*[4]uint64)(unsafe.Pointer(panelPtr + 96)))
+				t0.StoreArray((*[4]uint64)(unsafe.Add(panelBasePtrRoot, panelPtr)))
+				t1.StoreArray((*[4]uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+32)))
+				t2.StoreArray((*[4]uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+64)))
+				t3.StoreArray((*[4]uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+96)))
 				panelPtr += 128
 			case 2:
 				t0, t1, t2, t3 := avx2Transpose4x16x16bits(v0.AsUint16x16(), v1.AsUint16x16(), v2.AsUint16x16(), v3.AsUint16x16())
-				t0.StoreArray((*[16]uint16)(unsafe.Pointer(panelPtr)))
-				t1.StoreArray((*[16]uint16)(unsafe.Pointer(panelPtr + 32)))
-				t2.StoreArray((*[16]uint16)(unsafe.Pointer(panelPtr + 64)))
-				t3.StoreArray((*[16]uint16)(unsafe.Pointer(panelPtr + 96)))
+				t0.StoreArray((*[16]uint16)(unsafe.Add(panelBasePtrRoot, panelPtr)))
+				t1.StoreArray((*[16]uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+32)))
+				t2.StoreArray((*[16]uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+64)))
+				t3.StoreArray((*[16]uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+96)))
 				panelPtr += 128
 			case 1:
 				var tmp0, tmp1, tmp2, tmp3 [32]uint8
@@ -333,10 +337,10 @@ func avx2PackLHSKernelRows4[T gotype.ScalarNotComplex](
 				v2.StoreArray(&tmp2)
 				v3.StoreArray(&tmp3)
 				for i := uintptr(0); i < 32; i++ {
-					*(*uint8)(unsafe.Pointer(panelPtr)) = tmp0[i]
-					*(*uint8)(unsafe.Pointer(panelPtr + 1)) = tmp1[i]
-					*(*uint8)(unsafe.Pointer(panelPtr + 2)) = tmp2[i]
-					*(*uint8)(unsafe.Pointer(panelPtr + 3)) = tmp3[i]
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)) = tmp0[i]
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+1)) = tmp1[i]
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+2)) = tmp2[i]
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+3)) = tmp3[i]
 					panelPtr += kernelRowsBytes
 				}
 			}
@@ -349,25 +353,25 @@ func avx2PackLHSKernelRows4[T gotype.ScalarNotComplex](
 		for col := int(colByteIdx / bytesPerElement); col < contractingCols; col++ {
 			switch bytesPerElement {
 			case 8:
-				*(*uint64)(unsafe.Pointer(panelPtr)) = *(*uint64)(unsafe.Pointer(lhsRow0Ptr))
-				*(*uint64)(unsafe.Pointer(panelPtr + 8)) = *(*uint64)(unsafe.Pointer(lhsRow1Ptr))
-				*(*uint64)(unsafe.Pointer(panelPtr + 16)) = *(*uint64)(unsafe.Pointer(lhsRow2Ptr))
-				*(*uint64)(unsafe.Pointer(panelPtr + 24)) = *(*uint64)(unsafe.Pointer(lhsRow3Ptr))
+				*(*uint64)(unsafe.Add(panelBasePtrRoot, panelPtr)) = *(*uint64)(unsafe.Add(lhsBasePtrRoot, lhsRow0Ptr))
+				*(*uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+8)) = *(*uint64)(unsafe.Add(lhsBasePtrRoot, lhsRow1Ptr))
+				*(*uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+16)) = *(*uint64)(unsafe.Add(lhsBasePtrRoot, lhsRow2Ptr))
+				*(*uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+24)) = *(*uint64)(unsafe.Add(lhsBasePtrRoot, lhsRow3Ptr))
 			case 4:
-				*(*uint32)(unsafe.Pointer(panelPtr)) = *(*uint32)(unsafe.Pointer(lhsRow0Ptr))
-				*(*uint32)(unsafe.Pointer(panelPtr + 4)) = *(*uint32)(unsafe.Pointer(lhsRow1Ptr))
-				*(*uint32)(unsafe.Pointer(panelPtr + 8)) = *(*uint32)(unsafe.Pointer(lhsRow2Ptr))
-				*(*uint32)(unsafe.Pointer(panelPtr + 12)) = *(*uint32)(unsafe.Pointer(lhsRow3Ptr))
+				*(*uint32)(unsafe.Add(panelBasePtrRoot, panelPtr)) = *(*uint32)(unsafe.Add(lhsBasePtrRoot, lhsRow0Ptr))
+				*(*uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+4)) = *(*uint32)(unsafe.Add(lhsBasePtrRoot, lhsRow1Ptr))
+				*(*uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+8)) = *(*uint32)(unsafe.Add(lhsBasePtrRoot, lhsRow2Ptr))
+				*(*uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+12)) = *(*uint32)(unsafe.Add(lhsBasePtrRoot, lhsRow3Ptr))
 			case 2:
-				*(*uint16)(unsafe.Pointer(panelPtr)) = *(*uint16)(unsafe.Pointer(lhsRow0Ptr))
-				*(*uint16)(unsafe.Pointer(panelPtr + 2)) = *(*uint16)(unsafe.Pointer(lhsRow1Ptr))
-				*(*uint16)(unsafe.Pointer(panelPtr + 4)) = *(*uint16)(unsafe.Pointer(lhsRow2Ptr))
-				*(*uint16)(unsafe.Pointer(panelPtr + 6)) = *(*uint16)(unsafe.Pointer(lhsRow3Ptr))
+				*(*uint16)(unsafe.Add(panelBasePtrRoot, panelPtr)) = *(*uint16)(unsafe.Add(lhsBasePtrRoot, lhsRow0Ptr))
+				*(*uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+2)) = *(*uint16)(unsafe.Add(lhsBasePtrRoot, lhsRow1Ptr))
+				*(*uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+4)) = *(*uint16)(unsafe.Add(lhsBasePtrRoot, lhsRow2Ptr))
+				*(*uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+6)) = *(*uint16)(unsafe.Add(lhsBasePtrRoot, lhsRow3Ptr))
 			case 1:
-				*(*uint8)(unsafe.Pointer(panelPtr)) = *(*uint8)(unsafe.Pointer(lhsRow0Ptr))
-				*(*uint8)(unsafe.Pointer(panelPtr + 1)) = *(*uint8)(unsafe.Pointer(lhsRow1Ptr))
-				*(*uint8)(unsafe.Pointer(panelPtr + 2)) = *(*uint8)(unsafe.Pointer(lhsRow2Ptr))
-				*(*uint8)(unsafe.Pointer(panelPtr + 3)) = *(*uint8)(unsafe.Pointer(lhsRow3Ptr))
+				*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr)) = *(*uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow0Ptr))
+				*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+1)) = *(*uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow1Ptr))
+				*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+2)) = *(*uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow2Ptr))
+				*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+3)) = *(*uint8)(unsafe.Add(lhsBasePtrRoot, lhsRow3Ptr))
 			}
 			lhsRow0Ptr += bytesPerElement
 			lhsRow1Ptr += bytesPerElement
@@ -386,13 +390,13 @@ edge_strip:
 			for r := range remainingRows {
 				switch bytesPerElement {
 				case 8:
-					*(*uint64)(unsafe.Pointer(panelPtr + uintptr(r)*8)) = *(*uint64)(unsafe.Pointer(lhsPtr))
+					*(*uint64)(unsafe.Add(panelBasePtrRoot, panelPtr+uintptr(r)*8)) = *(*uint64)(unsafe.Add(lhsBasePtrRoot, lhsPtr))
 				case 4:
-					*(*uint32)(unsafe.Pointer(panelPtr + uintptr(r)*4)) = *(*uint32)(unsafe.Pointer(lhsPtr))
+					*(*uint32)(unsafe.Add(panelBasePtrRoot, panelPtr+uintptr(r)*4)) = *(*uint32)(unsafe.Add(lhsBasePtrRoot, lhsPtr))
 				case 2:
-					*(*uint16)(unsafe.Pointer(panelPtr + uintptr(r)*2)) = *(*uint16)(unsafe.Pointer(lhsPtr))
+					*(*uint16)(unsafe.Add(panelBasePtrRoot, panelPtr+uintptr(r)*2)) = *(*uint16)(unsafe.Add(lhsBasePtrRoot, lhsPtr))
 				case 1:
-					*(*uint8)(unsafe.Pointer(panelPtr + uintptr(r))) = *(*uint8)(unsafe.Pointer(lhsPtr))
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, panelPtr+uintptr(r))) = *(*uint8)(unsafe.Add(lhsBasePtrRoot, lhsPtr))
 				}
 				lhsPtr += lhsStrideBytes
 			}
@@ -400,7 +404,7 @@ edge_strip:
 				padBytes := uintptr(kernelRows-remainingRows) * bytesPerElement
 				padStart := panelPtr + uintptr(remainingRows)*bytesPerElement
 				for i := uintptr(0); i < padBytes; i++ {
-					*(*uint8)(unsafe.Pointer(padStart + i)) = 0
+					*(*uint8)(unsafe.Add(panelBasePtrRoot, padStart+i)) = 0
 				}
 			}
 			lhsRow0Ptr += bytesPerElement

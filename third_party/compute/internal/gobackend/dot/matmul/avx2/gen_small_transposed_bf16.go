@@ -36,9 +36,12 @@ func avx2SmallBFloat16TransposedAsm( //alt:bf16
 	rhsStride := contractingSize * rhsCrossSize
 	outputStride := lhsCrossSize * rhsCrossSize
 
-	lhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	rhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	outputPtr := uintptr(unsafe.Pointer(unsafe.SliceData(output)))
+	lhsPtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsPtr := uintptr(0)
+	rhsPtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsPtr := uintptr(0)
+	outputPtrRoot := unsafe.Pointer(unsafe.SliceData(output))
+	outputPtr := uintptr(0)
 
 	//alt:f32 const elemSize = 4
 	const elemSize = 2 //alt:bf16
@@ -61,16 +64,16 @@ func avx2SmallBFloat16TransposedAsm( //alt:bf16
 	for range batchCount {
 		row := 0
 		for ; row+3 < lhsCrossSize; row += 4 {
-			lRow0 := unsafe.Pointer(lhsBase + uintptr((row+0)*contractingSize)*elemSize)
-			lRow1 := unsafe.Pointer(lhsBase + uintptr((row+1)*contractingSize)*elemSize)
-			lRow2 := unsafe.Pointer(lhsBase + uintptr((row+2)*contractingSize)*elemSize)
-			lRow3 := unsafe.Pointer(lhsBase + uintptr((row+3)*contractingSize)*elemSize)
+			lRow0 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+0)*contractingSize)*elemSize)
+			lRow1 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+1)*contractingSize)*elemSize)
+			lRow2 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+2)*contractingSize)*elemSize)
+			lRow3 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+3)*contractingSize)*elemSize)
 
 			col := 0
 			for ; col+1 < rhsCrossSize; col += 2 {
-				rCol0 := unsafe.Pointer(rhsBase + uintptr((col+0)*contractingSize)*elemSize)
-				rCol1 := unsafe.Pointer(rhsBase + uintptr((col+1)*contractingSize)*elemSize)
-				outPtr := unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)
+				rCol0 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr((col+0)*contractingSize)*elemSize)
+				rCol1 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr((col+1)*contractingSize)*elemSize)
+				outPtr := unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)
 
 				//alt:f32 avx2SmallTransposedTile4x2Float32Asm(
 				avx2SmallTransposedTile4x2BFloat16Asm( //alt:bf16
@@ -84,8 +87,8 @@ func avx2SmallBFloat16TransposedAsm( //alt:bf16
 			}
 
 			if col < rhsCrossSize {
-				rCol0 := unsafe.Pointer(rhsBase + uintptr(col*contractingSize)*elemSize)
-				outPtr := unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)
+				rCol0 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col*contractingSize)*elemSize)
+				outPtr := unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)
 
 				//alt:f32 avx2SmallTransposedTile4x1Float32Asm(
 				avx2SmallTransposedTile4x1BFloat16Asm( //alt:bf16
@@ -109,20 +112,20 @@ func avx2SmallBFloat16TransposedAsm( //alt:bf16
 				//alt:f64  var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Pointer(lRow + kOffset))
-					lVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(lRow + kOffset))).Float32() //alt:bf16
-					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Pointer(lRow + kOffset))).Float32()
-					//alt:f64  lVal := *(*float64)(unsafe.Pointer(lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow+kOffset))).Float32() //alt:bf16
+					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
+					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					//alt:f32 rVal := *(*float32)(unsafe.Pointer(rCol + kOffset))
-					rVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(rCol + kOffset))).Float32() //alt:bf16
-					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Pointer(rCol + kOffset))).Float32()
-					//alt:f64  rVal := *(*float64)(unsafe.Pointer(rCol + kOffset))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol+kOffset))).Float32() //alt:bf16
+					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
+					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
 
 					s += lVal * rVal
 				}
-				*(*float32)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
-				//alt:f64  *(*float64)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
+				//alt:f64  *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 			}
 		}
 

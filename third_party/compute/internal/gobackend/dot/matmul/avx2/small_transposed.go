@@ -31,9 +31,12 @@ func avx2SmallFloat32TransposedAsm( //alt:f32
 	rhsStride := contractingSize * rhsCrossSize
 	outputStride := lhsCrossSize * rhsCrossSize
 
-	lhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	rhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	outputPtr := uintptr(unsafe.Pointer(unsafe.SliceData(output)))
+	lhsPtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsPtr := uintptr(0)
+	rhsPtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsPtr := uintptr(0)
+	outputPtrRoot := unsafe.Pointer(unsafe.SliceData(output))
+	outputPtr := uintptr(0)
 
 	const elemSize = 4 //alt:f32
 	//alt:bf16 const elemSize = 2
@@ -56,16 +59,16 @@ func avx2SmallFloat32TransposedAsm( //alt:f32
 	for range batchCount {
 		row := 0
 		for ; row+3 < lhsCrossSize; row += 4 {
-			lRow0 := unsafe.Pointer(lhsBase + uintptr((row+0)*contractingSize)*elemSize)
-			lRow1 := unsafe.Pointer(lhsBase + uintptr((row+1)*contractingSize)*elemSize)
-			lRow2 := unsafe.Pointer(lhsBase + uintptr((row+2)*contractingSize)*elemSize)
-			lRow3 := unsafe.Pointer(lhsBase + uintptr((row+3)*contractingSize)*elemSize)
+			lRow0 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+0)*contractingSize)*elemSize)
+			lRow1 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+1)*contractingSize)*elemSize)
+			lRow2 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+2)*contractingSize)*elemSize)
+			lRow3 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+3)*contractingSize)*elemSize)
 
 			col := 0
 			for ; col+1 < rhsCrossSize; col += 2 {
-				rCol0 := unsafe.Pointer(rhsBase + uintptr((col+0)*contractingSize)*elemSize)
-				rCol1 := unsafe.Pointer(rhsBase + uintptr((col+1)*contractingSize)*elemSize)
-				outPtr := unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)
+				rCol0 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr((col+0)*contractingSize)*elemSize)
+				rCol1 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr((col+1)*contractingSize)*elemSize)
+				outPtr := unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)
 
 				avx2SmallTransposedTile4x2Float32Asm( //alt:f32
 					//alt:bf16 avx2SmallTransposedTile4x2BFloat16Asm(
@@ -79,8 +82,8 @@ func avx2SmallFloat32TransposedAsm( //alt:f32
 			}
 
 			if col < rhsCrossSize {
-				rCol0 := unsafe.Pointer(rhsBase + uintptr(col*contractingSize)*elemSize)
-				outPtr := unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)
+				rCol0 := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col*contractingSize)*elemSize)
+				outPtr := unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)
 
 				avx2SmallTransposedTile4x1Float32Asm( //alt:f32
 					//alt:bf16 avx2SmallTransposedTile4x1BFloat16Asm(
@@ -104,20 +107,20 @@ func avx2SmallFloat32TransposedAsm( //alt:f32
 				//alt:f64 var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					lVal := *(*float32)(unsafe.Pointer(lRow + kOffset)) //alt:f32
-					//alt:bf16 lVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(lRow + kOffset))).Float32()
-					//alt:f16 lVal := (*(*float16.Float16)(unsafe.Pointer(lRow + kOffset))).Float32()
-					//alt:f64 lVal := *(*float64)(unsafe.Pointer(lRow + kOffset))
+					lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset)) //alt:f32
+					//alt:bf16 lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
+					//alt:f16 lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
+					//alt:f64 lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					rVal := *(*float32)(unsafe.Pointer(rCol + kOffset)) //alt:f32
-					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(rCol + kOffset))).Float32()
-					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Pointer(rCol + kOffset))).Float32()
-					//alt:f64 rVal := *(*float64)(unsafe.Pointer(rCol + kOffset))
+					rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset)) //alt:f32
+					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
+					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
+					//alt:f64 rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
 
 					s += lVal * rVal
 				}
-				*(*float32)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 			}
 		}
 

@@ -695,9 +695,12 @@ func avx512LargeKernelFloat32( //alt:f32
 		//alt:f64 bytesPerOutputElement = 8
 	)
 
-	outputBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(packedOutput)))
-	rhsBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(packedRHS)))
-	lhsBasePtr := uintptr(unsafe.Pointer(unsafe.SliceData(packedLHS)))
+	outputBasePtrRoot := unsafe.Pointer(unsafe.SliceData(packedOutput))
+	outputBasePtr := uintptr(0)
+	rhsBasePtrRoot := unsafe.Pointer(unsafe.SliceData(packedRHS))
+	rhsBasePtr := uintptr(0)
+	lhsBasePtrRoot := unsafe.Pointer(unsafe.SliceData(packedLHS))
+	lhsBasePtr := uintptr(0)
 
 	// Loop 1 (ir): Micro-Kernel Rows (Mr == lhsL1BlockRows)
 	for lhsRowIdx := 0; lhsRowIdx < lhsActiveRows; lhsRowIdx += kernelRows {
@@ -759,9 +762,9 @@ func avx512LargeKernelFloat32( //alt:f32
 			// ---------------------------------------------------------
 			for range contractingLen {
 				// Load RHS (Broadcasting/Streaming)
-				rhsPtr0 := unsafe.Pointer(rhsRowPtr + rOffset)
-				rhsPtr1 := unsafe.Pointer(rhsRowPtr + rOffset + rhsRegisterStride) //alt:f32|f64
-				rhsVec0 := archsimd.LoadFloat32x16Array((*[16]float32)(rhsPtr0))   //alt:f32
+				rhsPtr0 := unsafe.Add(rhsBasePtrRoot, rhsRowPtr+rOffset)
+				rhsPtr1 := unsafe.Add(rhsBasePtrRoot, rhsRowPtr+rOffset+rhsRegisterStride) //alt:f32|f64
+				rhsVec0 := archsimd.LoadFloat32x16Array((*[16]float32)(rhsPtr0))           //alt:f32
 				//alt:f64 rhsVec0 := archsimd.LoadFloat64x8Array((*[8]float64)(rhsPtr0))
 				rhsVec1 := archsimd.LoadFloat32x16Array((*[16]float32)(rhsPtr1)) //alt:f32
 				//alt:f64 rhsVec1 := archsimd.LoadFloat64x8Array((*[8]float64)(rhsPtr1))
@@ -772,40 +775,40 @@ func avx512LargeKernelFloat32( //alt:f32
 				rOffset += rhsStride
 
 				// Row 0
-				lhsVal0 := *((*float32)(unsafe.Pointer(lhsRowPtr + lOffset + 0))) //alt:f32
-				//alt:bf16 lhsVal0 := ((*bfloat16.BFloat16)(unsafe.Pointer(lhsRowPtr + lOffset + 0))).Float32()
-				//alt:f16 lhsVal0 := ((*float16.Float16)(unsafe.Pointer(lhsRowPtr + lOffset + 0))).Float32()
-				//alt:f64 lhsVal0 := *((*float64)(unsafe.Pointer(lhsRowPtr + lOffset + 0)))
+				lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0))) //alt:f32
+				//alt:bf16 lhsVal0 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
+				//alt:f16 lhsVal0 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
+				//alt:f64 lhsVal0 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0)))
 				lhsVec0 := archsimd.BroadcastFloat32x16(lhsVal0) //alt:f32|bf16|f16
 				//alt:f64 lhsVec0 := archsimd.BroadcastFloat64x8(lhsVal0)
 				accum_lhs0_rhs0 = rhsVec0.MulAdd(lhsVec0, accum_lhs0_rhs0) //alt:f32|bf16|f16|f64
 				accum_lhs0_rhs1 = rhsVec1.MulAdd(lhsVec0, accum_lhs0_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 1
-				lhsVal1 := *((*float32)(unsafe.Pointer(lhsRowPtr + lOffset + bytesPerInputElement))) //alt:f32
-				//alt:bf16 lhsVal1 := ((*bfloat16.BFloat16)(unsafe.Pointer(lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
-				//alt:f16 lhsVal1 := ((*float16.Float16)(unsafe.Pointer(lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
-				//alt:f64 lhsVal1 := *((*float64)(unsafe.Pointer(lhsRowPtr + lOffset + bytesPerInputElement)))
+				lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement))) //alt:f32
+				//alt:bf16 lhsVal1 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
+				//alt:f16 lhsVal1 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
+				//alt:f64 lhsVal1 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement)))
 				lhsVec1 := archsimd.BroadcastFloat32x16(lhsVal1) //alt:f32|bf16|f16
 				//alt:f64 lhsVec1 := archsimd.BroadcastFloat64x8(lhsVal1)
 				accum_lhs1_rhs0 = rhsVec0.MulAdd(lhsVec1, accum_lhs1_rhs0) //alt:f32|bf16|f16|f64
 				accum_lhs1_rhs1 = rhsVec1.MulAdd(lhsVec1, accum_lhs1_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 2
-				lhsVal2 := *((*float32)(unsafe.Pointer(lhsRowPtr + lOffset + 2*bytesPerInputElement))) //alt:f32
-				//alt:bf16 lhsVal2 := ((*bfloat16.BFloat16)(unsafe.Pointer(lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
-				//alt:f16 lhsVal2 := ((*float16.Float16)(unsafe.Pointer(lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
-				//alt:f64 lhsVal2 := *((*float64)(unsafe.Pointer(lhsRowPtr + lOffset + 2*bytesPerInputElement)))
+				lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement))) //alt:f32
+				//alt:bf16 lhsVal2 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
+				//alt:f16 lhsVal2 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
+				//alt:f64 lhsVal2 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement)))
 				lhsVec2 := archsimd.BroadcastFloat32x16(lhsVal2) //alt:f32|bf16|f16
 				//alt:f64 lhsVec2 := archsimd.BroadcastFloat64x8(lhsVal2)
 				accum_lhs2_rhs0 = rhsVec0.MulAdd(lhsVec2, accum_lhs2_rhs0) //alt:f32|bf16|f16|f64
 				accum_lhs2_rhs1 = rhsVec1.MulAdd(lhsVec2, accum_lhs2_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 3
-				lhsVal3 := *((*float32)(unsafe.Pointer(lhsRowPtr + lOffset + 3*bytesPerInputElement))) //alt:f32
-				//alt:bf16 lhsVal3 := ((*bfloat16.BFloat16)(unsafe.Pointer(lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
-				//alt:f16 lhsVal3 := ((*float16.Float16)(unsafe.Pointer(lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
-				//alt:f64 lhsVal3 := *((*float64)(unsafe.Pointer(lhsRowPtr + lOffset + 3*bytesPerInputElement)))
+				lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement))) //alt:f32
+				//alt:bf16 lhsVal3 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
+				//alt:f16 lhsVal3 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
+				//alt:f64 lhsVal3 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement)))
 				lhsVec3 := archsimd.BroadcastFloat32x16(lhsVal3) //alt:f32|bf16|f16
 				//alt:f64 lhsVec3 := archsimd.BroadcastFloat64x8(lhsVal3)
 				accum_lhs3_rhs0 = rhsVec0.MulAdd(lhsVec3, accum_lhs3_rhs0) //alt:f32|bf16|f16|f64
@@ -824,39 +827,39 @@ func avx512LargeKernelFloat32( //alt:f32
 			registerStride := uintptr(outputNumLanes * bytesPerOutputElement) // It should be 64 bytes (512 bits) for AVX512.
 
 			if !accumulate {
-				accum_lhs0_rhs0.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs0_rhs0.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0)))
-				accum_lhs0_rhs1.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs0_rhs1.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride)))
-				accum_lhs1_rhs0.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs1_rhs0.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1)))
-				accum_lhs1_rhs1.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs1_rhs1.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride)))
-				accum_lhs2_rhs0.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs2_rhs0.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2)))
-				accum_lhs2_rhs1.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs2_rhs1.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride)))
-				accum_lhs3_rhs0.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs3_rhs0.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3)))
-				accum_lhs3_rhs1.StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs3_rhs1.StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride)))
+				accum_lhs0_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs0_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				accum_lhs0_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs0_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				accum_lhs1_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs1_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				accum_lhs1_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs1_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				accum_lhs2_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs2_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				accum_lhs2_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs2_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				accum_lhs3_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs3_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				accum_lhs3_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs3_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
 			} else {
-				accum_lhs0_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs0_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0)))
-				accum_lhs0_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs0_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx0 + registerStride)))
-				accum_lhs1_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs1_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1)))
-				accum_lhs1_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs1_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx1 + registerStride)))
-				accum_lhs2_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs2_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2)))
-				accum_lhs2_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs2_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx2 + registerStride)))
-				accum_lhs3_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs3_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3)))
-				accum_lhs3_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride)))).StoreArray((*[16]float32)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride))) //alt:f32|bf16|f16
-				//alt:f64 accum_lhs3_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride)))).StoreArray((*[8]float64)(unsafe.Pointer(outputBasePtr + outputIdx3 + registerStride)))
+				accum_lhs0_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs0_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				accum_lhs0_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs0_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				accum_lhs1_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs1_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				accum_lhs1_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs1_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				accum_lhs2_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs2_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				accum_lhs2_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs2_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				accum_lhs3_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs3_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				accum_lhs3_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f32|bf16|f16
+				//alt:f64 accum_lhs3_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
 			}
 		}
 	}

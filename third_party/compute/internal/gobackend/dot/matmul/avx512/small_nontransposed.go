@@ -133,9 +133,12 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 	}
 
 	// 3. For N >= vecWidth: Column-vectorized execution accumulating in registers across K.
-	lhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(lhs)))
-	rhsPtr := uintptr(unsafe.Pointer(unsafe.SliceData(rhs)))
-	outputPtr := uintptr(unsafe.Pointer(unsafe.SliceData(output)))
+	lhsPtrRoot := unsafe.Pointer(unsafe.SliceData(lhs))
+	lhsPtr := uintptr(0)
+	rhsPtrRoot := unsafe.Pointer(unsafe.SliceData(rhs))
+	rhsPtr := uintptr(0)
+	outputPtrRoot := unsafe.Pointer(unsafe.SliceData(output))
+	outputPtr := uintptr(0)
 
 	lhsByteStride := uintptr(lhsStride) * elemSize
 	rhsByteStride := uintptr(rhsStride) * elemSize
@@ -150,19 +153,19 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 	for range batchCount {
 		row := 0
 		for ; row+3 < lhsCrossSize; row += 4 {
-			lRow0 := unsafe.Pointer(lhsBase + uintptr((row+0)*contractingSize)*elemSize)
-			lRow1 := unsafe.Pointer(lhsBase + uintptr((row+1)*contractingSize)*elemSize)
-			lRow2 := unsafe.Pointer(lhsBase + uintptr((row+2)*contractingSize)*elemSize)
-			lRow3 := unsafe.Pointer(lhsBase + uintptr((row+3)*contractingSize)*elemSize)
+			lRow0 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+0)*contractingSize)*elemSize)
+			lRow1 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+1)*contractingSize)*elemSize)
+			lRow2 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+2)*contractingSize)*elemSize)
+			lRow3 := unsafe.Add(lhsPtrRoot, lhsBase+uintptr((row+3)*contractingSize)*elemSize)
 
 			col := 0
 			// 4 rows x 64 cols tile //alt:f32|bf16|f16
 			for ; col+63 < rhsCrossSize; col += 64 { //alt:f32|bf16|f16
-				rhsCol := unsafe.Pointer(rhsBase + uintptr(col)*elemSize)                                //alt:f32|bf16|f16
-				outRow0 := unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow1 := unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow2 := unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow3 := unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				rhsCol := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col)*elemSize)                                   //alt:f32|bf16|f16
+				outRow0 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow1 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow2 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow3 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
 
 				avx512SmallNonTransposedTile4x64Float32Asm( //alt:f32
 					//alt:bf16 avx512SmallNonTransposedTile4x64BFloat16Asm(
@@ -176,11 +179,11 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 
 			// 4 rows x 16 cols tile //alt:f32|bf16|f16
 			for ; col+15 < rhsCrossSize; col += 16 { //alt:f32|bf16|f16
-				rhsCol := unsafe.Pointer(rhsBase + uintptr(col)*elemSize)                                //alt:f32|bf16|f16
-				outRow0 := unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow1 := unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow2 := unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
-				outRow3 := unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				rhsCol := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col)*elemSize)                                   //alt:f32|bf16|f16
+				outRow0 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow1 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow2 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
+				outRow3 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize) //alt:f32|bf16|f16
 
 				avx512SmallNonTransposedTile4x16Float32Asm( //alt:f32
 					//alt:bf16 avx512SmallNonTransposedTile4x16BFloat16Asm(
@@ -194,11 +197,11 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 
 			// 4 rows x 32 cols tile //alt:f64
 			//alt:f64 for ; col+31 < rhsCrossSize; col += 32 {
-			//alt:f64 	rhsCol := unsafe.Pointer(rhsBase + uintptr(col)*elemSize)
-			//alt:f64 	outRow0 := unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow1 := unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow2 := unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow3 := unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	rhsCol := unsafe.Add(rhsPtrRoot, rhsBase + uintptr(col)*elemSize)
+			//alt:f64 	outRow0 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow1 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow2 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow3 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
 			//alt:f64 	avx512SmallNonTransposedTile4x32Float64Asm(
 			//alt:f64 		lRow0, lRow1, lRow2, lRow3,
 			//alt:f64 		rhsCol,
@@ -209,11 +212,11 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 
 			// 4 rows x 8 cols tile //alt:f64
 			//alt:f64 for ; col+7 < rhsCrossSize; col += 8 {
-			//alt:f64 	rhsCol := unsafe.Pointer(rhsBase + uintptr(col)*elemSize)
-			//alt:f64 	outRow0 := unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow1 := unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow2 := unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
-			//alt:f64 	outRow3 := unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	rhsCol := unsafe.Add(rhsPtrRoot, rhsBase + uintptr(col)*elemSize)
+			//alt:f64 	outRow0 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow1 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow2 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
+			//alt:f64 	outRow3 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
 			//alt:f64 	avx512SmallNonTransposedTile4x8Float64Asm(
 			//alt:f64 		lRow0, lRow1, lRow2, lRow3,
 			//alt:f64 		rhsCol,
@@ -228,41 +231,41 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 				//alt:f64 var s0, s1, s2, s3 float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					l0 := *(*float32)(unsafe.Pointer(uintptr(lRow0) + kOffset)) //alt:f32
-					//alt:bf16 l0 := (*(*bfloat16.BFloat16)(unsafe.Pointer(uintptr(lRow0) + kOffset))).Float32()
-					//alt:f16 l0 := (*(*float16.Float16)(unsafe.Pointer(uintptr(lRow0) + kOffset))).Float32()
-					//alt:f64 l0 := *(*float64)(unsafe.Pointer(uintptr(lRow0) + kOffset))
-					l1 := *(*float32)(unsafe.Pointer(uintptr(lRow1) + kOffset)) //alt:f32
-					//alt:bf16 l1 := (*(*bfloat16.BFloat16)(unsafe.Pointer(uintptr(lRow1) + kOffset))).Float32()
-					//alt:f16 l1 := (*(*float16.Float16)(unsafe.Pointer(uintptr(lRow1) + kOffset))).Float32()
-					//alt:f64 l1 := *(*float64)(unsafe.Pointer(uintptr(lRow1) + kOffset))
-					l2 := *(*float32)(unsafe.Pointer(uintptr(lRow2) + kOffset)) //alt:f32
-					//alt:bf16 l2 := (*(*bfloat16.BFloat16)(unsafe.Pointer(uintptr(lRow2) + kOffset))).Float32()
-					//alt:f16 l2 := (*(*float16.Float16)(unsafe.Pointer(uintptr(lRow2) + kOffset))).Float32()
-					//alt:f64 l2 := *(*float64)(unsafe.Pointer(uintptr(lRow2) + kOffset))
-					l3 := *(*float32)(unsafe.Pointer(uintptr(lRow3) + kOffset)) //alt:f32
-					//alt:bf16 l3 := (*(*bfloat16.BFloat16)(unsafe.Pointer(uintptr(lRow3) + kOffset))).Float32()
-					//alt:f16 l3 := (*(*float16.Float16)(unsafe.Pointer(uintptr(lRow3) + kOffset))).Float32()
-					//alt:f64 l3 := *(*float64)(unsafe.Pointer(uintptr(lRow3) + kOffset))
+					l0 := *(*float32)(unsafe.Add(lRow0, kOffset)) //alt:f32
+					//alt:bf16 l0 := (*(*bfloat16.BFloat16)(unsafe.Add(lRow0, kOffset))).Float32()
+					//alt:f16 l0 := (*(*float16.Float16)(unsafe.Add(lRow0, kOffset))).Float32()
+					//alt:f64 l0 := *(*float64)(unsafe.Add(lRow0, kOffset))
+					l1 := *(*float32)(unsafe.Add(lRow1, kOffset)) //alt:f32
+					//alt:bf16 l1 := (*(*bfloat16.BFloat16)(unsafe.Add(lRow1, kOffset))).Float32()
+					//alt:f16 l1 := (*(*float16.Float16)(unsafe.Add(lRow1, kOffset))).Float32()
+					//alt:f64 l1 := *(*float64)(unsafe.Add(lRow1, kOffset))
+					l2 := *(*float32)(unsafe.Add(lRow2, kOffset)) //alt:f32
+					//alt:bf16 l2 := (*(*bfloat16.BFloat16)(unsafe.Add(lRow2, kOffset))).Float32()
+					//alt:f16 l2 := (*(*float16.Float16)(unsafe.Add(lRow2, kOffset))).Float32()
+					//alt:f64 l2 := *(*float64)(unsafe.Add(lRow2, kOffset))
+					l3 := *(*float32)(unsafe.Add(lRow3, kOffset)) //alt:f32
+					//alt:bf16 l3 := (*(*bfloat16.BFloat16)(unsafe.Add(lRow3, kOffset))).Float32()
+					//alt:f16 l3 := (*(*float16.Float16)(unsafe.Add(lRow3, kOffset))).Float32()
+					//alt:f64 l3 := *(*float64)(unsafe.Add(lRow3, kOffset))
 
-					rVal := *(*float32)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f32
-					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
-					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
-					//alt:f64 rVal := *(*float64)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f32
+					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
+					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
+					//alt:f64 rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
 
 					s0 += l0 * rVal
 					s1 += l1 * rVal
 					s2 += l2 * rVal
 					s3 += l3 * rVal
 				}
-				*(*float32)(unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0 //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
-				*(*float32)(unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1 //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
-				*(*float32)(unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2 //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
-				*(*float32)(unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3 //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0 //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1 //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2 //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3 //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
 			}
 		}
 
@@ -274,20 +277,20 @@ func avx512SmallFloat32NonTransposedAsm( //alt:f32
 				//alt:f64 var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					lVal := *(*float32)(unsafe.Pointer(lRow + kOffset)) //alt:f32
-					//alt:bf16 lVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(lRow + kOffset))).Float32()
-					//alt:f16 lVal := (*(*float16.Float16)(unsafe.Pointer(lRow + kOffset))).Float32()
-					//alt:f64 lVal := *(*float64)(unsafe.Pointer(lRow + kOffset))
+					lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset)) //alt:f32
+					//alt:bf16 lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
+					//alt:f16 lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
+					//alt:f64 lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					rVal := *(*float32)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f32
-					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
-					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
-					//alt:f64 rVal := *(*float64)(unsafe.Pointer(rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f32
+					//alt:bf16 rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
+					//alt:f16 rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
+					//alt:f64 rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
 
 					s += lVal * rVal
 				}
-				*(*float32)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
-				//alt:f64 *(*float64)(unsafe.Pointer(outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				*(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f32|bf16|f16
+				//alt:f64 *(*float64)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 			}
 		}
 
