@@ -157,9 +157,9 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 
 					// Load RHS row segment
 					//alt:generic r0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
-					//alt:generic r1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))
-					//alt:generic r2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 2*iSize))
-					//alt:generic r3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 3*iSize))
+					//alt:generic r1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))
+					//alt:generic r2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+2*iSize))
+					//alt:generic r3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+3*iSize))
 					r0 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx))).Float32()         //alt:half
 					r1 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))).Float32()   //alt:half
 					r2 := (*(*I)(unsafe.Add(rhsPtrRoot, rIdx+2*iSize))).Float32() //alt:half
@@ -260,9 +260,9 @@ func smallNoSIMDHalfPrecision[I gotype.HalfPrecision[I], O gotype.NumericNotComp
 				var contractingIdx int
 				for ; contractingIdx+3 < contractingSize; contractingIdx += 4 {
 					//alt:generic l0 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx))
-					//alt:generic l1 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + iSize))
-					//alt:generic l2 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + 2*iSize))
-					//alt:generic l3 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx + 3*iSize))
+					//alt:generic l1 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+iSize))
+					//alt:generic l2 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+2*iSize))
+					//alt:generic l3 := *(*I)(unsafe.Add(lhsPtrRoot, lhsIdx+3*iSize))
 					//alt:generic r0 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx0))
 					//alt:generic r1 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx1))
 					//alt:generic r2 := *(*I)(unsafe.Add(rhsPtrRoot, rhsIdx2))

@@ -121,16 +121,16 @@ func smallNoSIMDHalfPrecisionTransposed[I gotype.HalfPrecision[I], O gotype.Nume
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
 					//alt:generic la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
-					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))
+					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))
 					//alt:generic lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
-					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))
+					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize))
 					//alt:generic lc0 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx))
-					//alt:generic lc1 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx + iSize))
+					//alt:generic lc1 := *(*I)(unsafe.Add(lhsPtrRoot, l2Idx+iSize))
 					//alt:generic ld0 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx))
-					//alt:generic ld1 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx + iSize))
+					//alt:generic ld1 := *(*I)(unsafe.Add(lhsPtrRoot, l3Idx+iSize))
 
 					//alt:generic rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
-					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))
+					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))
 
 					la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()       //alt:half
 					la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))).Float32() //alt:half
@@ -234,18 +234,18 @@ func smallNoSIMDHalfPrecisionTransposed[I gotype.HalfPrecision[I], O gotype.Nume
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
 					//alt:generic la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
-					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))
+					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))
 					//alt:generic lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
-					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))
+					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize))
 
 					//alt:generic r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx))
-					//alt:generic r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx + iSize))
+					//alt:generic r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx+iSize))
 					//alt:generic r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx))
-					//alt:generic r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx + iSize))
+					//alt:generic r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx+iSize))
 					//alt:generic r2_0 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx))
-					//alt:generic r2_1 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx + iSize))
+					//alt:generic r2_1 := *(*I)(unsafe.Add(rhsPtrRoot, r2Idx+iSize))
 					//alt:generic r3_0 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx))
-					//alt:generic r3_1 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx + iSize))
+					//alt:generic r3_1 := *(*I)(unsafe.Add(rhsPtrRoot, r3Idx+iSize))
 
 					la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()       //alt:half
 					la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))).Float32() //alt:half
@@ -336,14 +336,14 @@ func smallNoSIMDHalfPrecisionTransposed[I gotype.HalfPrecision[I], O gotype.Nume
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
 					//alt:generic la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
-					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))
+					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))
 					//alt:generic lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
-					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))
+					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize))
 
 					//alt:generic r0_0 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx))
-					//alt:generic r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx + iSize))
+					//alt:generic r0_1 := *(*I)(unsafe.Add(rhsPtrRoot, r0Idx+iSize))
 					//alt:generic r1_0 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx))
-					//alt:generic r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx + iSize))
+					//alt:generic r1_1 := *(*I)(unsafe.Add(rhsPtrRoot, r1Idx+iSize))
 
 					la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()       //alt:half
 					la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))).Float32() //alt:half
@@ -405,11 +405,11 @@ func smallNoSIMDHalfPrecisionTransposed[I gotype.HalfPrecision[I], O gotype.Nume
 				var k int
 				for ; k+1 < contractingSize; k += 2 {
 					//alt:generic la0 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx))
-					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx + iSize))
+					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))
 					//alt:generic lb0 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx))
-					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx + iSize))
+					//alt:generic lb1 := *(*I)(unsafe.Add(lhsPtrRoot, l1Idx+iSize))
 					//alt:generic rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
-					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))
+					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))
 
 					la0 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx))).Float32()       //alt:half
 					la1 := (*(*I)(unsafe.Add(lhsPtrRoot, l0Idx+iSize))).Float32() //alt:half
@@ -457,13 +457,13 @@ func smallNoSIMDHalfPrecisionTransposed[I gotype.HalfPrecision[I], O gotype.Nume
 				var k int
 				for ; k+3 < contractingSize; k += 4 {
 					//alt:generic la0 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx))
-					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx + iSize))
-					//alt:generic la2 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx + 2*iSize))
-					//alt:generic la3 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx + 3*iSize))
+					//alt:generic la1 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+iSize))
+					//alt:generic la2 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+2*iSize))
+					//alt:generic la3 := *(*I)(unsafe.Add(lhsPtrRoot, lIdx+3*iSize))
 					//alt:generic rk0 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx))
-					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + iSize))
-					//alt:generic rk2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 2*iSize))
-					//alt:generic rk3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx + 3*iSize))
+					//alt:generic rk1 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+iSize))
+					//alt:generic rk2 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+2*iSize))
+					//alt:generic rk3 := *(*I)(unsafe.Add(rhsPtrRoot, rIdx+3*iSize))
 
 					la0 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx))).Float32()         //alt:half
 					la1 := (*(*I)(unsafe.Add(lhsPtrRoot, lIdx+iSize))).Float32()   //alt:half

@@ -781,7 +781,7 @@ func avx2LargeKernelFloat64( //alt:f64
 				rOffset += rhsStride
 
 				// Row 0
-				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0)))
+				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0)))
 				//alt:bf16  lhsVal0 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
 				//alt:f16  lhsVal0 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
 				lhsVal0 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0))) //alt:f64
@@ -791,7 +791,7 @@ func avx2LargeKernelFloat64( //alt:f64
 				accum_lhs0_rhs1 = rhsVec1.MulAdd(lhsVec0, accum_lhs0_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 1
-				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement)))
+				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement)))
 				//alt:bf16  lhsVal1 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal1 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
 				lhsVal1 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement))) //alt:f64
@@ -801,7 +801,7 @@ func avx2LargeKernelFloat64( //alt:f64
 				accum_lhs1_rhs1 = rhsVec1.MulAdd(lhsVec1, accum_lhs1_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 2
-				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement)))
+				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement)))
 				//alt:bf16  lhsVal2 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal2 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
 				lhsVal2 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement))) //alt:f64
@@ -811,7 +811,7 @@ func avx2LargeKernelFloat64( //alt:f64
 				accum_lhs2_rhs1 = rhsVec1.MulAdd(lhsVec2, accum_lhs2_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 3
-				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement)))
+				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement)))
 				//alt:bf16  lhsVal3 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal3 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
 				lhsVal3 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement))) //alt:f64
@@ -833,38 +833,38 @@ func avx2LargeKernelFloat64( //alt:f64
 			registerStride := uintptr(outputNumLanes * bytesPerOutputElement)
 
 			if !accumulate {
-				//alt:f32|bf16|f16 accum_lhs0_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))
 				accum_lhs0_rhs0.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs0_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))
 				accum_lhs0_rhs1.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))
 				accum_lhs1_rhs0.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))
 				accum_lhs1_rhs1.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))
 				accum_lhs2_rhs0.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))
 				accum_lhs2_rhs1.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs0.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))
 				accum_lhs3_rhs0.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs1.StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))
 				accum_lhs3_rhs1.StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f64
 			} else {
-				//alt:f32|bf16|f16 accum_lhs0_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))
 				accum_lhs0_rhs0.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs0_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))
 				accum_lhs0_rhs1.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))
 				accum_lhs1_rhs0.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))
 				accum_lhs1_rhs1.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))
 				accum_lhs2_rhs0.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))
 				accum_lhs2_rhs1.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))
 				accum_lhs3_rhs0.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))).StoreArray((*[8]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))
 				accum_lhs3_rhs1.Add(archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))).StoreArray((*[4]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f64
 			}
 		}

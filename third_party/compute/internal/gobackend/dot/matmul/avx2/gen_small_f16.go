@@ -182,8 +182,8 @@ func avx2SmallFloat16( //alt:f16
 
 				col := 0
 				for ; col+2*outputVecWidth <= rhsCrossSize; col += 2 * outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
-					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col+outputVecWidth)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
+					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col+outputVecWidth)*iSize)))
 					//alt:bf16  r0, r1 := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0, r1 := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
@@ -251,7 +251,7 @@ func avx2SmallFloat16( //alt:f16
 				}
 
 				for ; col+outputVecWidth <= rhsCrossSize; col += outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
@@ -295,7 +295,7 @@ func avx2SmallFloat16( //alt:f16
 				}
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).Float32() //alt:f16
 					//alt:f64  r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
@@ -359,7 +359,7 @@ func avx2SmallFloat16( //alt:f16
 
 				col := 0
 				for ; col+outputVecWidth <= rhsCrossSize; col += outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
@@ -382,7 +382,7 @@ func avx2SmallFloat16( //alt:f16
 				}
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).Float32() //alt:f16
 					//alt:f64  r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
@@ -481,41 +481,41 @@ func avx2SmallFloat16Transposed( //alt:f16
 				//alt:f64  const vecWidth = 4
 
 				for ; k+4*vecWidth <= contractingSize; k += 4 * vecWidth {
-					//alt:f32 l0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 l0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  l0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					l0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  l0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
 					acc = l0.MulAdd(r0, acc)
 
-					//alt:f32 l1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 l1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  l1, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					l1, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  l1 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
-					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  r1, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					r1, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r1 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize)))
 					acc = l1.MulAdd(r1, acc)
 
-					//alt:f32 l2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 l2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  l2, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					l2, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  l2 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
-					//alt:f32 r2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 r2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  r2, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					r2, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r2 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize)))
 					acc = l2.MulAdd(r2, acc)
 
-					//alt:f32 l3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 l3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  l3, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					l3, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  l3 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
-					//alt:f32 r3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 r3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  r3, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					r3, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  r3 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize)))
@@ -523,11 +523,11 @@ func avx2SmallFloat16Transposed( //alt:f16
 				}
 
 				for ; k+vecWidth <= contractingSize; k += vecWidth {
-					//alt:f32 lVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 lVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  lVal, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					lVal, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  lVal := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
-					//alt:f32 rVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 rVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  rVal, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					rVal, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))).ToFloat32() //alt:f16
 					//alt:f64  rVal := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
@@ -537,11 +537,11 @@ func avx2SmallFloat16Transposed( //alt:f16
 				res := avx2ReduceSumFloat32x8(acc) //alt:f32|bf16|f16
 				//alt:f64  res := avx2ReduceSumFloat64x4(acc)
 				for ; k < contractingSize; k++ {
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).Float32()
 					lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))).Float32() //alt:f16
 					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).Float32()
 					rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))).Float32() //alt:f16
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))

@@ -182,8 +182,8 @@ func avx2SmallFloat64( //alt:f64
 
 				col := 0
 				for ; col+2*outputVecWidth <= rhsCrossSize; col += 2 * outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
-					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col+outputVecWidth)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
+					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col+outputVecWidth)*iSize)))
 					//alt:bf16  r0, r1 := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					//alt:f16  r0, r1 := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))                //alt:f64
@@ -199,13 +199,13 @@ func avx2SmallFloat64( //alt:f64
 
 					if k > 0 {
 						//alt:f32|bf16|f16 o0_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0)))
-						//alt:f32|bf16|f16 o0_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0 + uintptr(outputVecWidth)*oSize)))
+						//alt:f32|bf16|f16 o0_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0+uintptr(outputVecWidth)*oSize)))
 						//alt:f32|bf16|f16 o1_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1)))
-						//alt:f32|bf16|f16 o1_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1 + uintptr(outputVecWidth)*oSize)))
+						//alt:f32|bf16|f16 o1_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1+uintptr(outputVecWidth)*oSize)))
 						//alt:f32|bf16|f16 o2_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2)))
-						//alt:f32|bf16|f16 o2_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2 + uintptr(outputVecWidth)*oSize)))
+						//alt:f32|bf16|f16 o2_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2+uintptr(outputVecWidth)*oSize)))
 						//alt:f32|bf16|f16 o3_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3)))
-						//alt:f32|bf16|f16 o3_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3 + uintptr(outputVecWidth)*oSize)))
+						//alt:f32|bf16|f16 o3_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3+uintptr(outputVecWidth)*oSize)))
 						o0_0 = archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputPtrRoot, outBase0)))                               //alt:f64
 						o0_1 = archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputPtrRoot, outBase0+uintptr(outputVecWidth)*oSize))) //alt:f64
 						o1_0 = archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(outputPtrRoot, outBase1)))                               //alt:f64
@@ -233,13 +233,13 @@ func avx2SmallFloat64( //alt:f64
 					o3_1 = l3.MulAdd(r1, o3_1)
 
 					//alt:f32|bf16|f16 o0_0.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0)))
-					//alt:f32|bf16|f16 o0_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0 + uintptr(outputVecWidth)*oSize)))
+					//alt:f32|bf16|f16 o0_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase0+uintptr(outputVecWidth)*oSize)))
 					//alt:f32|bf16|f16 o1_0.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1)))
-					//alt:f32|bf16|f16 o1_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1 + uintptr(outputVecWidth)*oSize)))
+					//alt:f32|bf16|f16 o1_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase1+uintptr(outputVecWidth)*oSize)))
 					//alt:f32|bf16|f16 o2_0.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2)))
-					//alt:f32|bf16|f16 o2_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2 + uintptr(outputVecWidth)*oSize)))
+					//alt:f32|bf16|f16 o2_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase2+uintptr(outputVecWidth)*oSize)))
 					//alt:f32|bf16|f16 o3_0.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3)))
-					//alt:f32|bf16|f16 o3_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3 + uintptr(outputVecWidth)*oSize)))
+					//alt:f32|bf16|f16 o3_1.StoreArray((*[8]float32)(unsafe.Add(outputPtrRoot, outBase3+uintptr(outputVecWidth)*oSize)))
 					o0_0.StoreArray((*[4]float64)(unsafe.Add(outputPtrRoot, outBase0)))                               //alt:f64
 					o0_1.StoreArray((*[4]float64)(unsafe.Add(outputPtrRoot, outBase0+uintptr(outputVecWidth)*oSize))) //alt:f64
 					o1_0.StoreArray((*[4]float64)(unsafe.Add(outputPtrRoot, outBase1)))                               //alt:f64
@@ -251,7 +251,7 @@ func avx2SmallFloat64( //alt:f64
 				}
 
 				for ; col+outputVecWidth <= rhsCrossSize; col += outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					//alt:f16  r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))) //alt:f64
@@ -295,7 +295,7 @@ func avx2SmallFloat64( //alt:f64
 				}
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					//alt:f16  r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)) //alt:f64
@@ -359,7 +359,7 @@ func avx2SmallFloat64( //alt:f64
 
 				col := 0
 				for ; col+outputVecWidth <= rhsCrossSize; col += outputVecWidth {
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					//alt:f16  r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).ToFloat32()
 					r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))) //alt:f64
@@ -382,7 +382,7 @@ func avx2SmallFloat64( //alt:f64
 				}
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					//alt:f16  r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)) //alt:f64
@@ -481,41 +481,41 @@ func avx2SmallFloat64Transposed( //alt:f64
 				const vecWidth = 4 //alt:f64
 
 				for ; k+4*vecWidth <= contractingSize; k += 4 * vecWidth {
-					//alt:f32 l0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 l0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  l0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					//alt:f16  l0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					l0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))) //alt:f64
-					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  r0, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					//alt:f16  r0, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					r0 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))) //alt:f64
 					acc = l0.MulAdd(r0, acc)
 
-					//alt:f32 l1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 l1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  l1, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					//alt:f16  l1, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					l1 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize))) //alt:f64
-					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 r1 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  r1, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					//alt:f16  r1, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize))).ToFloat32()
 					r1 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize))) //alt:f64
 					acc = l1.MulAdd(r1, acc)
 
-					//alt:f32 l2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 l2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  l2, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					//alt:f16  l2, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					l2 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize))) //alt:f64
-					//alt:f32 r2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 r2 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  r2, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					//alt:f16  r2, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize))).ToFloat32()
 					r2 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize))) //alt:f64
 					acc = l2.MulAdd(r2, acc)
 
-					//alt:f32 l3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 l3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  l3, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					//alt:f16  l3, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					l3 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize))) //alt:f64
-					//alt:f32 r3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 r3 := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  r3, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					//alt:f16  r3, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize))).ToFloat32()
 					r3 := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize))) //alt:f64
@@ -523,11 +523,11 @@ func avx2SmallFloat64Transposed( //alt:f64
 				}
 
 				for ; k+vecWidth <= contractingSize; k += vecWidth {
-					//alt:f32 lVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 lVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  lVal, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					//alt:f16  lVal, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).ToFloat32()
 					lVal := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))) //alt:f64
-					//alt:f32 rVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 rVal := archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  rVal, _ := bfloat16.LoadBFloat16x16((*[16]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					//alt:f16  rVal, _ := float16.LoadFloat16x16((*[16]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).ToFloat32()
 					rVal := archsimd.LoadFloat64x4Array((*[4]float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))) //alt:f64
@@ -537,11 +537,11 @@ func avx2SmallFloat64Transposed( //alt:f64
 				//alt:f32|bf16|f16 res := avx2ReduceSumFloat32x8(acc)
 				res := avx2ReduceSumFloat64x4(acc) //alt:f64
 				for ; k < contractingSize; k++ {
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).Float32()
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).Float32()
 					lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)) //alt:f64
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).Float32()
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).Float32()
 					rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)) //alt:f64

@@ -112,12 +112,12 @@ func avx2SmallBFloat16TransposedAsm( //alt:bf16
 				//alt:f64  var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow+kOffset))).Float32() //alt:bf16
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset))
 					rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol+kOffset))).Float32() //alt:bf16
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol + kOffset))

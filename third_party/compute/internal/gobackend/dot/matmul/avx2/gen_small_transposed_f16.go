@@ -112,12 +112,12 @@ func avx2SmallFloat16TransposedAsm( //alt:f16
 				//alt:f64  var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow+kOffset))).Float32() //alt:f16
 					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol+kOffset))).Float32() //alt:f16
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol + kOffset))

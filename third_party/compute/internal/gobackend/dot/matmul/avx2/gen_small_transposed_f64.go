@@ -112,19 +112,19 @@ func avx2SmallFloat64TransposedAsm( //alt:f64
 				var s float64 //alt:f64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow+kOffset)) //alt:f64
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol+kOffset)) //alt:f64
 
 					s += lVal * rVal
 				}
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f64
 			}
 		}

@@ -772,7 +772,7 @@ func avx512LargeKernelBFloat16( //alt:bf16
 			for range contractingLen {
 				// Load RHS (Broadcasting/Streaming)
 				rhsPtr0 := unsafe.Add(rhsBasePtrRoot, rhsRowPtr+rOffset)
-				//alt:f32|f64 rhsPtr1 := unsafe.Add(rhsBasePtrRoot, rhsRowPtr + rOffset + rhsRegisterStride)
+				//alt:f32|f64 rhsPtr1 := unsafe.Add(rhsBasePtrRoot, rhsRowPtr+rOffset+rhsRegisterStride)
 				//alt:f32 rhsVec0 := archsimd.LoadFloat32x16Array((*[16]float32)(rhsPtr0))
 				//alt:f64  rhsVec0 := archsimd.LoadFloat64x8Array((*[8]float64)(rhsPtr0))
 				//alt:f32 rhsVec1 := archsimd.LoadFloat32x16Array((*[16]float32)(rhsPtr1))
@@ -784,7 +784,7 @@ func avx512LargeKernelBFloat16( //alt:bf16
 				rOffset += rhsStride
 
 				// Row 0
-				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0)))
+				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0)))
 				lhsVal0 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0))).Float32() //alt:bf16
 				//alt:f16  lhsVal0 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
 				//alt:f64  lhsVal0 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0)))
@@ -794,7 +794,7 @@ func avx512LargeKernelBFloat16( //alt:bf16
 				accum_lhs0_rhs1 = rhsVec1.MulAdd(lhsVec0, accum_lhs0_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 1
-				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement)))
+				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement)))
 				lhsVal1 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement))).Float32() //alt:bf16
 				//alt:f16  lhsVal1 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
 				//alt:f64  lhsVal1 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement)))
@@ -804,7 +804,7 @@ func avx512LargeKernelBFloat16( //alt:bf16
 				accum_lhs1_rhs1 = rhsVec1.MulAdd(lhsVec1, accum_lhs1_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 2
-				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement)))
+				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement)))
 				lhsVal2 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement))).Float32() //alt:bf16
 				//alt:f16  lhsVal2 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
 				//alt:f64  lhsVal2 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement)))
@@ -814,7 +814,7 @@ func avx512LargeKernelBFloat16( //alt:bf16
 				accum_lhs2_rhs1 = rhsVec1.MulAdd(lhsVec2, accum_lhs2_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 3
-				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement)))
+				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement)))
 				lhsVal3 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement))).Float32() //alt:bf16
 				//alt:f16  lhsVal3 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
 				//alt:f64  lhsVal3 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement)))

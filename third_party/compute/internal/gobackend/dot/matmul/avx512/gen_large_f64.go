@@ -784,7 +784,7 @@ func avx512LargeKernelFloat64( //alt:f64
 				rOffset += rhsStride
 
 				// Row 0
-				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0)))
+				//alt:f32 lhsVal0 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0)))
 				//alt:bf16  lhsVal0 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
 				//alt:f16  lhsVal0 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 0))).Float32()
 				lhsVal0 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+0))) //alt:f64
@@ -794,7 +794,7 @@ func avx512LargeKernelFloat64( //alt:f64
 				accum_lhs0_rhs1 = rhsVec1.MulAdd(lhsVec0, accum_lhs0_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 1
-				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement)))
+				//alt:f32 lhsVal1 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement)))
 				//alt:bf16  lhsVal1 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal1 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + bytesPerInputElement))).Float32()
 				lhsVal1 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+bytesPerInputElement))) //alt:f64
@@ -804,7 +804,7 @@ func avx512LargeKernelFloat64( //alt:f64
 				accum_lhs1_rhs1 = rhsVec1.MulAdd(lhsVec1, accum_lhs1_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 2
-				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement)))
+				//alt:f32 lhsVal2 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement)))
 				//alt:bf16  lhsVal2 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal2 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 2*bytesPerInputElement))).Float32()
 				lhsVal2 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+2*bytesPerInputElement))) //alt:f64
@@ -814,7 +814,7 @@ func avx512LargeKernelFloat64( //alt:f64
 				accum_lhs2_rhs1 = rhsVec1.MulAdd(lhsVec2, accum_lhs2_rhs1) //alt:f32|bf16|f16|f64
 
 				// Row 3
-				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement)))
+				//alt:f32 lhsVal3 := *((*float32)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement)))
 				//alt:bf16  lhsVal3 := ((*bfloat16.BFloat16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
 				//alt:f16  lhsVal3 := ((*float16.Float16)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr + lOffset + 3*bytesPerInputElement))).Float32()
 				lhsVal3 := *((*float64)(unsafe.Add(lhsBasePtrRoot, lhsRowPtr+lOffset+3*bytesPerInputElement))) //alt:f64
@@ -836,38 +836,38 @@ func avx512LargeKernelFloat64( //alt:f64
 			registerStride := uintptr(outputNumLanes * bytesPerOutputElement) // It should be 64 bytes (512 bits) for AVX512.
 
 			if !accumulate {
-				//alt:f32|bf16|f16 accum_lhs0_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))
 				accum_lhs0_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs0_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))
 				accum_lhs0_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))
 				accum_lhs1_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))
 				accum_lhs1_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))
 				accum_lhs2_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))
 				accum_lhs2_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs0.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))
 				accum_lhs3_rhs0.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs1.StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))
 				accum_lhs3_rhs1.StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f64
 			} else {
-				//alt:f32|bf16|f16 accum_lhs0_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))
 				accum_lhs0_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs0_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx0 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs0_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))
 				accum_lhs0_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx0+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))
 				accum_lhs1_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs1_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx1 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs1_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))
 				accum_lhs1_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx1+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))
 				accum_lhs2_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs2_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx2 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs2_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))
 				accum_lhs2_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx2+registerStride))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))
 				accum_lhs3_rhs0.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3))) //alt:f64
-				//alt:f32|bf16|f16 accum_lhs3_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr + outputIdx3 + registerStride)))
+				//alt:f32|bf16|f16 accum_lhs3_rhs1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))).StoreArray((*[16]float32)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))
 				accum_lhs3_rhs1.Add(archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride)))).StoreArray((*[8]float64)(unsafe.Add(outputBasePtrRoot, outputBasePtr+outputIdx3+registerStride))) //alt:f64
 			}
 		}

@@ -199,8 +199,8 @@ func avx512SmallFloat16( //alt:f16
 					var r0, r1 archsimd.Float32x16 //alt:f32|bf16|f16
 					//alt:f64  var r0, r1 archsimd.Float64x8
 					{ //alt:f32|bf16|f16|f64
-						//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
-						//alt:f32 r1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col+outputVecWidth)*iSize)))
+						//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
+						//alt:f32 r1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col+outputVecWidth)*iSize)))
 						//alt:bf16  r0_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
 						//alt:bf16  r0, r1 = r0_bf16.ToFloat32()
 						r0_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))) //alt:f16
@@ -275,7 +275,7 @@ func avx512SmallFloat16( //alt:f16
 				//alt:f32 var r0 archsimd.Float32x16
 				//alt:f64  var r0 archsimd.Float64x8
 				//alt:f32|f64 {
-				//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+				//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 				//alt:f64  r0 = archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
 				//alt:f32|f64 }
 
@@ -321,7 +321,7 @@ func avx512SmallFloat16( //alt:f16
 				//alt:f32|f64 }
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).Float32() //alt:f16
 					//alt:f64  r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
@@ -397,7 +397,7 @@ func avx512SmallFloat16( //alt:f16
 					//alt:bf16  var r1 archsimd.Float32x16
 					var r1 archsimd.Float32x16 //alt:f16
 					{                          //alt:f32|bf16|f16|f64
-						//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
+						//alt:f32 r0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize)))
 						//alt:bf16  r0_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize)))
 						//alt:bf16  r0, r1 = r0_bf16.ToFloat32()
 						r0_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))) //alt:f16
@@ -434,7 +434,7 @@ func avx512SmallFloat16( //alt:f16
 				}
 
 				for ; col < rhsCrossSize; col++ {
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))).Float32()
 					r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(col)*iSize))).Float32() //alt:f16
 					//alt:f64  r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(col)*iSize))
@@ -539,7 +539,7 @@ func avx512SmallFloat16Transposed( //alt:f16
 				// Unroll by 4 registers on the contracting size
 				for ; k+4*vecWidth <= contractingSize; k += 4 * vecWidth {
 					// Load LHS (contiguous)
-					//alt:f32 l0 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 l0 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  l0_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
 					//alt:bf16  l0a, l0b := l0_bf16.ToFloat32()
 					l0_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))) //alt:f16
@@ -547,7 +547,7 @@ func avx512SmallFloat16Transposed( //alt:f16
 					//alt:f64  l0 := archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
 
 					// Load RHS (contiguous for Transposed)
-					//alt:f32 r0 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 r0 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  r0_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
 					//alt:bf16  r0a, r0b := r0_bf16.ToFloat32()
 					r0_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))) //alt:f16
@@ -560,13 +560,13 @@ func avx512SmallFloat16Transposed( //alt:f16
 					acc = l0a.MulAdd(r0a, acc) //alt:f16
 					acc = l0b.MulAdd(r0b, acc) //alt:f16
 
-					//alt:f32 l1 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 l1 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  l1_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  l1a, l1b := l1_bf16.ToFloat32()
 					l1_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+vecWidth)*iSize))) //alt:f16
 					l1a, l1b := l1_f16.ToFloat32()                                                                                       //alt:f16
 					//alt:f64  l1 := archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+vecWidth)*iSize)))
-					//alt:f32 r1 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize)))
+					//alt:f32 r1 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  r1_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+vecWidth)*iSize)))
 					//alt:bf16  r1a, r1b := r1_bf16.ToFloat32()
 					r1_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+vecWidth)*iSize))) //alt:f16
@@ -578,13 +578,13 @@ func avx512SmallFloat16Transposed( //alt:f16
 					acc = l1a.MulAdd(r1a, acc) //alt:f16
 					acc = l1b.MulAdd(r1b, acc) //alt:f16
 
-					//alt:f32 l2 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 l2 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  l2_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  l2a, l2b := l2_bf16.ToFloat32()
 					l2_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+2*vecWidth)*iSize))) //alt:f16
 					l2a, l2b := l2_f16.ToFloat32()                                                                                         //alt:f16
 					//alt:f64  l2 := archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+2*vecWidth)*iSize)))
-					//alt:f32 r2 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize)))
+					//alt:f32 r2 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  r2_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+2*vecWidth)*iSize)))
 					//alt:bf16  r2a, r2b := r2_bf16.ToFloat32()
 					r2_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+2*vecWidth)*iSize))) //alt:f16
@@ -596,13 +596,13 @@ func avx512SmallFloat16Transposed( //alt:f16
 					acc = l2a.MulAdd(r2a, acc) //alt:f16
 					acc = l2b.MulAdd(r2b, acc) //alt:f16
 
-					//alt:f32 l3 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 l3 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  l3_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  l3a, l3b := l3_bf16.ToFloat32()
 					l3_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k+3*vecWidth)*iSize))) //alt:f16
 					l3a, l3b := l3_f16.ToFloat32()                                                                                         //alt:f16
 					//alt:f64  l3 := archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k+3*vecWidth)*iSize)))
-					//alt:f32 r3 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize)))
+					//alt:f32 r3 := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  r3_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k+3*vecWidth)*iSize)))
 					//alt:bf16  r3a, r3b := r3_bf16.ToFloat32()
 					r3_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k+3*vecWidth)*iSize))) //alt:f16
@@ -617,13 +617,13 @@ func avx512SmallFloat16Transposed( //alt:f16
 
 				// Remaining full vectors
 				for ; k+vecWidth <= contractingSize; k += vecWidth {
-					//alt:f32 lVal := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
+					//alt:f32 lVal := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize)))
 					//alt:bf16  l_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
 					//alt:bf16  la, lb := l_bf16.ToFloat32()
 					l_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))) //alt:f16
 					la, lb := l_f16.ToFloat32()                                                                                //alt:f16
 					//alt:f64  lVal := archsimd.LoadFloat64x8Array((*[8]float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize)))
-					//alt:f32 rVal := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
+					//alt:f32 rVal := archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize)))
 					//alt:bf16  r_bf16 := bfloat16.LoadBFloat16x32((*[32]bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize)))
 					//alt:bf16  ra, rb := r_bf16.ToFloat32()
 					r_f16 := float16.LoadFloat16x32((*[32]float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))) //alt:f16
@@ -641,11 +641,11 @@ func avx512SmallFloat16Transposed( //alt:f16
 				//alt:f64  res := avx512ReduceSumFloat64x8(acc)
 				// Scalar tail
 				for ; k < contractingSize; k++ {
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))).Float32()
 					lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRowBase+uintptr(k)*iSize))).Float32() //alt:f16
 					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRowBase + uintptr(k)*iSize))
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))).Float32()
 					rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rColBase+uintptr(k)*iSize))).Float32() //alt:f16
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rColBase + uintptr(k)*iSize))

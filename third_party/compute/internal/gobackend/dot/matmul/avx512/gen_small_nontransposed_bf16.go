@@ -254,7 +254,7 @@ func avx512SmallBFloat16NonTransposedAsm( //alt:bf16
 					//alt:f16  l3 := (*(*float16.Float16)(unsafe.Add(lRow3, kOffset))).Float32()
 					//alt:f64  l3 := *(*float64)(unsafe.Add(lRow3, kOffset))
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))
 					rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))).Float32() //alt:bf16
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
@@ -283,12 +283,12 @@ func avx512SmallBFloat16NonTransposedAsm( //alt:bf16
 				//alt:f64  var s float64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow+kOffset))).Float32() //alt:bf16
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					//alt:f64  lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))
 					rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))).Float32() //alt:bf16
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					//alt:f64  rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))

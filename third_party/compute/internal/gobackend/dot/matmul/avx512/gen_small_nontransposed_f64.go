@@ -167,11 +167,11 @@ func avx512SmallFloat64NonTransposedAsm( //alt:f64
 			col := 0
 			//alt:f32|bf16|f16 // 4 rows x 64 cols tile
 			//alt:f32|bf16|f16 for ; col+63 < rhsCrossSize; col += 64 {
-			//alt:f32|bf16|f16 rhsCol := unsafe.Add(rhsPtrRoot, rhsBase + uintptr(col)*elemSize)
-			//alt:f32|bf16|f16 outRow0 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow1 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow2 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow3 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 rhsCol := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col)*elemSize)
+			//alt:f32|bf16|f16 outRow0 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow1 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow2 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow3 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
 
 			//alt:f32 avx512SmallNonTransposedTile4x64Float32Asm(
 			//alt:bf16  avx512SmallNonTransposedTile4x64BFloat16Asm(
@@ -185,11 +185,11 @@ func avx512SmallFloat64NonTransposedAsm( //alt:f64
 
 			//alt:f32|bf16|f16 // 4 rows x 16 cols tile
 			//alt:f32|bf16|f16 for ; col+15 < rhsCrossSize; col += 16 {
-			//alt:f32|bf16|f16 rhsCol := unsafe.Add(rhsPtrRoot, rhsBase + uintptr(col)*elemSize)
-			//alt:f32|bf16|f16 outRow0 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow1 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow2 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
-			//alt:f32|bf16|f16 outRow3 := unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 rhsCol := unsafe.Add(rhsPtrRoot, rhsBase+uintptr(col)*elemSize)
+			//alt:f32|bf16|f16 outRow0 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow1 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow2 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)
+			//alt:f32|bf16|f16 outRow3 := unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)
 
 			//alt:f32 avx512SmallNonTransposedTile4x16Float32Asm(
 			//alt:bf16  avx512SmallNonTransposedTile4x16BFloat16Asm(
@@ -254,7 +254,7 @@ func avx512SmallFloat64NonTransposedAsm( //alt:f64
 					//alt:f16  l3 := (*(*float16.Float16)(unsafe.Add(lRow3, kOffset))).Float32()
 					l3 := *(*float64)(unsafe.Add(lRow3, kOffset)) //alt:f64
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f64
@@ -264,13 +264,13 @@ func avx512SmallFloat64NonTransposedAsm( //alt:f64
 					s2 += l2 * rVal
 					s3 += l3 * rVal
 				}
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3 //alt:f64
 			}
 		}
@@ -283,19 +283,19 @@ func avx512SmallFloat64NonTransposedAsm( //alt:f64
 				var s float64 //alt:f64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow+kOffset)) //alt:f64
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rhsBase + uintptr(k*rhsCrossSize+col)*elemSize))).Float32()
 					rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rhsBase+uintptr(k*rhsCrossSize+col)*elemSize)) //alt:f64
 
 					s += lVal * rVal
 				}
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f64
 			}
 		}

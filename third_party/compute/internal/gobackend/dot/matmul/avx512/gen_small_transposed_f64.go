@@ -114,7 +114,7 @@ func avx512SmallFloat64TransposedAsm( //alt:f64
 					//alt:f16  l3 := (*(*float16.Float16)(unsafe.Add(lRow3, kOffset))).Float32()
 					l3 := *(*float64)(unsafe.Add(lRow3, kOffset)) //alt:f64
 
-					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					//alt:f32 r0 := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset))
 					//alt:bf16  r0 := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					//alt:f16  r0 := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					r0 := *(*float64)(unsafe.Add(rhsPtrRoot, rCol+kOffset)) //alt:f64
@@ -124,13 +124,13 @@ func avx512SmallFloat64TransposedAsm( //alt:f64
 					s2 += l2 * r0
 					s3 += l3 * r0
 				}
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+0)*rhsCrossSize+col)*outputElemSize)) = s0 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+1)*rhsCrossSize+col)*outputElemSize)) = s1 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+2)*rhsCrossSize+col)*outputElemSize)) = s2 //alt:f64
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr((row+3)*rhsCrossSize+col)*outputElemSize)) = s3 //alt:f64
 			}
 		}
@@ -144,19 +144,19 @@ func avx512SmallFloat64TransposedAsm( //alt:f64
 				var s float64 //alt:f64
 				for k := range contractingSize {
 					kOffset := uintptr(k) * elemSize
-					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow + kOffset))
+					//alt:f32 lVal := *(*float32)(unsafe.Add(lhsPtrRoot, lRow+kOffset))
 					//alt:bf16  lVal := (*(*bfloat16.BFloat16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					//alt:f16  lVal := (*(*float16.Float16)(unsafe.Add(lhsPtrRoot, lRow + kOffset))).Float32()
 					lVal := *(*float64)(unsafe.Add(lhsPtrRoot, lRow+kOffset)) //alt:f64
 
-					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol + kOffset))
+					//alt:f32 rVal := *(*float32)(unsafe.Add(rhsPtrRoot, rCol+kOffset))
 					//alt:bf16  rVal := (*(*bfloat16.BFloat16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					//alt:f16  rVal := (*(*float16.Float16)(unsafe.Add(rhsPtrRoot, rCol + kOffset))).Float32()
 					rVal := *(*float64)(unsafe.Add(rhsPtrRoot, rCol+kOffset)) //alt:f64
 
 					s += lVal * rVal
 				}
-				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase + uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
+				//alt:f32|bf16|f16 *(*float32)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s
 				*(*float64)(unsafe.Add(outputPtrRoot, outputBase+uintptr(row*rhsCrossSize+col)*outputElemSize)) = s //alt:f64
 			}
 		}
