@@ -12,10 +12,11 @@ import (
 // TestSmallMatmulsUnderRace runs float32 matmuls of the shapes that take the go backend's small
 // AVX-512 and AVX2 kernels (fewer than 4 rows, a column tail, one column, batches) and checks
 // them against a float64 product. It is the minimal repro of a crash under `go test -race`:
-// github.com/gomlx/compute v0.1.14 keeps Go heap addresses in uintptr variables and converts
-// them back after arithmetic, which -race's pointer checks (-d=checkptr) stop with "fatal
-// error: checkptr: pointer arithmetic result points to invalid allocation". `make race` runs
-// it (docs/upstream-compute-checkptr.md).
+// github.com/gomlx/compute v0.1.14 as published keeps Go heap addresses in uintptr variables and
+// converts them back after arithmetic, which -race's pointer checks (-d=checkptr) stop with
+// "fatal error: checkptr: pointer arithmetic result points to invalid allocation". The module is
+// replaced by the patched copy in third_party/compute; `make race` runs this test to hold it to
+// that (docs/upstream-compute-checkptr.md).
 func TestSmallMatmulsUnderRace(t *testing.T) {
 	b, err := Go()
 	if err != nil {
