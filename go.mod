@@ -87,3 +87,5 @@ tool (
 	github.com/janpfeifer/gonb
 	golang.org/x/tools/cmd/goimports
 )
+
+replace github.com/gomlx/compute => ./third_party/compute
