@@ -226,9 +226,18 @@ func Check(err error) {
 // IsTiny reports whether m is the random-weight stand-in model.
 func IsTiny(m *actadd.Model) bool { return plots.IsTiny(m.Name) }
 
-// TinyNote is printed with every result of the tiny model.
+// TinyNote is printed with every result of the tiny model, the GPT-2-shaped stand-in.
 const TinyNote = "NOTE: this is the tiny model, a random-weight stand-in that is NOT GPT-2. Its text is random " +
 	"gibberish and its curves are noise: they only show that the pipeline runs. For real results use GPT-2: ACTADD_MODEL=gpt2 (with ACTADD_SCALE=quick, minutes once downloaded)."
+
+// standInNote is TinyNote for any offline stand-in: tiny, or a family's (tiny-llama, tiny-qwen2, …).
+func standInNote(m *actadd.Model) string {
+	if m.Name == "tiny" || strings.HasPrefix(m.Name, "tiny (") {
+		return TinyNote
+	}
+	return fmt.Sprintf("NOTE: this is %s, a random-weight stand-in of the %s family that is NOT a trained model. Its text is random "+
+		"gibberish and its curves are noise: they only show that the pipeline runs. For real results load a real checkpoint, e.g. ACTADD_MODEL=gpt2 or a Hugging Face repository id.", m.Name, m.Family())
+}
 
 // LoadModel loads model name (see actadd.Load), prints its label, and with the tiny model says
 // plainly that its outputs mean nothing.
@@ -242,7 +251,7 @@ func LoadModel(name string) (*actadd.Model, error) {
 	}
 	fmt.Printf("model: %s (%d layers, width %d)\n", m.Label(), m.Layers(), m.Width())
 	if IsTiny(m) {
-		fmt.Println(TinyNote)
+		fmt.Println(standInNote(m))
 	}
 	return m, nil
 }
