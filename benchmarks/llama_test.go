@@ -1,7 +1,10 @@
 package benchmarks
 
 import (
+	"encoding/json"
+	"math"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,5 +118,61 @@ func TestParseLlamaShapes(t *testing.T) {
 		if _, err := ParseLlamaShapes(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestTorchLlamaMatchesGo checks that the PyTorch baseline (torch_reference.py's Llama class)
+// computes what package llama computes, on tiny checkpoints of each switch the benchmark
+// shapes use; it skips where PyTorch is not installed ($ACTADD_TEST_PYTHON, default
+// /usr/bin/python3).
+func TestTorchLlamaMatchesGo(t *testing.T) {
+	python := os.Getenv("ACTADD_TEST_PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (%v): the PyTorch baseline is not checked", python, err)
+	}
+	base := LlamaShapes["tiny-qwen2"]
+	smol := base
+	smol.ModelType, smol.NumKeyValueHeads, smol.HeadDim = "llama", 1, 12
+	for name, cfg := range map[string]llama.Config{"qwen2": base, "llama-untied": func() llama.Config { c := smol; c.TieWordEmbeddings = false; return c }()} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := llama.WriteRandom(dir, cfg, llama.RandomOptions{Seed: 9}); err != nil {
+				t.Fatal(err)
+			}
+			ids := []int{1, 5, 9, 13, 17, 21, 25}
+			out, err := exec.Command(python, "torch_llama_check.py", dir, "1,5,9,13,17,21,25").Output()
+			if err != nil {
+				t.Fatalf("torch_llama_check.py: %v", err)
+			}
+			var torchOut struct{ Full, Cached [][]float64 }
+			if err := json.Unmarshal(out, &torchOut); err != nil {
+				t.Fatal(err)
+			}
+			m, err := llama.Load(testbackend.Get(t), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Finalize()
+			res, err := m.Run([][]int{ids})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Logits.Value().([][][]float32)[0]
+			for what, want := range map[string][][]float64{"full": torchOut.Full, "cached": torchOut.Cached} {
+				var diff, scale float64
+				for i := range want {
+					for j := range want[i] {
+						diff = max(diff, math.Abs(float64(got[i][j])-want[i][j]))
+						scale = max(scale, math.Abs(want[i][j]))
+					}
+				}
+				if diff > 1e-4*scale {
+					t.Errorf("PyTorch's %s logits differ from package llama's by %.3g (values up to %.3g)", what, diff, scale)
+				}
+			}
+		})
 	}
 }

@@ -50,6 +50,29 @@ func ListTensors(dir string) (map[string]TensorInfo, error) {
 	return out, nil
 }
 
+// Metadata returns the __metadata__ of the checkpoint folder dir's safetensors files, merged
+// (the first file in name order wins a key set twice).
+func Metadata(dir string) (map[string]string, error) {
+	files, err := weightFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, path := range files {
+		st, err := openSafetensors(path)
+		if err != nil {
+			return nil, err
+		}
+		st.Close()
+		for k, v := range st.metadata {
+			if _, ok := out[k]; !ok {
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
 // ReadTensors decodes the named tensors of the checkpoint folder dir (as ListTensors names
 // them) to float32: F32, F16, BF16 and F64 data are accepted, converted exactly where float32
 // can hold the value (F16 and BF16 always). Files are opened once each.

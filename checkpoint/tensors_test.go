@@ -57,8 +57,11 @@ func TestWriteAsListReadTensors(t *testing.T) {
 	}
 	for _, dtype := range []string{"F32", "F16", "BF16"} {
 		dir := t.TempDir()
-		if err := WriteSafetensorsAs(filepath.Join(dir, WeightsFile), want, nil, dtype); err != nil {
+		if err := WriteSafetensorsAs(filepath.Join(dir, WeightsFile), want, map[string]string{"description": dtype}, dtype); err != nil {
 			t.Fatal(err)
+		}
+		if meta, err := Metadata(dir); err != nil || meta["description"] != dtype {
+			t.Errorf("%s: metadata %v, %v", dtype, meta, err)
 		}
 		info, err := ListTensors(dir)
 		if err != nil {

@@ -80,7 +80,8 @@ var harmless = map[string]bool{
 	"repetition_penalty": true, "chunk_size_feed_forward": true, "pruned_heads": true,
 	"prefix": true, "finetuning_task": true, "cross_attention_hidden_size": true,
 	"decoder_start_token_id": true, "sep_token_id": true, "num_labels": true,
-	"max_window_layers": true, // only read when use_sliding_window is set (refused)
+	"max_window_layers":   true, // only read when use_sliding_window is set (refused)
+	"max_sequence_length": true, // early Llama configs; Hugging Face ignores it
 }
 
 // ParseConfig reads a config.json. Fields that change the arithmetic and are not implemented

@@ -207,12 +207,12 @@ func TestSteeredLogitsMatchReference(t *testing.T) {
 // prompt's front positions) and compares tokens and every step's logits with the reference,
 // which recomputes the whole sequence each time.
 func TestCachedGreedyMatchesReference(t *testing.T) {
-	const promptLen, newTokens = 5, 6
+	const rows, promptLen, newTokens = 2, 5, 6
 	for i, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
 			m, ref := load(t, v)
 			m.PackBlocks = i%2 == 1 // the step with only the head built in, or every matrix
-			prompt := randomRows(11, 1, promptLen, v.cfg.VocabSize)
+			prompts := randomRows(11, rows, promptLen, v.cfg.VocabSize)
 			point := llama.ResidPre(0)
 			vec := steeringVector(13, 2, v.cfg.HiddenSize)
 			capacity := promptLen + newTokens
@@ -234,30 +234,40 @@ func TestCachedGreedyMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, _ := m.TokensTensor(prompt)
-			outs, err := prefill.Call(tok, llama.PositionsTensor(1, promptLen, 0))
+			tok, _ := m.TokensTensor(prompts)
+			outs, err := prefill.Call(tok, llama.PositionsTensor(rows, promptLen, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantTokens, wantLogits := ref.Greedy(prompt[0], newTokens, map[string][][]float64{point: vec})
+			wantTokens := make([][]int, rows)
+			wantLogits := make([][][]float64, rows)
+			for r, p := range prompts {
+				wantTokens[r], wantLogits[r] = ref.Greedy(p, newTokens, map[string][][]float64{point: vec})
+			}
 			for i := range newTokens {
-				logits := tensors.MustCopyFlatData[float32](outs[0])
-				if e := relErr(t, outs[0], [][][]float64{{wantLogits[i]}}); e > tol {
-					t.Errorf("step %d: logits relative error %.3g", i, e)
-				}
-				best := 0
-				for j, x := range logits {
-					if x > logits[best] {
-						best = j
+				logits := outs[0].Value().([][]float32) // [rows, vocab]
+				want := make([][][]float64, rows)
+				next := make([]int32, rows)
+				for r := range rows {
+					want[r] = [][]float64{wantLogits[r][i]}
+					best := 0
+					for j, x := range logits[r] {
+						if x > logits[r][best] {
+							best = j
+						}
 					}
+					if best != wantTokens[r][i] {
+						t.Fatalf("row %d step %d: token %d, reference %d (tokens so far %v)", r, i, best, wantTokens[r][i], wantTokens[r][:i])
+					}
+					next[r] = int32(best)
 				}
-				if best != wantTokens[i] {
-					t.Fatalf("step %d: token %d, reference %d (tokens so far %v)", i, best, wantTokens[i], wantTokens[:i])
+				if e := relErr(t, outs[0], want); e > tol {
+					t.Errorf("step %d: logits relative error %.3g", i, e)
 				}
 				if i == newTokens-1 {
 					break
 				}
-				args := []any{tensors.FromFlatDataAndDimensions([]int32{int32(best)}, 1, 1), tensors.FromScalar(int32(promptLen + i))}
+				args := []any{tensors.FromFlatDataAndDimensions(next, rows, 1), tensors.FromScalar(int32(promptLen + i))}
 				for _, c := range outs[1:] {
 					args = append(args, c)
 				}

@@ -32,6 +32,11 @@ type LoadOptions struct {
 // and model.safetensors (or model.safetensors.index.json and its shards), or a Hugging Face
 // repo id such as "HuggingFaceTB/SmolLM2-135M" or "Qwen/Qwen2.5-0.5B", taken from the shared
 // Hugging Face cache or downloaded (see hfhub.DefaultOptions for the environment it reads).
+//
+// The model's Name is the repo id, or the folder's path relative to the repository (its name
+// outside it) preceded by the safetensors metadata's "description" where there is one (as
+// WriteRandom writes for random weights); its Revision the hub commit, or
+// "sha256:<prefix>" of the folder's files (checkpoint.ContentHash).
 func Load(backend compute.Backend, name string) (*Model, error) {
 	return LoadWith(backend, name, LoadOptions{Hub: hfhub.DefaultOptions()})
 }
@@ -72,9 +77,16 @@ func LoadWith(backend compute.Backend, name string, opts LoadOptions) (*Model, e
 		return nil, err
 	}
 	label, revision := repopath.Display(dir), ""
+	meta, err := checkpoint.Metadata(dir)
+	if err != nil {
+		return nil, err
+	}
 	if hub {
 		label, revision = name, filepath.Base(dir)
 	} else {
+		if d := meta["description"]; d != "" { // random weights say so (WriteRandom)
+			label = d + " (" + label + ")"
+		}
 		sum, err := checkpoint.ContentHash(dir)
 		if err != nil {
 			return nil, err
@@ -242,10 +254,32 @@ func CheckMemory(name string, cfg Config, stored, avail int64) error {
 	fits := (avail - overhead) / 4
 	advice := "no model of this shape fits"
 	if fits > 0 {
-		advice = fmt.Sprintf("models of up to about %.2g B parameters fit (e.g. SmolLM2-135M/360M/1.7B, Qwen2.5-0.5B/1.5B)", float64(fits)/1e9)
+		advice = fmt.Sprintf("models of up to about %.2g B parameters fit", float64(fits)/1e9)
+		var examples []string
+		for _, k := range knownSizes {
+			if k.params <= float64(fits)/1e9 {
+				examples = append(examples, k.name)
+			}
+		}
+		if n := len(examples); n > 0 {
+			advice += " (e.g. " + strings.Join(examples[max(0, n-3):], ", ") + ")"
+		}
 	}
 	return fmt.Errorf("llama: %s (%s, %.3g B parameters%s) needs %s of memory to run in float32 (the weights as float32 %s, the transposed LM head, one block being packed), but %s is available: %s; free memory or use a smaller model",
 		name, cfg.ModelType, float64(params)/1e9, storedText, gib(need), gib(4*params), gib(avail), advice)
+}
+
+// knownSizes are published models of these families by size (billions of parameters), for
+// CheckMemory's advice.
+var knownSizes = []struct {
+	name   string
+	params float64
+}{
+	{"HuggingFaceTB/SmolLM2-135M", 0.135}, {"HuggingFaceTB/SmolLM2-360M", 0.362}, {"Qwen/Qwen2.5-0.5B", 0.494},
+	{"Qwen/Qwen3-0.6B", 0.596}, {"meta-llama/Llama-3.2-1B", 1.24}, {"Qwen/Qwen2.5-1.5B", 1.54},
+	{"HuggingFaceTB/SmolLM2-1.7B", 1.71}, {"Qwen/Qwen3-1.7B", 2.03}, {"Qwen/Qwen2.5-3B", 3.09},
+	{"meta-llama/Llama-3.2-3B", 3.21}, {"Qwen/Qwen3-4B", 4.02}, {"mistralai/Mistral-7B-v0.3", 7.25},
+	{"Qwen/Qwen2.5-7B", 7.62}, {"meta-llama/Llama-3.1-8B", 8.03},
 }
 
 func gib(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }

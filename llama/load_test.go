@@ -34,6 +34,13 @@ func TestLoadRefusesBeforeReading(t *testing.T) {
 	if !strings.HasPrefix(m.Revision, "sha256:") || m.Name == "" {
 		t.Errorf("Name %q, Revision %q", m.Name, m.Revision)
 	}
+	described := t.TempDir()
+	if err := llama.WriteRandom(described, v.cfg, llama.RandomOptions{Seed: 1, Description: "random weights, not a trained model"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := llama.Load(b, described); err != nil || !strings.HasPrefix(d.Name, "random weights, not a trained model (") {
+		t.Errorf("a described checkpoint is named %q (%v)", d.Name, err)
+	}
 
 	// A config that does not match the weights: one layer more, then an untied head.
 	for _, edit := range []func(c *llama.Config){

@@ -2,6 +2,7 @@ package llama
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -229,19 +230,27 @@ func transposeConcat(in int, mats ...[]float32) []float32 {
 	out := make([]float32, in*total)
 	col := 0
 	const tile = 64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for _, a := range mats {
 		rows := len(a) / in
 		for r0 := 0; r0 < rows; r0 += tile {
-			for c0 := 0; c0 < in; c0 += tile {
-				for r := r0; r < min(r0+tile, rows); r++ {
-					for c := c0; c < min(c0+tile, in); c++ {
-						out[c*total+col+r] = a[r*in+c]
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(a []float32, r0, col int) { // tiles of rows write disjoint columns
+				defer func() { <-sem; wg.Done() }()
+				for c0 := 0; c0 < in; c0 += tile {
+					for r := r0; r < min(r0+tile, rows); r++ {
+						for c := c0; c < min(c0+tile, in); c++ {
+							out[c*total+col+r] = a[r*in+c]
+						}
 					}
 				}
-			}
+			}(a, r0, col)
 		}
 		col += rows
 	}
+	wg.Wait()
 	return out
 }
 

@@ -41,8 +41,9 @@ func (m *Model) NewProgram(name string, fn func(w *Weights, inputs []*Node) []*N
 // step whose logits come from Weights.LogitsByToken. On the go backend, the LM head is built
 // into each of its graphs as a constant instead of being passed on every call, so that the
 // backend packs it into its matmul kernel's layout once (see gpt2.Model.NewPackedProgram).
-// Each graph holds its own copy of the head and of its packed form, so the caller should call
-// it with few shapes. On other backends it is NewProgram.
+// With Model.PackBlocks, the blocks' matrices are built in too. Each graph holds its own copy
+// of what is built in and of its packed form, so the caller should call it with few shapes. On
+// other backends it is NewProgram.
 func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node) []*Node) (*Program, error) {
 	if !m.Packs() {
 		return m.NewProgram(name, fn)

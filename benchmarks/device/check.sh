@@ -22,7 +22,10 @@
 #     40 tokens), last as the longest. With no
 #     gpt2-xl weights on the machine (a checkpoint folder in $DEVICE_CHECK_XL or the Hugging
 #     Face cache) these run on random weights of gpt2-xl's shape, and say so;
-#  6. the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected).
+#  6. the gpt2 tests and the key ActAdd tests on XLA CUDA (ACTADD_TEST_BACKEND=selected);
+#  7. where transformers imports: the Llama family's Hugging Face oracle fixtures
+#     (hf_llama_fixture.py, on the CPU), returned in the archive as llama-testdata/ to be
+#     committed as llama/testdata.
 # float32 matmuls throughout (backend.New's default; TF32 only when GOMLX_BACKEND asks).
 #
 # A dry run without a GPU, on the go backend at tiny sizes (PyTorch on the CPU if it imports):
@@ -167,6 +170,13 @@ step gpt2-xl 330 "${bench[@]}" "${torch_flags[@]}" -models none -gen-model "$xl"
 (cd gpt2 && export ACTADD_TEST_BACKEND=selected && step gpt2-tests-xla 90 "$bin/gpt2.test" -test.count=1)
 (cd actadd && export ACTADD_TEST_BACKEND=selected && step actadd-tests-xla 120 "$bin/actadd.test" -test.count=1 \
   -test.run 'SteeredLogitsMatchReference|ZeroCoefficientIsUnsteered|CachedGenerationEqualsRecomputation|MixedBatchEqualsRowsAlone|SweepCompilesAtMostTwoPrograms')
+
+# 7. The Llama family's Hugging Face oracle fixtures (llama/hf_oracle_test.go).
+if "$py" -c "import transformers, safetensors" 2>/dev/null; then
+  step hf-llama-fixture 90 "$py" benchmarks/device/hf_llama_fixture.py "$out/llama-testdata"
+else
+  log "hf-llama-fixture: SKIPPED, $py cannot import transformers and safetensors"
+fi
 
 # The numbers against the targets (H100/H200): sampled generation ratio ≤ 1.0 (compile
 # excluded), E2 at the paper's size on gpt2-xl ≤ 60 s; and the compile cache's effect.
