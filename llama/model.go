@@ -299,11 +299,11 @@ type BlockWeights struct {
 	// Gemma's RMSNorm factors [d] on the attention and MLP outputs (post_attention_layernorm,
 	// post_feedforward_layernorm). Every norm factor of a Gemma model is 1 + the stored weight.
 	AttnOutNorm, MLPOutNorm *Node
-	QKV, QKVBias        *Node // [d, (heads + 2·kv_heads)·head_dim], queries then keys then values
-	QNorm, KNorm        *Node // Qwen3's per-head RMSNorm weights [head_dim]
-	O, OBias            *Node // [heads·head_dim, d]
-	GateUp, GateUpBias  *Node // [d, 2·ffn], gate then up
-	Down, DownBias      *Node // [ffn, d]
+	QKV, QKVBias            *Node // [d, (heads + 2·kv_heads)·head_dim], queries then keys then values
+	QNorm, KNorm            *Node // Qwen3's per-head RMSNorm weights [head_dim]
+	O, OBias                *Node // [heads·head_dim, d]
+	GateUp, GateUpBias      *Node // [d, 2·ffn], gate then up
+	Down, DownBias          *Node // [ffn, d]
 }
 
 // Weights wraps the first NumParams() inputs of a graph (fed with Params()) as the model's
