@@ -54,6 +54,28 @@ func gemmaVariants() []variant {
 	}
 }
 
+// referenceModel is the float64 reference of either family.
+type referenceModel interface {
+	Forward(tokens []int, start int, adds map[string][][]float64) ([][]float64, map[string][][]float64)
+	Greedy(prompt []int, n int, adds map[string][][]float64) ([]int, [][]float64)
+}
+
+// loadReference loads dir with the reference of cfg's family.
+func loadReference(dir string, cfg llama.Config) (referenceModel, error) {
+	if cfg.Gemma != nil {
+		g, err := reference.LoadGemma(dir)
+		if err != nil {
+			return nil, err
+		}
+		return g, nil
+	}
+	m, err := reference.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func loadGemma(t *testing.T, v variant) (*llama.Model, *reference.Gemma) {
 	t.Helper()
 	dir := t.TempDir()
