@@ -289,7 +289,7 @@ type Weights struct {
 	Embed  *Node // embed_tokens [vocab, d]
 	Head   *Node // the LM head [vocab, d]: Embed when tied
 	HeadT  *Node // the LM head transposed, [d, vocab]
-	Norm   *Node // the final RMSNorm's weight [d]
+	Norm   *Node // the final RMSNorm's factor [d] (Gemma: 1 + the stored weight)
 	Blocks []BlockWeights
 }
 
