@@ -112,6 +112,8 @@ func ParseConfig(data []byte) (Config, error) {
 	case "llama", "mistral", "qwen2", "qwen3":
 	case "gemma2", "gemma3_text":
 		return parseGemmaConfig(raw, c.ModelType)
+	case "gemma", "gemma3":
+		return c, gemmaUnsupported(c.ModelType)
 	case "":
 		return c, fmt.Errorf("llama: config.json has no model_type: this package loads %s", strings.Join(Families, ", "))
 	default:

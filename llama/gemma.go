@@ -220,6 +220,14 @@ func parseGemmaConfig(raw map[string]json.RawMessage, typ string) (Config, error
 	return c, c.Validate()
 }
 
+// gemmaUnsupported explains the Gemma model types that are not loaded.
+func gemmaUnsupported(typ string) error {
+	if typ == "gemma3" {
+		return fmt.Errorf("llama: model_type gemma3 is the multimodal Gemma 3 (Gemma3ForConditionalGeneration, a text_config inside): only text checkpoints (model_type gemma3_text, e.g. google/gemma-3-270m or google/gemma-3-1b-pt) are loaded")
+	}
+	return fmt.Errorf("llama: model_type gemma (the first Gemma) is not implemented: Gemma 2 (gemma2) and Gemma 3 text (gemma3_text) are")
+}
+
 // validateGemma is Validate's part for Gemma configs.
 func (c Config) validateGemma() error {
 	g := c.Gemma

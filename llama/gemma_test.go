@@ -2,6 +2,7 @@ package llama_test
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -353,6 +354,7 @@ func TestGemmaConfigRefusesByName(t *testing.T) {
 		"rope_scaling":                strings.Replace(gemmaHubConfigs["google/gemma-2-2b"], `"rope_theta": 10000.0`, `"rope_theta": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 2.0}`, 1),
 		"final_logit_softcapping_x":   strings.Replace(gemmaHubConfigs["google/gemma-2-2b"], `"rope_theta"`, `"final_logit_softcapping_x": 1, "rope_theta"`, 1),
 		"layer_types":                 strings.Replace(gemmaHubConfigs["google/gemma-3-270m"], `"full_attention"]`, `"chunked_attention"]`, 1),
+		"gemma3_text":                 `{"model_type": "gemma3", "text_config": {"model_type": "gemma3_text"}}`,
 	} {
 		_, err := llama.ParseConfig([]byte(js))
 		if err == nil || !strings.Contains(err.Error(), field) {
@@ -379,6 +381,27 @@ func TestGemmaWeightTable(t *testing.T) {
 		}
 		if s := shapes["model.layers.0.self_attn.q_proj.weight"]; !slices.Equal(s, []int{32, 24}) {
 			t.Errorf("%s: q_proj %v", v.name, s)
+		}
+	}
+}
+
+// TestGemmaConfigRoundTrip writes each variant's config.json as Gemma2Config /
+// Gemma3TextConfig save it and reads it back unchanged.
+func TestGemmaConfigRoundTrip(t *testing.T) {
+	for _, v := range gemmaVariants() {
+		js, err := llama.ConfigJSON(v.cfg, v.dtype)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := llama.ParseConfig(js)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", v.name, err, js)
+		}
+		want := v.cfg
+		want.Architectures = c.Architectures
+		want.TorchDType = c.TorchDType
+		if !reflect.DeepEqual(c, want) {
+			t.Errorf("%s: read back as\n%+v %+v\nwant\n%+v %+v", v.name, c, c.Gemma, want, want.Gemma)
 		}
 	}
 }
