@@ -1,6 +1,7 @@
 package llama_test
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -404,4 +405,23 @@ func TestGemmaConfigRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back as\n%+v %+v\nwant\n%+v %+v", v.name, c, c.Gemma, want, want.Gemma)
 		}
 	}
+}
+
+// Gemma 3's layers slide except every sliding_window_pattern-th; its embeddings are scaled by
+// √hidden_size in the checkpoint's dtype.
+func ExampleConfig_SlidingWindowAt() {
+	cfg, err := llama.ParseConfig([]byte(gemmaHubConfigs["google/gemma-3-1b-pt"]))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var windows []int
+	for l := range 7 {
+		windows = append(windows, cfg.SlidingWindowAt(l))
+	}
+	fmt.Println(windows)
+	fmt.Println(cfg.TorchDType, cfg.EmbedScale())
+	// Output:
+	// [512 512 512 512 512 0 512]
+	// bfloat16 34
 }
