@@ -324,6 +324,12 @@ func TestParseGemmaHubConfigs(t *testing.T) {
 		t.Errorf("gemma-3-1b-pt: %d parameters", n)
 	}
 
+	// Gemma3Attention never passes attn_logit_softcapping to its attention function.
+	c, err := llama.ParseConfig([]byte(strings.Replace(gemmaHubConfigs["google/gemma-3-1b-pt"], `"attn_logit_softcapping": null`, `"attn_logit_softcapping": 50.0`, 1)))
+	if err != nil || c.Gemma.AttnLogitSoftcapping != 0 {
+		t.Errorf("gemma3_text with attn_logit_softcapping 50: %v, cap %v", err, c.Gemma)
+	}
+
 	c = parse("google/gemma-3-270m")
 	if c.SlidingWindowAt(5) != 0 || c.SlidingWindowAt(6) != 512 || c.EmbedScale() != 25.25 {
 		t.Errorf("gemma-3-270m: windows %d %d, embed scale %v", c.SlidingWindowAt(5), c.SlidingWindowAt(6), c.EmbedScale())
