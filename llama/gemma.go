@@ -315,7 +315,7 @@ func (c Config) logitSoftcap() float64 {
 // the checkpoint was saved in (torch_dtype), as Hugging Face rounds it to the dtype the model
 // runs in (in bfloat16, √2304 = 48 and √3584 → 59.75). Hugging Face's Gemma 2 rounds √d from
 // float64, Gemma 3 from float32; rounding through float32 gives the same value for every
-// width d < 70000 in both half-precision dtypes (checked exhaustively when this was written).
+// width d < 70000 in both half-precision dtypes.
 func (c Config) EmbedScale() float32 {
 	if c.Gemma == nil {
 		return 1
