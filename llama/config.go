@@ -11,7 +11,7 @@ import (
 )
 
 // Families are the config.json model_type values this package loads.
-var Families = []string{"llama", "mistral", "qwen2", "qwen3"}
+var Families = []string{"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text"}
 
 // Config is what the forward pass needs of a Hugging Face config.json (LlamaConfig,
 // MistralConfig, Qwen2Config, Qwen3Config), with the family's defaults filled in.
@@ -39,6 +39,8 @@ type Config struct {
 	// TorchDType is the dtype the weights were saved in (torch_dtype, or dtype in
 	// transformers v5), e.g. "bfloat16"; computation is float32 whatever it says.
 	TorchDType string
+	// Gemma holds the Gemma 2 / Gemma 3 switches (gemma.go); nil for the other families.
+	Gemma *GemmaConfig
 }
 
 // RopeScaling is config.json's rope_scaling (or rope_parameters) for the types implemented.
@@ -58,7 +60,7 @@ func (c Config) QKVBias() bool { return c.ModelType == "qwen2" || c.AttentionBia
 func (c Config) OBias() bool { return c.ModelType != "qwen2" && c.AttentionBias }
 
 // QKNorm reports whether queries and keys pass a per-head RMSNorm before RoPE (Qwen3).
-func (c Config) QKNorm() bool { return c.ModelType == "qwen3" }
+func (c Config) QKNorm() bool { return c.ModelType == "qwen3" || c.ModelType == "gemma3_text" }
 
 // Groups is the number of query heads sharing one key/value head.
 func (c Config) Groups() int { return c.NumAttentionHeads / c.NumKeyValueHeads }
@@ -108,6 +110,10 @@ func ParseConfig(data []byte) (Config, error) {
 	get("model_type", &c.ModelType)
 	switch c.ModelType {
 	case "llama", "mistral", "qwen2", "qwen3":
+	case "gemma2", "gemma3_text":
+		return parseGemmaConfig(raw, c.ModelType)
+	case "gemma", "gemma3":
+		return c, gemmaUnsupported(c.ModelType)
 	case "":
 		return c, fmt.Errorf("llama: config.json has no model_type: this package loads %s", strings.Join(Families, ", "))
 	default:
@@ -363,6 +369,9 @@ func (c Config) Validate() error {
 	}
 	if c.SlidingWindow < 0 {
 		return bad("sliding_window = %d must not be negative", c.SlidingWindow)
+	}
+	if c.Gemma != nil {
+		return c.validateGemma()
 	}
 	if c.HiddenAct != "" && c.HiddenAct != "silu" {
 		return bad("hidden_act %q: only silu is implemented", c.HiddenAct)

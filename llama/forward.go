@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/compute"
@@ -30,8 +31,8 @@ const maskedOut = -1e30
 // the row (and limited to the sliding window where the config has one); rows padded on the
 // right are fine.
 func (w *Weights) Forward(tokens, positions *Node, hook Hook) *Node {
-	return w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
-		return w.attention(q, k, v, nil)
+	return w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
+		return w.attention(l, q, k, v, nil)
 	})
 }
 
@@ -40,28 +41,35 @@ func (w *Weights) Forward(tokens, positions *Node, hook Hook) *Node {
 func (w *Weights) Prefill(tokens, positions *Node, hook Hook, capacity int) (*Node, *KVCache) {
 	cache := &KVCache{}
 	seq := tokens.Shape().Dimensions[1]
-	h := w.run(tokens, positions, hook, func(_ int, q, k, v *Node) *Node {
+	h := w.run(tokens, positions, hook, func(l int, q, k, v *Node) *Node {
 		cache.Keys = append(cache.Keys, GrowRight(k, 1, capacity-seq, 0))
 		cache.Values = append(cache.Values, GrowRight(v, 1, capacity-seq, 0))
-		return w.attention(q, k, v, nil)
+		return w.attention(l, q, k, v, nil)
 	})
 	return h, cache
 }
 
 // Step runs one new token per row (tokens [batch, 1], int32) at position pos (a scalar int32
 // node, the same for every row), attending to cache positions [0, pos] (the last
-// sliding_window of them where the config has a window). It returns the hidden state
+// sliding_window of them in the layers that have a window). It returns the hidden state
 // [batch, 1, d_model] and the updated cache. The slot at pos must still be empty (zero).
 func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KVCache) {
 	g := tokens.Graph()
 	batch := tokens.Shape().Dimensions[0]
 	capacity := cache.Keys[0].Shape().Dimensions[1]
 	slot := Iota(g, shapes.Make(dtypes.Int32, 1, capacity), 1)
-	visible := LessOrEqual(slot, pos)
-	if win := w.Config.SlidingWindow; win > 0 {
-		visible = LogicalAnd(visible, GreaterThan(slot, SubScalar(pos, int32(win))))
+	masks := map[int]*Node{} // by window (0: none), built once per graph
+	maskFor := func(win int) *Node {
+		if m, ok := masks[win]; ok {
+			return m
+		}
+		visible := LessOrEqual(slot, pos)
+		if win > 0 {
+			visible = LogicalAnd(visible, GreaterThan(slot, SubScalar(pos, int32(win))))
+		}
+		masks[win] = Where(visible, Zeros(g, shapes.Make(dtypes.Float32, 1, capacity)), Const(g, float32(maskedOut)))
+		return masks[win]
 	}
-	mask := Where(visible, Zeros(g, shapes.Make(dtypes.Float32, 1, capacity)), Const(g, float32(maskedOut)))
 	positions := BroadcastToDims(Reshape(pos, 1, 1), batch, 1)
 	// Scatter indices (row, pos) of every batch row: [batch, 2].
 	rows := Iota(g, shapes.Make(dtypes.Int32, batch, 1), 0)
@@ -73,30 +81,38 @@ func (w *Weights) Step(tokens, pos *Node, cache *KVCache, hook Hook) (*Node, *KV
 		vc := ScatterSum(cache.Values[l], idx, Squeeze(v, 1), true, true)
 		next.Keys = append(next.Keys, kc)
 		next.Values = append(next.Values, vc)
-		return w.attention(q, kc, vc, mask)
+		return w.attention(l, q, kc, vc, maskFor(w.Config.SlidingWindowAt(l)))
 	})
 	return h, next
 }
 
-// Logits applies the LM head to hidden states [..., d_model].
+// Logits applies the LM head to hidden states [..., d_model] (and Gemma's final soft-cap).
 func (w *Weights) Logits(hidden *Node) *Node {
-	return nn.Dense(hidden, w.HeadT, nil, compute.DenseLayoutInputOutputs)
+	return w.softcapLogits(nn.Dense(hidden, w.HeadT, nil, compute.DenseLayoutInputOutputs))
+}
+
+// softcapLogits is cap·tanh(z/cap) where the config soft-caps the final logits.
+func (w *Weights) softcapLogits(z *Node) *Node {
+	if c := w.Config.logitSoftcap(); c > 0 {
+		return MulScalar(Tanh(MulScalar(z, 1/c)), c)
+	}
+	return z
 }
 
 // LogitsByToken is Logits for the rows of hidden [batch, d_model], computed as head · hiddenᵀ
 // and returned transposed, [vocab, batch] (see gpt2.Weights.LogitsByToken): the LM head is the
 // matmul's left operand, which Model.NewPackedProgram builds in as a constant.
 func (w *Weights) LogitsByToken(hidden *Node) *Node {
-	return Einsum("vd,bd->vb", w.Head, hidden)
+	return w.softcapLogits(Einsum("vd,bd->vb", w.Head, hidden))
 }
 
 // prefixMask is the additive mask [seq, seq] of a chunk starting at position 0: causal, and
-// limited to the sliding window where the config has one.
-func (w *Weights) prefixMask(g *Graph, seq int) *Node {
+// limited to the sliding window win (keys) when win > 0.
+func (w *Weights) prefixMask(g *Graph, seq, win int) *Node {
 	row := Iota(g, shapes.Make(dtypes.Int32, seq, seq), 0)
 	col := Iota(g, shapes.Make(dtypes.Int32, seq, seq), 1)
 	visible := LessOrEqual(col, row)
-	if win := w.Config.SlidingWindow; win > 0 {
+	if win > 0 {
 		visible = LogicalAnd(visible, GreaterThan(col, SubScalar(row, int32(win))))
 	}
 	return Where(visible, Zeros(g, shapes.Make(dtypes.Float32, seq, seq)), Const(g, float32(maskedOut)))
@@ -105,26 +121,34 @@ func (w *Weights) prefixMask(g *Graph, seq int) *Node {
 // attention is scaled dot-product attention with grouped queries on q [batch, seq, heads,
 // head_dim], keys and values [batch, kv, kv_heads, head_dim], returning [batch, seq,
 // heads·head_dim]. mask is an additive mask [seq, kv], or nil for a chunk starting at position
-// 0 (causal, and the sliding window). It is the backend's fused attention where it has one (the
-// go backend's runs every key/value head's group of queries in one pass, in this layout, with
-// no transposes and no score tensor), and attendDecomposed elsewhere.
-func (w *Weights) attention(q, k, v, mask *Node) *Node {
+// 0 (causal, and layer l's sliding window). It is the backend's fused attention where it has
+// one (the go backend's runs every key/value head's group of queries in one pass, in this
+// layout, with no transposes and no score tensor), and attendDecomposed elsewhere and where
+// scores are soft-capped (Gemma 2), which the fused op cannot do.
+func (w *Weights) attention(l int, q, k, v, mask *Node) *Node {
 	batch, seq, heads, hd := q.Shape().Dimensions[0], q.Shape().Dimensions[1], q.Shape().Dimensions[2], q.Shape().Dimensions[3]
-	causal := mask == nil && w.Config.SlidingWindow == 0
+	win, scale, softcap := w.Config.SlidingWindowAt(l), w.Config.attnScale(), w.Config.attnSoftcap()
+	causal := mask == nil && win == 0
 	if mask == nil && !causal {
-		mask = w.prefixMask(q.Graph(), seq)
+		mask = w.prefixMask(q.Graph(), seq, win)
 	}
-	out, _ := InternalFusedOpCaller(func() *Node {
-		o, _ := BackendFusedScaledDotProductAttention(q, k, v, compute.AttentionAxesLayoutBSHD,
-			&compute.ScaledDotProductAttentionConfig{Causal: causal, Mask: maskValue(mask)})
-		return o
-	}, func() *Node {
+	decomposed := func() *Node {
 		m := mask
 		if m == nil {
-			m = w.prefixMask(q.Graph(), seq)
+			m = w.prefixMask(q.Graph(), seq, win)
 		}
-		return attendDecomposed(q, k, v, m)
-	}, false)
+		return attendDecomposed(q, k, v, m, scale, softcap)
+	}
+	var out *Node
+	if softcap > 0 {
+		out = decomposed()
+	} else {
+		out, _ = InternalFusedOpCaller(func() *Node {
+			o, _ := BackendFusedScaledDotProductAttention(q, k, v, compute.AttentionAxesLayoutBSHD,
+				&compute.ScaledDotProductAttentionConfig{Causal: causal, Mask: maskValue(mask), Scale: scale})
+			return o
+		}, decomposed, false)
+	}
 	return Reshape(out, batch, seq, heads*hd)
 }
 
@@ -139,8 +163,9 @@ func maskValue(mask *Node) compute.Value {
 // attendDecomposed is attention from matmuls and a softmax: the queries of the heads that
 // share a key/value head are stacked ([batch·kv_heads, groups·seq, head_dim]) against their
 // one key/value head, so that no key or value is repeated and both matmuls are in the go
-// backend's normalized layout. Returns [batch, seq, heads, head_dim].
-func attendDecomposed(q, k, v, mask *Node) *Node {
+// backend's normalized layout. Scores are scaled by scale and, when softcap > 0, capped as
+// softcap·tanh(s/softcap) before the mask. Returns [batch, seq, heads, head_dim].
+func attendDecomposed(q, k, v, mask *Node, scale, softcap float64) *Node {
 	batch, seq, heads, hd := q.Shape().Dimensions[0], q.Shape().Dimensions[1], q.Shape().Dimensions[2], q.Shape().Dimensions[3]
 	kvLen, nKV := k.Shape().Dimensions[1], k.Shape().Dimensions[2]
 	groups := heads / nKV
@@ -149,8 +174,11 @@ func attendDecomposed(q, k, v, mask *Node) *Node {
 	vg := Reshape(TransposeAllAxes(v, 0, 2, 1, 3), batch*nKV, kvLen, hd)
 	// The mask [seq, kv] for every query row of the stack: row r is query r mod seq.
 	m := Reshape(BroadcastToDims(Reshape(mask, 1, seq, kvLen), groups, seq, kvLen), 1, groups*seq, kvLen)
-	scale := 1 / math.Sqrt(float64(hd))
-	scores := Add(MulScalar(Einsum("bqd,bkd->bqk", qg, kg), scale), m)
+	scores := MulScalar(Einsum("bqd,bkd->bqk", qg, kg), scale)
+	if softcap > 0 {
+		scores = MulScalar(Tanh(MulScalar(scores, 1/softcap)), softcap)
+	}
+	scores = Add(scores, m)
 	out := Einsum("bqk,bkd->bqd", Softmax(scores, -1), vg)
 	return TransposeAllAxes(Reshape(out, batch, nKV, groups, seq, hd), 0, 3, 1, 2, 4)
 }
@@ -164,18 +192,32 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 	batch, seq := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
 	nH, nKV, hd := cfg.NumAttentionHeads, cfg.NumKeyValueHeads, cfg.HeadDim
 
-	// RoPE angles [batch, seq, 1, head_dim/2], in float32 as Hugging Face computes them.
-	invFreq := ropeInvFreq(cfg)
-	inv32 := make([]float32, len(invFreq))
-	for i, f := range invFreq {
-		inv32[i] = float32(f)
+	// RoPE angles [batch, seq, 1, head_dim/2], in float32 as Hugging Face computes them; one
+	// set of tables per distinct base (Gemma 3's sliding layers have their own).
+	type ropePair struct{ q, k ropeTables }
+	ropes := map[string]ropePair{}
+	ropeAt := func(l int) ropePair {
+		invFreq := ropeInvFreq(cfg.ropeConfigAt(l))
+		key := fmt.Sprint(invFreq)
+		if r, ok := ropes[key]; ok {
+			return r
+		}
+		inv32 := make([]float32, len(invFreq))
+		for i, f := range invFreq {
+			inv32[i] = float32(f)
+		}
+		angles := Mul(ExpandAxes(ConvertDType(positions, dtypes.Float32), -1), Reshape(Const(g, inv32), 1, 1, hd/2))
+		angles = Reshape(angles, batch, seq, 1, 1, hd/2)
+		cos, sin := Cos(angles), Sin(angles)
+		ropes[key] = ropePair{newRope(cos, sin, nH), newRope(cos, sin, nKV)}
+		return ropes[key]
 	}
-	angles := Mul(ExpandAxes(ConvertDType(positions, dtypes.Float32), -1), Reshape(Const(g, inv32), 1, 1, hd/2))
-	angles = Reshape(angles, batch, seq, 1, 1, hd/2)
-	cos, sin := Cos(angles), Sin(angles)
-	qRope, kRope := newRope(cos, sin, nH), newRope(cos, sin, nKV)
 
-	x := at(hook, HookEmbed, Gather(w.Embed, ExpandAxes(tokens, -1)))
+	x := Gather(w.Embed, ExpandAxes(tokens, -1))
+	if s := cfg.EmbedScale(); s != 1 {
+		x = MulScalar(x, float64(s)) // Gemma: √d_model, rounded to the checkpoint's dtype
+	}
+	x = at(hook, HookEmbed, x)
 	for l, b := range w.Blocks {
 		x = at(hook, ResidPre(l), x)
 
@@ -188,20 +230,39 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 			q = w.rmsNorm(q, b.QNorm)
 			k = w.rmsNorm(k, b.KNorm)
 		}
-		q, k = qRope.apply(q), kRope.apply(k)
+		rope := ropeAt(l)
+		q, k = rope.q.apply(q), rope.k.apply(k)
 		heads := attendFn(l, q, k, v) // query head h reads key/value head h / groups
-		attnOut := at(hook, AttnOut(l), nn.Dense(heads, b.O, b.OBias, compute.DenseLayoutInputOutputs))
+		attnOut := nn.Dense(heads, b.O, b.OBias, compute.DenseLayoutInputOutputs)
+		if b.AttnOutNorm != nil {
+			attnOut = w.rmsNorm(attnOut, b.AttnOutNorm) // Gemma's post_attention_layernorm
+		}
+		attnOut = at(hook, AttnOut(l), attnOut)
 		x = at(hook, ResidMid(l), Add(x, attnOut))
 
 		// MLP: x += down_proj(silu(gate_proj(h)) · up_proj(h)), h = post_attention_layernorm(x).
-		gated := nn.Dense(w.rmsNorm(x, b.PostNorm), b.GateUp, b.GateUpBias, compute.DenseLayoutInputOutputs, activation.TypeSwiGLU)
-		mlpOut := at(hook, MLPOut(l), nn.Dense(gated, b.Down, b.DownBias, compute.DenseLayoutInputOutputs))
+		// Gemma: gelu_tanh(gate) · up, on pre_feedforward_layernorm(x), and the output normalized
+		// by post_feedforward_layernorm.
+		var gated *Node
+		if cfg.Gemma == nil {
+			gated = nn.Dense(w.rmsNorm(x, b.PostNorm), b.GateUp, b.GateUpBias, compute.DenseLayoutInputOutputs, activation.TypeSwiGLU)
+		} else {
+			gu := nn.Dense(w.rmsNorm(x, b.PostNorm), b.GateUp, b.GateUpBias, compute.DenseLayoutInputOutputs)
+			ffn := cfg.IntermediateSize
+			gated = Mul(activation.GeluApproximate(SliceAxis(gu, -1, AxisRange(0, ffn))), SliceAxis(gu, -1, AxisRangeToEnd(ffn)))
+		}
+		mlpOut := nn.Dense(gated, b.Down, b.DownBias, compute.DenseLayoutInputOutputs)
+		if b.MLPOutNorm != nil {
+			mlpOut = w.rmsNorm(mlpOut, b.MLPOutNorm)
+		}
+		mlpOut = at(hook, MLPOut(l), mlpOut)
 		x = at(hook, ResidPost(l), Add(x, mlpOut))
 	}
 	return at(hook, HookLnFinal, w.rmsNorm(x, w.Norm))
 }
 
-// rmsNorm is x / sqrt(mean(x²) + eps) · weight over the last axis.
+// rmsNorm is x / sqrt(mean(x²) + eps) · weight over the last axis (weight is Gemma's 1 + w,
+// formed when the weights are packed).
 func (w *Weights) rmsNorm(x, weight *Node) *Node {
 	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
 	dims := make([]int, x.Rank())

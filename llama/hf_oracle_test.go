@@ -12,7 +12,6 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/actadd-go/actadd/llama"
-	"github.com/actadd-go/actadd/llama/internal/reference"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -196,13 +195,13 @@ func cachedGreedy(t *testing.T, m *llama.Model, prompt []int, n int, hook llama.
 // layout by the float64 reference, so that the checker itself is exercised where no Hugging
 // Face fixture has been made yet.
 func TestOracleCheckerOnReferenceFixture(t *testing.T) {
-	for _, v := range variants() {
+	for _, v := range append(variants(), gemmaVariants()...) {
 		t.Run(v.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 5, DType: v.dtype, Shards: v.shards}); err != nil {
 				t.Fatal(err)
 			}
-			ref, err := reference.Load(dir)
+			ref, err := loadReference(dir, v.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

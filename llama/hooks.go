@@ -11,11 +11,14 @@ import (
 // Hook points, named as in TransformerLens and with the same meaning as in package gpt2 (the
 // names are package hookpoint's, the Hook type package lm's). For block l (0-indexed):
 //
-//	hook_embed                      the token embedding (no position embedding: RoPE acts inside attention)
+//	hook_embed                      the token embedding (no position embedding: RoPE acts inside attention;
+//	                                Gemma: times √hidden_size)
 //	blocks.{l}.hook_resid_pre       the stream entering block l (hook_embed for l = 0)
-//	blocks.{l}.hook_attn_out        the attention sub-block's output (after o_proj)
+//	blocks.{l}.hook_attn_out        the attention sub-block's output (after o_proj; Gemma: after
+//	                                post_attention_layernorm)
 //	blocks.{l}.hook_resid_mid       resid_pre + attn_out
-//	blocks.{l}.hook_mlp_out         the MLP sub-block's output (after down_proj)
+//	blocks.{l}.hook_mlp_out         the MLP sub-block's output (after down_proj; Gemma: after
+//	                                post_feedforward_layernorm)
 //	blocks.{l}.hook_resid_post      resid_mid + mlp_out (= resid_pre of block l+1)
 //	ln_final.hook_normalized        the final RMSNorm's output, from which logits are computed
 const (

@@ -80,6 +80,9 @@ func blockKinds(c Config) []string {
 	if c.OBias() {
 		k = append(k, kOBias)
 	}
+	if c.Gemma != nil {
+		k = append(k, kAttnOutNorm, kMLPOutNorm)
+	}
 	k = append(k, kPostNorm, kGateUp)
 	if c.MLPBias {
 		k = append(k, kGateUpBias)
@@ -152,7 +155,7 @@ func build(backend compute.Backend, name string, cfg Config, fetch func(names []
 	embed := w["model.embed_tokens.weight"].Data
 	head := embed
 	add(-1, kEmbed, embed, v, d)
-	add(-1, kNorm, w["model.norm.weight"].Data, d)
+	add(-1, kNorm, normWeight(cfg, w["model.norm.weight"].Data), d)
 	if !cfg.TieWordEmbeddings {
 		head = w["lm_head.weight"].Data
 		add(-1, kHead, head, v, d)
@@ -174,21 +177,25 @@ func build(backend compute.Backend, name string, cfg Config, fetch func(names []
 		for _, k := range blockKinds(cfg) {
 			switch k {
 			case kInputNorm:
-				add(l, k, t("input_layernorm.weight"), d)
+				add(l, k, normWeight(cfg, t("input_layernorm.weight")), d)
 			case kQKV:
 				add(l, k, transposeConcat(d, t("self_attn.q_proj.weight"), t("self_attn.k_proj.weight"), t("self_attn.v_proj.weight")), d, q+2*kv)
 			case kQKVBias:
 				add(l, k, slices.Concat(t("self_attn.q_proj.bias"), t("self_attn.k_proj.bias"), t("self_attn.v_proj.bias")), q+2*kv)
 			case kQNorm:
-				add(l, k, t("self_attn.q_norm.weight"), cfg.HeadDim)
+				add(l, k, normWeight(cfg, t("self_attn.q_norm.weight")), cfg.HeadDim)
 			case kKNorm:
-				add(l, k, t("self_attn.k_norm.weight"), cfg.HeadDim)
+				add(l, k, normWeight(cfg, t("self_attn.k_norm.weight")), cfg.HeadDim)
 			case kO:
 				add(l, k, transposeConcat(q, t("self_attn.o_proj.weight")), q, d)
 			case kOBias:
 				add(l, k, t("self_attn.o_proj.bias"), d)
 			case kPostNorm:
-				add(l, k, t("post_attention_layernorm.weight"), d)
+				add(l, k, normWeight(cfg, t(preMLPNorm(cfg))), d)
+			case kAttnOutNorm:
+				add(l, k, normWeight(cfg, t("post_attention_layernorm.weight")), d)
+			case kMLPOutNorm:
+				add(l, k, normWeight(cfg, t("post_feedforward_layernorm.weight")), d)
 			case kGateUp:
 				add(l, k, transposeConcat(d, t("mlp.gate_proj.weight"), t("mlp.up_proj.weight")), d, 2*f)
 			case kGateUpBias:
@@ -282,18 +289,21 @@ type Weights struct {
 	Embed  *Node // embed_tokens [vocab, d]
 	Head   *Node // the LM head [vocab, d]: Embed when tied
 	HeadT  *Node // the LM head transposed, [d, vocab]
-	Norm   *Node // the final RMSNorm's weight [d]
+	Norm   *Node // the final RMSNorm's factor [d] (Gemma: 1 + the stored weight)
 	Blocks []BlockWeights
 }
 
 // BlockWeights are one block's weights, transposed to [in, out]; nil where the config has none.
 type BlockWeights struct {
-	InputNorm, PostNorm *Node // RMSNorm weights [d]
-	QKV, QKVBias        *Node // [d, (heads + 2·kv_heads)·head_dim], queries then keys then values
-	QNorm, KNorm        *Node // Qwen3's per-head RMSNorm weights [head_dim]
-	O, OBias            *Node // [heads·head_dim, d]
-	GateUp, GateUpBias  *Node // [d, 2·ffn], gate then up
-	Down, DownBias      *Node // [ffn, d]
+	InputNorm, PostNorm *Node // RMSNorm factors [d] before attention and before the MLP
+	// Gemma's RMSNorm factors [d] on the attention and MLP outputs (post_attention_layernorm,
+	// post_feedforward_layernorm). Every norm factor of a Gemma model is 1 + the stored weight.
+	AttnOutNorm, MLPOutNorm *Node
+	QKV, QKVBias            *Node // [d, (heads + 2·kv_heads)·head_dim], queries then keys then values
+	QNorm, KNorm            *Node // Qwen3's per-head RMSNorm weights [head_dim]
+	O, OBias                *Node // [heads·head_dim, d]
+	GateUp, GateUpBias      *Node // [d, 2·ffn], gate then up
+	Down, DownBias          *Node // [ffn, d]
 }
 
 // Weights wraps the first NumParams() inputs of a graph (fed with Params()) as the model's
@@ -324,6 +334,7 @@ func (m *Model) Weights(params []*Node) *Weights {
 			kInputNorm: &b.InputNorm, kPostNorm: &b.PostNorm, kQKV: &b.QKV, kQKVBias: &b.QKVBias,
 			kQNorm: &b.QNorm, kKNorm: &b.KNorm, kO: &b.O, kOBias: &b.OBias, kGateUp: &b.GateUp,
 			kGateUpBias: &b.GateUpBias, kDown: &b.Down, kDownBias: &b.DownBias,
+			kAttnOutNorm: &b.AttnOutNorm, kMLPOutNorm: &b.MLPOutNorm,
 		}[k.what] = n
 	}
 	if w.Head == nil {

@@ -153,6 +153,9 @@ func ConfigJSON(cfg Config, dtype string) ([]byte, error) {
 	if torchDType == "" {
 		return nil, fmt.Errorf("llama: dtype %q: use F32, F16 or BF16", dtype)
 	}
+	if cfg.Gemma != nil {
+		return gemmaConfigJSON(cfg, torchDType)
+	}
 	ids := func(v []int) any {
 		switch len(v) {
 		case 0:

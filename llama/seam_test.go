@@ -8,10 +8,11 @@ import (
 	"github.com/actadd-go/actadd/lm/lmtest"
 )
 
-// Every family and switch keeps the seam's contract (package lm): hook points, KV-cached
-// decoding equal to the full pass (sliding window included), LogitsByToken, packed programs.
+// Every family and switch, Gemma 2 and 3 included, keeps the seam's contract (package lm): hook
+// points, KV-cached decoding equal to the full pass (sliding windows included), LogitsByToken,
+// packed programs.
 func TestLMContract(t *testing.T) {
-	for _, v := range variants() {
+	for _, v := range append(variants(), gemmaVariants()...) {
 		t.Run(v.name, func(t *testing.T) {
 			m, err := llama.New(testbackend.Get(t), v.name, v.cfg, llama.RandomTensors(v.cfg, 7))
 			if err != nil {

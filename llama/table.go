@@ -48,6 +48,7 @@ func WeightShapes(c Config) map[string][]int {
 			out[p+"mlp.down_proj.bias"] = []int{d}
 		}
 	}
+	addGemmaShapes(out, c)
 	return out
 }
 

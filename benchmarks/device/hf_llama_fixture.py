@@ -9,8 +9,12 @@ neither):
 
 For each of LlamaForCausalLM (grouped queries, head_dim unlike hidden_size / heads, llama3
 RoPE scaling, attention and MLP biases, an untied head), Qwen2ForCausalLM (q/k/v biases, tied),
-Qwen3ForCausalLM (q/k norms, explicit head_dim) and MistralForCausalLM (a sliding window shorter
-than the sequence), it makes a tiny model with seeded random weights (every parameter drawn, so
+Qwen3ForCausalLM (q/k norms, explicit head_dim), MistralForCausalLM (a sliding window shorter
+than the sequence), Gemma2ForCausalLM (√d-scaled embeddings, (1 + w) norms around attention and
+MLP, gelu-tanh gating, query_pre_attn_scalar, attention and final soft-caps, sliding layers
+alternating from layer 0 with a window shorter than the sequence) and Gemma3ForCausalLM (q/k
+norms, a sliding/global layer pattern, rope_local_base_freq for sliding layers and a linearly
+scaled rope_theta for global ones, a final soft-cap), it makes a tiny model with seeded random weights (every parameter drawn, so
 that biases and norm weights are exercised), saves it with save_pretrained into
 OUT/hf-<family> (config.json + model.safetensors, the exact HF layout, float32), runs fixed
 random token ids through HF's own forward pass (eager attention) and stores, in
@@ -27,7 +31,8 @@ oracle.safetensors:
     greedy.tokens     [1, new]             model.generate(prompt, greedy, KV cache) with the same
                                            addition on the prompt's pass only (as float32 ids)
 
-and, as metadata, the input ids, the steering layer, coefficient and prompt ids, the greedy
+(for Gemma, hidden_states.0 is the embedding already multiplied by √d, as Gemma's model does
+before its first block) and, as metadata, the input ids, the steering layer, coefficient and prompt ids, the greedy
 prompt, and the versions of transformers and torch. A few hundred kB per family.
 """
 import json
@@ -48,7 +53,7 @@ def configs():
     common = dict(vocab_size=VOCAB, hidden_size=HIDDEN, intermediate_size=FFN, num_hidden_layers=LAYERS,
                   num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, max_position_embeddings=MAX_POS,
                   hidden_act="silu", bos_token_id=1, eos_token_id=2, attn_implementation="eager")
-    return {
+    out = {
         "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM, dict(
             common, head_dim=16, rms_norm_eps=1e-5, rope_theta=500000.0, attention_bias=True, mlp_bias=True,
             tie_word_embeddings=False,
@@ -62,6 +67,25 @@ def configs():
         "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM, dict(
             common, head_dim=16, rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False, sliding_window=4)),
     }
+    gemma = dict(common, head_dim=16, rms_norm_eps=1e-6, query_pre_attn_scalar=24, sliding_window=4,
+                 tie_word_embeddings=True, bos_token_id=2, eos_token_id=1, pad_token_id=0)
+    del gemma["hidden_act"]
+    gemma["hidden_activation"] = "gelu_pytorch_tanh"
+    if hasattr(transformers, "Gemma2ForCausalLM"):
+        out["gemma2"] = (transformers.Gemma2Config, transformers.Gemma2ForCausalLM, dict(
+            gemma, rope_theta=10000.0, attn_logit_softcapping=5.0, final_logit_softcapping=10.0))
+    else:
+        print(f"hf_llama_fixture: transformers {transformers.__version__} has no Gemma2ForCausalLM: no hf-gemma2")
+    if hasattr(transformers, "Gemma3ForCausalLM"):
+        # Layer 1 global, 0 and 2 sliding: sliding_window_pattern for transformers before
+        # layer_types, layer_types for those after (both say the same).
+        out["gemma3"] = (transformers.Gemma3TextConfig, transformers.Gemma3ForCausalLM, dict(
+            gemma, rope_theta=1000000.0, rope_local_base_freq=10000.0,
+            rope_scaling={"rope_type": "linear", "factor": 8.0}, final_logit_softcapping=10.0,
+            sliding_window_pattern=2, layer_types=["sliding_attention", "full_attention", "sliding_attention"]))
+    else:
+        print(f"hf_llama_fixture: transformers {transformers.__version__} has no Gemma3ForCausalLM: no hf-gemma3")
+    return out
 
 
 def fixture(family, config_cls, model_cls, kwargs, out):
@@ -70,7 +94,8 @@ def fixture(family, config_cls, model_cls, kwargs, out):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name:
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+                # Gemma stores its norm weights centred on 0 (it multiplies by 1 + w).
+                p.copy_((0.0 if family.startswith("gemma") else 1.0) + 0.2 * torch.randn_like(p))
             elif name.endswith("embed_tokens.weight") or name.endswith("lm_head.weight"):
                 p.copy_(torch.randn_like(p))
             elif name.endswith(".bias"):
