@@ -4,6 +4,7 @@ go 1.27.4
 
 require (
 	codeberg.org/go-pdf/fpdf v0.11.1
+	github.com/ardanlabs/jinja v1.12.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/dlclark/regexp2 v1.10.0
 	github.com/go-logr/logr v1.4.3
