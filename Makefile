@@ -21,7 +21,7 @@ export GOMLX_NO_AUTO_INSTALL := 1
 ACTADD_MODEL ?= gpt2
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test vet unit notebooks notebooks-ci bench device-prep tools jupyter clean
+.PHONY: all test vet unit notebooks notebooks-ci notebooks-clear bench device-prep tools jupyter clean
 
 all: test
 
@@ -108,6 +108,13 @@ notebooks: jupyter
 	@$(NB_PATHS) $(NBCHECK) model -scale '$(ACTADD_SCALE)' $(NB_MODEL)
 	@$(NB_ENV) NB_TIMEOUT=$(NB_TIMEOUT) ACTADD_MODEL=$(NB_MODEL) ACTADD_SCALE=$(ACTADD_SCALE) \
 	  $(NB_PATHS) scripts/run-notebooks.sh $(NB_OUT) $(NOTEBOOKS)
+
+# Notebooks are committed without outputs, with the kernel's metadata (nbcheck clean checks what
+# git would commit, so outputs Jupyter autosaves into the working copy fail nothing until staged).
+# notebooks-clear rewrites the working copy's notebooks so (outputs and execution counts cleared).
+notebooks-clear:
+	@$(GO) build -o $(NBCHECK) ./notebooks/nbcheck
+	$(NBCHECK) clear $(NOTEBOOKS)
 
 NB_CI_ENV = $(NB_ENV) NB_TIMEOUT=$(NB_CI_TIMEOUT) ACTADD_MODEL=tiny ACTADD_SCALE=quick \
   ACTADD_FIGURES=$(NB_CI_OUT)/figures ACTADD_RUNS=$(NB_CI_OUT)/runs

@@ -394,7 +394,8 @@ func TestErrors(t *testing.T) {
 	huge := vec(1, testConfig.NEmbd, testConfig.NEmbd)
 	huge.Data[3] = 1e38
 	overflow := actadd.Apply(huge, 10)
-	longPrompt := strings.Repeat(" and", testConfig.NPositions-2) // BOS + 126 tokens + 3 new − 1 > 128
+	good1 := func() *actadd.Vector { return vec(1, testConfig.NEmbd, testConfig.NEmbd) } // a well-formed vector
+	longPrompt := strings.Repeat(" and", testConfig.NPositions-2)                        // BOS + 126 tokens + 3 new − 1 > 128
 	sampled := func(s actadd.Sampling) actadd.GenerateOptions {
 		return actadd.GenerateOptions{MaxNewTokens: 1, Sampling: s}
 	}
@@ -406,6 +407,18 @@ func TestErrors(t *testing.T) {
 	crafted := filepath.Join(t.TempDir(), "crafted.safetensors")
 	header := `{"steering_vector": {"dtype": "F32", "shape": [4611686018427387904, 1], "data_offsets": [0, 0]}}`
 	os.WriteFile(crafted, append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...), 0o644)
+	// N·D wraps around to len(Data): (2⁵⁹+1)·32 = 2⁶⁴ + 32.
+	wraps := vec(1<<59+1, testConfig.NEmbd, testConfig.NEmbd)
+	savedFile := func(edit func(meta map[string]string), data []float32) string {
+		path := filepath.Join(t.TempDir(), "v.safetensors")
+		meta := map[string]string{"format": "actadd-vector/2", "model": m.Name, "layer": "1", "point": actadd.DefaultPoint,
+			"pairs": `[[" weddings", ""]]`, "coefficient": "4", "position": "front"}
+		edit(meta)
+		checkpoint.WriteSafetensors(path, map[string]checkpoint.Tensor{"steering_vector": {Shape: []int{1, len(data)}, Data: data}}, meta)
+		return path
+	}
+	nanData := make([]float32, testConfig.NEmbd)
+	nanData[5] = float32(math.Inf(-1))
 	finalized, err := gpt2.New(testbackend.Get(t), "finalized model", testConfig, checkpoint.RandomTensors(testConfig, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -451,6 +464,17 @@ func TestErrors(t *testing.T) {
 		{"nil vector applied", "neither a prompt pair nor a vector", second(m.Logits("Hello there", actadd.Apply(nil, 1)))},
 		{"nil vector saved", "nil vector", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nil, ok)},
 		{"vector holding NaN saved", "rebuild it", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), nan, ok)},
+		{"vector whose N·D overflows", "malformed", second(m.Logits("Hello there", actadd.Apply(wraps, 1)))},
+		{"vector whose N·D overflows saved", "malformed", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), wraps, ok)},
+		{"vector of width 0", "malformed", second(m.Logits("Hello there", actadd.Apply(vec(1, 0, 0), 1)))},
+		{"vector saved with a NaN coefficient", "not a finite number", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), good1(), ok.WithCoeff(math.NaN()))},
+		{"vector saved with an unknown position", "unknown position", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"), good1(), ok.AtPosition(7))},
+		{"vector saved with a prompt not UTF-8", "not valid UTF-8", actadd.SaveVector(filepath.Join(t.TempDir(), "v.safetensors"),
+			&actadd.Vector{Model: m.Name, Pairs: [][2]string{{"\xff", ""}}, N: 1, D: 1, Data: []float32{1}}, ok)},
+		{"vector file holding -Inf", "rebuild it", third(actadd.LoadVector(savedFile(func(map[string]string) {}, nanData)))},
+		{"vector file with an unknown position", "unknown position", third(actadd.LoadVector(savedFile(func(m map[string]string) { m["position"] = "middle" }, nanData[:4])))},
+		{"vector file with a NaN coefficient", "not a finite number", third(actadd.LoadVector(savedFile(func(m map[string]string) { m["coefficient"] = "NaN" }, nanData[:4])))},
+		{"vector file without its pairs", `no entry "pairs"`, third(actadd.LoadVector(savedFile(func(m map[string]string) { delete(m, "pairs") }, nanData[:4])))},
 		{"prompt + new tokens beyond the context", "more than the context", second(m.Generate([]string{longPrompt}, actadd.GenerateOptions{MaxNewTokens: 3}))},
 		{"prompt longer than the context", "shorten it", second(m.Logits(strings.Repeat(" and", testConfig.NPositions)))},
 		{"steering prompt longer than the context", "shorten the prompt pair", second(m.Vector(actadd.Pair(strings.Repeat(" and", testConfig.NPositions), "", 1)))},

@@ -139,9 +139,10 @@ func (a Addition) check(nLayer, d int) error {
 	return nil
 }
 
-// valid checks that v holds N × D finite values.
+// valid checks that v holds N × D finite values. The shape is checked by division, which
+// cannot overflow: N·D can wrap around to len(Data) (N = 2⁵⁸+1, D = 64 gives 64).
 func (v *Vector) valid() error {
-	if v.N < 1 || len(v.Data) != v.N*v.D {
+	if v.N < 1 || v.D < 1 || len(v.Data)/v.D != v.N || len(v.Data)%v.D != 0 {
 		return fmt.Errorf("vector (%s) is malformed: %d values for %d positions × width %d", v.Model, len(v.Data), v.N, v.D)
 	}
 	if i := nonFinite(v.Data); i >= 0 {

@@ -51,6 +51,11 @@ func (s Sampling) check() error {
 	return nil
 }
 
+// Check reports a sampling setting that generation would refuse (a temperature, top-p or
+// frequency penalty that is negative, out of range or not a finite number, a negative top-k),
+// for callers that check their inputs before any work, as package sweep does.
+func (s Sampling) Check() error { return s.check() }
+
 // sampler draws the next token of one row on the host, from logits copied off the backend. The
 // row's random draws are made by the caller (one uniform per sampled step, from the row's own
 // stream, rowRand), so that the device sampler (devsample.go) can be given the same ones.

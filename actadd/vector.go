@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/lm/hookpoint"
@@ -219,8 +221,12 @@ const (
 )
 
 // SaveVector writes v to a safetensors file (tensor "steering_vector" [N, D], float32) whose
-// metadata records what is needed to re-apply it: the model, layer, hook point, prompt pairs,
-// and the coefficient and position of the addition a.
+// metadata records what is needed to re-apply it: the model, layer, hook point, prompt pairs
+// (none for a vector made by hand), and the coefficient and position of the addition a. Every
+// vector it saves, LoadVector reads back as it was; what could not be read back as it was is
+// refused here: a malformed or non-finite vector, a coefficient that is not a finite number,
+// an unknown position, and text (model, point, prompts) that is not valid UTF-8 (the metadata
+// is JSON, which would replace such bytes).
 func SaveVector(path string, v *Vector, a Addition) error {
 	if v == nil {
 		return fmt.Errorf("actadd: SaveVector: nil vector")
@@ -228,13 +234,32 @@ func SaveVector(path string, v *Vector, a Addition) error {
 	if err := v.valid(); err != nil {
 		return fmt.Errorf("actadd: SaveVector: %w", err)
 	}
-	pairs, err := json.Marshal(v.Pairs)
+	switch {
+	case math.IsNaN(a.Coeff) || math.IsInf(a.Coeff, 0):
+		return fmt.Errorf("actadd: SaveVector: coefficient %v is not a finite number: give the coefficient the vector is to be applied with", a.Coeff)
+	case a.Position < Front || a.Position > Back:
+		return fmt.Errorf("actadd: SaveVector: unknown position %v (use Front, Mid or Back)", a.Position)
+	}
+	texts := []string{v.Model, v.Point}
+	for _, p := range v.Pairs {
+		texts = append(texts, p[0], p[1])
+	}
+	for _, t := range texts {
+		if !utf8.ValidString(t) {
+			return fmt.Errorf("actadd: SaveVector: %q is not valid UTF-8, which the file's metadata (JSON) cannot hold as it is", t)
+		}
+	}
+	pairs := v.Pairs
+	if pairs == nil {
+		pairs = [][2]string{} // "[]": a vector without prompt pairs, not a missing entry
+	}
+	pairsJSON, err := json.Marshal(pairs)
 	if err != nil {
 		return fmt.Errorf("actadd: SaveVector: %w", err)
 	}
 	meta := map[string]string{
 		"format": vectorFormat, "model": v.Model, "layer": strconv.Itoa(v.Layer), "point": v.Point,
-		"pairs": string(pairs), "coefficient": strconv.FormatFloat(a.Coeff, 'g', -1, 64), "position": a.Position.String(),
+		"pairs": string(pairsJSON), "coefficient": strconv.FormatFloat(a.Coeff, 'g', -1, 64), "position": a.Position.String(),
 	}
 	t := map[string]checkpoint.Tensor{"steering_vector": {Shape: []int{v.N, v.D}, Data: v.Data}}
 	return checkpoint.WriteSafetensors(path, t, meta)
@@ -243,7 +268,7 @@ func SaveVector(path string, v *Vector, a Addition) error {
 // LoadVector reads a vector written by SaveVector (either format version), with the addition
 // it was saved with (apply it as is, or change its coefficient or layer). The vector still
 // records the model it was computed with: applying it to another model is an error (see
-// Vector.ForModel).
+// Vector.ForModel). A vector without prompt pairs (made by hand) loads with none.
 func LoadVector(path string) (*Vector, Addition, error) {
 	ts, meta, err := checkpoint.ReadSafetensors(path)
 	if err != nil {
@@ -256,24 +281,37 @@ func LoadVector(path string) (*Vector, Addition, error) {
 	}
 	layer, err1 := strconv.Atoi(meta["layer"])
 	coeff, err2 := strconv.ParseFloat(meta["coefficient"], 64)
+	if err2 == nil && (math.IsNaN(coeff) || math.IsInf(coeff, 0)) {
+		err2 = fmt.Errorf("coefficient %v is not a finite number", coeff)
+	}
 	var pairs [][2]string
 	var err3 error
 	if format == vectorFormatV1 {
 		pairs = splitPairsV1(meta["plus"], meta["minus"])
-	} else if err3 = json.Unmarshal([]byte(meta["pairs"]), &pairs); err3 == nil && len(pairs) == 0 {
-		err3 = errors.New("no prompt pairs")
+	} else if text, ok := meta["pairs"]; !ok {
+		err3 = errors.New("no entry \"pairs\"")
+	} else if err3 = json.Unmarshal([]byte(text), &pairs); err3 == nil && len(pairs) == 0 {
+		pairs = nil // a vector made by hand, saved with "[]" (or "null")
 	}
-	if err := errors.Join(err1, err2, err3); err != nil {
+	pos, err4 := parsePosition(meta["position"])
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, Addition{}, fmt.Errorf("actadd: %s: bad metadata: %w", path, err)
 	}
-	pos := Front
+	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Pairs: pairs, N: t.Shape[0], D: t.Shape[1], Data: t.Data}
+	if err := v.valid(); err != nil {
+		return nil, Addition{}, fmt.Errorf("actadd: %s: %w", path, err)
+	}
+	return v, Apply(v, coeff).AtPosition(pos), nil
+}
+
+// parsePosition reads a position as Position.String writes it.
+func parsePosition(s string) (Position, error) {
 	for _, p := range []Position{Front, Mid, Back} {
-		if p.String() == meta["position"] {
-			pos = p
+		if p.String() == s {
+			return p, nil
 		}
 	}
-	v := &Vector{Model: meta["model"], Layer: layer, Point: meta["point"], Pairs: pairs, N: t.Shape[0], D: t.Shape[1], Data: t.Data}
-	return v, Apply(v, coeff).AtPosition(pos), nil
+	return Front, fmt.Errorf("unknown position %q (front, mid or back)", s)
 }
 
 // splitPairsV1 reads the prompt pairs of a version-1 file: several pairs' prompts were joined

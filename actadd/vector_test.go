@@ -2,6 +2,7 @@ package actadd_test
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/internal/testbackend"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // A vector from several pairs keeps them as a list: no separator shows up in printed additions,
@@ -126,5 +128,72 @@ func TestVectorOfAnotherModel(t *testing.T) {
 	bare := &actadd.Vector{Layer: 1, Point: actadd.DefaultPoint, Pairs: [][2]string{{"a", ""}}, N: 1, D: testConfig.NEmbd, Data: make([]float32, testConfig.NEmbd)}
 	if _, err := m.Logits(prompt, actadd.Apply(bare, 1)); err == nil || !strings.Contains(err.Error(), "records no model") {
 		t.Errorf("a vector without a model: error %v", err)
+	}
+}
+
+// Every vector that SaveVector saves, LoadVector reads back as it was, with the addition it was
+// saved with, whichever way the vector was made: from one prompt pair, from several, by hand
+// from activations (no prompt pairs, the case that used to save but not load), re-labelled for
+// another model, scaled by hand, or itself loaded from a file of the first format.
+func TestSaveLoadEveryVector(t *testing.T) {
+	m, _ := models(t)
+	dir := t.TempDir()
+	fromPair, err := m.Vector(actadd.Pair(" weddings", "", 4).AtLayer(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, err := m.MeanDifference([][2]string{{"Love", "Hate"}, {"I love it", "I hate it"}}, 1, "hook_resid_post")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err := m.LM.(*gpt2.Model).Run([][]int{{50256, 40, 1842}}, "blocks.3.hook_resid_mid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tensors.MustCopyFlatData[float32](acts.Activations["blocks.3.hook_resid_mid"])
+	byHand := &actadd.Vector{Model: m.Name, Layer: 3, Point: "hook_resid_mid", N: 3, D: testConfig.NEmbd, Data: h}
+	scaled := *fromPair
+	scaled.Data = slices.Clone(fromPair.Data)
+	for i := range scaled.Data {
+		scaled.Data[i] *= -0.5
+	}
+	v1 := filepath.Join(dir, "v1.safetensors")
+	if err := checkpoint.WriteSafetensors(v1, map[string]checkpoint.Tensor{"steering_vector": {Shape: []int{1, testConfig.NEmbd}, Data: fromPair.Data[:testConfig.NEmbd]}},
+		map[string]string{"format": "actadd-vector/1", "model": m.Name, "layer": "0", "point": actadd.DefaultPoint,
+			"plus": "Love\x1fI love it", "minus": "Hate\x1fI hate it", "coefficient": "2", "position": "back"}); err != nil {
+		t.Fatal(err)
+	}
+	fromV1, _, err := actadd.LoadVector(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		v *actadd.Vector
+		a actadd.Addition
+	}{
+		"one prompt pair":                 {fromPair, actadd.Apply(fromPair, 4)},
+		"several prompt pairs":            {mean, actadd.Apply(mean, -1.5).AtPosition(actadd.Mid)},
+		"by hand from activations":        {byHand, actadd.Apply(byHand, 0.25).AtPosition(actadd.Back)},
+		"by hand, no model, no point":     {&actadd.Vector{Layer: 0, N: 1, D: 2, Data: []float32{1, -2}}, actadd.Addition{Coeff: 1}},
+		"re-labelled for another model":   {fromPair.ForModel("distilgpt2"), actadd.Apply(fromPair, 1e-3)},
+		"scaled by hand":                  {&scaled, actadd.Apply(&scaled, 3)},
+		"loaded from a first-format file": {fromV1, actadd.Apply(fromV1, 2).AtPosition(actadd.Back)},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".safetensors")
+		if err := actadd.SaveVector(path, c.v, c.a); err != nil {
+			t.Errorf("%s: SaveVector: %v", name, err)
+			continue
+		}
+		got, add, err := actadd.LoadVector(path)
+		if err != nil {
+			t.Errorf("%s: a saved vector does not load: %v", name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.v) {
+			t.Errorf("%s: loaded\n%+v\nsaved\n%+v", name, got, c.v)
+		}
+		if add.Coeff != c.a.Coeff || add.Position != c.a.Position || add.Layer != c.v.Layer || add.Vector != got {
+			t.Errorf("%s: loaded addition %v, saved %v", name, add, c.a)
+		}
 	}
 }

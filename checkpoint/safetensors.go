@@ -264,6 +264,11 @@ func writeSafetensors(path string, tensors map[string]Tensor, metadata map[strin
 		if shape == nil {
 			shape = []int{}
 		}
+		// A shape that does not hold the data (its product taken without overflow) would
+		// write a file that no reader accepts.
+		if count, ok := numElements(shape); !ok || count != int64(len(t.Data)) {
+			return fmt.Errorf("checkpoint: writing %s: tensor %s of shape %v does not hold its %d values", path, n, shape, len(t.Data))
+		}
 		header[n] = stEntry{DType: "F32", Shape: shape, Offsets: [2]int64{off, off + size}}
 		off += size
 	}

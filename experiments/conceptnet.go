@@ -61,6 +61,15 @@ func (c *ConceptNetConfig) check() error {
 	if c.MaxItems < 0 {
 		return fmt.Errorf("experiments: E3: MaxItems = %d: give 0 (all) or more", c.MaxItems)
 	}
+	if c.Layer.All {
+		return fmt.Errorf("experiments: E3 steers one layer, not all: give one (paper: 16/48)")
+	}
+	if c.Plus == "" && c.Minus == "" {
+		return fmt.Errorf("experiments: E3: the prompt pair is empty on both sides (paper: %q and %q)", WeddingPlus, WeddingMinus)
+	}
+	if err := checkCoeff("E3", "Coeff", c.Coeff); err != nil {
+		return err
+	}
 	for _, k := range c.Ks {
 		if k < 1 {
 			return fmt.Errorf("experiments: E3: K values %v must be ≥ 1 (nil for the paper's PAtKList())", c.Ks)

@@ -80,7 +80,7 @@ func TestConceptNet(t *testing.T) {
 	}
 	sum := res.Summary()
 	for _, want := range []string{"layer 1", "5 items scored", "data: test records", "filter: ", "P@K unsteered [95% CI]", interval.Wilson,
-		fmt.Sprintf("%4d   %.5g [", 100, res.Baseline[len(res.Ks)-1].Value)} {
+		fmt.Sprintf("%4d   %s", 100, res.Baseline[len(res.Ks)-1].Numbers())} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}

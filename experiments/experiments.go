@@ -26,8 +26,10 @@
 //
 // A Layer is a layer number ("6") or a layer of a deeper model scaled to the model at hand
 // ("16/48": the paper steers E1 and E3 at layer 16 of GPT-2-XL's 48, which is 4 on gpt2 and 1
-// on the 4-layer tiny stand-in). Configs, flags and sidecars all write layers this way; results
-// record the layer actually used, and figures print it.
+// on the 4-layer tiny stand-in). A list of layers may be "all" (AllLayers: every layer of the
+// model, E2's default); an empty or nil list is no layer, never all of them (as a nil
+// sweep.Grid.Layers keeps each addition's own layer). Configs, flags and sidecars all write
+// layers this way; results record the layer actually used, and figures print it.
 //
 // Long work prints progress lines to the config's Progress writer (os.Stderr when nil; use
 // io.Discard for silence): every experiment has a meter over all of its work (done/total, rate,
@@ -68,6 +70,7 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -149,6 +152,18 @@ func checkModel(m *actadd.Model, what string) error {
 	return nil
 }
 
+// checkCoeff reports a coefficient no model can apply (one that is not a finite number, or
+// beyond float32, the models' precision), naming the field it came from.
+func checkCoeff(experiment, field string, c float64) error {
+	switch {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		return fmt.Errorf("experiments: %s: %s = %v is not a finite number: give finite coefficients (paper: 1)", experiment, field, c)
+	case math.Abs(c) > math.MaxFloat32:
+		return fmt.Errorf("experiments: %s: %s = %v overflows float32, the model's precision: use |c| ≤ %g", experiment, field, c, math.MaxFloat32)
+	}
+	return nil
+}
+
 // plural formats n with a noun, e.g. "1 document", "3 documents".
 func plural(n int, noun string) string {
 	if n == 1 {
@@ -191,12 +206,12 @@ func steering(m *actadd.Model, layers Layers, plus, minus string, coeff float64)
 	return adds, ls, n, nil
 }
 
-// estimate formats a value with its 95% interval to 5 significant digits (perplexity ratios
-// differ from 1 in the fourth decimal), "0.125 [0.03125, 0.40156]", or "0.125 (n=1, no
-// interval)" where the interval is undefined.
+// estimate formats a value with its 95% interval, all rounded alike to the interval's precision
+// (interval.Estimate.Numbers), "0.13 [0.03, 0.40]", or "0.125 (n=1, no interval)" where the
+// interval is undefined.
 func estimate(e interval.Estimate) string {
 	if !e.Defined() {
-		return fmt.Sprintf("%.5g (n=%d, no interval)", e.Value, e.N)
+		return fmt.Sprintf("%s (n=%d, no interval)", e.Numbers(), e.N)
 	}
-	return fmt.Sprintf("%.5g [%.5g, %.5g]", e.Value, e.Lo, e.Hi)
+	return e.Numbers()
 }

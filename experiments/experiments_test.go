@@ -8,6 +8,8 @@ import (
 	_ "image/png"
 	"io"
 	"math"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,12 +24,22 @@ import (
 func tinyModel(t testing.TB) *actadd.Model { return actaddtest.Get(t) }
 
 // checkFigures checks that figs have the wanted names, decode as PNG and SVG, and carry
-// sidecars naming the experiment, the model and the backend.
+// sidecars naming the experiment, the model and the backend; saved (into the test's artifact
+// folder: go test -artifacts keeps them), they make complete sets whose PDFs read back with the
+// sidecar's title and labels (where poppler's pdftotext is installed).
 func checkFigures(t *testing.T, figs []*plots.Figure, experiment string, tiny bool, names ...string) {
 	t.Helper()
 	var got []string
+	dir := t.ArtifactDir()
 	for _, f := range figs {
 		got = append(got, f.Name)
+		if _, err := f.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plots.VerifySet(dir, f.Name); err != nil {
+			t.Error(err)
+		}
+		checkPDFText(t, filepath.Join(dir, f.Name+".pdf"), f.Sidecar)
 		if _, format, err := image.Decode(bytes.NewReader(f.PNG)); err != nil || format != "png" {
 			t.Errorf("%s: PNG does not decode: %v", f.Name, err)
 		}
@@ -54,6 +66,30 @@ func checkFigures(t *testing.T, figs []*plots.Figure, experiment string, tiny bo
 	}
 	if !slices.Equal(got, names) {
 		t.Errorf("figures %v, want %v", got, names)
+	}
+}
+
+// checkPDFText checks that the text of the PDF at path holds the title and axis labels of sc
+// (line breaks and runs of spaces aside), as poppler's pdftotext reads it; without pdftotext
+// it says so and checks nothing.
+func checkPDFText(t *testing.T, path string, sc plots.Sidecar) {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Logf("pdftotext (Debian's poppler-utils) is not installed: the text of %s is not checked", filepath.Base(path))
+		return
+	}
+	out, err := exec.Command(bin, "-raw", "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", path, err)
+	}
+	text := strings.Join(strings.Fields(string(out)), " ")
+	// The title's model goes on a line of its own (plots.NewPlot); an x label's lines after
+	// the first are the caption.
+	for _, want := range append([]string{strings.Replace(sc.Title, " — ", " ", 1), sc.YLabel}, strings.Split(sc.XLabel, "\n")...) {
+		if want = strings.Join(strings.Fields(want), " "); !strings.Contains(text, want) {
+			t.Errorf("%s: the PDF's text lacks %q; pdftotext reads:\n%s", filepath.Base(path), want, text)
+		}
 	}
 }
 

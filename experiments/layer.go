@@ -3,6 +3,8 @@ package experiments
 import (
 	"flag"
 	"fmt"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -12,34 +14,55 @@ import (
 // the model at hand ("16/48"), At·n_layer/Of rounded down. The paper steers E1 and E3 at 16/48
 // (16 on gpt2-xl, 12 on gpt2-large, 8 on gpt2-medium, 4 on gpt2, 1 on the 4-layer tiny
 // stand-in) and E4 at 1/2, n_layer/2 as the authors' L//2.
+//
+// In a list of layers (Layers), Layer{All: true}, written "all", stands for every layer of the
+// model at hand: AllLayers.
 type Layer struct {
 	At, Of int
+	All    bool
 }
+
+// AllLayers is every layer of the model at hand, 0 … n_layer−1, whatever its depth: as text,
+// "all" (--layers=all). A nil Layers is no layer at all, never all of them, as a nil
+// sweep.Grid.Layers (which keeps each addition's own layer) is never every layer either.
+var AllLayers = Layers{{All: true}}
 
 // Resolve returns the layer to steer in a model of nLayer layers, or an error when it does not
 // exist there.
 func (l Layer) Resolve(nLayer int) (int, error) {
 	switch {
+	case l.All:
+		return 0, fmt.Errorf("experiments: \"all\" is every layer, not one: give one layer (6, or 16/48 scaled to the model)")
 	case l.Of < 0 || l.At < 0 || (l.Of > 0 && l.At >= l.Of):
 		return 0, fmt.Errorf("experiments: layer %s: give a layer number (6) or a layer of a deeper model to scale (16/48, with 16 < 48)", l)
 	case l.Of > 0:
-		return l.At * nLayer / l.Of, nil
+		// At·nLayer/Of in 128 bits (math/bits), so that a large At cannot overflow: with
+		// At < Of the quotient is below nLayer.
+		hi, lo := bits.Mul64(uint64(l.At), uint64(max(nLayer, 0)))
+		q, _ := bits.Div64(hi, lo, uint64(l.Of))
+		return int(q), nil
 	case l.At >= nLayer:
 		return 0, fmt.Errorf("experiments: layer %d is out of range for a model with %d layers: use 0..%d, or a scaled layer such as 16/48", l.At, nLayer, nLayer-1)
 	}
 	return l.At, nil
 }
 
-// String is "6" or "16/48".
+// String is "6", "16/48", or "all".
 func (l Layer) String() string {
+	if l.All {
+		return "all"
+	}
 	if l.Of > 0 {
 		return fmt.Sprintf("%d/%d", l.At, l.Of)
 	}
 	return strconv.Itoa(l.At)
 }
 
-// ParseLayer reads "6" or "16/48".
+// ParseLayer reads "6", "16/48", or "all" (in a list of layers: every layer).
 func ParseLayer(s string) (Layer, error) {
+	if strings.TrimSpace(s) == "all" {
+		return Layer{All: true}, nil
+	}
 	at, of, scaled := strings.Cut(strings.TrimSpace(s), "/")
 	var l Layer
 	var err1, err2 error
@@ -69,12 +92,13 @@ func (l *Layer) UnmarshalText(b []byte) error {
 // Set implements flag.Value, so that a Layer can be a flag of its own.
 func (l *Layer) Set(s string) error { return l.UnmarshalText([]byte(s)) }
 
-// Layers is a list of layers; as text, a comma-separated list such as "0, 6, 16/48", where
-// "" (or only spaces) is nil.
+// Layers is a list of layers; as text, a comma-separated list such as "0, 6, 16/48", or "all"
+// (AllLayers), where "" (or only spaces) is nil: no layer.
 type Layers []Layer
 
-// ParseLayers reads a comma-separated list of layers such as "0, 6,16/48": "" (or only spaces)
-// is nil; empty items are skipped; a list with separators but no layer (",") is an error.
+// ParseLayers reads a comma-separated list of layers such as "0, 6,16/48", or "all": "" (or only
+// spaces) is nil; empty items are skipped; a list with separators but no layer (",") is an
+// error, as is "all" with other layers.
 func ParseLayers(s string) (Layers, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -88,22 +112,37 @@ func ParseLayers(s string) (Layers, error) {
 		out = append(out, l)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("experiments: layers %q names no layer: give e.g. \"0,6,12\"", s)
+		return nil, fmt.Errorf("experiments: layers %q names no layer: give e.g. \"0,6,12\", or \"all\"", s)
+	}
+	if err := out.checkAll(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// Resolve resolves every layer for a model of nLayer layers; nil means all of them, 0..nLayer-1.
+// checkAll rejects "all" beside other layers.
+func (ls Layers) checkAll() error {
+	if len(ls) > 1 && slices.ContainsFunc(ls, func(l Layer) bool { return l.All }) {
+		return fmt.Errorf("experiments: layers %q: \"all\" already holds every layer: give it alone, or list the layers", ls)
+	}
+	return nil
+}
+
+// Resolve resolves every layer for a model of nLayer layers; AllLayers is all of them,
+// 0 … nLayer−1. An empty list (nil included) is an error: it names no layer.
 func (ls Layers) Resolve(nLayer int) ([]int, error) {
-	if ls == nil {
-		out := make([]int, nLayer)
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("experiments: the list of layers is empty: give at least one layer, or experiments.AllLayers (\"all\") for all %d", nLayer)
+	}
+	if err := ls.checkAll(); err != nil {
+		return nil, err
+	}
+	if ls[0].All {
+		out := make([]int, max(nLayer, 0))
 		for l := range out {
 			out[l] = l
 		}
 		return out, nil
-	}
-	if len(ls) == 0 {
-		return nil, fmt.Errorf("experiments: the list of layers is empty: give at least one layer, or nil for all %d", nLayer)
 	}
 	out := make([]int, len(ls))
 	for i, l := range ls {

@@ -75,6 +75,8 @@ func (c *OverheadConfig) check() error {
 	switch {
 	case len(c.Shapes) == 0:
 		return fmt.Errorf("experiments: E4: no model shapes: give e.g. []string{\"gpt2\", \"gpt2-xl\"} or {\"tiny\"}")
+	case c.Layer.All:
+		return fmt.Errorf("experiments: E4 steers one layer, not all: give one (paper: 1/2)")
 	case c.Seeds <= 0 || c.Batch <= 0 || c.Seq <= 0 || c.Reps <= 0 || c.Warmup < 0 || c.OpsReps < 0:
 		return fmt.Errorf("experiments: E4: Seeds (%d), Batch (%d), Seq (%d) and Reps (%d) must be positive, Warmup (%d) and OpsReps (%d) ≥ 0",
 			c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps)
@@ -110,17 +112,14 @@ func ShapeConfig(shape string) (checkpoint.Config, error) {
 }
 
 // NumParams counts the parameters of a GPT-2 of config cfg (the LM head is tied to the token
-// embedding and not counted twice).
+// embedding and not counted twice): checkpoint.Config.ParamCount, whose products cannot
+// overflow; -1 for sizes whose count does not fit in an int64 (no config ShapeConfig accepts).
 func NumParams(cfg checkpoint.Config) int {
-	n := 0
-	for _, shape := range checkpoint.ExpectedShapes(cfg) {
-		k := 1
-		for _, s := range shape {
-			k *= s
-		}
-		n += k
+	n, ok := cfg.ParamCount()
+	if !ok {
+		return -1
 	}
-	return n
+	return int(n)
 }
 
 // OverheadRun is one (shape, seed) measurement: the seconds of each timed forward pass.
@@ -148,7 +147,8 @@ type OverheadShape struct {
 	// seeds' means; every seed times the same number of passes).
 	BaseMean, SteeredMean float64
 	// Premium is the protocol's premium, a ratio of means: SteeredMean/BaseMean − 1, with its
-	// 95% interval over the seeds (interval.RatioOfMeans of the seeds' mean times, minus 1).
+	// 95% interval over the seeds (interval.RatioOfMeansLog of the seeds' mean times, minus 1:
+	// a t interval on the log scale, so that it never reaches below −100%).
 	// PremiumSD is the spread of the seeds' own premiums (OverheadRun.Premium): their sample
 	// standard deviation, 0 with one seed.
 	Premium   interval.Estimate
@@ -214,7 +214,7 @@ func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
 		"the steered program scatter-adds the steering vector at the resid_pre of EVERY layer, with zero gates except at the steered layer (n_layer/2 by default): "+
 			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
 		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
-		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; its interval: "+interval.RatioT+" over the seeds' mean times; ± sd is the standard deviation of the seeds' own premiums")
+		"premium = mean t_ActAdd / mean t_baseline − 1, the means over all seeds' timed passes; its interval: "+interval.LogRatioT+" over the seeds' mean times; ± sd is the standard deviation of the seeds' own premiums")
 	if cfg.OpsReps > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("steering ops alone = the time of the steering hook's ops (scatter-adds at every layer) on a [batch, seq, d_model] stream, "+
 			"timed in %d A/B pairs of small graphs (%d blocks), over mean t_baseline: the premium measured without the run-to-run noise of whole passes; its interval: %s over the blocks, t_baseline taken as exact", cfg.OpsReps, opsBlocks, interval.T))
@@ -354,7 +354,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			shape, seed, mb, ms, cfg.Batch, cfg.Seq, 100*run.Premium, fromStore(ok))
 	}
 	out.BaseMean, out.SteeredMean = stat.Mean(means[0], nil), stat.Mean(means[1], nil)
-	out.Premium = interval.RatioOfMeans(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
+	out.Premium = interval.RatioOfMeansLog(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
 		key := overheadKey(cfg, b, shape, mc, layer, "e4/steering-ops", 0, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, OpsReps: cfg.OpsReps})
@@ -484,7 +484,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	title := plots.Heading("E4 ActAdd inference-time premium vs model size", r.Model, r.Backend,
 		fmt.Sprintf("batch %d×%d, %s × %d passes/arm", cfg.Batch, cfg.Seq, plural(cfg.Seeds, "seed"), cfg.Reps))
 	xLabel := "parameters (millions)\n" + RandomWeightsLabel + " of each shape; the steered program adds at every layer's resid_pre, zero gates except the steered layer: " +
-		"an upper bound of one fixed-layer addition. Bars: " + interval.RatioT + " over seeds (premium); " + interval.T + " over timing blocks (ops alone)"
+		"an upper bound of one fixed-layer addition. Bars: " + interval.LogRatioT + " over seeds (premium); " + interval.T + " over timing blocks (ops alone)"
 	p := plots.NewPlot(title, xLabel, "premium: mean t_ActAdd / mean t_baseline − 1 (%)")
 	var xs []float64
 	var prem, ops []interval.Estimate
@@ -522,7 +522,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	if err := plots.AddLabels(p, names); err != nil {
 		return nil, err
 	}
-	plots.AddHLine(p, 0, "no premium", plots.Gray)
+	plots.AddReference(p, 0, "no premium", plots.Gray)
 	sc, err := r.sidecar("E4", title, cfg, 0, "")
 	if err != nil {
 		return nil, err
@@ -531,7 +531,7 @@ func (r *OverheadResult) Figures() ([]*plots.Figure, error) {
 	sc.SampleSizes = map[string]int{"shapes": len(r.Shapes), "seeds": cfg.Seeds, "passes_per_arm_and_seed": cfg.Reps, "batch": cfg.Batch, "seq": cfg.Seq,
 		"steering_ops_ab_pairs": cfg.OpsReps}
 	sc.Notes = r.notes(r.Notes...)
-	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.RatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
+	sc.Series, sc.Interval = []plots.Series{meanS, seedS}, interval.LogRatioT+" (premium over seeds); "+interval.T+" (steering ops alone, over blocks)"
 	if cfg.OpsReps > 0 {
 		sc.Series = append(sc.Series, opsS)
 	}

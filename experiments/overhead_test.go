@@ -2,7 +2,6 @@ package experiments_test
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
+	"github.com/actadd-go/actadd/interval"
 )
 
 func TestShapeConfig(t *testing.T) {
@@ -28,6 +28,11 @@ func TestShapeConfig(t *testing.T) {
 	if n := experiments.NumParams(gpt2); n != 124_439_808 {
 		t.Errorf("NumParams(gpt2) = %d, want 124439808", n)
 	}
+	huge := gpt2
+	huge.NLayer, huge.NEmbd = 1<<40, 1<<20 // 12·2⁸⁰ values: the product used to wrap around
+	if n := experiments.NumParams(huge); n != -1 {
+		t.Errorf("NumParams of 2⁴⁰ layers of width 2²⁰ = %d, want -1 (beyond int64)", n)
+	}
 }
 
 func TestOverhead(t *testing.T) {
@@ -45,7 +50,7 @@ func TestOverhead(t *testing.T) {
 		t.Fatalf("shape result %+v", s)
 	}
 	p := s.Premium
-	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Value <= -1 || p.N != 2 || !(p.Lo <= p.Value && p.Value <= p.Hi) {
+	if !(s.BaseMean > 0) || !(s.SteeredMean > 0) || math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Value <= -1 || p.N != 2 || !(-1 < p.Lo && p.Lo <= p.Value && p.Value <= p.Hi) || p.Method != interval.LogRatioT {
 		t.Errorf("times %g, %g, premium %+v", s.BaseMean, s.SteeredMean, p)
 	}
 	o := s.OpsPremium
@@ -96,7 +101,7 @@ func TestOverhead(t *testing.T) {
 		t.Errorf("the notes do not say the premium is an upper bound (every layer is gated): %q", res.Notes)
 	}
 	sum1 := res.Summary()
-	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", fmt.Sprintf("%.5g [", 100*s.Premium.Value), "upper bound", "delta method"} {
+	for _, want := range []string{"random weights (not GPT-2)", "tiny", "2 seeds", "2/4", s.Premium.Scale(100).Numbers(), "upper bound", "delta method"} {
 		if !strings.Contains(sum1, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum1)
 		}

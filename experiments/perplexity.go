@@ -71,12 +71,14 @@ func (c *PerplexityConfig) check() error {
 		return fmt.Errorf("experiments: E1: Docs = %d: sample at least 1 document (paper: 300000)", c.Docs)
 	case c.MinBinDocs < 0:
 		return fmt.Errorf("experiments: E1: MinBinDocs = %d must be ≥ 0", c.MinBinDocs)
-	case !(c.BinWidth > 0):
-		return fmt.Errorf("experiments: E1: BinWidth = %v must be positive (paper: 0.005)", c.BinWidth)
+	case !(c.BinWidth > 0 && c.BinWidth <= 1):
+		return fmt.Errorf("experiments: E1: BinWidth = %v must be a fraction of words in (0, 1] (paper: 0.005)", c.BinWidth)
 	case len(c.Layers) == 0:
 		return fmt.Errorf("experiments: E1: no injection layer: give at least one (paper: 16/48)")
+	case c.Plus == "" && c.Minus == "":
+		return fmt.Errorf("experiments: E1: the prompt pair is empty on both sides (paper: %q and %q)", WeddingPlus, WeddingMinus)
 	}
-	return nil
+	return checkCoeff("E1", "Coeff", c.Coeff)
 }
 
 // DocScore is one document's E1 measurement: the sum over its scored tokens of
@@ -544,7 +546,7 @@ func (r *PerplexityResult) Figures() ([]*plots.Figure, error) {
 		}
 		series = append(series, s)
 	}
-	plots.AddHLine(p, 1, "ratio 1 (no change)", plots.Gray)
+	plots.AddReference(p, 1, "ratio 1 (no change)", plots.Gray)
 	plots.Pad(p)
 	panel := plots.NewPlot("", "", "documents")
 	if err := plots.CountPanel(panel, xs, counts); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -144,7 +145,7 @@ func showField(cfg any, path string) string {
 	if m, ok := v.Interface().(encoding.TextMarshaler); ok {
 		b, _ := m.MarshalText()
 		if len(b) == 0 {
-			return "all"
+			return "none"
 		}
 		return string(b)
 	}
@@ -188,8 +189,8 @@ func setText(v reflect.Value, s string) error {
 		v.SetUint(n)
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("not a number")
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("not a finite number")
 		}
 		v.SetFloat(x)
 	case reflect.Slice:
@@ -246,7 +247,7 @@ func PerplexityFlags(fs *flag.FlagSet) *Flags[PerplexityConfig] {
 // --tokens, --seed, --fresh.
 func WeddingFlags(fs *flag.FlagSet) *Flags[WeddingConfig] {
 	return newFlags(fs, "E2", WeddingAt, []flagSpec{
-		{"layers", "Layers", "injection layers to sweep (numbers or scaled layers such as 6/48; empty: every layer)"},
+		{"layers", "Layers", "injection layers to sweep: numbers or scaled layers such as 6/48, or all"},
 		{"coeffs", "Coeffs", "coefficients to sweep, one curve each"},
 		{"completions", "Completions", "completions per setting"},
 		{"tokens", "NewTokens", "new tokens per completion"},

@@ -3,10 +3,12 @@ package experiments_test
 import (
 	"bytes"
 	"flag"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/experiments"
 )
 
@@ -51,10 +53,18 @@ func TestFlags(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(cfg, want) {
 		t.Errorf("overrides at $%s=quick:\n%+v, %v\nwant\n%+v", experiments.EnvScale, cfg, err, want)
 	}
-	// An empty --layers is nil: every layer.
+	// Every layer is said as "all" (experiments.AllLayers, the paper's E2); an empty --layers
+	// names no layer, as a nil list never means all layers (nor does a nil sweep.Grid.Layers).
+	f, _ = parse(t, experiments.WeddingFlags, "--layers=all")
+	if cfg, err := f.Config(); err != nil || !reflect.DeepEqual(cfg.Layers, experiments.AllLayers) {
+		t.Errorf("--layers=all: %v, %v; want experiments.AllLayers", cfg.Layers, err)
+	}
+	if paper, _ := experiments.WeddingAt(experiments.ScalePaper); !reflect.DeepEqual(paper.Layers, experiments.AllLayers) {
+		t.Errorf("E2 at the paper's scale sweeps layers %v, want all", paper.Layers)
+	}
 	f, _ = parse(t, experiments.WeddingFlags, "--layers=")
-	if cfg, err := f.Config(); err != nil || cfg.Layers != nil {
-		t.Errorf("--layers=: %v, %v; want nil (all layers)", cfg.Layers, err)
+	if _, err := f.Config(); err == nil || !strings.Contains(err.Error(), "--layers=all") {
+		t.Errorf("--layers=: %v; want an error saying how to ask for every layer", err)
 	}
 
 	e1, _ := parse(t, experiments.PerplexityFlags, "--scale=paper", "--layers=4,16/48", "--min_bin_docs=0", "--docs=50")
@@ -116,6 +126,78 @@ func TestFlags(t *testing.T) {
 			t.Errorf("%s: error %v, want one saying %q", name, err, c.want)
 		}
 	}
+	// Non-finite and out-of-range values fail in Config too, where the flags are checked (a NaN
+	// coefficient used to reach the run store and fail there: "json: unsupported value: NaN").
+	wed := func(args ...string) error {
+		f, _ := parse(t, experiments.WeddingFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	ppl := func(args ...string) error {
+		f, _ := parse(t, experiments.PerplexityFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	cn := func(args ...string) error {
+		f, _ := parse(t, experiments.ConceptNetFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	ov := func(args ...string) error {
+		f, _ := parse(t, experiments.OverheadFlags, args...)
+		_, err := f.Config()
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"NaN coefficient", wed("--coeffs=1,NaN"), []string{"--coeffs", "not a finite number"}},
+		{"+Inf coefficient", wed("--coeffs=inf"), []string{"--coeffs", "not a finite number"}},
+		{"−Inf coefficient, E1", ppl("--coeff=-Infinity"), []string{"--coeff", "not a finite number"}},
+		{"NaN coefficient, E3", cn("--coeff=nan"), []string{"--coeff", "not a finite number"}},
+		{"coefficient beyond float32", wed("--coeffs=1e39"), []string{"Coeffs[0]", "overflows float32"}},
+		{"coefficient beyond float32, E3", cn("--coeff=-4e38"), []string{"Coeff", "overflows float32"}},
+		{"coefficient beyond float64", wed("--coeffs=1e999"), []string{"--coeffs", "not a finite number"}},
+		{"negative layer", wed("--layers=0,-1"), []string{"--layers", "-1"}},
+		{"layer beyond int", wed("--layers=99999999999999999999"), []string{"--layers"}},
+		{"scaled layer beyond its model", ppl("--layers=48/48"), []string{"--layers", "48/48"}},
+		{"no new tokens", wed("--tokens=0"), []string{"NewTokens"}},
+		{"new tokens not whole", wed("--tokens=1e3"), []string{"--tokens", "not a whole number"}},
+		{"negative completions", wed("--completions=-5"), []string{"Completions"}},
+		{"more completions than memory holds", wed("--completions=1099511627776"), []string{"Completions", "in memory"}},
+		{"negative seed", wed("--seed=-1"), []string{"--seed", "≥ 0"}},
+		{"negative documents", ppl("--docs=-3"), []string{"Docs"}},
+		{"negative probes", cn("--max_items=-1"), []string{"MaxItems"}},
+		{"no layer", wed("--layers="), []string{"--layers=all"}},
+		{"all and another layer", wed("--layers=all,3"), []string{"--layers", "alone"}},
+		{"all for one layer, E3", cn("--layer=all"), []string{"E3", "one layer"}},
+		{"all for one layer, E4", ov("--layer=all"), []string{"E4", "one layer"}},
+		{"no rows per pass, E4", ov("--batch=0"), []string{"Batch (0)"}},
+	} {
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(c.err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", c.name, c.err, w)
+			}
+		}
+	}
+	// Sampling settings that E2 would only refuse in its first unit fail in Config.
+	for name, s := range map[string]actadd.Sampling{
+		"NaN temperature": {Temperature: math.NaN()}, "negative temperature": {Temperature: -1},
+		"NaN top-p": {Temperature: 1, TopP: math.NaN()}, "top-p 2": {Temperature: 1, TopP: 2},
+		"+Inf frequency penalty": {Temperature: 1, FreqPenalty: math.Inf(1)},
+	} {
+		cfg := quick(t, experiments.WeddingAt)
+		cfg.Sampling = s
+		if err := experiments.CheckConfig(&cfg); err == nil || !strings.Contains(err.Error(), "E2") {
+			t.Errorf("%s: check: %v", name, err)
+		}
+	}
 }
 
 // A flag's help gives its value at both scales.
@@ -139,6 +221,8 @@ func TestLayers(t *testing.T) {
 		{experiments.Layer{At: 16, Of: 48}, 48, 16}, {experiments.Layer{At: 16, Of: 48}, 12, 4}, {experiments.Layer{At: 16, Of: 48}, 4, 1},
 		{experiments.Layer{At: 16, Of: 48}, 1, 0}, {experiments.Layer{At: 1, Of: 2}, 12, 6}, {experiments.Layer{At: 1, Of: 2}, 5, 2},
 		{experiments.Layer{At: 3}, 4, 3},
+		// At·n_layer overflows int64 unless the product is taken in 128 bits.
+		{experiments.Layer{At: 1 << 62, Of: 1<<62 + 1}, 48, 47}, {experiments.Layer{At: math.MaxInt64 - 1, Of: math.MaxInt64}, 1 << 40, 1<<40 - 1},
 	} {
 		if got, err := c.l.Resolve(c.nLayer); err != nil || got != c.want {
 			t.Errorf("%s of %d layers = %d, %v; want %d", c.l, c.nLayer, got, err, c.want)
@@ -153,13 +237,19 @@ func TestLayers(t *testing.T) {
 			t.Errorf("ParseLayers(%q) = %#v, %v; want %#v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5", "48/16", "3/0", "/4"} {
+	for _, bad := range []string{",", " , ", "x", "1,-2", "1.5", "48/16", "3/0", "/4", "all,2", "1/all"} {
 		if got, err := experiments.ParseLayers(bad); err == nil {
 			t.Errorf("ParseLayers(%q) = %v, want an error", bad, got)
 		}
 	}
-	if all, err := experiments.Layers(nil).Resolve(3); err != nil || !reflect.DeepEqual(all, []int{0, 1, 2}) {
-		t.Errorf("nil layers of a 3-layer model: %v, %v", all, err)
+	if all, err := experiments.AllLayers.Resolve(3); err != nil || !reflect.DeepEqual(all, []int{0, 1, 2}) {
+		t.Errorf("all layers of a 3-layer model: %v, %v", all, err)
+	}
+	if got, err := experiments.Layers(nil).Resolve(3); err == nil || !strings.Contains(err.Error(), "AllLayers") {
+		t.Errorf("nil layers of a 3-layer model: %v, %v; want an error naming AllLayers", got, err)
+	}
+	if got, err := experiments.ParseLayers(" all "); err != nil || !reflect.DeepEqual(got, experiments.AllLayers) || got.String() != "all" {
+		t.Errorf("ParseLayers(\"all\") = %v, %v", got, err)
 	}
 	if b, _ := (experiments.Layers{{At: 16, Of: 48}, {At: 2}}).MarshalText(); string(b) != "16/48,2" {
 		t.Errorf("layers as text: %q", b)

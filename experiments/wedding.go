@@ -19,7 +19,7 @@ type WeddingConfig struct {
 	Completions int // completions per setting (the unsteered one and every layer × coefficient)
 	NewTokens   int // tokens generated per completion
 	Sampling    actadd.Sampling
-	Layers      Layers    // layers to sweep; nil means all, 0..n_layer-1
+	Layers      Layers    // layers to sweep: AllLayers (the paper's) for 0 … n_layer−1
 	Coeffs      []float64 // coefficients to sweep, one curve each
 	Plus, Minus string
 	// BatchSize is the number of completions of one setting generated together in one batch:
@@ -41,7 +41,7 @@ type WeddingConfig struct {
 // completions per setting evenly; lower it if the KV cache does not fit in memory.
 func paperWedding() WeddingConfig {
 	return WeddingConfig{Prompt: "I went up to my friend and said", Completions: 200, NewTokens: 40,
-		Sampling: actadd.PaperSampling, Coeffs: []float64{1}, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
+		Sampling: actadd.PaperSampling, Layers: AllLayers, Coeffs: []float64{1}, Plus: WeddingPlus, Minus: WeddingMinus, BatchSize: 100, Examples: 3}
 }
 
 // quickWedding is E2 at a CPU-sized scale: 8 completions of 12 tokens per setting
@@ -57,10 +57,24 @@ func (c *WeddingConfig) check() error {
 	switch {
 	case c.Completions <= 0 || c.NewTokens <= 0:
 		return fmt.Errorf("experiments: E2: Completions (%d) and NewTokens (%d) must be positive (paper: 200 and 40)", c.Completions, c.NewTokens)
-	case c.Layers != nil && len(c.Layers) == 0:
-		return fmt.Errorf("experiments: E2: the list of layers is empty: give at least one layer, or none (nil, --layers=) for all")
+	case c.Completions > sweep.MaxCompletions:
+		return fmt.Errorf("experiments: E2: Completions = %d per setting is more than a sweep holds in memory (%d in all; paper: 200)", c.Completions, sweep.MaxCompletions)
+	case len(c.Layers) == 0:
+		return fmt.Errorf("experiments: E2: no layer to sweep: give at least one layer, or experiments.AllLayers (--layers=all) for every layer, the paper's")
 	case len(c.Coeffs) == 0:
 		return fmt.Errorf("experiments: E2: no coefficient to sweep: give at least one (paper: 1)")
+	case c.Prompt == "":
+		return fmt.Errorf("experiments: E2: no prompt to continue (paper: %q)", paperWedding().Prompt)
+	case c.Plus == "" && c.Minus == "":
+		return fmt.Errorf("experiments: E2: the prompt pair is empty on both sides (paper: %q and %q)", WeddingPlus, WeddingMinus)
+	}
+	for i, x := range c.Coeffs {
+		if err := checkCoeff("E2", fmt.Sprintf("Coeffs[%d]", i), x); err != nil {
+			return err
+		}
+	}
+	if err := c.Sampling.Check(); err != nil {
+		return fmt.Errorf("experiments: E2: %w", err)
 	}
 	return nil
 }
@@ -72,12 +86,13 @@ const (
 	WeddingSuccess = "fraction of completions with ≥ 1 wedding word"
 )
 
-// WeddingMetrics are E2's metrics: the mean number of wedding words per completion (with a t
-// interval) and the fraction of completions with at least one (with a Wilson interval).
+// WeddingMetrics are E2's metrics: the mean number of wedding words per completion (a count, with
+// a Poisson exact interval, which cannot go below 0 as a t interval of mostly-zero counts does)
+// and the fraction of completions with at least one (with a Wilson interval).
 func WeddingMetrics() []sweep.Metric[actadd.Completion] {
 	return []sweep.Metric[actadd.Completion]{
-		sweep.Mean(WeddingWords, func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }),
-		sweep.Fraction(WeddingSuccess, func(c actadd.Completion) bool { return datasets.WeddingCount(c.Text) > 0 }),
+		sweep.Count(WeddingWords, datasets.WeddingCount),
+		sweep.Occurs(WeddingSuccess, datasets.WeddingCount),
 	}
 }
 
@@ -160,7 +175,7 @@ const (
 
 // Figures renders E2's two figures: the mean wedding-word count per completion and the success
 // fraction (completions with at least one wedding word) vs layer, one curve per coefficient,
-// each point with its 95% interval (t for the mean, Wilson for the fraction), and the
+// each point with its 95% interval (Poisson exact for the mean count, Wilson for the fraction), and the
 // unsteered value of the same quantity as a dashed line over a band of its interval (on the
 // success figure that is the unsteered success fraction; the authors' code drew the baseline
 // mean count there).

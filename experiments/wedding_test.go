@@ -52,7 +52,7 @@ func TestWeddingSweep(t *testing.T) {
 			}
 		}
 		mean, success := s.Stats[experiments.WeddingWords], s.Stats[experiments.WeddingSuccess]
-		if math.Abs(mean.Value-sum/3) > 1e-12 || mean.Method != interval.T || success.Value != float64(hits)/3 || success.Method != interval.Wilson ||
+		if math.Abs(mean.Value-sum/3) > 1e-12 || mean.Method != interval.Poisson || mean.Lo < 0 || success.Value != float64(hits)/3 || success.Method != interval.Wilson ||
 			!(success.Lo <= success.Value && success.Value <= success.Hi) || success.Hi > 1 || success.Lo < 0 {
 			t.Errorf("%s: mean %+v, success %+v from counts %v", s.Setting, mean, success, counts)
 		}
@@ -77,7 +77,7 @@ func TestWeddingSweep(t *testing.T) {
 	if b := sc.Series[1]; b.Name == "" || b.X[0] != -1 || b.Y[0] != res.Baseline().Stats[experiments.WeddingSuccess].Value || len(b.Lo) != 1 {
 		t.Errorf("success figure baseline = %+v, want %+v", b, res.Baseline().Stats[experiments.WeddingSuccess])
 	}
-	if len(sc.Series[0].Lo) != 4 || len(sc.Series[0].N) != 4 || sc.Interval != interval.Wilson || figs[0].Sidecar.Interval != interval.T {
+	if len(sc.Series[0].Lo) != 4 || len(sc.Series[0].N) != 4 || sc.Interval != interval.Wilson || figs[0].Sidecar.Interval != interval.Poisson {
 		t.Errorf("series %+v, intervals %q and %q", sc.Series[0], figs[0].Sidecar.Interval, sc.Interval)
 	}
 	if !strings.Contains(sc.XLabel, "Wilson") {
@@ -164,6 +164,15 @@ func TestWeddingSweepLayersAndCoeffs(t *testing.T) {
 		"layer 4 of 4": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{{At: 4}} },
 		"empty layers": func(c *experiments.WeddingConfig) { c.Layers = experiments.Layers{} },
 		"no coeffs":    func(c *experiments.WeddingConfig) { c.Coeffs = nil },
+		// nil is no layer, never every layer (that is experiments.AllLayers).
+		"nil layers":           func(c *experiments.WeddingConfig) { c.Layers = nil },
+		"NaN coefficient":      func(c *experiments.WeddingConfig) { c.Coeffs = []float64{1, math.NaN()} },
+		"−Inf coefficient":     func(c *experiments.WeddingConfig) { c.Coeffs = []float64{math.Inf(-1)} },
+		"NaN temperature":      func(c *experiments.WeddingConfig) { c.Sampling.Temperature = math.NaN() },
+		"top-p above 1":        func(c *experiments.WeddingConfig) { c.Sampling.TopP = 1.5 },
+		"no new tokens":        func(c *experiments.WeddingConfig) { c.NewTokens = 0 },
+		"more tokens than ctx": func(c *experiments.WeddingConfig) { c.NewTokens = 1 << 40 },
+		"no prompt":            func(c *experiments.WeddingConfig) { c.Prompt = "" },
 	} {
 		c := cfg
 		bad(&c)

@@ -280,7 +280,7 @@ func TestRender(t *testing.T) {
 		t.Error("moving the marked layer does not change the plot")
 	}
 	ch, err := explorer.CurveHTML("tiny", "go", c)
-	if err != nil || !strings.HasPrefix(ch, `<img class="actadd-explorer-plot"`) {
+	if err != nil || !strings.Contains(ch, `<img class="actadd-explorer-plot"`) || !strings.Contains(ch, "tokens, done") {
 		t.Errorf("CurveHTML: %v %.80s", err, ch)
 	}
 }

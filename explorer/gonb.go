@@ -57,9 +57,16 @@ func Live() bool {
 
 // Run shows the explorer for m in the running notebook cell, starting from initial, and
 // steers it from the controls until the cell is interrupted (Jupyter's stop button sends
-// SIGINT): then it cancels the generation in progress and returns nil. Run headless (no
-// browser attached, see Live), or outside a notebook (then as text on stdout), it renders
-// once with initial and returns.
+// SIGINT): then it cancels the generation in progress, shows the controls as stopped and
+// returns nil. Running the cell again while the explorer is live clears its output: the page
+// tells this run, which stops (returning nil) so that the new run takes over.
+//
+// A live explorer keeps the last settings of its controls (State, in the user's cache folder,
+// per notebook folder and model) and starts from them when the cell runs again, except for
+// the settings whose flags changed in the cell since (State.Resume).
+//
+// Run headless (no browser attached, see Live), or outside a notebook (then as text on
+// stdout), it renders once with initial and returns.
 func Run(m *actadd.Model, initial Settings) error {
 	if err := initial.Check(m.Layers()); err != nil {
 		return fmt.Errorf("explorer: %w", err)
@@ -76,6 +83,39 @@ func Run(m *actadd.Model, initial Settings) error {
 		return Once(ctx, m, v, initial)
 	}
 	return runLive(ctx, m, v, initial)
+}
+
+// notebookDir is the folder of the running notebook: the kernel's ($GONB_DIR), else the
+// working directory.
+func notebookDir() string {
+	if d := os.Getenv("GONB_DIR"); d != "" {
+		return d
+	}
+	d, _ := os.Getwd()
+	return d
+}
+
+// resume returns the settings a live run starts from (State.Resume of the kept state, when
+// there is one that the model can run) and a line that says where they come from.
+func resume(m *actadd.Model, path string, flags Settings) (Settings, string) {
+	if path == "" {
+		return flags, ""
+	}
+	st, ok, err := LoadState(path)
+	switch {
+	case err != nil:
+		return flags, fmt.Sprintf("Started from the cell's flags: the settings kept from the last run could not be read (%v).", err)
+	case !ok:
+		return flags, ""
+	}
+	s := st.Resume(flags)
+	if s == flags {
+		return flags, ""
+	}
+	if err := s.Check(m.Layers()); err != nil {
+		return flags, fmt.Sprintf("Started from the cell's flags: the settings kept from the last run cannot run (%v).", err)
+	}
+	return s, "Started from the settings you last set here; a flag you change in the cell replaces its control's value."
 }
 
 // Once runs one job for settings on view and waits for it; it returns the job's error.
@@ -143,12 +183,15 @@ func (v *textView) Status(s string) {
 	}
 }
 
-// cellView shows the explorer in the cell's output: a status line, the columns and the plot,
-// each an output updated in place (gonbui.UpdateHTML), so that the last state is also what an
-// executed notebook keeps.
+// cellView shows the explorer in the cell's output: a note and a status line, then the
+// columns and the plot. Headless, the columns and the plot are outputs updated in place
+// (gonbui.UpdateHTML), so that the last state is what an executed notebook keeps; live, they
+// go into the page's Layout (dom.SetInnerHtml), beside the controls, where the columns keep
+// their scroll position as they grow.
 type cellView struct {
 	model, backend, label     string
-	status, columns, plot, nt string // display ids
+	status, columns, plot, nt string  // display ids
+	layout                    *Layout // live: where the columns and the plot go
 }
 
 func newCellView(m *actadd.Model) *cellView {
@@ -156,6 +199,7 @@ func newCellView(m *actadd.Model) *cellView {
 	v := &cellView{model: m.Name, backend: m.BackendName, label: m.Label(),
 		status: "actadd_explorer_status_" + id, columns: "actadd_explorer_columns_" + id,
 		plot: "actadd_explorer_plot_" + id, nt: "actadd_explorer_note_" + id}
+	v.Note("")
 	v.Status("starting")
 	return v
 }
@@ -169,12 +213,23 @@ func (v *cellView) Status(s string) {
 	gonbui.UpdateHTML(v.status, `<div class="actadd-explorer-status" style="font-family:monospace;padding:2px">`+html.EscapeString(s)+`</div>`)
 }
 
-func (v *cellView) Columns(c Columns) { gonbui.UpdateHTML(v.columns, ColumnsHTML(v.label, c)) }
+func (v *cellView) Columns(c Columns) {
+	h := ColumnsHTML(v.label, c)
+	if v.layout != nil {
+		dom.SetInnerHtml(v.layout.Columns, h)
+		return
+	}
+	gonbui.UpdateHTML(v.columns, h)
+}
 
 func (v *cellView) Curve(c Curve) {
 	h, err := CurveHTML(v.model, v.backend, c)
 	if err != nil {
 		v.Status("error: " + err.Error())
+		return
+	}
+	if v.layout != nil {
+		dom.SetInnerHtml(v.layout.Plot, h)
 		return
 	}
 	gonbui.UpdateHTML(v.plot, h)
@@ -189,16 +244,21 @@ type controls struct {
 	textAddress                   string // where the text fields report a change
 	requestAddress                string // where the page takes a request to read the controls
 	readAddress                   string // where the page answers it
+	goneAddress                   string // where the page says that the explorer's output is gone
+	layout                        Layout
 }
 
-// buildControls shows the widgets (GoNB's sliders, select and button; text fields through
-// gonbui/dom and comms) in a panel, set to s. It blocks until the page has answered every
-// widget.
+// buildControls shows the explorer's Layout and the widgets in it (GoNB's sliders, select and
+// button; text fields through gonbui/dom and comms), set to s. It blocks until the page has
+// answered every widget.
 func buildControls(m *actadd.Model, s Settings) *controls {
 	id := gonbui.UniqueId()
-	panel := "actadd-explorer-controls-" + id
-	gonbui.DisplayHtml(fmt.Sprintf(`<div id="%s" class="actadd-explorer-controls" style="display:grid;grid-template-columns:max-content auto;gap:4px 12px;align-items:center"></div>`, panel))
-	c := &controls{textAddress: "/actadd/explorer/text/" + id, requestAddress: "/actadd/explorer/request/" + id, readAddress: "/actadd/explorer/read/" + id}
+	l := Layout{Root: "actadd-explorer-" + id, Controls: "actadd-explorer-controls-" + id,
+		Columns: "actadd-explorer-columns-box-" + id, Plot: "actadd-explorer-plot-area-" + id}
+	gonbui.DisplayHtml(l.HTML())
+	panel := l.Controls
+	c := &controls{textAddress: "/actadd/explorer/text/" + id, requestAddress: "/actadd/explorer/request/" + id,
+		readAddress: "/actadd/explorer/read/" + id, goneAddress: "/actadd/explorer/gone/" + id, layout: l}
 	row := func(label, valueID string) string {
 		cell := "actadd-explorer-cell-" + gonbui.UniqueId()
 		value := ""
@@ -211,7 +271,7 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 	text := func(label, value string) string {
 		cell := row(label, "")
 		fid := "actadd-explorer-" + strings.ReplaceAll(strings.TrimSuffix(label, ":"), " ", "-") + "-" + id
-		dom.Append(cell, fmt.Sprintf(`<input type="text" id="%s" value="%s" style="width:40em" data-field="%s"/>`, fid, html.EscapeString(value), html.EscapeString(label)))
+		dom.Append(cell, fmt.Sprintf(`<input type="text" id="%s" value="%s" style="width:100%%;box-sizing:border-box" data-field="%s"/>`, fid, html.EscapeString(value), html.EscapeString(label)))
 		return fid
 	}
 	c.prompt = text("prompt", s.Prompt)
@@ -249,8 +309,14 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 	c.stop = widgets.Button("stop generating").AppendTo(row("", "")).WithHtmlId("actadd-explorer-stop-" + id)
 	c.stop.Done()
 	// Text fields report a change on Enter or when left, and after a pause in typing. A request
-	// (a number) on requestAddress is answered on readAddress with every control's value.
+	// (a number) on requestAddress is answered on readAddress with every control's value. When
+	// the explorer's output leaves the page (the cell runs again, or its output is cleared),
+	// the page says so on goneAddress.
 	dom.TransientJavascript(fmt.Sprintf(`(() => {
+	const root = document.getElementById(%q);
+	const watch = setInterval(() => {
+		if (!root.isConnected) { clearInterval(watch); globalThis.gonb_comm?.send(%q, "gone"); }
+	}, 250);
 	for (const id of [%q, %q, %q]) {
 		const el = document.getElementById(id);
 		let timer = null;
@@ -263,10 +329,30 @@ func buildControls(m *actadd.Model, s Settings) *controls {
 		globalThis.gonb_comm?.send(%q, JSON.stringify({req: req, layer: v(%q), coeff: v(%q), n: v(%q), tokens: v(%q), seed: v(%q),
 			metric: v(%q), plus: v(%q), minus: v(%q), prompt: v(%q)}));
 	});
-})();`, c.prompt, c.plus, c.minus, c.textAddress, c.requestAddress, c.readAddress,
+})();`, l.Root, c.goneAddress, c.prompt, c.plus, c.minus, c.textAddress, c.requestAddress, c.readAddress,
 		c.layer.HtmlId(), c.coeff.HtmlId(), c.n.HtmlId(), c.tokens.HtmlId(), c.seed.HtmlId(), c.metric.HtmlId(), c.plus, c.minus, c.prompt))
 	return c
 }
+
+// showStopped shows the controls as stopped: every control disabled and greyed, with note
+// above them.
+func (c *controls) showStopped(note string) {
+	dom.TransientJavascript(fmt.Sprintf(`(() => {
+	const panel = document.getElementById(%q);
+	if (!panel) return;
+	for (const el of panel.querySelectorAll("input, select, button, textarea")) el.disabled = true;
+	panel.style.opacity = "0.45";
+	panel.dataset.stopped = "true";
+	const n = document.createElement("div");
+	n.className = "actadd-explorer-stopped";
+	n.style.cssText = "font-weight:bold;margin:4px 0";
+	n.textContent = %q;
+	panel.before(n);
+})();`, c.layout.Controls, note))
+}
+
+// StoppedNote is shown above the controls of an explorer whose cell was stopped.
+const StoppedNote = "Stopped: these controls no longer steer anything. Run the cell again to explore; it starts from these settings."
 
 // read asks the page for every control's current value (one message, so the values are
 // consistent and current whatever order GoNB delivered the widgets' own messages in). A
@@ -335,11 +421,24 @@ func parseControls(layer, coeff, n, tokens, seed, metric, plus, minus, prompt st
 	return s, nil
 }
 
-// runLive builds the controls and steers a Session from them until ctx is done.
-func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings) error {
+// runLive builds the controls and steers a Session from them until ctx is done or the page
+// says that the explorer's output is gone. It starts from the kept state (resume) and keeps
+// every settings it applies.
+func runLive(ctx context.Context, m *actadd.Model, v *cellView, flags Settings) error {
+	statePath, stateErr := StatePath(notebookDir(), m.Name)
+	start, resumed := resume(m, statePath, flags)
+	keep := func(st Settings) {
+		if stateErr != nil {
+			return
+		}
+		if err := SaveState(statePath, State{Flags: flags, Last: st}); err != nil {
+			stateErr = err
+			v.Status("error: the settings cannot be kept for the next run: " + err.Error())
+		}
+	}
 	v.Status("connecting the controls to the page")
 	built := make(chan *controls, 1)
-	go func() { built <- buildControls(m, initial) }()
+	go func() { built <- buildControls(m, start) }()
 	var c *controls
 	select {
 	case c = <-built:
@@ -348,9 +447,14 @@ func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings
 		return nil
 	case <-time.After(connectTimeout):
 		v.Note(ConnectNote)
-		return Once(ctx, m, v, initial)
+		return Once(ctx, m, v, flags)
 	}
-	v.Note("Live: move a control and the columns regenerate (a change cancels the generation in progress). Stop the cell (■) to end.")
+	v.layout = &c.layout
+	note := "Live: move a control and the columns regenerate (a change cancels the generation in progress). Stop the cell (■) to end."
+	if resumed != "" {
+		note += " " + resumed
+	}
+	v.Note(note)
 
 	// Every widget message, and every text field change, only says "something changed": the
 	// values are read from the page once the controls are still (Quiet).
@@ -377,6 +481,7 @@ func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings
 	}
 	texts := comms.Listen[string](c.textAddress)
 	replies := comms.Listen[string](c.readAddress).WithBuffer(8)
+	gone := comms.Listen[string](c.goneAddress)
 	stops := c.stop.Listen()
 	defer func() {
 		for _, l := range append(listeners, stops) {
@@ -384,6 +489,7 @@ func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings
 		}
 		texts.Close()
 		replies.Close()
+		gone.Close()
 	}()
 	wg.Add(1)
 	go func() {
@@ -396,12 +502,19 @@ func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings
 	s := NewSession(m, v)
 	defer s.Close()
 	seq := uint64(1)
-	s.Apply(ctx, Change{Seq: seq, Settings: initial})
+	s.Apply(ctx, Change{Seq: seq, Settings: start})
+	keep(start)
 	for {
 		select {
 		case <-ctx.Done():
 			s.Close()
+			c.showStopped(StoppedNote)
 			v.Status("stopped: the cell was interrupted")
+			return nil
+		case <-gone.C:
+			// The cell runs again (or its output was cleared): end, so that the new run,
+			// which waits for this one, takes over.
+			s.Close()
 			return nil
 		case <-stops.C:
 			s.Stop()
@@ -418,6 +531,7 @@ func runLive(ctx context.Context, m *actadd.Model, v *cellView, initial Settings
 				continue
 			}
 			s.Apply(ctx, Change{Seq: seq, Settings: st})
+			keep(st)
 		}
 	}
 }

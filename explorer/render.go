@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/plots"
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -30,7 +31,7 @@ func ColumnsHTML(label string, c Columns) string {
 	fmt.Fprintf(&b, th, "unsteered")
 	fmt.Fprintf(&b, th, html.EscapeString("steered: "+c.Settings.Addition().String()))
 	b.WriteString("</tr>")
-	td := `<td class="%s" style="text-align:left;vertical-align:top;white-space:pre-wrap;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
+	td := `<td class="%s" style="text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid #ccc;padding:4px"><b>%s</b>%s</td>`
 	prompt := html.EscapeString(c.Settings.Prompt)
 	for i := range c.Unsteered {
 		b.WriteString("<tr>")
@@ -42,10 +43,10 @@ func ColumnsHTML(label string, c Columns) string {
 	return b.String()
 }
 
-// Plot size: small, beside the columns.
+// Plot size: small enough to sit beside the columns on a notebook's page (Layout).
 const (
-	plotWidth  = 6 * vg.Inch
-	plotHeight = 3.4 * vg.Inch
+	plotWidth  = 4.8 * vg.Inch
+	plotHeight = 3.2 * vg.Inch
 	plotDPI    = 96
 )
 
@@ -53,18 +54,26 @@ const (
 // as a line with the current layer marked, the unsteered mean as a horizontal line. The title
 // names the model and backend (label) and the sample.
 func CurvePNG(model, backend string, c Curve) ([]byte, error) {
+	p, err := curvePlot(model, backend, c)
+	if err != nil {
+		return nil, err
+	}
+	return renderPNG(p.Draw)
+}
+
+// curvePlot is CurvePNG's plot. Its title is the same while the curve is computed as when it is
+// done (CurveHTML says how far it is), wrapped to the plot's width.
+func curvePlot(model, backend string, c Curve) (*plot.Plot, error) {
 	metric := MetricByName(c.Settings.Metric)
 	if metric == nil {
 		return nil, fmt.Errorf("explorer: unknown metric %q", c.Settings.Metric)
 	}
 	means, base := c.Means(metric)
 	sample := fmt.Sprintf("%d completions × %d tokens per layer", c.Settings.N, c.Settings.Tokens)
-	if !c.Done {
-		sample += fmt.Sprintf(" (%d/%d tokens so far)", c.Step, c.Settings.Tokens)
-	}
 	title := plots.Heading(fmt.Sprintf("%s vs layer, %+g·(%q − %q)", metric.Name, c.Settings.Coeff, c.Settings.Plus, c.Settings.Minus), model, backend, sample)
 	p := plots.NewPlot(title, "layer", metric.Label)
 	p.Title.TextStyle.Font.Size = vg.Points(10)
+	p.Title.Text = wrap(p.Title.Text, plotWidth-2*vg.Points(titleMargin), p.Title.TextStyle.Width)
 	xs := make([]float64, len(c.Layers))
 	for i, l := range c.Layers {
 		xs[i] = float64(l)
@@ -92,7 +101,34 @@ func CurvePNG(model, backend string, c Curve) ([]byte, error) {
 		p.Y.Max = 1
 	}
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	return renderPNG(p.Draw)
+	return p, nil
+}
+
+// titleMargin is the room left on each side of the title.
+const titleMargin = 6 // points
+
+// wrap breaks each line of s at spaces so that no line is wider than width (as measured by
+// widthOf), except a single word wider than that. gonum/plot draws a title as given, clipped
+// at the canvas's edges; the figures of package plots wrap theirs when they are saved, which
+// the explorer's live plot is not.
+func wrap(s string, width vg.Length, widthOf func(string) vg.Length) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		cur := ""
+		for _, w := range strings.Fields(line) {
+			switch next := cur + " " + w; {
+			case cur == "":
+				cur = w
+			case widthOf(next) <= width:
+				cur = next
+			default:
+				out = append(out, cur)
+				cur = w
+			}
+		}
+		out = append(out, cur)
+	}
+	return strings.Join(out, "\n")
 }
 
 // renderPNG draws at the explorer's plot size; gonum/plot's panics become errors.
@@ -112,7 +148,7 @@ func renderPNG(drawFn func(draw.Canvas)) (data []byte, err error) {
 }
 
 // CurveHTML is the curve's plot as an inline image (data: URL), whose alt text holds the
-// numbers.
+// numbers, with a line under it saying how far the curve is computed.
 func CurveHTML(model, backend string, c Curve) (string, error) {
 	png, err := CurvePNG(model, backend, c)
 	if err != nil {
@@ -121,10 +157,36 @@ func CurveHTML(model, backend string, c Curve) (string, error) {
 	metric := MetricByName(c.Settings.Metric)
 	means, base := c.Means(metric)
 	alt := fmt.Sprintf("%s per layer %v, unsteered %.3g", metric.Name, roundAll(means), base)
-	return fmt.Sprintf(`<img class="actadd-explorer-plot" data-layer="%d" data-done="%t" alt="%s" src="data:image/png;base64,%s"/>`,
-		c.Settings.Layer, c.Done, html.EscapeString(alt), base64.StdEncoding.EncodeToString(png)), nil
+	state := fmt.Sprintf("every layer: %d/%d tokens so far", c.Step, c.Settings.Tokens)
+	if c.Done {
+		state = fmt.Sprintf("every layer: %d tokens, done", c.Settings.Tokens)
+	}
+	return fmt.Sprintf(`<div class="actadd-explorer-plot-box"><img class="actadd-explorer-plot" data-layer="%d" data-done="%t" alt="%s" src="data:image/png;base64,%s" style="display:block"/>`+
+		`<div class="actadd-explorer-plot-state" style="font-family:monospace;font-size:90%%">%s</div></div>`,
+		c.Settings.Layer, c.Done, html.EscapeString(alt), base64.StdEncoding.EncodeToString(png), html.EscapeString(state)), nil
 }
 
+// Layout is where the live explorer's parts go on the page: the controls and, under them, the
+// columns (their height bounded: they scroll), with the plot beside both; on a page too
+// narrow for both, the plot goes under the columns. Its fields are the elements' ids.
+type Layout struct {
+	Root, Controls, Columns, Plot string
+}
+
+// ColumnsMaxHeight bounds the columns' height (CSS), so that the controls and the plot stay
+// on screen together, whatever the number and length of the completions.
+const ColumnsMaxHeight = "55vh"
+
+// HTML is the layout's elements, empty.
+func (l Layout) HTML() string {
+	return fmt.Sprintf(`<div id="%s" class="actadd-explorer" style="display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-start">`+
+		`<div style="flex:1 1 440px;min-width:0">`+
+		`<div id="%s" class="actadd-explorer-controls" style="display:grid;grid-template-columns:max-content minmax(0,1fr);gap:4px 12px;align-items:center"></div>`+
+		`<div id="%s" class="actadd-explorer-columns-box" style="max-height:%s;overflow:auto;margin-top:8px"></div>`+
+		`</div>`+
+		`<div id="%s" class="actadd-explorer-plot-area" style="flex:0 0 auto;width:%dpx"></div>`+
+		`</div>`, l.Root, l.Controls, l.Columns, ColumnsMaxHeight, l.Plot, int(plotWidth.Points()/vg.Inch.Points()*plotDPI+0.5))
+}
 func roundAll(xs []float64) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {

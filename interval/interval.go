@@ -1,7 +1,11 @@
 // Package interval computes the 95% confidence intervals that the experiments' results and
-// figures carry: Wilson score intervals for proportions (a success rate, P@K), Student t
-// intervals for means, and t intervals for ratios of means by the delta method (a token-weighted
-// mean log-probability difference, a ratio of mean times).
+// figures carry, each by a method whose bounds stay within what its quantity can be: Wilson
+// score intervals for proportions (a success rate, P@K: within [0, 1], exactly 0 or 1 at 0 or
+// n successes), Poisson exact intervals for means of counts (wedding words per completion:
+// never below 0), Student t intervals for means of quantities of any sign, t intervals for
+// ratios of means by the delta method (a token-weighted mean log-probability difference), and
+// the same on the log scale for ratios of positive quantities (a ratio of mean times: never
+// below 0, so a premium never below −100%).
 //
 // An Estimate holds the point value, the interval, the number of observations behind it and the
 // method's name, which captions and sidecars print. Where a method cannot give an interval (no
@@ -11,7 +15,10 @@ package interval
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -25,9 +32,11 @@ var z = distuv.UnitNormal.Quantile(1 - (1-Level)/2)
 
 // Names of the methods, as captions and sidecars print them.
 const (
-	Wilson = "95% Wilson score interval"
-	T      = "95% Student t interval"
-	RatioT = "95% t interval of a ratio of means (delta method)"
+	Wilson    = "95% Wilson score interval"
+	T         = "95% Student t interval"
+	RatioT    = "95% t interval of a ratio of means (delta method)"
+	LogRatioT = "95% t interval of a ratio of means on the log scale (delta method)"
+	Poisson   = "95% Poisson exact interval of a mean count (Garwood), widened for overdispersion"
 )
 
 // Estimate is a point estimate with its 95% interval [Lo, Hi] over N observations.
@@ -36,6 +45,63 @@ type Estimate struct {
 	Value  float64
 	Lo, Hi float64 // NaN when Method cannot give an interval from N observations
 	Method string
+}
+
+// String is the estimate as results print it, the value and its interval rounded alike, then
+// the sample size and the method's short name (Short):
+//
+//	0.15 [0.05, 0.36] (n = 20, Wilson)
+//	7 (n = 1, t: no interval)
+func (e Estimate) String() string {
+	name := Short(e.Method)
+	if name == "" {
+		name = "no method"
+	}
+	if !e.Defined() {
+		return fmt.Sprintf("%s (n = %d, %s: no interval)", e.Numbers(), e.N, name)
+	}
+	return fmt.Sprintf("%s (n = %d, %s)", e.Numbers(), e.N, name)
+}
+
+// Numbers is the value and its interval, "0.15 [0.05, 0.36]", all three with the decimals that
+// give the interval's width two significant digits (0.005 [0.000, 0.020]; a perplexity ratio
+// 0.99987 [0.99982, 0.99993]); the value alone, to 4 significant digits, where the interval is
+// undefined or has no width.
+func (e Estimate) Numbers() string {
+	w := e.Hi - e.Lo
+	if !e.Defined() || !(w > 0) || math.IsInf(w, 0) || math.IsNaN(e.Value) {
+		if e.Defined() {
+			return fmt.Sprintf("%.4g [%.4g, %.4g]", e.Value, e.Lo, e.Hi)
+		}
+		return fmt.Sprintf("%.4g", e.Value)
+	}
+	dec := max(0, 1-int(math.Floor(math.Log10(w))))
+	num := func(x float64) string {
+		s := strconv.FormatFloat(x, 'f', dec, 64)
+		if strings.Trim(s, "-0.") == "" {
+			s = strings.TrimPrefix(s, "-") // no "-0.000"
+		}
+		return s
+	}
+	return fmt.Sprintf("%s [%s, %s]", num(e.Value), num(e.Lo), num(e.Hi))
+}
+
+// Short is the short name of a method (one of this package's names) for tables and String:
+// "Wilson", "t", "delta-method t", "log delta-method t", "Poisson exact"; other names unchanged.
+func Short(method string) string {
+	switch method {
+	case Wilson:
+		return "Wilson"
+	case T:
+		return "t"
+	case RatioT:
+		return "delta-method t"
+	case LogRatioT:
+		return "log delta-method t"
+	case Poisson:
+		return "Poisson exact"
+	}
+	return method
 }
 
 // Defined reports whether the estimate has an interval.
@@ -108,7 +174,16 @@ func Proportion(k, n int) Estimate {
 	den := 1 + z*z/nf
 	centre := (p + z*z/(2*nf)) / den
 	half := z / den * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
-	e.Value, e.Lo, e.Hi = p, math.Max(0, centre-half), math.Min(1, centre+half)
+	// The interval holds p and lies in [0, 1]; at k = 0 its lower end is exactly 0 and at k = n
+	// its upper end exactly 1, which the formula's rounding misses (centre − half is 8.7e-19 at
+	// k = 0, n = 395, so that the interval did not hold its point).
+	e.Value, e.Lo, e.Hi = p, math.Min(p, math.Max(0, centre-half)), math.Max(p, math.Min(1, centre+half))
+	if k == 0 {
+		e.Lo = 0
+	}
+	if k == n {
+		e.Hi = 1
+	}
 	return e
 }
 
@@ -131,6 +206,62 @@ func Mean(xs []float64) Estimate {
 	}
 	half := tQuantile(n-1) * stat.StdDev(xs, nil) / math.Sqrt(float64(n))
 	e.Lo, e.Hi = e.Value-half, e.Value+half
+	return e
+}
+
+// CountMean is the mean of non-negative counts xs (e.g. wedding words per completion) with a
+// 95% interval that cannot go below 0: the exact Poisson interval of the total (Garwood 1936:
+// the gamma quantiles of the total K, [G(K; α/2), G(K+1; 1−α/2)] / n), widened for counts more
+// spread than a Poisson's by the quasi-Poisson dispersion φ = max(1, s²/mean): the interval of
+// K/φ events in n/φ trials. A t interval of such counts goes below 0 when most are 0 (0.005
+// [−0.0049, 0.015] at 1 of 200); a log-scale interval has no width at a mean of 0. At a total of
+// 0 the interval is [0, 3.69/n], at n = 1 the Poisson interval of that one count (no spread to
+// measure). A negative or non-finite value gives a NaN interval; no value gives a NaN mean.
+func CountMean(xs []float64) Estimate {
+	n := len(xs)
+	e := Estimate{N: n, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Method: Poisson}
+	if n == 0 {
+		return e
+	}
+	for _, x := range xs {
+		if !(x >= 0) || math.IsInf(x, 1) {
+			return e
+		}
+	}
+	e.Value = stat.Mean(xs, nil)
+	phi := 1.0
+	if n > 1 && e.Value > 0 {
+		phi = math.Max(1, stat.Variance(xs, nil)/e.Value)
+	}
+	k, trials := e.Value*float64(n)/phi, float64(n)/phi
+	e.Lo = 0
+	if k > 0 {
+		e.Lo = math.Min(e.Value, distuv.Gamma{Alpha: k, Beta: 1}.Quantile((1-Level)/2)/trials)
+	}
+	e.Hi = math.Max(e.Value, distuv.Gamma{Alpha: k + 1, Beta: 1}.Quantile(1-(1-Level)/2)/trials)
+	return e
+}
+
+// RatioOfMeansLog is R = Σnum/Σden for positive quantities (e.g. the mean times of two arms
+// over seeds) with the delta method's t interval taken on the log scale and transformed back:
+// exp(log R ± t(n−1)·SE/R), SE as in RatioOfMeans. Its ends are positive, so a premium R − 1
+// never falls below −100% (RatioOfMeans's interval reached −140% for two noisy seeds), and it is
+// as wide in ratio terms above R as below. Fewer than two pairs give no interval; a value that
+// is not positive and finite gives NaN.
+func RatioOfMeansLog(num, den []float64) Estimate {
+	n := min(len(num), len(den))
+	for i := range n {
+		if !(num[i] > 0 && den[i] > 0) || math.IsInf(num[i], 0) || math.IsInf(den[i], 0) {
+			return Estimate{N: n, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Method: LogRatioT}
+		}
+	}
+	e := RatioOfMeans(num, den)
+	e.Method = LogRatioT
+	if !e.Defined() {
+		return e
+	}
+	half := (e.Hi - e.Value) / e.Value // t(n−1)·SE/R, the half-width of log R's interval
+	e.Lo, e.Hi = e.Value*math.Exp(-half), e.Value*math.Exp(half)
 	return e
 }
 

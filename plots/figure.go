@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -262,8 +264,10 @@ func sha256Hex(data []byte) string {
 
 // VerifySet checks that the files of figure name in dir belong together: the sidecar
 // <name>.json exists and lists <name>.png, .svg and .pdf, and each of those files has the
-// SHA-256 the sidecar records. It returns the sidecar, or an error that names every missing or
-// mismatched file (a save that was interrupted, or files of different runs side by side).
+// SHA-256 the sidecar records. It also checks that the PDF's text reads back as drawn (every
+// font maps its codes to Unicode; see checkPDFFonts). It returns the sidecar, or an error that
+// names every missing, mismatched or garbled file (a save that was interrupted, files of
+// different runs side by side, or a PDF from a version that garbled its text).
 func VerifySet(dir, name string) (*Sidecar, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
@@ -292,12 +296,51 @@ func VerifySet(dir, name string) (*Sidecar, error) {
 			bad = append(bad, fmt.Sprintf("%s cannot be read (%v)", file, err))
 		case sha256Hex(data) != want:
 			bad = append(bad, file+" is not the file the sidecar records (another run's, or changed since)")
+		case ext == ".pdf":
+			if err := checkPDFFonts(data); err != nil {
+				bad = append(bad, file+" "+err.Error())
+			}
 		}
 	}
 	if len(bad) > 0 {
 		return &sc, fmt.Errorf("plots: figure %s in %s is not one set (run %s): %s: make the figure again", name, dir, sc.RunID, strings.Join(bad, "; "))
 	}
 	return &sc, nil
+}
+
+var (
+	pdfObject   = regexp.MustCompile(`(?s)\d+\s+\d+\s+obj\b(.*?)\bendobj`)
+	pdfFontDict = regexp.MustCompile(`/Type\s*/Font\b`)
+	pdfSubtype  = regexp.MustCompile(`/Subtype\s*/(\w+)`)
+	pdfEncoding = regexp.MustCompile(`/Encoding\s*/(\w+)`)
+)
+
+// checkPDFFonts reports a PDF whose text does not read back as drawn: a font with a one-byte
+// encoding (e.g. /WinAnsiEncoding, as gonum/plot's vgpdf writes, which garbles "−", "Δ", "≥",
+// "·"), or a composite font without a ToUnicode map. It reads the font objects written in the
+// clear, as the plots package writes them; fonts inside compressed object streams are not seen.
+func checkPDFFonts(data []byte) error {
+	for _, obj := range pdfObject.FindAllSubmatch(data, -1) {
+		dict := obj[1]
+		if !pdfFontDict.Match(dict) {
+			continue
+		}
+		sub := ""
+		if m := pdfSubtype.FindSubmatch(dict); m != nil {
+			sub = string(m[1])
+		}
+		switch {
+		case sub == "CIDFontType0" || sub == "CIDFontType2": // the glyphs of a Type0 font
+		case sub == "Type0" && bytes.Contains(dict, []byte("/ToUnicode")):
+		default:
+			enc := "no Unicode map"
+			if m := pdfEncoding.FindSubmatch(dict); m != nil {
+				enc = "the one-byte encoding /" + string(m[1])
+			}
+			return fmt.Errorf("sets its text in a %s font with %s, so characters such as \"−\", \"Δ\", \"≥\" read back wrongly (an older version of the plots package wrote it)", sub, enc)
+		}
+	}
+	return nil
 }
 
 // SaveAll saves every figure into dir and returns all the paths written.

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -59,4 +60,33 @@ func abs(x vg.Length) vg.Length {
 		return -x
 	}
 	return x
+}
+
+// Titles and axis labels wrap between phrases where the same number of lines allows it.
+func TestWrapPhrases(t *testing.T) {
+	p := NewPlot("t", "x", "y")
+	sty := p.Y.Label.TextStyle
+	for _, c := range []struct {
+		s     string
+		width vg.Length
+		want  string
+	}{
+		{"perplexity ratio exp(−X), X = mean Δ log-prob per token", PlotHeight, "perplexity ratio exp(−X),\nX = mean Δ log-prob per token"},
+		{"premium: mean t_ActAdd / mean t_baseline − 1 (%)", PlotHeight, "premium:\nmean t_ActAdd / mean t_baseline − 1 (%)"},
+		{"short label", PlotHeight, "short label"},
+		{"one\ntwo three", PlotHeight, "one\ntwo three"},
+	} {
+		got := wrapPhrases(sty, c.s, c.width)
+		if got != c.want {
+			t.Errorf("wrapPhrases(%q) =\n%q, want\n%q (greedy: %q)", c.s, got, c.want, wrap(sty, c.s, c.width))
+		}
+		for _, line := range strings.Split(got, "\n") {
+			if sty.Width(line) > c.width && strings.Contains(line, " ") {
+				t.Errorf("line %q is wider than %v", line, c.width)
+			}
+		}
+		if len(strings.Split(got, "\n")) != len(strings.Split(wrap(sty, c.s, c.width), "\n")) {
+			t.Errorf("%q: %d lines, greedy wrapping needs %d", c.s, len(strings.Split(got, "\n")), len(strings.Split(wrap(sty, c.s, c.width), "\n")))
+		}
+	}
 }

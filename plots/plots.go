@@ -17,9 +17,11 @@ package plots
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -135,46 +136,161 @@ func setFonts(p *plot.Plot) {
 }
 
 // Ticks is gonum/plot's default ticker with labels printed with as many decimals as the tick
-// spacing needs: the default rounds to at most a few significant digits, so that on a narrow
-// range (ratios such as 0.99995 … 1.00002) a tick at 1.00002 reads "1".
-type Ticks struct{}
+// spacing needs (the default rounds to at most a few significant digits, so that on a narrow
+// range, ratios such as 0.99995 … 1.00002, a tick at 1.00002 reads "1"), and with a labelled
+// tick at each reference value Ref in range (the ratio 1 of E1, the premium 0 of E4, see
+// AddReference): where the default ticks skip such a value, they are moved to run through it,
+// at the same spacing or the largest round step below it (down to a fifth) that leaves about
+// as many labelled ticks (at least three, or as many as before) with labels at most a decimal
+// longer, unless another reference value is labelled already; otherwise it is added as a tick
+// of its own.
+type Ticks struct {
+	Ref []float64
+}
 
 // Ticks implements plot.Ticker.
-func (Ticks) Ticks(lo, hi float64) []plot.Tick {
+func (t Ticks) Ticks(lo, hi float64) []plot.Tick {
 	ts := plot.DefaultTicks{}.Ticks(lo, hi)
-	var vals []float64
-	for _, t := range ts {
-		if t.Label != "" {
-			vals = append(vals, t.Value)
-		}
-	}
-	spacing := math.Inf(1)
-	for i := 1; i < len(vals); i++ {
-		spacing = math.Min(spacing, math.Abs(vals[i]-vals[i-1]))
-	}
+	spacing := labelSpacing(ts)
 	if math.IsInf(spacing, 1) || spacing == 0 {
 		return ts
 	}
-	dec := max(0, int(-math.Floor(math.Log10(spacing))))
-	for ; dec < 15; dec++ {
-		exact := true
-		for _, v := range vals {
-			r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', dec, 64), 64)
-			exact = exact && math.Abs(r-v) <= spacing*1e-6
+	moved := false // a reference is labelled: the ticks stay where they are
+	for _, ref := range t.Ref {
+		moved = moved || (lo <= ref && ref <= hi && hasLabel(ts, ref, spacing))
+	}
+	for _, ref := range t.Ref {
+		if ref < lo || ref > hi || hasLabel(ts, ref, spacing) {
+			continue
 		}
-		if exact {
-			break
+		var shifted []plot.Tick
+		for _, step := range finerSteps(spacing) {
+			c := shiftTicks(ts, lo, hi, ref, step)
+			if n := labelCount(c); n >= min(3, labelCount(ts)) && n <= 2*labelCount(ts)+1 && labelDecimals(c, step) <= labelDecimals(ts, spacing)+1 {
+				shifted = c
+				break
+			}
+		}
+		if !moved && shifted != nil {
+			ts, moved = shifted, true
+		} else {
+			ts = append(ts, plot.Tick{Value: ref, Label: "ref"})
+			slices.SortFunc(ts, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
 		}
 	}
-	for i, t := range ts {
-		if t.Label != "" {
-			ts[i].Label = strconv.FormatFloat(t.Value, 'f', dec, 64)
-			if ts[i].Label == "-0" || strings.Trim(ts[i].Label, "-0.") == "" {
+	dec := labelDecimals(ts, labelSpacing(ts))
+	for i, tk := range ts {
+		if tk.Label != "" {
+			ts[i].Label = strconv.FormatFloat(tk.Value, 'f', dec, 64)
+			if strings.Trim(ts[i].Label, "-0.") == "" {
 				ts[i].Label = strings.TrimPrefix(ts[i].Label, "-")
 			}
 		}
 	}
 	return ts
+}
+
+// labelSpacing is the smallest distance between two labelled ticks (+Inf with fewer than two).
+func labelSpacing(ts []plot.Tick) float64 {
+	spacing, last := math.Inf(1), math.NaN()
+	for _, t := range ts {
+		if t.Label == "" {
+			continue
+		}
+		if !math.IsNaN(last) {
+			spacing = math.Min(spacing, math.Abs(t.Value-last))
+		}
+		last = t.Value
+	}
+	return spacing
+}
+
+// finerSteps are the spacings to try for ticks through a reference value: spacing itself, then
+// the round steps (1, 2, 2.5 or 5 times a power of ten) below it down to a fifth of it, largest
+// first.
+func finerSteps(spacing float64) []float64 {
+	out := []float64{spacing}
+	e := math.Pow(10, math.Floor(math.Log10(spacing)))
+	for _, p := range []float64{e, e / 10} {
+		for _, m := range []float64{5, 2.5, 2, 1} {
+			if step := m * p; step < spacing*(1-1e-9) && step >= spacing/5*(1-1e-9) {
+				out = append(out, step)
+			}
+		}
+	}
+	return out
+}
+
+// labelCount is the number of labelled ticks of ts.
+func labelCount(ts []plot.Tick) int {
+	n := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// hasLabel reports whether a labelled tick sits at v.
+func hasLabel(ts []plot.Tick, v, spacing float64) bool {
+	for _, t := range ts {
+		if t.Label != "" && math.Abs(t.Value-v) <= spacing*1e-9 {
+			return true
+		}
+	}
+	return false
+}
+
+// shiftTicks is ts moved to run through ref: labelled ticks every spacing, and unlabelled ones
+// between them about as close as ts's, within [lo, hi]; nil when fewer than two labelled ticks
+// fit.
+func shiftTicks(ts []plot.Tick, lo, hi, ref, spacing float64) []plot.Tick {
+	minor := spacing
+	for i := 1; i < len(ts); i++ {
+		if d := math.Abs(ts[i].Value - ts[i-1].Value); d > spacing*1e-9 {
+			minor = math.Min(minor, d)
+		}
+	}
+	per := max(1, int(math.Round(spacing/minor))) // ticks per labelled interval
+	step := spacing / float64(per)
+	var out []plot.Tick
+	labels := 0
+	for j := int(math.Ceil((lo-ref)/step - 1e-9)); ; j++ {
+		v := ref + float64(j)*step
+		if v > hi+step*1e-9 {
+			break
+		}
+		if j%per == 0 {
+			out = append(out, plot.Tick{Value: v, Label: "ref"})
+			labels++
+		} else {
+			out = append(out, plot.Tick{Value: v})
+		}
+	}
+	if labels < 2 {
+		return nil
+	}
+	return out
+}
+
+// labelDecimals is the number of decimals that print every labelled tick of ts exactly (to
+// within a millionth of the spacing), at least as many as the spacing needs.
+func labelDecimals(ts []plot.Tick, spacing float64) int {
+	dec := max(0, int(-math.Floor(math.Log10(spacing))))
+	for ; dec < 15; dec++ {
+		exact := true
+		for _, t := range ts {
+			if t.Label != "" {
+				r, _ := strconv.ParseFloat(strconv.FormatFloat(t.Value, 'f', dec, 64), 64)
+				exact = exact && math.Abs(r-t.Value) <= spacing*1e-6
+			}
+		}
+		if exact {
+			break
+		}
+	}
+	return dec
 }
 
 // LogX switches the x axis to a log scale with labelled powers of ten. Every x value must
@@ -414,6 +530,16 @@ func AddHLine(p *plot.Plot, y float64, name string, c color.Color) {
 	}
 }
 
+// AddReference adds a dashed horizontal line at a reference value y (a ratio of 1, a premium of
+// 0), as AddHLine does, and gives the y axis a labelled tick at y (see Ticks).
+func AddReference(p *plot.Plot, y float64, name string, c color.Color) {
+	AddHLine(p, y, name, c)
+	if t, ok := p.Y.Tick.Marker.(Ticks); ok {
+		t.Ref = append(slices.Clone(t.Ref), y)
+		p.Y.Tick.Marker = t
+	}
+}
+
 // AddBand shades the 95% interval of a reference estimate across the whole x range (nothing
 // when the interval is undefined). Plotters are drawn in the order they are added: add the band
 // before the data, and the estimate's line (AddHLine) after.
@@ -499,7 +625,8 @@ func padAxis(a *plot.Axis, below, above float64) {
 var Gray = color.Gray{Y: 96}
 
 // Render draws p, with the panels below it (sharing its x axis, e.g. the counts behind its
-// points), Width wide as PNG (at DPI), SVG and PDF (fonts embedded). Titles, axis labels and
+// points), Width wide as PNG (at DPI), SVG and PDF (fonts embedded, every character of every
+// text readable from the PDF as itself). Titles, axis labels and
 // the caption (the x label's lines after the first) are wrapped to the width; the legend goes
 // under the plot, left-aligned, and the caption under the legend. With panels, the x label is
 // drawn under the last panel. Drawing errors, including gonum/plot's panics (e.g. a
@@ -524,8 +651,7 @@ func Render(p *plot.Plot, below ...*plot.Plot) (pngData, svgData, pdfData []byte
 	if _, err := svg.WriteTo(&svgBuf); err != nil {
 		return nil, nil, nil, fmt.Errorf("plots: encoding SVG: %w", err)
 	}
-	pdf := vgpdf.New(Width, l.height)
-	pdf.EmbedFonts(true)
+	pdf := newPDFCanvas(Width, l.height)
 	l.draw(draw.New(pdf))
 	var pdfBuf bytes.Buffer
 	if _, err := pdf.WriteTo(&pdfBuf); err != nil {
@@ -569,14 +695,14 @@ func newLayout(p *plot.Plot, below []*plot.Plot) (*layout, func()) {
 	// The PNG rasterizer rounds each glyph's advance to whole pixels, which can make a line a few
 	// percent wider than the font's metrics say: wrap with that much to spare.
 	inner := (Width - 2*vg.Points(pad)) * 0.94
-	p.Title.Text = wrap(p.Title.TextStyle, title, inner)
+	p.Title.Text = wrapPhrases(p.Title.TextStyle, title, inner)
 	axis, caption, _ := strings.Cut(xLabel, "\n")
-	p.X.Label.Text = wrap(p.X.Label.TextStyle, axis, inner)
-	p.Y.Label.Text = wrap(p.Y.Label.TextStyle, yLabel, PlotHeight)
+	p.X.Label.Text = wrapPhrases(p.X.Label.TextStyle, axis, inner)
+	p.Y.Label.Text = wrapPhrases(p.Y.Label.TextStyle, yLabel, PlotHeight)
 	for _, b := range below { // panels share the main plot's x axis
 		setFonts(b)
 		b.X.Min, b.X.Max, b.X.Scale, b.X.Tick.Marker = p.X.Min, p.X.Max, p.X.Scale, p.X.Tick.Marker
-		b.Y.Label.Text = wrap(b.Y.Label.TextStyle, b.Y.Label.Text, PanelHeight)
+		b.Y.Label.Text = wrapPhrases(b.Y.Label.TextStyle, b.Y.Label.Text, PanelHeight)
 	}
 	if len(below) > 0 { // the x label goes under the last panel
 		below[len(below)-1].X.Label.Text, p.X.Label.Text = p.X.Label.Text, ""
@@ -672,7 +798,8 @@ func (l *layout) place(c draw.Canvas) placement {
 }
 
 // wrap breaks s into lines no wider than width in style sty, at spaces (keeping its own line
-// breaks); a word wider than width stays whole on its line. gonum/plot draws text as given.
+// breaks), filling each line before the next (for captions); a word wider than width stays
+// whole on its line. gonum/plot draws text as given.
 func wrap(sty text.Style, s string, width vg.Length) string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
@@ -691,6 +818,80 @@ func wrap(sty text.Style, s string, width vg.Length) string {
 		out = append(out, line)
 	}
 	return strings.Join(out, "\n")
+}
+
+// wrapPhrases breaks s as wrap does, for titles and axis labels: into as few lines as wrap
+// would, then, among the ways of doing so, breaking between phrases (after ",", ";" or ":",
+// around a dash, before "vs" or a closing parenthetical such as a unit, "(%)") rather than
+// inside one ("… X = mean Δ | log-prob per token"), and with lines of even width.
+func wrapPhrases(sty text.Style, s string, width vg.Length) string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		out = append(out, breakPhrases(sty, strings.Fields(para), width)...)
+	}
+	return strings.Join(out, "\n")
+}
+
+// breakPhrases is wrapPhrases for one paragraph of words, by dynamic programming over the
+// break points: the best way to set words[:j] is the best way to set words[:i] and a line
+// words[i:j], for the best i.
+func breakPhrases(sty text.Style, words []string, width vg.Length) []string {
+	if len(words) == 0 {
+		return []string{""}
+	}
+	type cost struct {
+		lines, inPhrase int
+		ragged          float64 // Σ (width − line width)², in points²
+	}
+	less := func(a, b cost) bool {
+		if a.lines != b.lines {
+			return a.lines < b.lines
+		}
+		if a.inPhrase != b.inPhrase {
+			return a.inPhrase < b.inPhrase
+		}
+		return a.ragged < b.ragged
+	}
+	n := len(words)
+	unit := -1 // where a closing parenthetical starts, e.g. "(%)" or "(nats/token)"
+	if strings.HasSuffix(words[n-1], ")") {
+		for i := n - 1; i >= 0; i-- {
+			if strings.HasPrefix(words[i], "(") {
+				unit = i
+				break
+			}
+		}
+	}
+	between := func(j int) bool { // a break before words[j] falls between phrases
+		prev, next := words[j-1], words[j]
+		return strings.HasSuffix(prev, ",") || strings.HasSuffix(prev, ";") || strings.HasSuffix(prev, ":") ||
+			j == unit || next == "vs" || next == "—" || next == "–" || prev == "—" || prev == "–"
+	}
+	best, from := make([]cost, n+1), make([]int, n+1)
+	for j := 1; j <= n; j++ {
+		best[j] = cost{lines: math.MaxInt}
+		for i := j - 1; i >= 0; i-- {
+			w := sty.Width(strings.Join(words[i:j], " "))
+			if w > width && i < j-1 {
+				break // longer lines are wider still
+			}
+			c := best[i]
+			c.lines++
+			if i > 0 && !between(i) {
+				c.inPhrase++
+			}
+			slack := math.Max(0, (width - w).Points())
+			c.ragged += slack * slack
+			if best[j].lines == math.MaxInt || less(c, best[j]) {
+				best[j], from[j] = c, i
+			}
+		}
+	}
+	var lines []string
+	for j := n; j > 0; j = from[j] {
+		lines = append([]string{strings.Join(words[from[j]:j], " ")}, lines...)
+	}
+	return lines
 }
 
 // xys checks a series and converts it for gonum/plot.

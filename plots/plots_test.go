@@ -9,6 +9,7 @@ import (
 	"image"
 	_ "image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/interval"
 	"github.com/actadd-go/actadd/plots"
 	"gonum.org/v1/plot"
 )
@@ -492,4 +494,78 @@ func TestIsTinyNamesEveryStandIn(t *testing.T) {
 	if plots.ModelLabel(checkpoint.TinyDescription) != plots.StandInLabel {
 		t.Errorf("ModelLabel(%q) = %q", checkpoint.TinyDescription, plots.ModelLabel(checkpoint.TinyDescription))
 	}
+}
+
+// A proportion of 0 or n successes plots: its Wilson interval holds its point exactly (at
+// 0 of 395 it ended at 8.7e-19, and the figure was refused).
+func TestProportionAtTheEndsPlots(t *testing.T) {
+	for _, n := range []int{1, 7, 200, 395, 30000} {
+		s := plots.SeriesOf("p", []float64{0, 1}, []interval.Estimate{interval.Proportion(0, n), interval.Proportion(n, n)})
+		if err := plots.AddLine(plots.NewPlot("t", "x", "y"), s, 0); err != nil {
+			t.Errorf("n = %d: %v", n, err)
+		}
+	}
+}
+
+// A reference value (E1's ratio 1, E4's premium 0) gets a labelled tick whatever the range,
+// among at least two labelled ticks with distinct labels, where gonum/plot's default ticks
+// often skip it.
+func TestTicksLabelTheReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	skipped, uneven := 0, 0
+	for trial := range 4000 {
+		ref := []float64{0, 1}[trial%2]
+		scale := math.Pow(10, -5+7*r.Float64())
+		lo, hi := ref-scale*(0.05+r.Float64()), ref+scale*(0.05+r.Float64())
+		if !hasTick(plot.DefaultTicks{}.Ticks(lo, hi), ref) {
+			skipped++
+		}
+		ts := plots.Ticks{Ref: []float64{ref}}.Ticks(lo, hi)
+		seen := map[string]bool{}
+		for _, tk := range ts {
+			if tk.Label != "" {
+				if seen[tk.Label] || tk.Value < lo-1e-9*scale || tk.Value > hi+1e-9*scale {
+					t.Fatalf("range [%g, %g]: ticks %v: label %q twice or out of range", lo, hi, ts, tk.Label)
+				}
+				seen[tk.Label] = true
+			}
+		}
+		if !hasTick(ts, ref) || len(seen) < 2 {
+			t.Fatalf("range [%g, %g]: ticks %v lack the reference %g or a second label", lo, hi, ts, ref)
+		}
+		var vals []float64
+		for _, tk := range ts {
+			if tk.Label != "" {
+				vals = append(vals, tk.Value)
+			}
+		}
+		for i := 2; i < len(vals); i++ {
+			if math.Abs((vals[i]-vals[i-1])-(vals[1]-vals[0])) > 1e-6*(vals[1]-vals[0]) {
+				uneven++
+				break
+			}
+		}
+	}
+	t.Logf("gonum/plot's default ticks skipped the reference in %d of 4000 ranges; labelled ticks are unevenly spaced in %d", skipped, uneven)
+	if uneven > 40 {
+		t.Errorf("labelled ticks unevenly spaced in %d of 4000 ranges", uneven)
+	}
+	// AddReference sets it up.
+	p := plots.NewPlot("t", "x", "y")
+	plots.AddReference(p, 1, "ratio 1", plots.Gray)
+	if tk, ok := p.Y.Tick.Marker.(plots.Ticks); !ok || len(tk.Ref) != 1 || tk.Ref[0] != 1 {
+		t.Errorf("AddReference left the ticker %#v", p.Y.Tick.Marker)
+	}
+}
+
+// hasTick reports whether ts labels v (to within rounding).
+func hasTick(ts []plot.Tick, v float64) bool {
+	for _, tk := range ts {
+		if tk.Label != "" && math.Abs(tk.Value-v) <= 1e-9*math.Max(1, math.Abs(v)) {
+			if f, err := strconv.ParseFloat(tk.Label, 64); err == nil && f == v {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the browser test (notebooks/browsertest) needs, when missing: Debian's chromium
-# and classic Jupyter Notebook (jupyter-notebook). Called by `make unit` (so `make test`).
+# and classic Jupyter Notebook (jupyter-notebook); also poppler-utils, whose pdftotext the plots
+# package's tests use to read the text back out of exported PDFs. Called by `make unit` (so
+# `make test`).
 # Where they cannot be installed (no apt-get, not root and no sudo, no network) it says so and
 # succeeds: the test then skips with one line saying what is missing.
 set -euo pipefail
-pkgs=(chromium jupyter-notebook)
+pkgs=(chromium jupyter-notebook poppler-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

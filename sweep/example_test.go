@@ -21,11 +21,11 @@ func Example() {
 		log.Fatal(err)
 	}
 	res, err := sweep.Generate(m,
-		sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 4)}, Layers: []int{0, 1, 2, 3},
+		sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 4)}, Layers: sweep.AllLayers(m),
 			Prompts: []string{"I went up to my friend and said"}, Unsteered: true},
 		sweep.GenerateConfig{Completions: 4, Options: actadd.GenerateOptions{MaxNewTokens: 10, Sampling: actadd.PaperSampling}},
-		sweep.Mean("wedding words", func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }),
-		sweep.Fraction("has a wedding word", func(c actadd.Completion) bool { return datasets.WeddingCount(c.Text) > 0 }))
+		sweep.Count("wedding words", datasets.WeddingCount),
+		sweep.Occurs("has a wedding word", datasets.WeddingCount))
 	if err != nil {
 		log.Fatal(err)
 	}

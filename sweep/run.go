@@ -53,9 +53,16 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	case cfg.Options.Streams != nil:
 		return nil, fmt.Errorf("sweep: Generate assigns the random streams itself (paired by default, see GenerateConfig.Unpaired): leave Options.Streams nil")
 	}
-	names, settings, err := prepare(g, metrics)
+	if err := checkOptions(m, cfg.Options); err != nil {
+		return nil, err
+	}
+	names, settings, err := prepare(m, g, metrics)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Completions > MaxCompletions/len(settings) {
+		return nil, fmt.Errorf("sweep: Generate: %d settings × %d completions is more than the %d completions a sweep can hold in memory: ask for fewer, or split the sweep",
+			len(settings), cfg.Completions, MaxCompletions)
 	}
 	size := cfg.Options.BatchSize
 	if size <= 0 {
@@ -111,14 +118,37 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 	return res, nil
 }
 
-// prepare checks the metrics and lists the grid's settings.
-func prepare[T any](g Grid, metrics []Metric[T]) ([]string, []Setting, error) {
+// MaxCompletions bounds a sweep's completions (settings × Completions): a sweep keeps every
+// completion in memory, and far fewer would take years to generate on any machine.
+const MaxCompletions = 1 << 24
+
+// checkOptions reports generation options that Generate would refuse in every unit, before any
+// work is done: the options are part of every unit's run-store key, which cannot hold a NaN.
+func checkOptions(m *actadd.Model, o actadd.GenerateOptions) error {
+	switch {
+	case o.MaxNewTokens < 1:
+		return fmt.Errorf("sweep: Generate: MaxNewTokens = %d: ask for at least one new token per completion", o.MaxNewTokens)
+	case o.MaxNewTokens > m.Context():
+		return fmt.Errorf("sweep: Generate: MaxNewTokens = %d exceeds the context of %s (%d positions): ask for fewer new tokens", o.MaxNewTokens, m.Name, m.Context())
+	}
+	if err := o.Sampling.Check(); err != nil {
+		return fmt.Errorf("sweep: Generate: %w", err)
+	}
+	return nil
+}
+
+// prepare checks the metrics, lists the grid's settings and checks their layers against the
+// model's.
+func prepare[T any](m *actadd.Model, g Grid, metrics []Metric[T]) ([]string, []Setting, error) {
 	names, err := checkMetrics(metrics)
 	if err != nil {
 		return nil, nil, err
 	}
 	settings, err := g.Settings()
-	return names, settings, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return names, settings, checkLayers(m, settings)
 }
 
 // stream is the random stream of completion c of setting k.
@@ -301,7 +331,7 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 	case cfg.Options.SkipFirst < 0:
 		return nil, fmt.Errorf("sweep: Score: SkipFirst must be ≥ 0, got %d", cfg.Options.SkipFirst)
 	}
-	names, settings, err := prepare(g, metrics)
+	names, settings, err := prepare(m, g, metrics)
 	if err != nil {
 		return nil, err
 	}

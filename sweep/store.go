@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"unicode/utf8"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/internal/machine"
@@ -47,6 +48,11 @@ type steeringKey struct {
 	// Vector is the SHA-256 of a given vector (its model, layer, point, pairs, shape and
 	// values); "" when the vector comes from the prompt pair.
 	Vector string `json:",omitempty"`
+	// PlusBytes and MinusBytes hold a prompt that is not valid UTF-8 as it is: JSON would
+	// replace its invalid bytes, so that different prompts would share a key. Absent for
+	// valid UTF-8, which keeps every other key as it was.
+	PlusBytes  []byte `json:",omitempty"`
+	MinusBytes []byte `json:",omitempty"`
 }
 
 // SteeringKey is how a run store's key (runstore.Key.Steering) names an addition: its prompt
@@ -56,6 +62,12 @@ func SteeringKey(a actadd.Addition) any {
 	k := steeringKey{Plus: a.Plus, Minus: a.Minus, Coeff: a.Coeff, Layer: a.Layer, Point: a.Point, Position: a.Position.String()}
 	if k.Point == "" {
 		k.Point = actadd.DefaultPoint
+	}
+	if !utf8.ValidString(a.Plus) {
+		k.PlusBytes = []byte(a.Plus)
+	}
+	if !utf8.ValidString(a.Minus) {
+		k.MinusBytes = []byte(a.Minus)
 	}
 	if v := a.Vector; v != nil {
 		h := sha256.New()

@@ -62,3 +62,26 @@ func TestScoreBatches(t *testing.T) {
 		t.Errorf("default sizes: %v, want one batch of every text", got)
 	}
 }
+
+// Steering prompts that differ only in bytes that are not valid UTF-8 have keys of their own:
+// JSON alone would turn both into U+FFFD and hand one's results back for the other. Keys of
+// valid prompts are unchanged.
+func TestSteeringKeyKeepsInvalidUTF8(t *testing.T) {
+	key := func(a actadd.Addition) string {
+		b, err := json.Marshal(SteeringKey(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if a, b := key(actadd.Pair("\xff", "", 1)), key(actadd.Pair("\xfe", "", 1)); a == b {
+		t.Errorf("two prompts share the key %s", a)
+	}
+	if a, b := key(actadd.Pair("x", "\xff", 1)), key(actadd.Pair("x", "\xfe", 1)); a == b {
+		t.Errorf("two minus prompts share the key %s", a)
+	}
+	want := `{"Plus":" weddings","Minus":"","Coeff":4,"Layer":6,"Point":"hook_resid_pre","Position":"front"}`
+	if got := key(actadd.Pair(" weddings", "", 4).AtLayer(6)); got != want {
+		t.Errorf("the key of a valid prompt pair changed:\n%s\nwant\n%s", got, want)
+	}
+}

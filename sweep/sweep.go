@@ -6,17 +6,17 @@
 // regroups a flat slice by index, and converts to a plot (Plot, Figure) and to a table file
 // (WriteCSV, WriteParquet).
 //
-// A layer sweep with a metric:
+// A sweep over every layer with a metric, the mean number of wedding words per completion:
 //
 //	res, err := sweep.Generate(m, sweep.Grid{
 //		Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1)},
-//		Layers:    []int{0, 2, 4, 6},
+//		Layers:    sweep.AllLayers(m), // or []int{0, 6}; nil keeps each addition's own layer
 //		Prompts:   []string{"I went up to my friend and said"},
 //		Unsteered: true,
 //	}, sweep.GenerateConfig{Completions: 200, Options: actadd.GenerateOptions{MaxNewTokens: 40, Sampling: actadd.PaperSampling}},
-//		sweep.Mean("wedding words", func(c actadd.Completion) float64 { return float64(datasets.WeddingCount(c.Text)) }))
+//		sweep.Count("wedding words", datasets.WeddingCount))
 //	for _, s := range res.Settings {
-//		fmt.Println(s.Setting, s.Stats["wedding words"]) // mean and 95% interval per setting
+//		fmt.Println(s.Setting, s.Stats["wedding words"]) // the setting, its mean and 95% interval
 //	}
 //
 // Random streams are paired by default: completion c of every setting samples from stream
@@ -80,7 +80,8 @@ import (
 type Grid struct {
 	// Additions are what is swept; each setting steers with one of them.
 	Additions []actadd.Addition
-	// Layers and Coeffs override each addition's own layer and coefficient; nil keeps them.
+	// Layers and Coeffs override each addition's own layer and coefficient; nil keeps them
+	// (nil never means "every layer": say that with AllLayers(m)).
 	Layers []int
 	Coeffs []float64
 	// Prompts are the prompts to continue (Generate only; Score sweeps texts instead).
@@ -134,6 +135,24 @@ func (g Grid) Settings() ([]Setting, error) {
 	if g.Layers != nil && len(g.Layers) == 0 || g.Coeffs != nil && len(g.Coeffs) == 0 {
 		return nil, fmt.Errorf("sweep: an empty, non-nil list of layers or coefficients sweeps nothing: give at least one value, or nil to keep each addition's own")
 	}
+	for i, l := range g.Layers {
+		if l < 0 {
+			return nil, fmt.Errorf("sweep: layer %d (Grid.Layers[%d]) is negative: layers are 0 … n_layer−1 (sweep.AllLayers(m) lists them all)", l, i)
+		}
+	}
+	for i, c := range g.Coeffs {
+		if err := checkCoeff(c); err != nil {
+			return nil, fmt.Errorf("sweep: coefficient %v (Grid.Coeffs[%d]) %w", c, i, err)
+		}
+	}
+	for i, a := range g.Additions {
+		if err := checkCoeff(a.Coeff); g.Coeffs == nil && err != nil {
+			return nil, fmt.Errorf("sweep: the coefficient %v of Grid.Additions[%d] %w", a.Coeff, i, err)
+		}
+		if g.Layers == nil && a.Layer < 0 {
+			return nil, fmt.Errorf("sweep: the layer %d of Grid.Additions[%d] is negative: layers are 0 … n_layer−1", a.Layer, i)
+		}
+	}
 	prompts := g.Prompts
 	if len(prompts) == 0 {
 		prompts = []string{""}
@@ -162,13 +181,53 @@ func (g Grid) Settings() ([]Setting, error) {
 	return out, nil
 }
 
+// checkCoeff says what is wrong with a coefficient that no model can apply (completing a
+// sentence that starts with it), or returns nil.
+func checkCoeff(c float64) error {
+	switch {
+	case math.IsNaN(c) || math.IsInf(c, 0):
+		return fmt.Errorf("is not a finite number: give finite coefficients")
+	case math.Abs(c) > math.MaxFloat32:
+		return fmt.Errorf("overflows float32, the model's precision: use |c| ≤ %g", math.MaxFloat32)
+	}
+	return nil
+}
+
+// checkLayers reports a steered setting whose layer the model lacks, before any work (the run
+// store's keys included) is done.
+func checkLayers(m *actadd.Model, settings []Setting) error {
+	n := m.Layers()
+	for _, s := range settings {
+		if s.Steered && s.Layer >= n {
+			return fmt.Errorf("sweep: layer %d is out of range for %s, which has layers 0 … %d (sweep.AllLayers(m) lists them all)", s.Layer, m.Name, n-1)
+		}
+	}
+	return nil
+}
+
+// AllLayers lists every layer of the model, 0 … n_layer−1: Grid.Layers for a sweep over all
+// of them (a nil Grid.Layers keeps each addition's own layer).
+func AllLayers(m *actadd.Model) []int {
+	if m == nil {
+		return nil
+	}
+	out := make([]int, m.Layers())
+	for l := range out {
+		out[l] = l
+	}
+	return out
+}
+
 // Metric measures one completion (Metric[actadd.Completion]) or one scored text
 // (Metric[Scored]). A setting's values are summarized by their mean with a 95% Student t
-// interval, or, for a Proportion (values 0 or 1), by their fraction with a Wilson interval.
+// interval, or, for a Proportion (values 0 or 1), by their fraction with a Wilson interval, or,
+// for a Count (whole numbers ≥ 0), by their mean with a Poisson exact interval, which never
+// goes below 0 (interval.CountMean).
 type Metric[T any] struct {
 	Name       string
 	Value      func(T) float64
 	Proportion bool
+	Count      bool
 }
 
 // Mean is a metric summarized by its mean and a t interval.
@@ -186,8 +245,26 @@ func Fraction[T any](name string, f func(T) bool) Metric[T] {
 	}}
 }
 
+// Count is a metric that counts something in generated text: count(c.Text) of each completion c
+// (the generated text, without the prompt), summarized by its mean count with a Poisson exact
+// interval, which never goes below 0 (interval.CountMean), e.g.
+// sweep.Count("wedding words", datasets.WeddingCount).
+func Count(name string, count func(text string) int) Metric[actadd.Completion] {
+	return Metric[actadd.Completion]{Name: name, Count: true, Value: func(c actadd.Completion) float64 { return float64(count(c.Text)) }}
+}
+
+// Occurs is the yes/no companion of Count: the fraction of completions whose generated text
+// holds at least one of what count counts, with a Wilson interval, e.g.
+// sweep.Occurs("has a wedding word", datasets.WeddingCount).
+func Occurs(name string, count func(text string) int) Metric[actadd.Completion] {
+	return Fraction(name, func(c actadd.Completion) bool { return count(c.Text) > 0 })
+}
+
 // estimate summarizes a setting's values of the metric.
 func (mt Metric[T]) estimate(vals []float64) interval.Estimate {
+	if mt.Count {
+		return interval.CountMean(vals)
+	}
 	if !mt.Proportion {
 		return interval.Mean(vals)
 	}
@@ -250,6 +327,9 @@ func measureItem[T any](metrics []Metric[T], sr *SettingResult, i int, it T) err
 		v := mt.Value(it)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("sweep: metric %q gave %v for item %d of setting %s: a metric must be a finite number", mt.Name, v, i, sr.Setting)
+		}
+		if mt.Count && (v < 0 || v != math.Trunc(v)) {
+			return fmt.Errorf("sweep: count metric %q gave %v for item %d of setting %s: a count must be a whole number ≥ 0 (use sweep.Mean for other values)", mt.Name, v, i, sr.Setting)
 		}
 		sr.Values[mt.Name][i] = v
 	}

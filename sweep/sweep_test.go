@@ -15,6 +15,7 @@ import (
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/plots"
+	"github.com/actadd-go/actadd/runstore"
 	"github.com/actadd-go/actadd/sweep"
 	"github.com/parquet-go/parquet-go"
 )
@@ -145,6 +146,39 @@ func TestGenerateGroupsAndPairs(t *testing.T) {
 	}
 }
 
+// Every layer is said with AllLayers(m); a nil Grid.Layers keeps each addition's own layer,
+// never every layer (as a nil experiments.Layers is no layer, never all).
+func TestAllLayers(t *testing.T) {
+	m := tinyModel(t)
+	if got := sweep.AllLayers(m); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("AllLayers(tiny) = %v, want 0 … 3", got)
+	}
+	if got := sweep.AllLayers(nil); got != nil {
+		t.Errorf("AllLayers(nil) = %v", got)
+	}
+	own, err := sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1).AtLayer(2), actadd.Pair("Love", "Hate", 1).AtLayer(1)}}.Settings()
+	if err != nil || len(own) != 2 || own[0].Layer != 2 || own[1].Layer != 1 {
+		t.Errorf("nil Grid.Layers: %+v, %v; want each addition at its own layer", own, err)
+	}
+}
+
+// Count and Occurs measure a count over a completion's generated text (its mean, and the fraction with at least one).
+func TestCountMetrics(t *testing.T) {
+	words := func(s string) int { return len(strings.Fields(s)) }
+	count, occurs := sweep.Count("words", words), sweep.Occurs("has words", words)
+	for _, c := range []actadd.Completion{{Text: " a wedding and a bride"}, {Text: ""}, {Row: actadd.Row{Prompt: "not counted"}, Text: " one"}} {
+		if got := count.Value(c); got != float64(words(c.Text)) {
+			t.Errorf("Count of %q = %g", c.Text, got)
+		}
+		if got, want := occurs.Value(c), map[bool]float64{true: 1, false: 0}[words(c.Text) > 0]; got != want {
+			t.Errorf("Occurs of %q = %g, want %g", c.Text, got, want)
+		}
+	}
+	if count.Name != "words" || count.Proportion || !occurs.Proportion {
+		t.Errorf("Count %+v, Occurs %+v: want a mean and a proportion", count, occurs)
+	}
+}
+
 func texts(s sweep.SettingResult) []string {
 	var out []string
 	for _, c := range s.Completions {
@@ -153,25 +187,77 @@ func texts(s sweep.SettingResult) []string {
 	return out
 }
 
+// Bad input fails before any work with an error that says what is wrong, also with a run store
+// (a NaN in a unit's key used to fail deep inside it: "json: unsupported value: NaN").
 func TestGenerateErrors(t *testing.T) {
 	m := tinyModel(t)
-	g := sweep.Grid{Additions: []actadd.Addition{actadd.Pair(" weddings", "", 1)}, Prompts: []string{prompt}}
-	ok := sweep.GenerateConfig{Completions: 1, Options: actadd.GenerateOptions{MaxNewTokens: 1}}
+	st, err := runstore.Open(t.TempDir(), runstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	add := actadd.Pair(" weddings", "", 1)
+	g := sweep.Grid{Additions: []actadd.Addition{add}, Prompts: []string{prompt}}
+	ok := sweep.GenerateConfig{Completions: 1, Store: st, Options: actadd.GenerateOptions{MaxNewTokens: 1}}
 	letterMetric := sweep.Mean("letters", letters)
-	for name, err := range map[string]error{
-		"no metric":        second(sweep.Generate(m, g, ok)),
-		"unnamed metric":   second(sweep.Generate(m, g, ok, sweep.Mean("", letters))),
-		"repeated metric":  second(sweep.Generate(m, g, ok, letterMetric, letterMetric)),
-		"no completions":   second(sweep.Generate(m, g, sweep.GenerateConfig{Options: ok.Options}, letterMetric)),
-		"no prompt":        second(sweep.Generate(m, sweep.Grid{Additions: g.Additions}, ok, letterMetric)),
-		"streams given":    second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: 1, Options: actadd.GenerateOptions{MaxNewTokens: 1, Streams: []uint64{0}}}, letterMetric)),
-		"non-finite value": second(sweep.Generate(m, g, ok, sweep.Mean("nan", func(actadd.Completion) float64 { return math.NaN() }))),
-		"bad layer":        second(sweep.Generate(m, sweep.Grid{Additions: g.Additions, Layers: []int{9}, Prompts: g.Prompts}, ok, letterMetric)),
-		"nil model":        second(sweep.Generate(nil, g, ok, letterMetric)),
+	grid := func(edit func(*sweep.Grid)) sweep.Grid {
+		g := g
+		edit(&g)
+		return g
+	}
+	sampled := func(s actadd.Sampling) sweep.GenerateConfig {
+		c := ok
+		c.Options.Sampling = s
+		return c
+	}
+	newTokens := func(n int) sweep.GenerateConfig {
+		c := ok
+		c.Options.MaxNewTokens = n
+		return c
+	}
+	texts := []string{"The bride and groom married in June."}
+	delta := sweep.Mean("d", sweep.Scored.MeanDiff)
+	for _, c := range []struct {
+		name, want string
+		err        error
+	}{
+		{"no metric", "no metric", second(sweep.Generate(m, g, ok))},
+		{"unnamed metric", "no name", second(sweep.Generate(m, g, ok, sweep.Mean("", letters)))},
+		{"repeated metric", "two metrics", second(sweep.Generate(m, g, ok, letterMetric, letterMetric))},
+		{"no completions", "at least one completion", second(sweep.Generate(m, g, sweep.GenerateConfig{Options: ok.Options}, letterMetric))},
+		{"no prompt", "no prompt", second(sweep.Generate(m, sweep.Grid{Additions: g.Additions}, ok, letterMetric))},
+		{"streams given", "leave Options.Streams nil", second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: 1, Options: actadd.GenerateOptions{MaxNewTokens: 1, Streams: []uint64{0}}}, letterMetric))},
+		{"negative count", "whole number ≥ 0", second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: 1, Options: ok.Options}, sweep.Count("neg", func(string) int { return -1 })))},
+		{"non-finite value", "finite number", second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: 1, Options: ok.Options}, sweep.Mean("nan", func(actadd.Completion) float64 { return math.NaN() })))},
+		{"layer beyond the model", "out of range", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Layers = []int{9} }), ok, letterMetric))},
+		{"addition's layer beyond the model", "out of range", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Additions = []actadd.Addition{add.AtLayer(4)} }), ok, letterMetric))},
+		{"negative layer", "negative", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Layers = []int{0, -1} }), ok, letterMetric))},
+		{"addition's negative layer", "negative", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Additions = []actadd.Addition{add.AtLayer(-2)} }), ok, letterMetric))},
+		{"NaN coefficient", "not a finite number", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Coeffs = []float64{1, math.NaN()} }), ok, letterMetric))},
+		{"+Inf coefficient", "not a finite number", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Coeffs = []float64{math.Inf(1)} }), ok, letterMetric))},
+		{"addition's −Inf coefficient", "not a finite number", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Additions = []actadd.Addition{add.WithCoeff(math.Inf(-1))} }), ok, letterMetric))},
+		{"coefficient beyond float32", "overflows float32", second(sweep.Generate(m, grid(func(g *sweep.Grid) { g.Coeffs = []float64{-1e39} }), ok, letterMetric))},
+		{"NaN temperature", "temperature", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: math.NaN()}), letterMetric))},
+		{"+Inf temperature", "temperature", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: math.Inf(1)}), letterMetric))},
+		{"NaN top-p", "top-p", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: 1, TopP: math.NaN()}), letterMetric))},
+		{"top-p above 1", "top-p", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: 1, TopP: 1.5}), letterMetric))},
+		{"NaN frequency penalty", "frequency penalty", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: 1, FreqPenalty: math.NaN()}), letterMetric))},
+		{"negative top-k", "top-k", second(sweep.Generate(m, g, sampled(actadd.Sampling{Temperature: 1, TopK: -1}), letterMetric))},
+		{"no new tokens", "at least one new token", second(sweep.Generate(m, g, newTokens(0), letterMetric))},
+		{"more new tokens than the context", "exceeds the context", second(sweep.Generate(m, g, newTokens(1<<40), letterMetric))},
+		{"more completions than memory holds", "in memory", second(sweep.Generate(m, g, sweep.GenerateConfig{Completions: math.MaxInt, Options: ok.Options}, letterMetric))},
+		{"nil model", "nil model", second(sweep.Generate(nil, g, ok, letterMetric))},
+		{"scoring with a NaN coefficient", "not a finite number", second(sweep.Score(m, sweep.Grid{Additions: g.Additions, Coeffs: []float64{math.NaN()}}, texts, sweep.ScoreConfig{Store: st}, delta))},
+		{"scoring at a layer beyond the model", "out of range", second(sweep.Score(m, sweep.Grid{Additions: g.Additions, Layers: []int{4}}, texts, sweep.ScoreConfig{Store: st}, delta))},
 	} {
-		if err == nil {
-			t.Errorf("%s: no error", name)
+		if c.err == nil {
+			t.Errorf("%s: no error", c.name)
+		} else if !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: error %q does not say %q", c.name, c.err, c.want)
 		}
+	}
+	if n := st.Stats().Records; n != 0 {
+		t.Errorf("bad input left %d records in the run store", n)
 	}
 }
 

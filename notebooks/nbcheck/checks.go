@@ -99,6 +99,11 @@ func readNotebook(path string) (*notebook, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseNotebook(path, data)
+}
+
+// parseNotebook reads data as a notebook; path names it in errors.
+func parseNotebook(path string, data []byte) (*notebook, error) {
 	var nb notebook
 	if err := json.Unmarshal(data, &nb); err != nil {
 		return nil, fmt.Errorf("%s: not a valid notebook: %w", path, err)
@@ -282,38 +287,6 @@ func checkSVG(path string) error {
 	}
 	if root != "svg" {
 		return fmt.Errorf("%s has root element %q, want svg", path, root)
-	}
-	return nil
-}
-
-// checkClean checks that a notebook is as it must be committed: nbformat 4, the GoNB kernel,
-// and no outputs or execution counts.
-func checkClean(path string) error {
-	nb, err := readNotebook(path)
-	if err != nil {
-		return err
-	}
-	var meta struct {
-		Kernelspec struct {
-			Name string `json:"name"`
-		} `json:"kernelspec"`
-	}
-	if err := json.Unmarshal(nb.Metadata, &meta); err != nil || meta.Kernelspec.Name != "gonb" {
-		return fmt.Errorf("%s: kernelspec name %q, want gonb", path, meta.Kernelspec.Name)
-	}
-	if len(nb.Cells) == 0 {
-		return fmt.Errorf("%s: no cells", path)
-	}
-	for i, c := range nb.Cells {
-		switch c.CellType {
-		case "code":
-			if len(c.Outputs) > 0 || c.ExecutionCount != nil {
-				return fmt.Errorf("%s: cell %d has outputs or an execution count: clear them before committing", path, i+1)
-			}
-		case "markdown", "raw":
-		default:
-			return fmt.Errorf("%s: cell %d has unknown type %q", path, i+1, c.CellType)
-		}
 	}
 	return nil
 }

@@ -39,7 +39,8 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
-const nbHead = `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "gonb"}}, "cells": [`
+const nbHead = `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"display_name": "Go (gonb, actadd)", "language": "go", "name": "gonb"},
+ "language_info": {"codemirror_mode": "", "file_extension": ".go", "mimetype": "text/x-go", "name": "go", "nbconvert_exporter": "", "pygments_lexer": "", "version": "go1.27.4-X:simd"}}, "cells": [`
 
 func TestCheckClean(t *testing.T) {
 	dir := t.TempDir()
@@ -47,10 +48,13 @@ func TestCheckClean(t *testing.T) {
 		json string
 		ok   bool
 	}{
-		"clean":   {nbHead + `{"cell_type": "markdown", "source": ["# hi"], "metadata": {}}, {"cell_type": "code", "source": "1", "outputs": [], "execution_count": null, "metadata": {}}]}`, true},
-		"output":  {nbHead + `{"cell_type": "code", "source": "1", "outputs": [{"output_type": "stream", "name": "stdout", "text": "x"}], "execution_count": null, "metadata": {}}]}`, false},
-		"count":   {nbHead + `{"cell_type": "code", "source": "1", "outputs": [], "execution_count": 3, "metadata": {}}]}`, false},
-		"kernel":  {`{"nbformat": 4, "metadata": {"kernelspec": {"name": "python3"}}, "cells": [{"cell_type": "markdown", "source": "x"}]}`, false},
+		"clean":  {nbHead + `{"cell_type": "markdown", "source": ["# hi"], "metadata": {}}, {"cell_type": "code", "source": "1", "outputs": [], "execution_count": null, "metadata": {}}]}`, true},
+		"output": {nbHead + `{"cell_type": "code", "source": "1", "outputs": [{"output_type": "stream", "name": "stdout", "text": "x"}], "execution_count": null, "metadata": {}}]}`, false},
+		"count":  {nbHead + `{"cell_type": "code", "source": "1", "outputs": [], "execution_count": 3, "metadata": {}}]}`, false},
+		"kernel": {`{"nbformat": 4, "metadata": {"kernelspec": {"name": "python3"}}, "cells": [{"cell_type": "markdown", "source": "x"}]}`, false},
+		// Jupyter marks a notebook "(unsaved changes)" when these differ from the kernel's.
+		"display": {strings.Replace(nbHead, "Go (gonb, actadd)", "Go (gonb)", 1) + `{"cell_type": "markdown", "source": "x"}]}`, false},
+		"version": {strings.Replace(nbHead, "go1.27.4-X:simd", "go1.26", 1) + `{"cell_type": "markdown", "source": "x"}]}`, false},
 		"format3": {`{"nbformat": 3, "metadata": {}, "cells": []}`, false},
 		"broken":  {`{"nbformat": 4, `, false},
 	}

@@ -19,8 +19,14 @@
 //	                              95% intervals its series carry? With no NAME, at least one
 //	                              figure must be there, and every figure found is checked.
 //	nbcheck clean NOTEBOOK.ipynb...
-//	                              are the notebooks valid nbformat 4 for the GoNB kernel and
-//	                              free of outputs (as they must be committed)?
+//	                              are the notebooks, as git would commit them (the index, for
+//	                              tracked files: a person's autosaved outputs in the working
+//	                              copy do not count), valid nbformat 4 for the GoNB kernel
+//	                              (kernelspec and language_info as it reports them) and free of
+//	                              outputs?
+//	nbcheck clear NOTEBOOK.ipynb...
+//	                              rewrites the notebooks as they must be committed: outputs and
+//	                              execution counts cleared, the kernel's metadata.
 package main
 
 import (
@@ -70,6 +76,16 @@ func main() {
 				err = fmt.Errorf("%d notebooks are not clean", len(args))
 			}
 		}
+	case "clear":
+		if len(args) == 0 {
+			usage()
+		}
+		for _, p := range args {
+			if e := clearNotebook(p); e != nil {
+				fmt.Fprintln(os.Stderr, "nbcheck:", e)
+				err = fmt.Errorf("could not clear %d notebooks", len(args))
+			}
+		}
 	default:
 		usage()
 	}
@@ -80,6 +96,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: nbcheck model [-scale S] NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb...")
+	fmt.Fprintln(os.Stderr, "usage: nbcheck model [-scale S] NAME | run NOTEBOOK.ipynb | figures [-model M] DIR [NAME...] | clean NOTEBOOK.ipynb... | clear NOTEBOOK.ipynb...")
 	os.Exit(2)
 }

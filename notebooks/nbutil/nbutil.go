@@ -79,6 +79,8 @@ func requestedModel() string {
 // cell's model (--scale, else $ACTADD_SCALE, else paper; the tiny stand-in runs quick, and
 // ScaleFor's note says so on stderr), recording its units of work in the run store RunsDir
 // names (--fresh computes them again). Like f.Config, it fails before any model is loaded.
+// Its progress and notes go to Info. In a notebook, interrupting the cell (■) stops the
+// experiment at its next unit of work and Check reports where it stopped (InterruptedLine).
 func Config[C any](f *experiments.Flags[C]) (C, error) {
 	var zero C
 	scale, note, err := ScaleFor(requestedModel(), f.Scale())
@@ -86,7 +88,7 @@ func Config[C any](f *experiments.Flags[C]) (C, error) {
 		return zero, err
 	}
 	if note != "" {
-		fmt.Fprintln(os.Stderr, note)
+		fmt.Fprintln(Info(), note)
 	}
 	runs, err := RunsDir()
 	if err != nil {
@@ -94,7 +96,15 @@ func Config[C any](f *experiments.Flags[C]) (C, error) {
 	}
 	f.SetScale(scale)
 	f.SetRunsDir(runs)
-	return f.Config()
+	cfg, err := f.Config()
+	if err != nil {
+		return cfg, err
+	}
+	setField(&cfg, "Progress", Info())
+	if inNotebook {
+		setField(&cfg, "Context", interruptContext(runs == ""))
+	}
+	return cfg, nil
 }
 
 // RunsDir is the folder of the experiments' run store (experiments.RunStore): $ACTADD_RUNS,
@@ -199,9 +209,14 @@ var exit = os.Exit
 
 // Check fails the cell when err is not nil: it prints "error: <err>" on stderr and exits with
 // status 1, which GoNB reports as a failed cell (and `make notebooks` as a failed notebook),
-// without a Go stack trace.
+// without a Go stack trace. An experiment stopped by the cell's interrupt (see Config) is not
+// an error: Check prints InterruptedLine and ends the cell.
 func Check(err error) {
 	if err == nil {
+		return
+	}
+	if wasInterrupted() {
+		endInterrupted()
 		return
 	}
 	fmt.Fprintf(os.Stderr, "error: %v\n", err)

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/experiments"
 )
 
@@ -159,6 +161,90 @@ func TestQuickstartIsThin(t *testing.T) {
 	for i, k := range kinds {
 		if k == "code" && strings.Contains(sources[i], "flag.") && !strings.Contains(sources[i], "experiments.LayerFlag(") {
 			t.Errorf("the parameters cell does not read --layer with experiments.LayerFlag:\n%s", sources[i])
+		}
+	}
+}
+
+// markdown is the markdown of a notebook of this repository, its cells joined.
+func markdown(t *testing.T, name string) string {
+	t.Helper()
+	kinds, sources := cells(t, name)
+	var b strings.Builder
+	for i, k := range kinds {
+		if k == "markdown" {
+			b.WriteString(sources[i])
+		}
+	}
+	return b.String()
+}
+
+// What the text says a scaled layer is on gpt2 and on the tiny stand-in is what the layer flag
+// resolves it to.
+func TestScaledLayersInTheTextResolveAsSaid(t *testing.T) {
+	const gpt2Layers = 12
+	tinyLayers := checkpoint.TinyConfig().NLayer
+	resolve := func(l string, n int) int {
+		t.Helper()
+		layer, err := experiments.ParseLayer(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := layer.Resolve(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ where, text, want string }{
+		{"00-quickstart.ipynb", markdown(t, "00-quickstart.ipynb"), fmt.Sprintf("`--layer=6/48` is layer 6 of GPT-2-XL's 48, where the paper's wedding vector works best, which is layer %d of gpt2's %d and layer %d of the %d-layer tiny stand-in",
+			resolve("6/48", gpt2Layers), gpt2Layers, resolve("6/48", tinyLayers), tinyLayers)},
+		{"README.md", strings.Join(strings.Fields(string(readme)), " "), fmt.Sprintf("(`16/48`, the paper's layer 16 of GPT-2-XL's 48: %d on gpt2, %d on tiny)",
+			resolve("16/48", gpt2Layers), resolve("16/48", tinyLayers))},
+		{"01-perplexity.ipynb", markdown(t, "01-perplexity.ipynb"), fmt.Sprintf("`16·n_layer/48` rounded down — %d for gpt2", resolve("16/48", gpt2Layers))},
+	} {
+		if !strings.Contains(c.text, c.want) {
+			t.Errorf("%s does not say %q (what the layer flag resolves to)", c.where, c.want)
+		}
+	}
+}
+
+// A cold first run compiles the library for minutes: every notebook's setup cell says so
+// before it starts, and compiles every package of this module the notebook imports, so that
+// the cells after it start in seconds.
+func TestSetupCellsWarmTheBuild(t *testing.T) {
+	nbs, err := filepath.Glob(filepath.Join("..", "*.ipynb"))
+	if err != nil || len(nbs) == 0 {
+		t.Fatalf("no notebooks: %v", err)
+	}
+	imported := regexp.MustCompile(`"github\.com/actadd-go/actadd/([^"]+)"`)
+	for _, p := range nbs {
+		name := filepath.Base(p)
+		kinds, sources := cells(t, name)
+		setup, pkgs := "", map[string]bool{}
+		for i, k := range kinds {
+			if k != "code" {
+				continue
+			}
+			if strings.Contains(sources[i], "go mod edit") {
+				setup = sources[i]
+			}
+			for _, m := range imported.FindAllStringSubmatch(sources[i], -1) {
+				pkgs[m[1]] = true
+			}
+		}
+		say, build := strings.Index(setup, "a few minutes the first time"), strings.Index(setup, "go build ")
+		if say < 0 || build < 0 || say > build {
+			t.Errorf("%s: the setup cell does not say that the first build takes minutes before it compiles the library (go build):\n%s", name, setup)
+			continue
+		}
+		for pkg := range pkgs {
+			if !strings.Contains(setup[build:], `"$MOD/`+pkg+`"`) {
+				t.Errorf("%s: the setup cell does not compile %s, which the notebook imports", name, pkg)
+			}
 		}
 	}
 }
