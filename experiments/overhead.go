@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/actadd-go/actadd/internal/abba"
 	"github.com/actadd-go/actadd/internal/machine"
 	"github.com/actadd-go/actadd/interval"
+	"github.com/actadd-go/actadd/loader"
 	"github.com/actadd-go/actadd/plots"
 	meter "github.com/actadd-go/actadd/progress"
 	"github.com/actadd-go/actadd/runstore"
@@ -28,7 +31,9 @@ import (
 // unsteered one, for models of several sizes.
 type OverheadConfig struct {
 	// Shapes are model shapes: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, "tiny" (the
-	// stand-in's config), or "<layers>x<width>" such as "4x256" (heads of width 64).
+	// stand-in's config), or "<layers>x<width>" such as "4x256" (heads of width 64); or of the
+	// Llama family (loader.RandomShapes): smollm2-135m, smollm2-360m, smollm2-1.7b,
+	// qwen2.5-0.5b, or a stand-in's ("tiny-llama", …), E4 over one family's sizes.
 	Shapes []string
 	Seeds  int // seeds per shape: seed s draws the random tokens
 	Batch  int // rows per forward pass
@@ -82,7 +87,7 @@ func (c *OverheadConfig) check() error {
 			c.Seeds, c.Batch, c.Seq, c.Reps, c.Warmup, c.OpsReps)
 	}
 	for _, s := range c.Shapes {
-		if _, err := ShapeConfig(s); err != nil {
+		if _, err := shapeOf(s); err != nil {
 			return err
 		}
 	}
@@ -111,6 +116,53 @@ func ShapeConfig(shape string) (checkpoint.Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// modelShape is a shape E4 times: its sizes, its config (recorded in the run store's keys), the
+// label and revision of its random weights, and how to build a model of it.
+type modelShape struct {
+	layers, width, positions, vocab, params int
+	config                                  any
+	label, revision                         string
+	standIn                                 bool
+	build                                   func(b compute.Backend, desc string) (*actadd.Model, error)
+}
+
+// shapeOf resolves a shape named as in OverheadConfig.Shapes.
+func shapeOf(shape string) (modelShape, error) {
+	mc, err := ShapeConfig(shape)
+	if err == nil {
+		return modelShape{layers: mc.NLayer, width: mc.NEmbd, positions: mc.NPositions, vocab: mc.VocabSize, params: NumParams(mc),
+			config: mc, label: RandomWeightsLabel, revision: "checkpoint.RandomTensors(shape, seed 0)", standIn: shape == checkpoint.TinyName,
+			build: func(b compute.Backend, desc string) (*actadd.Model, error) {
+				g, err := gpt2.New(b, desc, mc, checkpoint.RandomTensors(mc, 0))
+				if err != nil {
+					return nil, err
+				}
+				m, err := actadd.Wrap(g, nil, backend.Describe(b))
+				if err != nil {
+					g.Finalize()
+				}
+				return m, err
+			}}, nil
+	}
+	ls, ok := loader.ShapeOf(shape)
+	if !ok {
+		return modelShape{}, fmt.Errorf("%w; or a Llama-family shape: %s", err, strings.Join(loader.RandomShapes(), ", "))
+	}
+	return modelShape{layers: ls.Dims.Layers, width: ls.Dims.Width, positions: ls.Dims.Context, vocab: ls.Dims.Vocab, params: int(ls.Params),
+		config: ls.Config, label: RandomWeightsLLMLabel, revision: "llama.RandomTensors(shape, seed 0)", standIn: plots.IsTiny(shape),
+		build: func(b compute.Backend, desc string) (*actadd.Model, error) {
+			g, tok, err := loader.RandomShape(b, shape, desc, 0)
+			if err != nil {
+				return nil, err
+			}
+			m, err := actadd.Wrap(g, tok, backend.Describe(b))
+			if err != nil {
+				g.Finalize()
+			}
+			return m, err
+		}}, nil
+}
+
 // NumParams counts the parameters of a GPT-2 of config cfg (the LM head is tied to the token
 // embedding and not counted twice): checkpoint.Config.ParamCount, whose products cannot
 // overflow; -1 for sizes whose count does not fit in an int64 (no config ShapeConfig accepts).
@@ -133,6 +185,10 @@ type OverheadRun struct {
 // RandomWeightsLabel is how E4 names its models: random weights of a GPT-2 shape, never
 // GPT-2 itself.
 const RandomWeightsLabel = "random weights (not GPT-2)"
+
+// RandomWeightsLLMLabel is how E4 names its models of Llama-family shapes: random weights, not
+// the published model of that shape.
+const RandomWeightsLLMLabel = "random weights (not a trained model)"
 
 // OverheadShape is E4's outcome for one model shape.
 type OverheadShape struct {
@@ -203,14 +259,17 @@ func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
 	progress := progressTo(cfg.Progress)
 	res := &OverheadResult{Config: cfg, RunInfo: RunInfo{Backend: backend.Describe(b), Started: time.Now().UTC(), RunID: plots.NewRunID()}}
 	var names []string
+	labels, revisions := map[string]bool{}, map[string]bool{}
 	for _, shape := range cfg.Shapes {
 		names = append(names, shape)
-		res.TinyStandIn = res.TinyStandIn || shape == checkpoint.TinyName
+		ms, _ := shapeOf(shape)
+		res.TinyStandIn = res.TinyStandIn || ms.standIn
+		labels[ms.label], revisions[ms.revision] = true, true
 	}
-	res.Model = RandomWeightsLabel + ", shapes " + strings.Join(names, ", ")
-	res.Revision = "checkpoint.RandomTensors(shape, seed 0)"
+	res.Model = strings.Join(slices.Sorted(maps.Keys(labels)), "; ") + ", shapes " + strings.Join(names, ", ")
+	res.Revision = strings.Join(slices.Sorted(maps.Keys(revisions)), "; ")
 	res.Notes = append(res.Notes,
-		"weights are random, not GPT-2's (timing does not depend on their values)",
+		"weights are random, not those of the published models (timing does not depend on their values)",
 		"the steered program scatter-adds the steering vector at the resid_pre of EVERY layer, with zero gates except at the steered layer (n_layer/2 by default): "+
 			"layers are runtime inputs of one compiled program, so that sweeps never recompile. The measured premium is therefore an upper bound of a single addition at one fixed layer",
 		"the steered pass includes building the steering inputs ([1, batch, n, d_model] vectors, [1, batch, n] positions and [n_layer, 1, batch] gates, n = the vector's length) on the host and passing them to the program on every call",
@@ -247,8 +306,8 @@ func Overhead(m *actadd.Model, cfg OverheadConfig) (*OverheadResult, error) {
 func overheadMeter(cfg OverheadConfig, b compute.Backend, st *runstore.Store, progress io.Writer) (*meter.Meter, error) {
 	total := 0
 	for _, shape := range cfg.Shapes {
-		mc, _ := ShapeConfig(shape)
-		layer, err := cfg.Layer.Resolve(mc.NLayer)
+		mc, _ := shapeOf(shape)
+		layer, err := cfg.Layer.Resolve(mc.layers)
 		if err != nil {
 			return nil, fmt.Errorf("experiments: Overhead: shape %s: %w", shape, err)
 		}
@@ -288,16 +347,16 @@ type overheadRecord struct {
 // hold, on a random-weight model built only when one is missing. passes counts the forward
 // passes done.
 func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress io.Writer, st *runstore.Store, passes *meter.Meter) (*OverheadShape, error) {
-	mc, _ := ShapeConfig(shape)
-	if cfg.Seq > mc.NPositions {
-		return nil, fmt.Errorf("experiments: Overhead: Seq %d exceeds the %d positions of shape %s", cfg.Seq, mc.NPositions, shape)
+	mc, _ := shapeOf(shape)
+	if cfg.Seq > mc.positions {
+		return nil, fmt.Errorf("experiments: Overhead: Seq %d exceeds the %d positions of shape %s", cfg.Seq, mc.positions, shape)
 	}
-	layer, err := cfg.Layer.Resolve(mc.NLayer)
+	layer, err := cfg.Layer.Resolve(mc.layers)
 	if err != nil {
 		return nil, fmt.Errorf("experiments: Overhead: shape %s: %w", shape, err)
 	}
-	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("%s, %s shape", RandomWeightsLabel, shape),
-		NLayer: mc.NLayer, NEmbd: mc.NEmbd, Params: NumParams(mc), Layer: layer}
+	out := &OverheadShape{Shape: shape, Description: fmt.Sprintf("%s, %s shape", mc.label, shape),
+		NLayer: mc.layers, NEmbd: mc.width, Params: mc.params, Layer: layer}
 	add := actadd.Pair(cfg.Plus, cfg.Minus, 1).AtLayer(layer)
 	var m *actadd.Model
 	// build builds the shape's random-weight model the first time a unit needs it.
@@ -306,14 +365,9 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			return nil
 		}
 		fmt.Fprintf(progress, "E4 overhead: building %s (%d layers, width %d, %.1fM parameters) on %s\n",
-			out.Description, mc.NLayer, mc.NEmbd, float64(out.Params)/1e6, backend.Describe(b))
-		g, err := gpt2.New(b, out.Description, mc, checkpoint.RandomTensors(mc, 0))
-		if err != nil {
-			return err
-		}
-		if m, err = actadd.Wrap(g, nil, backend.Describe(b)); err != nil {
-			g.Finalize()
-		}
+			out.Description, mc.layers, mc.width, float64(out.Params)/1e6, backend.Describe(b))
+		var err error
+		m, err = mc.build(b, out.Description)
 		return err
 	}
 	defer func() {
@@ -337,7 +391,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 			if err := build(); err != nil {
 				return nil, err
 			}
-			if rec, err = timeSeed(m, add, seed, mc.VocabSize, cfg, passes); err != nil {
+			if rec, err = timeSeed(m, add, seed, mc.vocab, cfg, passes); err != nil {
 				return nil, err
 			}
 			if err := st.Put(key, rec); err != nil {
@@ -357,7 +411,7 @@ func overheadShape(shape string, cfg OverheadConfig, b compute.Backend, progress
 	out.Premium = interval.RatioOfMeansLog(means[1], means[0]).Map(func(r float64) float64 { return r - 1 })
 	out.PremiumSD = sampleSD(premiums)
 	if cfg.OpsReps > 0 {
-		key := overheadKey(cfg, b, shape, mc, layer, "e4/steering-ops", 0, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, OpsReps: cfg.OpsReps})
+		key := overheadKey(cfg, b, shape, mc, layer, "e4/steering-ops", 0, overheadUnit{Config: mc.config, Batch: cfg.Batch, Seq: cfg.Seq, OpsReps: cfg.OpsReps})
 		var blocks []float64 // seconds per pass of each block's steering ops
 		stored, err := st.Get(key, &blocks)
 		if err == nil && !stored {
@@ -430,19 +484,19 @@ func timeSeed(m *actadd.Model, add actadd.Addition, seed, vocab int, cfg Overhea
 
 // overheadUnit is what an E4 unit's key holds of the work: the shape's config and the sizes.
 type overheadUnit struct {
-	Config                            checkpoint.Config
+	Config                            any // the shape's config: checkpoint.Config, or config.json's text
 	Batch, Seq, Reps, Warmup, OpsReps int
 }
 
 // timingKey is the run-store key of the timing of one (shape, seed).
-func timingKey(cfg OverheadConfig, b compute.Backend, shape string, mc checkpoint.Config, layer, seed int) runstore.Key {
-	return overheadKey(cfg, b, shape, mc, layer, "e4/timing", seed, overheadUnit{Config: mc, Batch: cfg.Batch, Seq: cfg.Seq, Reps: cfg.Reps, Warmup: cfg.Warmup})
+func timingKey(cfg OverheadConfig, b compute.Backend, shape string, mc modelShape, layer, seed int) runstore.Key {
+	return overheadKey(cfg, b, shape, mc, layer, "e4/timing", seed, overheadUnit{Config: mc.config, Batch: cfg.Batch, Seq: cfg.Seq, Reps: cfg.Reps, Warmup: cfg.Warmup})
 }
 
 // overheadKey is the run-store key of an E4 unit of kind: a timing, which depends on the
 // machine (the CPU model and cores, internal/machine.CPU) as well as on the backend.
-func overheadKey(cfg OverheadConfig, b compute.Backend, shape string, mc checkpoint.Config, layer int, kind string, seed int, unit overheadUnit) runstore.Key {
-	return runstore.Key{Kind: kind, Code: overheadCode, Model: RandomWeightsLabel + ", " + shape + " shape", Revision: "checkpoint.RandomTensors(shape, seed 0)",
+func overheadKey(cfg OverheadConfig, b compute.Backend, shape string, mc modelShape, layer int, kind string, seed int, unit overheadUnit) runstore.Key {
+	return runstore.Key{Kind: kind, Code: overheadCode, Model: mc.label + ", " + shape + " shape", Revision: mc.revision,
 		Backend: machine.Numerics(backend.Describe(b)) + "; " + machine.CPU(),
 		Steering: struct {
 			Plus, Minus string

@@ -268,7 +268,7 @@ func ConceptNetFlags(fs *flag.FlagSet) *Flags[ConceptNetConfig] {
 // --ops_reps, --layer, --fresh.
 func OverheadFlags(fs *flag.FlagSet) *Flags[OverheadConfig] {
 	return newFlags(fs, "E4", OverheadAt, []flagSpec{
-		{"shapes", "Shapes", "model shapes: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny or <layers>x<width>"},
+		{"shapes", "Shapes", "model shapes: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny or <layers>x<width>; or the Llama family's smollm2-135m, smollm2-360m, smollm2-1.7b, qwen2.5-0.5b, tiny-llama, tiny-mistral, tiny-qwen2, tiny-qwen3"},
 		{"seeds", "Seeds", "seeds per shape"},
 		{"batch", "Batch", "rows per forward pass"},
 		{"seq", "Seq", "tokens per row"},

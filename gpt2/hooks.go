@@ -54,4 +54,6 @@ func Chain(hooks ...Hook) Hook { return lm.Chain(hooks...) }
 
 // Capture returns a hook that records the value of each named point into captured (keyed by
 // name) without changing it; the caller returns the recorded nodes as extra graph outputs.
-func Capture(captured map[string]*Node, points ...string) Hook { return lm.Capture(captured, points...) }
+func Capture(captured map[string]*Node, points ...string) Hook {
+	return lm.Capture(captured, points...)
+}

@@ -3,7 +3,6 @@ package llama
 import (
 	"fmt"
 
-	"github.com/actadd-go/actadd/gpt2"
 	"sort"
 	"strings"
 
@@ -209,7 +208,11 @@ func (m *Model) TokensTensor(rows [][]int) (*tensors.Tensor, error) {
 }
 
 // PositionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row
-// (gpt2.PositionsTensor).
+// (as gpt2.PositionsTensor).
 func PositionsTensor(batch, seq, start int) *tensors.Tensor {
-	return gpt2.PositionsTensor(batch, seq, start)
+	flat := make([]int32, batch*seq)
+	for i := range flat {
+		flat[i] = int32(start + i%seq)
+	}
+	return tensors.FromFlatDataAndDimensions(flat, batch, seq)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/actadd-go/actadd/checkpoint"
 	"github.com/actadd-go/actadd/gpt2"
 	"github.com/actadd-go/actadd/hfhub"
+	"github.com/actadd-go/actadd/internal/repopath"
 	"github.com/actadd-go/actadd/lm"
 	"github.com/gomlx/compute"
 )
@@ -35,6 +36,8 @@ type family struct {
 	// reads: a local checkpoint's revision covers them too.
 	tokenizerFiles []string
 }
+
+var _ lm.Tokenizer = (*bpe.Tokenizer)(nil)
 
 // families maps config.json's model_type to its family.
 var families = map[string]family{
@@ -94,6 +97,15 @@ func LoadWith(b compute.Backend, name string, opts hfhub.Options) (lm.Model, lm.
 	standIn := head.ActaddDescription
 	if st, ok := standIns[name]; ok {
 		standIn = st.description
+	} else if standIn == "" && !isHubSnapshot(dir) {
+		// Random weights written by llama.WriteRandom say so in their safetensors metadata.
+		meta, err := checkpoint.Metadata(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if d := meta["description"]; d != "" {
+			standIn = d + " (" + repopath.Display(dir) + ")"
+		}
 	}
 	label, revision, err := describe(name, dir, standIn, f.tokenizerFiles)
 	if err != nil {
@@ -176,3 +188,6 @@ func Tokenizer(dir string) (lm.Tokenizer, error) {
 	}
 	return f.tokenizer(dir)
 }
+
+// isHubSnapshot reports whether dir is a snapshot folder of the Hugging Face cache.
+func isHubSnapshot(dir string) bool { return filepath.Base(filepath.Dir(dir)) == "snapshots" }

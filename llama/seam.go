@@ -1,0 +1,52 @@
+package llama
+
+import (
+	"github.com/actadd-go/actadd/lm"
+	. "github.com/gomlx/gomlx/core/graph"
+)
+
+// Info says what the weights are (lm.Model). The Llama family has no learned position
+// embedding, so no hook_pos_embed.
+func (m *Model) Info() lm.Info {
+	return lm.Info{Name: m.Name, Revision: m.Revision, Family: m.Config.ModelType}
+}
+
+// Dims are the model's sizes (lm.Model).
+func (m *Model) Dims() lm.Dims {
+	c := m.Config
+	return lm.Dims{Layers: c.NumHiddenLayers, Width: c.HiddenSize, Context: c.MaxPositionEmbeddings, Vocab: c.VocabSize}
+}
+
+// Compile is NewProgram, or NewPackedProgram when packed, for a graph built through the
+// lm.Graph interface (lm.Model).
+func (m *Model) Compile(name string, packed bool, build func(g lm.Graph, inputs []*Node) []*Node) (lm.Program, error) {
+	fn := func(w *Weights, in []*Node) []*Node { return build(graph{w}, in) }
+	var p *Program
+	var err error
+	if packed {
+		p, err = m.NewPackedProgram(name, fn)
+	} else {
+		p, err = m.NewProgram(name, fn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// graph is Weights as an lm.Graph: the KV cache travels as one list, every block's keys then
+// every block's values, each [batch·kv_heads, capacity, head_dim].
+type graph struct{ *Weights }
+
+func (g graph) Prefill(tokens, positions *Node, hook lm.Hook, capacity int) (*Node, lm.Cache) {
+	h, c := g.Weights.Prefill(tokens, positions, hook, capacity)
+	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+}
+
+func (g graph) Step(tokens, pos *Node, cache lm.Cache, hook lm.Hook) (*Node, lm.Cache) {
+	n := len(cache) / 2
+	h, c := g.Weights.Step(tokens, pos, &KVCache{Keys: cache[:n], Values: cache[n:]}, hook)
+	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+}
+
+var _ lm.Model = (*Model)(nil)
