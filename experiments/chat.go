@@ -101,7 +101,11 @@ func ChatSteerAndExport(m *actadd.Model, cfg ChatSteer) (*ChatSteerResult, error
 	if err := controlvector.Export(cfg.Export, v, controlvector.ExportOptions{Coeff: cfg.Coeff, Reduction: controlvector.Last, ModelHint: m.Family()}); err != nil {
 		return nil, err
 	}
-	gguf := filepath.Base(m.Name) + "-f16.gguf"
+	// The GGUF conversion of the model, named after its repository (a placeholder for others).
+	gguf := "MODEL-f16.gguf"
+	if base := filepath.Base(m.Name); !strings.ContainsAny(base, " ()") {
+		gguf = base + "-f16.gguf"
+	}
 	res.Command = fmt.Sprintf("llama-cli -m %s -cnv --control-vector-scaled %s 1 --control-vector-layer-range %d %d", gguf, cfg.Export, res.Block, res.Block)
 	return res, nil
 }
@@ -110,7 +114,7 @@ func ChatSteerAndExport(m *actadd.Model, cfg ChatSteer) (*ChatSteerResult, error
 func (r *ChatSteerResult) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "addition: %s\n", r.Addition)
-	fmt.Fprintf(&b, "the prompt as %s's chat template renders it:\n%s\n", r.Comparison.Model, r.Rendered)
+	fmt.Fprintf(&b, "the prompt, rendered through the model's chat template:\n%s\n", r.Rendered)
 	fmt.Fprintf(&b, "the vector (%d positions) is added at positions %d…%d, the tokens %q\n", r.Vector.N, r.Start, r.Start+r.Vector.N-1, r.Covered)
 	if r.Export == "" {
 		return b.String()
