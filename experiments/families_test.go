@@ -8,7 +8,7 @@ import (
 	"github.com/actadd-go/actadd/experiments"
 )
 
-// E1 and E2 run on the offline stand-ins of the Llama family as on GPT-2's: the results name
+// E1, E2 and E3 run on the offline stand-ins of the Llama family as on GPT-2's: the results name
 // the stand-in, which figures and sidecars mark as one.
 func TestExperimentsOnLlamaFamily(t *testing.T) {
 	for _, name := range []string{"tiny-llama", "tiny-qwen3"} {
@@ -32,6 +32,17 @@ func TestExperimentsOnLlamaFamily(t *testing.T) {
 			}
 			if len(p.Layers) != 1 || len(p.Layers[0].Docs) != 4 {
 				t.Errorf("E1 on %s: %d layers", name, len(p.Layers))
+			}
+			// E3's probes are filtered with the model's own tokenizer: few records of the
+			// embedded sample have a single-token label in a tiny vocabulary, but some do.
+			ccfg := quick(t, experiments.ConceptNetAt)
+			ccfg.Progress, ccfg.MaxItems = quiet, 5
+			c, err := experiments.ConceptNet(m, ccfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Items == 0 || len(c.Steered) != len(c.Ks) || c.Filter == nil {
+				t.Errorf("E3 on %s: %d items, filter %v", name, c.Items, c.Filter)
 			}
 		})
 	}
