@@ -19,29 +19,42 @@ import (
 )
 
 var (
-	chatOnce  sync.Once
-	chatModel *actadd.Model
-	chatDir   string
-	chatErr   error
+	chatMu     sync.Mutex
+	chatModels = map[string]*actadd.Model{}
+	chatDirs   = map[string]string{}
 )
 
-// chatStandIn is the Llama-3-shaped stand-in "tiny-llama", loaded by actadd.Load from its
-// folder (written into a temporary cache), whose tokenizer_config.json carries a chat template
-// of the Llama 3 shape (hftok.WriteTiny's, written for the tiny tokenizers).
-func chatStandIn(t *testing.T) (*actadd.Model, string) {
+// chatStandIn is a Llama-family stand-in (tiny-llama unless named), loaded by actadd.Load from
+// its folder (written into a temporary cache), whose tokenizer_config.json carries a chat
+// template of its family's format (hftok.WriteTiny's, written for the tiny tokenizers).
+func chatStandIn(t *testing.T, name ...string) (*actadd.Model, string) {
 	t.Helper()
-	chatOnce.Do(func() {
-		cache := filepath.Join(t.TempDir(), "huggingface", "hub")
-		if chatDir, chatErr = loader.Locate("tiny-llama", hfhub.Options{CacheDir: cache, Offline: true}); chatErr != nil {
-			return
-		}
-		chatModel, chatErr = actadd.Load(chatDir)
-	})
-	if chatErr != nil {
-		t.Fatal(chatErr)
+	n := "tiny-llama"
+	if len(name) > 0 {
+		n = name[0]
 	}
-	return chatModel, chatDir
+	chatMu.Lock()
+	defer chatMu.Unlock()
+	if m, ok := chatModels[n]; ok {
+		return m, chatDirs[n]
+	}
+	cache := filepath.Join(t.TempDir(), "huggingface", "hub")
+	dir, err := loader.Locate(n, hfhub.Options{CacheDir: cache, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatModels[n], chatDirs[n] = m, dir
+	return m, dir
 }
+
+// chatFamilies are the stand-ins of three template formats: Llama 3's (BOS written by the
+// template), Mistral's [INST] (SentencePiece: the space before the content joins its first
+// word), Qwen's ChatML (no BOS).
+var chatFamilies = []string{"tiny-llama", "tiny-mistral", "tiny-qwen2"}
 
 func user(s string) []chat.Message { return []chat.Message{{Role: "user", Content: s}} }
 
@@ -50,48 +63,65 @@ var chatPrompt = []chat.Message{{Role: "system", Content: "Answer briefly."}, {R
 // A chat prompt runs on the ids chat.Tokenize gives for the checkpoint's own template with the
 // generation prompt: BOS once, written by the template, never added a second time.
 func TestChatPromptIsTheTemplates(t *testing.T) {
-	m, dir := chatStandIn(t)
-	cfg, err := chat.LoadConfig(dir)
-	if err != nil {
-		t.Fatal(err)
+	for _, family := range chatFamilies {
+		m, dir := chatStandIn(t, family)
+		msgs := chatPrompt
+		if family == "tiny-mistral" { // its template, like Mistral's, takes no system message
+			msgs = chatPrompt[1:]
+		}
+		cfg, err := chat.LoadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfg.Compile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tmpl.Tokenize(m.Tok, msgs, chat.Options{AddGenerationPrompt: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.ChatPrompt(msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Text != want.Text || !slices.Equal(got.IDs, want.IDs) {
+			t.Fatalf("%s: rendered %q %v, chat.Tokenize %q %v", family, got.Text, got.IDs, want.Text, want.IDs)
+		}
+		bosText, _ := tmpl.SpecialToken("bos_token")
+		if bos, ok := m.Tok.BOS(); ok {
+			n := strings.Count(got.Text, bosText)
+			if got.IDs[0] != bos || countOf(got.IDs, bos) != n || n != 1 {
+				t.Errorf("%s: ids %v: want BOS %d once, at position 0, as the template writes it %d times", family, got.IDs, bos, n)
+			}
+		}
+		// The steered program sees the same ids: a chat prompt's logits have one row per id.
+		logits, err := m.LogitsChat(msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(logits) != len(want.IDs) {
+			t.Errorf("%s: %d rows of logits for %d rendered ids", family, len(logits), len(want.IDs))
+		}
+		key, err := m.ChatTemplateKey()
+		if err != nil || !strings.HasPrefix(key, "sha256:") {
+			t.Errorf("%s: ChatTemplateKey = %q, %v", family, key, err)
+		}
 	}
-	tmpl, err := cfg.Compile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := tmpl.Tokenize(m.Tok, chatPrompt, chat.Options{AddGenerationPrompt: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.ChatPrompt(chatPrompt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Text != want.Text || !slices.Equal(got.IDs, want.IDs) {
-		t.Fatalf("rendered %q %v, chat.Tokenize %q %v", got.Text, got.IDs, want.Text, want.IDs)
-	}
-	bos, ok := m.Tok.BOS()
-	if !ok {
-		t.Fatal("the Llama-3-shaped stand-in has no BOS")
-	}
-	if got.IDs[0] != bos || slices.Index(got.IDs[1:], bos) >= 0 {
-		t.Errorf("ids %v: want BOS %d once, at position 0", got.IDs, bos)
-	}
-	if !strings.HasSuffix(got.Text, "assistant:\n") {
+	m, _ := chatStandIn(t)
+	if got, _ := m.ChatPrompt(chatPrompt); !strings.HasSuffix(got.Text, "assistant:\n") {
 		t.Errorf("rendered %q without the generation prompt", got.Text)
 	}
-	// The steered program sees the same ids: a chat addition's logits have one row per id.
-	logits, err := m.LogitsChat(chatPrompt)
-	if err != nil {
-		t.Fatal(err)
+}
+
+func countOf(ids []int, id int) int {
+	n := 0
+	for _, x := range ids {
+		if x == id {
+			n++
+		}
 	}
-	if len(logits) != len(want.IDs) {
-		t.Errorf("%d rows of logits for %d rendered ids", len(logits), len(want.IDs))
-	}
-	key, err := m.ChatTemplateKey()
-	if err != nil || !strings.HasPrefix(key, "sha256:") {
-		t.Errorf("ChatTemplateKey = %q, %v", key, err)
-	}
+	return n
 }
 
 // A chat addition adds c·(h(p+) − h(p−)), taken at the pair's rendered positions, at the
@@ -99,13 +129,23 @@ func TestChatPromptIsTheTemplates(t *testing.T) {
 // program that adds the same difference by hand, with activations, positions and ids computed
 // here from package chat and the model's hooks.
 func TestChatAdditionEqualsManualAddition(t *testing.T) {
-	m, _ := chatStandIn(t)
+	for _, family := range chatFamilies {
+		t.Run(family, func(t *testing.T) { chatAdditionEqualsManual(t, family) })
+	}
+}
+
+func chatAdditionEqualsManual(t *testing.T, family string) {
+	m, _ := chatStandIn(t, family)
 	tmpl, err := m.ChatTemplate()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const layer, coeff = 2, 3.0
 	plus, minus := user("I love weddings"), user("I hate them")
+	chatPrompt := chatPrompt
+	if family == "tiny-mistral" {
+		chatPrompt = chatPrompt[1:]
+	}
 	opts := chat.Options{AddGenerationPrompt: true}
 	for _, where := range []chat.Where{chat.AtUserContent, chat.AtFront} {
 		a := actadd.ChatPair(plus, minus, coeff).AtLayer(layer)
