@@ -56,3 +56,19 @@ func TestChatColumns(t *testing.T) {
 		t.Error("the chat prompt continues as the plain one: the template was not applied")
 	}
 }
+
+// Chat is a flag of the cell, not a control: a rerun takes it from the cell, whatever the
+// state kept.
+func TestResumeTakesChatFromTheFlags(t *testing.T) {
+	flags := settings()
+	last := flags
+	last.Chat = true
+	st := explorer.State{Flags: last, Last: last}
+	if got := st.Resume(flags); got.Chat {
+		t.Errorf("the cell's flags say no chat, the kept state chat: resumed with Chat = %v", got.Chat)
+	}
+	flags.Chat = true
+	if got := (explorer.State{Flags: settings(), Last: settings()}).Resume(flags); !got.Chat {
+		t.Error("the cell's --chat was dropped on resuming")
+	}
+}
