@@ -136,6 +136,7 @@ type tokenizerConfig struct {
 	TokenizerClass string          `json:"tokenizer_class"`
 	AddBOSToken    *bool           `json:"add_bos_token"`
 	AddEOSToken    *bool           `json:"add_eos_token"`
+	AddPrefixSpace *bool           `json:"add_prefix_space"`
 	BOSToken       json.RawMessage `json:"bos_token"`
 	EOSToken       json.RawMessage `json:"eos_token"`
 	PadToken       json.RawMessage `json:"pad_token"`

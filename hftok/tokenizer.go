@@ -93,6 +93,9 @@ func New(f Files) (*Tokenizer, error) {
 			return nil, fmt.Errorf("hftok: parsing tokenizer_config.json: %w", err)
 		}
 	}
+	if tc.AddPrefixSpace != nil && slices.Contains(bosRebuilders, tc.TokenizerClass) {
+		return nil, fmt.Errorf("hftok: tokenizer_config.json sets add_prefix_space (%v) for %s: transformers then rebuilds the tokenizer from tokenizer.model, which this package does not read; remove the setting if tokenizer.json already spaces text as wanted", *tc.AddPrefixSpace, tc.TokenizerClass)
+	}
 	t := &Tokenizer{bos: -1, eos: -1, pad: -1, className: tc.TokenizerClass}
 	var err error
 	if t.model, err = newBPEModel(&tf.Model); err != nil {
@@ -183,7 +186,8 @@ const maxVocab = 1 << 22
 
 // bosRebuilders are the transformers tokenizer classes whose fast tokenizer rebuilds its
 // post-processor from tokenizer_config.json's add_bos_token (update_post_processor), so that
-// the flag, not tokenizer.json's template, decides whether BOS is added.
+// the flag, not tokenizer.json's template, decides whether BOS is added; given
+// add_prefix_space, they rebuild the whole tokenizer from tokenizer.model.
 var bosRebuilders = []string{"LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast"}
 
 func (t *Tokenizer) resolveBOS(pp *component, tc *tokenizerConfig) error {

@@ -115,6 +115,11 @@ func TestBOSFromConfig(t *testing.T) {
 	if got := tok.EncodeWithBOS("a"); got[0] != 1 {
 		t.Errorf("EncodeWithBOS(\"a\") = %v, want 1 first", got)
 	}
+	tc["add_prefix_space"] = false
+	if _, err := build(t, tj, tc); err == nil || !strings.Contains(err.Error(), "add_prefix_space") {
+		t.Errorf("LlamaTokenizerFast with add_prefix_space: error = %v, want a refusal naming it", err)
+	}
+	delete(tc, "add_prefix_space")
 	tc["bos_token"] = "<nope>"
 	if _, err := build(t, tj, tc); err == nil || !strings.Contains(err.Error(), "<nope>") {
 		t.Errorf("bos_token outside the vocabulary: error = %v", err)
