@@ -58,6 +58,9 @@ type Addition struct {
 	Point       string   // kind of hook point: "hook_resid_pre" (default), "hook_resid_mid", ...
 	Position    Position // where in the prompt the vector goes
 	Vector      *Vector  // a precomputed vector (from MeanDifference or LoadVector); nil: use Plus/Minus
+	// Chat, when set, gives the prompt pair as chat messages rendered through the model's chat
+	// template, and where the vector is taken and added (ChatPair); Position is then unused.
+	Chat *ChatSides
 }
 
 // Pair is the addition c·(h(plus) − h(minus)) at layer 0's resid_pre, front positions; choose the
@@ -93,6 +96,9 @@ func (a Addition) AtPosition(p Position) Addition { a.Position = p; return a }
 
 // String describes the addition, e.g. +4·(" weddings" − "") at blocks.6.hook_resid_pre (front).
 func (a Addition) String() string {
+	if a.Chat != nil {
+		return fmt.Sprintf("%+g·%s at %s (chat, %s)", a.Coeff, a.Name(), hookpoint.Block(a.Layer, a.point()), a.Chat.Where)
+	}
 	return fmt.Sprintf("%+g·%s at %s (%s)", a.Coeff, a.Name(), hookpoint.Block(a.Layer, a.point()), a.Position)
 }
 

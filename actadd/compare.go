@@ -31,6 +31,11 @@ type Comparison struct {
 //
 // opts.Streams must be nil: Compare pairs the streams itself.
 func (m *Model) Compare(prompt string, n int, opts GenerateOptions, adds ...Addition) (*Comparison, error) {
+	return m.compare(prompt, n, opts, adds, func(p string, adds []Addition) Row { return Row{Prompt: p, Adds: adds} })
+}
+
+// compare is Compare with the rows made by row (a prompt's text, or its chat messages).
+func (m *Model) compare(prompt string, n int, opts GenerateOptions, adds []Addition, row func(string, []Addition) Row) (*Comparison, error) {
 	switch {
 	case n < 1:
 		return nil, fmt.Errorf("actadd: Compare needs at least one completion per column, got n = %d", n)
@@ -42,7 +47,7 @@ func (m *Model) Compare(prompt string, n int, opts GenerateOptions, adds ...Addi
 	rows := make([]Row, 2*n)
 	opts.Streams = make([]uint64, 2*n)
 	for i := range n {
-		rows[i], rows[n+i] = Row{Prompt: prompt}, Row{Prompt: prompt, Adds: adds}
+		rows[i], rows[n+i] = row(prompt, nil), row(prompt, adds)
 		opts.Streams[i], opts.Streams[n+i] = uint64(i), uint64(i)
 	}
 	out, err := m.GenerateRows(rows, opts)

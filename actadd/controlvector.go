@@ -101,9 +101,8 @@ func (m *Model) LogitsEveryPosition(tokens []int, e EveryPosition) ([][]float32,
 	return m.logitsEveryPosition(tokens, e.point(), e.offsets(m.Layers(), m.Width()), len(tokens))
 }
 
-// logitsEveryPosition runs the program on tokens right-padded with the space token to width
-// (the padding token ActAdd uses; positions past len(tokens) never affect earlier ones:
-// attention is causal) and returns the
+// logitsEveryPosition runs the program on tokens right-padded with the padding token to width
+// (positions past len(tokens) never affect earlier ones: attention is causal) and returns the
 // logits of the real positions.
 func (m *Model) logitsEveryPosition(tokens []int, point string, offsets []float32, width int) ([][]float32, error) {
 	p, err := m.everyPositionProgram(point)

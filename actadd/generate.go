@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/actadd-go/actadd/chat"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -65,6 +66,9 @@ func (m *Model) DefaultSampler(s Sampling) SamplerPlace {
 type Row struct {
 	Prompt string
 	Adds   []Addition
+	// Chat, when set, is the prompt as chat messages, rendered through the model's chat
+	// template with the generation prompt (ChatTemplate; Prompt is then only a label).
+	Chat []chat.Message
 }
 
 // Completion is one generated continuation.

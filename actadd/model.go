@@ -54,6 +54,7 @@ type Model struct {
 	vectors  map[vectorKey]*Vector
 
 	tuning decodeTuning
+	chat   chatState // the chat template and the vectors of chat prompt pairs (chat.go)
 }
 
 // decodeTuning holds alternatives to the decoding defaults, for the tests and benchmarks of
@@ -81,7 +82,11 @@ func Load(name string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Wrap(m, tok, backend.Describe(b))
+	mm, err := Wrap(m, tok, backend.Describe(b))
+	if err == nil {
+		mm.chat.source = name // where ChatTemplate finds the checkpoint's template
+	}
+	return mm, err
 }
 
 // Wrap makes a model steerable with its tokenizer; backendName labels results. A nil tok means

@@ -55,7 +55,7 @@ func (m *Model) prepareRows(rows []Row, pairRows bool) (*prepared, error) {
 	tokens := make([][]int, len(rows))
 	for i, r := range rows {
 		var err error
-		if tokens[i], err = m.tokenize(r.Prompt); err != nil {
+		if tokens[i], err = m.rowTokens(r); err != nil {
 			return nil, &rowError{i, err}
 		}
 	}
@@ -76,7 +76,11 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 				return nil, &rowError{i, err}
 			}
 			p := placedAddition{layer: a.Layer, coeff: a.Coeff}
-			if pairRows && a.Vector == nil {
+			if a.Chat != nil {
+				if err := m.placeChat(&p, a, r, tokens[i]); err != nil {
+					return nil, &rowError{i, err}
+				}
+			} else if pairRows && a.Vector == nil {
 				q, ok := pairIndex[pairKey(a)]
 				if !ok {
 					pair, n, err := m.pairTokens([][2]string{{a.Plus, a.Minus}})
@@ -111,7 +115,9 @@ func (m *Model) prepareTokens(rows []Row, tokens [][]int, pairRows bool) (*prepa
 				return nil, fmt.Errorf("actadd: row %d: %s but the steering vector %s covers %d: the row must be at least as long as the vector",
 					i, what, a, p.n)
 			}
-			p.start = a.Position.start(len(tokens[i]), p.n)
+			if a.Chat == nil {
+				p.start = a.Position.start(len(tokens[i]), p.n)
+			}
 			pr.adds = append(pr.adds, p)
 			prep.span = max(prep.span, p.n)
 		}

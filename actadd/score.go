@@ -241,7 +241,12 @@ func paddedRows(prep *prepared, bt batch) ([][]int, int) {
 
 // Logits returns the logits [seq][vocab] of one prompt (BOS prepended) under the additions.
 func (m *Model) Logits(prompt string, adds ...Addition) ([][]float32, error) {
-	prep, err := m.prepareRows([]Row{{Prompt: prompt, Adds: adds}}, false)
+	return m.logitsRow(Row{Prompt: prompt, Adds: adds})
+}
+
+// logitsRow is Logits for a row (a prompt's text, or its chat messages).
+func (m *Model) logitsRow(r Row) ([][]float32, error) {
+	prep, err := m.prepareRows([]Row{r}, false)
 	if err != nil {
 		return nil, err
 	}

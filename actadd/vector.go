@@ -83,6 +83,9 @@ func (m *Model) Vector(a Addition) (*Vector, error) {
 
 // vector is Vector for an addition already checked (prepareTokens checks each addition once).
 func (m *Model) vector(a Addition) (*Vector, error) {
+	if a.Chat != nil {
+		return m.chatVector(a)
+	}
 	if v := a.Vector; v != nil {
 		if v.Model != m.Name {
 			return nil, m.wrongModel(v)

@@ -37,6 +37,10 @@ type Settings struct {
 	Tokens      int     // new tokens per completion
 	Seed        uint64  // sampling seed; completion i of both columns draws from stream i
 	Metric      string  // the plotted metric, one of Metrics' names
+	// Chat takes the prompt and each steering prompt as one user message through the model's
+	// chat template (with the generation prompt), the vector taken and added at the user's
+	// content (actadd.ChatPair … AtUserContent). A flag of the cell, not a control.
+	Chat bool `json:",omitempty"`
 }
 
 // Limits of the controls (and of Check): at most MaxN completions per column and MaxTokens
@@ -70,6 +74,9 @@ func (s Settings) Check(nLayer int) error {
 
 // Addition is the steering the settings describe, at their layer.
 func (s Settings) Addition() actadd.Addition {
+	if s.Chat {
+		return actadd.ChatPair(userMessage(s.Plus), userMessage(s.Minus), s.Coeff).AtLayer(s.Layer).AtUserContent()
+	}
 	return actadd.Pair(s.Plus, s.Minus, s.Coeff).AtLayer(s.Layer)
 }
 
@@ -160,8 +167,8 @@ func Generate(ctx context.Context, m *actadd.Model, s Settings, update func(Colu
 	streams := make([]uint64, 2*s.N)
 	adds := []actadd.Addition{s.Addition()}
 	for i := range s.N {
-		rows[i] = actadd.Row{Prompt: s.Prompt}
-		rows[s.N+i] = actadd.Row{Prompt: s.Prompt, Adds: adds}
+		rows[i] = s.row(nil)
+		rows[s.N+i] = s.row(adds)
 		streams[i], streams[s.N+i] = uint64(i), uint64(i)
 	}
 	cols := Columns{Settings: s, Unsteered: make([]string, s.N), Steered: make([]string, s.N)}
@@ -249,7 +256,7 @@ func LayerCurve(ctx context.Context, m *actadd.Model, s Settings, baseline []str
 		c.Texts[l] = make([]string, s.N)
 		adds := []actadd.Addition{s.Addition().AtLayer(l)}
 		for i := range s.N {
-			rows = append(rows, actadd.Row{Prompt: s.Prompt, Adds: adds})
+			rows = append(rows, s.row(adds))
 			streams = append(streams, uint64(i))
 		}
 	}

@@ -37,6 +37,7 @@ func (s State) Resume(flags Settings) Settings {
 		Tokens: pick(flags.Tokens, s.Flags.Tokens, s.Last.Tokens),
 		Seed:   pick(flags.Seed, s.Flags.Seed, s.Last.Seed),
 		Metric: pick(flags.Metric, s.Flags.Metric, s.Last.Metric),
+		Chat:   flags.Chat, // a flag only: no control sets it
 	}
 }
 

@@ -305,6 +305,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		addedDecoder[fmt.Sprint(a["id"])] = obj{"content": a["content"], "lstrip": false, "normalized": false, "rstrip": false, "single_word": false, "special": a["special"]}
 	}
 	config["added_tokens_decoder"] = addedDecoder
+	config["chat_template"] = tinyChatTemplate(kind)
 	tj, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
 		return nil, nil, err
@@ -314,6 +315,24 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		return nil, nil, err
 	}
 	return append(tj, '\n'), append(tc, '\n'), nil
+}
+
+// tinyChatTemplate is a small chat template in the format of the kind's family, written for
+// the tiny tokenizers (not copied from any checkpoint): Llama 3's shape with the special tokens
+// the tiny vocabulary holds (BOS written by the template, <|eot_id|> after each turn), Qwen's
+// and SmolLM2's ChatML, Llama 2's and Mistral's [INST] … [/INST]. Instruction-tuned
+// checkpoints carry theirs in tokenizer_config.json as these do; package chat renders them.
+func tinyChatTemplate(kind TinyKind) string {
+	switch kind {
+	case TinyByteLevel:
+		return "{{- bos_token }}{%- for message in messages %}{{- message['role'] + ':\\n' + message['content'] | trim }}{{- '<|eot_id|>' }}{%- endfor %}" +
+			"{%- if add_generation_prompt %}{{- 'assistant:\\n' }}{%- endif %}"
+	case TinySentencePiece, TinyMetaspace:
+		return "{{- bos_token }}{%- for message in messages %}{%- if message['role'] == 'user' %}{{- '[INST] ' + message['content'] | trim + ' [/INST]' }}" +
+			"{%- elif message['role'] == 'assistant' %}{{- ' ' + message['content'] | trim + eos_token }}{%- else %}{{- raise_exception('only user and assistant roles') }}{%- endif %}{%- endfor %}"
+	}
+	return "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] | trim + '<|im_end|>\\n' }}{%- endfor %}" +
+		"{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 }
 
 // toComponent converts a JSON-shaped value to a component (through JSON).

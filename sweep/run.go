@@ -48,12 +48,15 @@ func Generate(m *actadd.Model, g Grid, cfg GenerateConfig, metrics ...Metric[act
 		return nil, fmt.Errorf("sweep: Generate: nil model: load one with actadd.Load")
 	case cfg.Completions < 1:
 		return nil, fmt.Errorf("sweep: Generate: Completions = %d: ask for at least one completion per setting", cfg.Completions)
-	case len(g.Prompts) == 0:
-		return nil, fmt.Errorf("sweep: Generate: the grid has no prompt to continue: give Grid.Prompts")
+	case len(g.Prompts) == 0 && len(g.Chats) == 0:
+		return nil, fmt.Errorf("sweep: Generate: the grid has no prompt to continue: give Grid.Prompts (or Grid.Chats)")
 	case cfg.Options.Streams != nil:
 		return nil, fmt.Errorf("sweep: Generate assigns the random streams itself (paired by default, see GenerateConfig.Unpaired): leave Options.Streams nil")
 	}
 	if err := checkOptions(m, cfg.Options); err != nil {
+		return nil, err
+	}
+	if err := checkChats(m, g); err != nil {
 		return nil, err
 	}
 	names, settings, err := prepare(m, g, metrics)
@@ -171,7 +174,7 @@ func (cfg GenerateConfig) unitKey(m *actadd.Model, s Setting, u genUnit) runstor
 	}
 	k.Sampler = generateSampler{Temperature: o.Temperature, TopP: o.TopP, TopK: o.TopK, FreqPenalty: o.FreqPenalty,
 		MaxNewTokens: o.MaxNewTokens, StopAtEOS: o.StopAtEOS, NoCache: o.NoCache, Place: place}
-	k.Data = Checksum([]string{s.Prompt})
+	k.Data = promptData(m, s)
 	k.Seed = o.Seed
 	k.Unit = generateUnitKey{First: cfg.stream(u.setting, u.from), Count: u.to - u.from}
 	return k
@@ -241,7 +244,7 @@ func generateUnit(m *actadd.Model, s Setting, u genUnit, cfg GenerateConfig) ([]
 	rows := make([]actadd.Row, n)
 	streams := make([]uint64, n)
 	for j := range rows {
-		rows[j] = actadd.Row{Prompt: s.Prompt, Adds: s.adds()}
+		rows[j] = s.row()
 		streams[j] = cfg.stream(u.setting, u.from+j)
 	}
 	opts := cfg.Options
@@ -272,7 +275,7 @@ func restore(rec []storedCompletion, s Setting, u genUnit) ([]actadd.Completion,
 	}
 	out := make([]actadd.Completion, len(rec))
 	for i, c := range rec {
-		out[i] = actadd.Completion{Row: actadd.Row{Prompt: s.Prompt, Adds: s.adds()}, Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text), Sampler: c.Sampler}
+		out[i] = actadd.Completion{Row: s.row(), Tokens: c.Tokens, PromptLen: c.PromptLen, Text: string(c.Text), Sampler: c.Sampler}
 	}
 	return out, nil
 }
@@ -326,8 +329,8 @@ func Score(m *actadd.Model, g Grid, texts []string, cfg ScoreConfig, metrics ...
 		return nil, fmt.Errorf("sweep: Score: nil model: load one with actadd.Load")
 	case len(texts) == 0:
 		return nil, fmt.Errorf("sweep: Score: no texts to score")
-	case len(g.Prompts) > 0:
-		return nil, fmt.Errorf("sweep: Score sweeps texts, not prompts: pass the texts and leave Grid.Prompts empty")
+	case len(g.Prompts) > 0 || len(g.Chats) > 0:
+		return nil, fmt.Errorf("sweep: Score sweeps texts, not prompts: pass the texts and leave Grid.Prompts and Grid.Chats empty")
 	case cfg.Options.SkipFirst < 0:
 		return nil, fmt.Errorf("sweep: Score: SkipFirst must be ≥ 0, got %d", cfg.Options.SkipFirst)
 	}

@@ -53,6 +53,9 @@ type steeringKey struct {
 	// valid UTF-8, which keeps every other key as it was.
 	PlusBytes  []byte `json:",omitempty"`
 	MinusBytes []byte `json:",omitempty"`
+	// Chat is a chat addition's pair as messages and where it is taken and added (the
+	// template's hash is in the key's Data); absent for plain additions.
+	Chat *chatSteeringKey `json:",omitempty"`
 }
 
 // SteeringKey is how a run store's key (runstore.Key.Steering) names an addition: its prompt
@@ -69,6 +72,7 @@ func SteeringKey(a actadd.Addition) any {
 	if !utf8.ValidString(a.Minus) {
 		k.MinusBytes = []byte(a.Minus)
 	}
+	k.Chat = chatSteering(a)
 	if v := a.Vector; v != nil {
 		h := sha256.New()
 		meta, _ := json.Marshal(struct {

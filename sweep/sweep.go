@@ -72,6 +72,7 @@ import (
 	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/chat"
 	"github.com/actadd-go/actadd/interval"
 )
 
@@ -86,6 +87,10 @@ type Grid struct {
 	Coeffs []float64
 	// Prompts are the prompts to continue (Generate only; Score sweeps texts instead).
 	Prompts []string
+	// Chats are prompts given as chat messages, continued after the model's chat template
+	// renders them with the generation prompt (Generate only; see chat.go). A grid has
+	// Prompts or Chats, not both.
+	Chats [][]chat.Message
 	// Unsteered adds the unsteered setting (one per prompt), listed first.
 	Unsteered bool
 }
@@ -93,8 +98,10 @@ type Grid struct {
 // Setting is one point of a sweep: a prompt (for generation) and the addition steering it, or
 // none.
 type Setting struct {
-	Prompt  string `json:"prompt,omitempty"`
-	Steered bool   `json:"steered"`
+	Prompt string `json:"prompt,omitempty"`
+	// Chat is the prompt as chat messages (Grid.Chats); Prompt then is its last user content.
+	Chat    []chat.Message `json:"chat,omitempty"`
+	Steered bool           `json:"steered"`
 	// Addition names the addition by its prompt pairs (actadd.Addition.Name); "" unsteered.
 	Addition string  `json:"addition,omitempty"`
 	Layer    int     `json:"layer"` // -1 unsteered
@@ -153,14 +160,14 @@ func (g Grid) Settings() ([]Setting, error) {
 			return nil, fmt.Errorf("sweep: the layer %d of Grid.Additions[%d] is negative: layers are 0 … n_layer−1", a.Layer, i)
 		}
 	}
-	prompts := g.Prompts
-	if len(prompts) == 0 {
-		prompts = []string{""}
+	prompts, err := g.prompts()
+	if err != nil {
+		return nil, err
 	}
 	var out []Setting
 	for _, p := range prompts {
 		if g.Unsteered {
-			out = append(out, Setting{Prompt: p, Layer: -1})
+			out = append(out, Setting{Prompt: p.text, Chat: p.chat, Layer: -1})
 		}
 		for _, a := range g.Additions {
 			layers, coeffs := g.Layers, g.Coeffs
@@ -173,7 +180,7 @@ func (g Grid) Settings() ([]Setting, error) {
 			for _, l := range layers {
 				for _, c := range coeffs {
 					add := a.AtLayer(l).WithCoeff(c)
-					out = append(out, Setting{Prompt: p, Steered: true, Addition: add.Name(), Layer: l, Coeff: c, Add: add})
+					out = append(out, Setting{Prompt: p.text, Chat: p.chat, Steered: true, Addition: add.Name(), Layer: l, Coeff: c, Add: add})
 				}
 			}
 		}
