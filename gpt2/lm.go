@@ -21,18 +21,7 @@ func (m *Model) Dims() lm.Dims {
 // Compile is NewProgram, or NewPackedProgram when packed, for a graph built through the
 // lm.Graph interface (lm.Model).
 func (m *Model) Compile(name string, packed bool, build func(g lm.Graph, inputs []*Node) []*Node) (lm.Program, error) {
-	fn := func(w *Weights, in []*Node) []*Node { return build(graph{w}, in) }
-	var p *Program
-	var err error
-	if packed {
-		p, err = m.NewPackedProgram(name, fn)
-	} else {
-		p, err = m.NewProgram(name, fn)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return m.family().Compile(name, packed, func(w *Weights) lm.Graph { return graph{w} }, build)
 }
 
 // graph is Weights as an lm.Graph: the KV cache travels as one list, every block's keys then

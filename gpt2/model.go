@@ -14,8 +14,8 @@ package gpt2
 
 import (
 	"fmt"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/actadd-go/actadd/checkpoint"
@@ -44,8 +44,7 @@ type Model struct {
 	builds    atomic.Int64 // graphs built from this model's weights
 	finalized atomic.Bool  // Finalize was called: the weights are gone
 
-	mu          sync.Mutex
-	runPrograms map[string]*Program // Run's programs, by captured points
+	runs lmrun.Runs // Run's programs, by captured points
 }
 
 // paramNames fixes the order in which weights are passed to every graph: checkpoint.WeightTable's.

@@ -2,6 +2,7 @@ package llama
 
 import (
 	"fmt"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"runtime"
 	"slices"
 	"sync"
@@ -36,8 +37,7 @@ type Model struct {
 	builds    atomic.Int64
 	finalized atomic.Bool
 
-	mu          sync.Mutex
-	runPrograms map[string]*Program
+	runs lmrun.Runs // Run's programs, by captured points
 }
 
 // paramKind names a graph input: the packed form of one or more checkpoint tensors.
