@@ -14,11 +14,10 @@ package gpt2
 
 import (
 	"fmt"
-	"github.com/actadd-go/actadd/lm/lmrun"
 	"slices"
-	"sync/atomic"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -36,13 +35,10 @@ type Model struct {
 	Revision string
 	Config   checkpoint.Config
 
-	backend compute.Backend
-	params  []*tensors.Tensor // in paramNames order
+	lmrun.Store // the weights, in paramNames order then the transposed LM head
+
 	names   []string
 	byToken int // the index in params of the matrix Weights.LogitsByToken multiplies by
-
-	builds    atomic.Int64 // graphs built from this model's weights
-	finalized atomic.Bool  // Finalize was called: the weights are gone
 
 	runs lmrun.Runs // Run's programs, by captured points
 }
@@ -75,7 +71,8 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 			cfg.NLayer, cfg.NEmbd, cfg.NPositions, cfg.VocabSize, n, given)
 	}
 	expected := checkpoint.ExpectedShapes(cfg)
-	m := &Model{Name: name, Config: cfg, backend: backend, names: paramNames(cfg)}
+	m := &Model{Name: name, Config: cfg, names: paramNames(cfg)}
+	var params []*tensors.Tensor
 	for _, n := range m.names {
 		t, ok := weights[n]
 		if !ok {
@@ -84,17 +81,18 @@ func New(backend compute.Backend, name string, cfg checkpoint.Config, weights ma
 		if !equalInts(t.Shape, expected[n]) || len(t.Data) != product(expected[n]) {
 			return nil, fmt.Errorf("gpt2: weight %q has shape %v (%d values), want %v", n, t.Shape, len(t.Data), expected[n])
 		}
-		m.params = append(m.params, tensors.FromFlatDataAndDimensions(t.Data, t.Shape...))
+		params = append(params, tensors.FromFlatDataAndDimensions(t.Data, t.Shape...))
 	}
 	// The LM head is tied to wte; a transposed copy [d, vocab] makes the logits projection a
 	// plain [in, out] matmul, so that the go backend does not transpose the 50257 × d matrix on
 	// every call. LogitsByToken multiplies by wte itself (m.byToken).
 	m.byToken = slices.Index(m.names, checkpoint.WeightTokenEmbed)
 	wte := weights[checkpoint.WeightTokenEmbed]
-	m.params = append(m.params, tensors.FromFlatDataAndDimensions(transpose(wte.Data, cfg.VocabSize, cfg.NEmbd), cfg.NEmbd, cfg.VocabSize))
+	params = append(params, tensors.FromFlatDataAndDimensions(transpose(wte.Data, cfg.VocabSize, cfg.NEmbd), cfg.NEmbd, cfg.VocabSize))
+	lmrun.InitStore(&m.Store, backend, params)
 	// Move the weights to the backend now (shared with Go memory where the backend allows), not
 	// lazily on a first call that may come from several goroutines at once.
-	for i, t := range m.params {
+	for i, t := range m.Params() {
 		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
 			return nil, fmt.Errorf("gpt2: putting weight %d on the backend: %w", i, err)
 		}
@@ -118,36 +116,8 @@ func transpose(a []float32, rows, cols int) []float32 {
 	return out
 }
 
-// Backend is the backend the weights live on.
-func (m *Model) Backend() compute.Backend { return m.backend }
-
-// Builds counts the graphs compiled from this model so far (every program, every shape). Sweeps
-// use it to prove that changing a steering vector, coefficient or layer does not recompile.
-func (m *Model) Builds() int64 { return m.builds.Load() }
-
-// Params returns the weight tensors, in the order Weights expects them as the first graph inputs.
-func (m *Model) Params() []*tensors.Tensor { return m.params }
-
-// NumParams is the number of weight tensors (the leading inputs of every program).
-func (m *Model) NumParams() int { return len(m.params) }
-
-// Finalize frees the weights on the backend. The model cannot be used afterwards: its programs
-// return an error saying so. Do not call it while other goroutines use the model.
-func (m *Model) Finalize() {
-	m.finalized.Store(true)
-	for _, t := range m.params {
-		t.FinalizeAll()
-	}
-	m.params = nil
-}
-
 // usable returns an error once the model has been finalized.
-func (m *Model) usable() error {
-	if m.finalized.Load() {
-		return fmt.Errorf("gpt2: model %s was finalized (its weights are freed): load it again to use it", m.Name)
-	}
-	return nil
-}
+func (m *Model) usable() error { return lmrun.Usable(&m.Store, "gpt2", m.Name) }
 
 // Weights are a model's weights as nodes of one graph.
 type Weights struct {
@@ -170,9 +140,9 @@ type BlockWeights struct {
 // Weights wraps the first NumParams() inputs of a graph (fed with Params()) as the model's
 // weights. Call it once per graph being built: each call counts as one build in Builds().
 func (m *Model) Weights(params []*Node) *Weights {
-	m.builds.Add(1)
-	if len(params) != len(m.params) {
-		panic(fmt.Sprintf("gpt2: Weights needs %d parameter nodes, got %d", len(m.params), len(params)))
+	lmrun.CountBuild(&m.Store)
+	if len(params) != len(m.Params()) {
+		panic(fmt.Sprintf("gpt2: Weights needs %d parameter nodes, got %d", len(m.Params()), len(params)))
 	}
 	w := &Weights{Config: m.Config, WTE: params[0], WPE: params[1], LnFGain: params[2], LnFB: params[3]}
 	p := params[4:]

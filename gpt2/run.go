@@ -18,8 +18,8 @@ type Output = lmrun.Output
 func (m *Model) family() lmrun.Family[*Weights] {
 	return lmrun.Family[*Weights]{
 		Prefix:  "gpt2",
-		Backend: m.backend,
-		Params:  m.params,
+		Backend: m.Backend(),
+		Params:  m.Params(),
 		Usable:  m.usable,
 		Weights: m.Weights,
 		Packed: func() []bool {
@@ -55,12 +55,12 @@ func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node
 
 // Packs reports whether NewPackedProgram builds the token embedding into its graphs: on the go
 // backend.
-func (m *Model) Packs() bool { return m.backend.String() == "go" }
+func (m *Model) Packs() bool { return m.Backend().String() == "go" }
 
 // packedParams marks the weights NewPackedProgram builds in: the matrix LogitsByToken
 // multiplies by.
 func (m *Model) packedParams() []bool {
-	out := make([]bool, len(m.params))
+	out := make([]bool, len(m.Params()))
 	out[m.byToken] = true
 	return out
 }

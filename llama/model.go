@@ -2,13 +2,12 @@ package llama
 
 import (
 	"fmt"
-	"github.com/actadd-go/actadd/lm/lmrun"
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/actadd-go/actadd/checkpoint"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -30,12 +29,8 @@ type Model struct {
 	// graph.
 	PackBlocks bool
 
-	backend compute.Backend
-	params  []*tensors.Tensor // in the order of kinds
-	kinds   []paramKind
-
-	builds    atomic.Int64
-	finalized atomic.Bool
+	lmrun.Store // the weights, in the order of kinds
+	kinds       []paramKind
 
 	runs lmrun.Runs // Run's programs, by captured points
 }
@@ -120,7 +115,8 @@ func build(backend compute.Backend, name string, cfg Config, fetch func(names []
 		return nil, err
 	}
 	shapes := WeightShapes(cfg)
-	m := &Model{Name: name, Config: cfg, backend: backend}
+	m := &Model{Name: name, Config: cfg}
+	var params []*tensors.Tensor
 	get := func(names ...string) (map[string]checkpoint.Tensor, error) {
 		got, err := fetch(names)
 		if err != nil {
@@ -138,7 +134,7 @@ func build(backend compute.Backend, name string, cfg Config, fetch func(names []
 		return got, nil
 	}
 	add := func(layer int, what string, data []float32, dims ...int) {
-		m.params = append(m.params, tensors.FromFlatDataAndDimensions(data, dims...))
+		params = append(params, tensors.FromFlatDataAndDimensions(data, dims...))
 		m.kinds = append(m.kinds, paramKind{layer, what})
 	}
 	d, v, f := cfg.HiddenSize, cfg.VocabSize, cfg.IntermediateSize
@@ -210,9 +206,10 @@ func build(backend compute.Backend, name string, cfg Config, fetch func(names []
 	// A transposed copy of the LM head [d, vocab] makes the logits projection of Forward a plain
 	// [in, out] matmul; decoding steps use the head itself (LogitsByToken).
 	add(-1, kHeadT, transposeConcat(d, head), d, v)
+	lmrun.InitStore(&m.Store, backend, params)
 	// Move the weights to the backend now (shared with Go memory where the backend allows), not
 	// lazily on a first call that may come from several goroutines at once.
-	for i, t := range m.params {
+	for i, t := range m.Params() {
 		if err := t.MaterializeOnDevice(backend, true, 0); err != nil {
 			return nil, fmt.Errorf("llama: putting weight %d (%v) on the backend: %w", i, m.kinds[i], err)
 		}
@@ -254,34 +251,7 @@ func transposeConcat(in int, mats ...[]float32) []float32 {
 	return out
 }
 
-// Backend is the backend the weights live on.
-func (m *Model) Backend() compute.Backend { return m.backend }
-
-// Builds counts the graphs compiled from this model so far (every program, every shape).
-func (m *Model) Builds() int64 { return m.builds.Load() }
-
-// Params returns the weight tensors, in the order Weights expects them as the first graph inputs.
-func (m *Model) Params() []*tensors.Tensor { return m.params }
-
-// NumParams is the number of weight tensors (the leading inputs of every program).
-func (m *Model) NumParams() int { return len(m.params) }
-
-// Finalize frees the weights on the backend. The model cannot be used afterwards: its programs
-// return an error saying so. Do not call it while other goroutines use the model.
-func (m *Model) Finalize() {
-	m.finalized.Store(true)
-	for _, t := range m.params {
-		t.FinalizeAll()
-	}
-	m.params = nil
-}
-
-func (m *Model) usable() error {
-	if m.finalized.Load() {
-		return fmt.Errorf("llama: model %s was finalized (its weights are freed): load it again to use it", m.Name)
-	}
-	return nil
-}
+func (m *Model) usable() error { return lmrun.Usable(&m.Store, "llama", m.Name) }
 
 // Weights are a model's weights as nodes of one graph.
 type Weights struct {
@@ -309,7 +279,7 @@ type BlockWeights struct {
 // Weights wraps the first NumParams() inputs of a graph (fed with Params()) as the model's
 // weights. Call it once per graph being built: each call counts as one build in Builds().
 func (m *Model) Weights(params []*Node) *Weights {
-	m.builds.Add(1)
+	lmrun.CountBuild(&m.Store)
 	if len(params) != len(m.kinds) {
 		panic(fmt.Sprintf("llama: Weights needs %d parameter nodes, got %d", len(m.kinds), len(params)))
 	}

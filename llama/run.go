@@ -18,8 +18,8 @@ type Output = lmrun.Output
 func (m *Model) family() lmrun.Family[*Weights] {
 	return lmrun.Family[*Weights]{
 		Prefix:  "llama",
-		Backend: m.backend,
-		Params:  m.params,
+		Backend: m.Backend(),
+		Params:  m.Params(),
 		Usable:  m.usable,
 		Weights: m.Weights,
 		Packed: func() []bool {
@@ -54,7 +54,7 @@ func (m *Model) NewPackedProgram(name string, fn func(w *Weights, inputs []*Node
 
 // Packs reports whether NewPackedProgram builds the LM head into its graphs: on the go
 // backend.
-func (m *Model) Packs() bool { return m.backend.String() == "go" }
+func (m *Model) Packs() bool { return m.Backend().String() == "go" }
 
 // packedParams marks the weights NewPackedProgram builds in: the LM head as LogitsByToken uses
 // it (embed_tokens when tied, lm_head otherwise).
@@ -63,9 +63,9 @@ func (m *Model) packedParams() []bool {
 	if m.Config.TieWordEmbeddings {
 		head = kEmbed
 	}
-	out := make([]bool, len(m.params))
+	out := make([]bool, len(m.Params()))
 	for i, k := range m.kinds {
-		out[i] = (k.layer < 0 && k.what == head) || (m.PackBlocks && k.layer >= 0 && len(m.params[i].Shape().Dimensions) == 2)
+		out[i] = (k.layer < 0 && k.what == head) || (m.PackBlocks && k.layer >= 0 && len(m.Params()[i].Shape().Dimensions) == 2)
 	}
 	return out
 }
