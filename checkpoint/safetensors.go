@@ -247,11 +247,13 @@ func f16ToF32(h uint16) float32 {
 // writeSafetensors writes F32 tensors to path atomically (temporary file + rename), with
 // sorted names, consecutive data, a header padded with spaces to 8 bytes, and metadata.
 func writeSafetensors(path string, tensors map[string]Tensor, metadata map[string]string) error {
-	names := make([]string, 0, len(tensors))
-	for n := range tensors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	return writeSafetensorsOf(path, tensors, metadata, "F32", 4, writeFloat32s)
+}
+
+// writeSafetensorsOf is writeSafetensors storing every tensor as dtype, elemSize bytes a value,
+// each tensor's data written by writeData.
+func writeSafetensorsOf(path string, tensors map[string]Tensor, metadata map[string]string, dtype string, elemSize int64, writeData func(io.Writer, []float32) error) error {
+	names := sortedKeys(tensors)
 	header := map[string]any{}
 	if metadata != nil {
 		header["__metadata__"] = metadata
@@ -259,7 +261,7 @@ func writeSafetensors(path string, tensors map[string]Tensor, metadata map[strin
 	var off int64
 	for _, n := range names {
 		t := tensors[n]
-		size := 4 * int64(len(t.Data))
+		size := elemSize * int64(len(t.Data))
 		shape := t.Shape
 		if shape == nil {
 			shape = []int{}
@@ -269,7 +271,7 @@ func writeSafetensors(path string, tensors map[string]Tensor, metadata map[strin
 		if count, ok := numElements(shape); !ok || count != int64(len(t.Data)) {
 			return fmt.Errorf("checkpoint: writing %s: tensor %s of shape %v does not hold its %d values", path, n, shape, len(t.Data))
 		}
-		header[n] = stEntry{DType: "F32", Shape: shape, Offsets: [2]int64{off, off + size}}
+		header[n] = stEntry{DType: dtype, Shape: shape, Offsets: [2]int64{off, off + size}}
 		off += size
 	}
 	hjson, err := json.Marshal(header)
@@ -289,7 +291,7 @@ func writeSafetensors(path string, tensors map[string]Tensor, metadata map[strin
 			return err
 		}
 		for _, n := range names {
-			if err := writeFloat32s(w, tensors[n].Data); err != nil {
+			if err := writeData(w, tensors[n].Data); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package checkpoint
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -135,49 +134,13 @@ func WriteSafetensorsAs(path string, tensors map[string]Tensor, metadata map[str
 	default:
 		return fmt.Errorf("checkpoint: cannot write dtype %q: use F32, F16 or BF16", dtype)
 	}
-	names := sortedKeys(tensors)
-	header := map[string]any{}
-	if metadata != nil {
-		header["__metadata__"] = metadata
-	}
-	var off int64
-	for _, n := range names {
-		t := tensors[n]
-		size := 2 * int64(len(t.Data))
-		shape := t.Shape
-		if shape == nil {
-			shape = []int{}
+	return writeSafetensorsOf(path, tensors, metadata, dtype, 2, func(w io.Writer, data []float32) error {
+		buf := make([]byte, 2*len(data))
+		for i, v := range data {
+			put(buf[2*i:], v)
 		}
-		header[n] = stEntry{DType: dtype, Shape: shape, Offsets: [2]int64{off, off + size}}
-		off += size
-	}
-	hjson, err := json.Marshal(header)
-	if err != nil {
-		return fmt.Errorf("checkpoint: encoding the safetensors header: %w", err)
-	}
-	for len(hjson)%8 != 0 {
-		hjson = append(hjson, ' ')
-	}
-	return writeAtomic(path, func(w io.Writer) error {
-		var lenBuf [8]byte
-		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hjson)))
-		if _, err := w.Write(lenBuf[:]); err != nil {
-			return err
-		}
-		if _, err := w.Write(hjson); err != nil {
-			return err
-		}
-		for _, n := range names {
-			data := tensors[n].Data
-			buf := make([]byte, 2*len(data))
-			for i, v := range data {
-				put(buf[2*i:], v)
-			}
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := w.Write(buf)
+		return err
 	})
 }
 
