@@ -3,6 +3,7 @@ package llama
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -222,10 +223,8 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 		x = at(hook, ResidPre(l), x)
 
 		// Attention: x += o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x).
-		qkv := nn.Dense(w.rmsNorm(x, b.InputNorm), b.QKV, b.QKVBias, compute.DenseLayoutInputOutputs)
-		q := Reshape(SliceAxis(qkv, -1, AxisRange(0, nH*hd)), batch, seq, nH, hd)
-		k := Reshape(SliceAxis(qkv, -1, AxisRange(nH*hd, (nH+nKV)*hd)), batch, seq, nKV, hd)
-		v := Reshape(SliceAxis(qkv, -1, AxisRangeToEnd((nH+nKV)*hd)), batch, seq, nKV, hd)
+		q, k, v := qkvProjection(w.rmsNorm(x, b.InputNorm), b.QKV, b.QKVBias, nH*hd, nKV*hd)
+		q, k, v = Reshape(q, batch, seq, nH, hd), Reshape(k, batch, seq, nKV, hd), Reshape(v, batch, seq, nKV, hd)
 		if b.QNorm != nil {
 			q = w.rmsNorm(q, b.QNorm)
 			k = w.rmsNorm(k, b.KNorm)
@@ -261,6 +260,27 @@ func (w *Weights) run(tokens, positions *Node, hook Hook, attendFn attendFn) *No
 	return at(hook, HookLnFinal, w.rmsNorm(x, w.Norm))
 }
 
+// qkvProjection is x·qkv (+ bias), split into queries [..., qDim], keys and values [..., kvDim].
+// It is the backend's fused projection where it has one (the go backend's splits the matmul's
+// output and adds the biases in one pass over it), and a matmul and three slices elsewhere.
+func qkvProjection(x, qkv, bias *Node, qDim, kvDim int) (q, k, v *Node) {
+	var bq, bk, bv *Node
+	if bias != nil {
+		bq, bk, bv = SliceAxis(bias, 0, AxisRange(0, qDim)), SliceAxis(bias, 0, AxisRange(qDim, qDim+kvDim)), SliceAxis(bias, 0, AxisRangeToEnd(qDim+kvDim))
+	}
+	out, _ := InternalFusedOpCallerMulti(func() []*Node {
+		q, k, v := BackendFusedAttentionQKVProjection(x, qkv, bq, bk, bv, qDim, kvDim)
+		return []*Node{q, k, v}
+	}, func() []*Node { return qkvDecomposed(x, qkv, bias, qDim, kvDim) }, false)
+	return out[0], out[1], out[2]
+}
+
+// qkvDecomposed is qkvProjection as one matmul and three slices.
+func qkvDecomposed(x, qkv, bias *Node, qDim, kvDim int) []*Node {
+	p := nn.Dense(x, qkv, bias, compute.DenseLayoutInputOutputs)
+	return []*Node{SliceAxis(p, -1, AxisRange(0, qDim)), SliceAxis(p, -1, AxisRange(qDim, qDim+kvDim)), SliceAxis(p, -1, AxisRangeToEnd(qDim+kvDim))}
+}
+
 // rmsNorm is x / sqrt(mean(x²) + eps) · weight over the last axis (weight is Gemma's 1 + w,
 // formed when the weights are packed).
 func (w *Weights) rmsNorm(x, weight *Node) *Node {
@@ -285,12 +305,13 @@ func (w *Weights) rmsNorm(x, weight *Node) *Node {
 type ropeTables struct{ c, s *Node } // [batch, seq, heads, 2, head_dim/2]
 
 // newRope builds the tables for heads heads from cos and sin [batch, seq, 1, 1, head_dim/2].
+// The copies along the heads axis are real (Concatenate): a broadcast would be folded into each
+// layer's multiplication, which the go backend then runs on its slow general-broadcast path.
 func newRope(cos, sin *Node, heads int) ropeTables {
-	dims := cos.Shape().Clone().Dimensions
-	dims[2], dims[3] = heads, 2
+	full := func(x *Node) *Node { return Concatenate(slices.Repeat([]*Node{x}, heads), 2) }
 	return ropeTables{
-		c: BroadcastToDims(Concatenate([]*Node{cos, cos}, 3), dims...),
-		s: BroadcastToDims(Concatenate([]*Node{Neg(sin), sin}, 3), dims...),
+		c: full(Concatenate([]*Node{cos, cos}, 3)),
+		s: full(Concatenate([]*Node{Neg(sin), sin}, 3)),
 	}
 }
 
