@@ -61,6 +61,9 @@ type prompts interface {
 func (m *Model) newDecoder(p prompts, seqs [][]int, rows int, streams []uint64, opts GenerateOptions) *decoder {
 	d := &decoder{m: m, prompts: p, opts: opts, width: len(seqs), rows: rows,
 		head: samplingHead{device: opts.Sampler == SamplerDevice, mode: opts.Sampling.mode(m.VocabSize())}}
+	if tv := m.Tok.VocabSize(); tv < m.VocabSize() {
+		d.head.tokens = tv
+	}
 	d.seqs = make([][]int, len(seqs))
 	for b, s := range seqs {
 		d.seqs[b] = slices.Clone(s)
@@ -100,6 +103,23 @@ func (d *decoder) allDone() bool {
 type samplingHead struct {
 	device bool
 	mode   sampleMode
+	// tokens, when above 0, is the tokenizer's vocabulary where the model's is larger (Qwen pads
+	// its embedding to 151936 rows for 151665 tokens): the ids past it, which no text decodes
+	// to, are never drawn.
+	tokens int
+}
+
+// tokenLimit adds to logits [vocab, width] (axis 0) or [width, vocab] (axis 1) the mask of the
+// ids at or past limit, broadcast along the rows: 0 below limit, a large
+// negative number at and past it (finite, so that the samplers' checks for infinities and NaN
+// still mean what they say; exp of it underflows to exactly 0).
+func tokenLimit(logits *Node, axis, limit int) *Node {
+	dims := []int{1, 1}
+	dims[axis] = logits.Shape().Dimensions[axis]
+	g := logits.Graph()
+	ids := Iota(g, shapes.Make(dtypes.Int32, dims...), axis)
+	mask := Where(LessThan(ids, Const(g, int32(limit))), Zeros(g, shapes.Make(logits.DType(), dims...)), Const(g, float32(-1e30)))
+	return Add(logits, mask)
 }
 
 // name names the head in program names.
@@ -135,6 +155,13 @@ func (h samplingHead) build(logits *Node, sampling []*Node) []*Node {
 
 // buildByToken is build given the logits as [vocab, width] (byToken), or else as logits.
 func (h samplingHead) buildByToken(byToken, logits *Node, sampling []*Node) []*Node {
+	if h.tokens > 0 {
+		if byToken != nil {
+			byToken = tokenLimit(byToken, 0, h.tokens)
+		} else {
+			logits = tokenLimit(logits, 1, h.tokens)
+		}
+	}
 	if byToken != nil {
 		if h.device && h.mode == sampleGreedy { // no need to transpose
 			finite := IsFinite(ReduceSum(byToken, 0))

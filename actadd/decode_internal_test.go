@@ -213,3 +213,37 @@ func TestBatchLayouts(t *testing.T) {
 		}
 	}
 }
+
+// TestPaddedVocabularyNeverDrawn generates from a model whose vocabulary is padded past its
+// tokenizer's (as Qwen's 151936 rows for 151665 tokens): no sampler, host or device, greedy or
+// not, packed step or not, may draw an id the tokenizer cannot decode. With random weights the
+// 9,743 padding ids hold about a sixth of the probability, so an unmasked head draws them.
+func TestPaddedVocabularyNeverDrawn(t *testing.T) {
+	cfg := checkpoint.Config{NLayer: 2, NHead: 4, NEmbd: 256, NPositions: 64, VocabSize: 60000,
+		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new"}
+	m, _ := randomModel(t, "random test model, vocabulary padded to 60000", cfg, 5)
+	tokens := m.Tok.VocabSize()
+	if tokens >= cfg.VocabSize {
+		t.Fatalf("tokenizer of %d tokens for a model of %d: nothing is padded", tokens, cfg.VocabSize)
+	}
+	prompts := []string{"I went up to my friend and said", "The weather today", "Once upon a time", "Why"}
+	for _, sampler := range []SamplerPlace{SamplerHost, SamplerDevice} {
+		for _, s := range []Sampling{Greedy, {Temperature: 1, Seed: 3}, {Temperature: 1, TopK: 50, Seed: 3}} {
+			for _, unpacked := range []bool{false, true} {
+				m.tuning.unpackedStep = unpacked
+				got, err := m.Generate(prompts, GenerateOptions{MaxNewTokens: 8, Sampling: s, Sampler: sampler})
+				if err != nil {
+					t.Fatalf("%s sampler, %+v, unpacked step %v: %v", sampler, s, unpacked, err)
+				}
+				for i, c := range got {
+					for _, id := range c.Generated() {
+						if id >= tokens {
+							t.Errorf("%s sampler, %+v, unpacked step %v, row %d: drew id %d, past the tokenizer's %d", sampler, s, unpacked, i, id, tokens)
+						}
+					}
+				}
+			}
+		}
+	}
+	m.tuning.unpackedStep = false
+}

@@ -14,6 +14,10 @@ import (
 //     of the row so far: BOS, prompt and generated); then top-k if TopK > 0, otherwise nucleus
 //     top-p (keep the smallest set of most likely tokens whose probability reaches TopP); then
 //     draw from what is left.
+//
+// Where a model's vocabulary is padded past its tokenizer's (Qwen: 151936 embedding rows for
+// 151665 tokens), the ids past the tokenizer's are never drawn, greedy or not: no text decodes
+// to them. (Hugging Face's generate can draw them, and its decode then drops them.)
 type Sampling struct {
 	// Temperature divides the logits; 0 means greedy.
 	Temperature float64
