@@ -147,6 +147,10 @@ func TestExportImportApply(t *testing.T) {
 		if cv.Meta["actadd.model"] != m.Name || cv.Meta["actadd.layer"] != int32(3) || cv.Meta["actadd.reduction"] != string(red) || cv.Meta["actadd.coefficient"] != coeff {
 			t.Errorf("%s: provenance metadata %v", red, cv.Meta)
 		}
+		// Both prompts start with BOS, where the difference is exactly zero: Mean leaves it out.
+		if slices.ContainsFunc(v.At(0), func(x float32) bool { return x != 0 }) {
+			t.Fatalf("the difference at BOS is not exactly zero: %v", v.At(0)[:4])
+		}
 		row := make([]float32, v.D)
 		for i := 1; i < v.N; i++ {
 			if red == controlvector.Last && i != v.N-1 {
@@ -316,5 +320,38 @@ func TestCombined(t *testing.T) {
 	c := &controlvector.ControlVector{D: d, Directions: map[int][]float32{2: direction(d, 0.5)}}
 	if _, err := controlvector.Combined(m, controlvector.LayerRange{}, controlvector.Scaled{CV: a, Strength: 1}, controlvector.Scaled{CV: c, Strength: 1}); err == nil {
 		t.Error("vectors with different highest blocks were summed")
+	}
+}
+
+// Mean averages the rows that are not exactly zero, wherever they are: BOS's zero row is left
+// out, a first row that is a word (a vector taken at the user's content, or a model with no
+// BOS) is kept, and a vector zero everywhere is refused.
+func TestMeanLeavesOutZeroRows(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []float32 // 3 rows × 2
+		want []float32 // the mean × 2 (Coeff)
+	}{
+		{"BOS first", []float32{0, 0, 1, 2, 3, 6}, []float32{4, 8}},
+		{"a word first", []float32{3, 0, 1, 2, 2, 4}, []float32{4, 4}},
+		{"shared header, then the pair", []float32{0, 0, 0, 0, 5, -1}, []float32{10, -2}},
+		{"a zero row inside", []float32{1, 1, 0, 0, 1, 3}, []float32{2, 4}},
+	} {
+		v := &actadd.Vector{Model: "m", Layer: 3, Point: actadd.DefaultPoint, N: 3, D: 2, Data: c.data}
+		b, err := controlvector.Encode(v, controlvector.ExportOptions{Coeff: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		cv, err := controlvector.Decode(b)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := cv.Directions[2]; !slices.Equal(got, c.want) {
+			t.Errorf("%s: direction %v, want %v", c.name, got, c.want)
+		}
+	}
+	zero := &actadd.Vector{Model: "m", Layer: 3, Point: actadd.DefaultPoint, N: 2, D: 2, Data: make([]float32, 4)}
+	if _, err := controlvector.Encode(zero, controlvector.ExportOptions{Coeff: 1}); err == nil || !strings.Contains(err.Error(), "zero at all 2 positions") {
+		t.Errorf("a vector zero everywhere: %v", err)
 	}
 }

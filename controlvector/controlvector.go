@@ -205,10 +205,12 @@ func (cv *ControlVector) everyPosition(model string, nLayer, d int, strength flo
 type Reduction string
 
 const (
-	// Mean averages the positions after BOS. The difference at BOS is always zero (both prompts
-	// start with it, and nothing precedes it), so the mean is over the positions that carry
-	// the pair's difference, as llama.cpp's cvector-generator (method mean) averages the non-zero
-	// rows of its differences.
+	// Mean averages the positions where the prompts differ: the rows that are not exactly
+	// zero, as llama.cpp's cvector-generator (method mean) averages the non-zero rows of its
+	// differences. Rows where both prompts read the same tokens so far are exactly zero and are
+	// left out: BOS, where a model adds one, and a chat template's shared header for a vector
+	// taken at the front of the prompt; a vector taken at the user's content
+	// (actadd.Addition.AtUserContent) keeps its first row, a word of the pair.
 	Mean Reduction = "mean"
 	// Last takes the last position: where the prompts' content has been read in full, as repeng
 	// reads its pairs (the last token's hidden state).
@@ -287,17 +289,23 @@ func Encode(v *actadd.Vector, opts ExportOptions) ([]byte, error) {
 	dir := make([]float32, v.D)
 	switch red {
 	case Mean:
-		if v.N < 2 {
-			return nil, fmt.Errorf("controlvector: Export: the vector covers only BOS, where the difference is zero: nothing to average")
-		}
 		acc := make([]float64, v.D)
-		for i := 1; i < v.N; i++ {
-			for j, x := range v.At(i) {
+		rows := 0
+		for i := range v.N {
+			row := v.At(i)
+			if !slices.ContainsFunc(row, func(x float32) bool { return x != 0 }) {
+				continue
+			}
+			rows++
+			for j, x := range row {
 				acc[j] += float64(x)
 			}
 		}
+		if rows == 0 {
+			return nil, fmt.Errorf("controlvector: Export: the vector is zero at all %d positions (the pair's prompts read the same tokens there): nothing to average; take it over positions where the prompts differ", v.N)
+		}
 		for j := range dir {
-			dir[j] = float32(acc[j] / float64(v.N-1) * opts.Coeff)
+			dir[j] = float32(acc[j] / float64(rows) * opts.Coeff)
 		}
 	case Last:
 		for j, x := range v.At(v.N - 1) {
