@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/actadd-go/actadd/actadd"
 	"github.com/actadd-go/actadd/chat"
@@ -13,8 +14,8 @@ import (
 // actadd.Model.ChatTemplateKey) and the messages in Data, and a chat addition's messages and
 // positions in Steering.
 
-// gridPrompt is one prompt of a grid: its text, or its messages with their last user content
-// as the text that labels it.
+// gridPrompt is one prompt of a grid: its text, or its messages with the text that labels them
+// (chatLabel).
 type gridPrompt struct {
 	text string
 	chat []chat.Message
@@ -33,7 +34,7 @@ func (g Grid) prompts() ([]gridPrompt, error) {
 		if len(c) == 0 {
 			return nil, fmt.Errorf("sweep: Grid.Chats[%d] has no message: give at least a user message", i)
 		}
-		out = append(out, gridPrompt{text: lastUser(c), chat: c})
+		out = append(out, gridPrompt{text: chatLabel(c), chat: c})
 	}
 	if len(out) == 0 {
 		out = []gridPrompt{{}}
@@ -41,13 +42,18 @@ func (g Grid) prompts() ([]gridPrompt, error) {
 	return out, nil
 }
 
-func lastUser(msgs []chat.Message) string {
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == "user" {
-			return msgs[i].Content
-		}
+// chatLabel labels a chat prompt in tables and figures: the content of a chat that is one user
+// message, else every message as "role: content", joined by " | ", so that chats that differ
+// anywhere (a system prompt, an earlier turn) get different labels, and so different lines.
+func chatLabel(msgs []chat.Message) string {
+	if len(msgs) == 1 && msgs[0].Role == "user" {
+		return msgs[0].Content
 	}
-	return ""
+	parts := make([]string, len(msgs))
+	for i, m := range msgs {
+		parts[i] = m.Role + ": " + m.Content
+	}
+	return strings.Join(parts, " | ")
 }
 
 // row is the setting's prompt and addition as a row of actadd.

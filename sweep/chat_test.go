@@ -84,3 +84,43 @@ func TestGenerateChats(t *testing.T) {
 		t.Errorf("a grid with prompts and chats: %v", err)
 	}
 }
+
+// Chats that differ only before their last user message (a system prompt) get different labels:
+// their own rows in the table, their own lines in figures.
+func TestChatLabels(t *testing.T) {
+	dir, err := loader.Locate("tiny-llama", hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := sweep.Mean("tokens", func(c actadd.Completion) float64 { return float64(len(c.Generated())) })
+	chats := [][]chat.Message{
+		{{Role: "user", Content: "Hi"}},
+		{{Role: "system", Content: "Be terse."}, {Role: "user", Content: "Hi"}},
+	}
+	front := actadd.ChatPair([]chat.Message{{Role: "user", Content: "Love"}}, []chat.Message{{Role: "user", Content: "Hate"}}, 6)
+	g := sweep.Grid{Additions: []actadd.Addition{front}, Layers: []int{1, 2}, Chats: chats}
+	cfg := sweep.GenerateConfig{Completions: 1, Options: actadd.GenerateOptions{MaxNewTokens: 2, Sampling: actadd.Greedy}}
+	r, err := sweep.Generate(m, g, cfg, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]int{}
+	for _, row := range r.Table() {
+		labels[row.Prompt]++
+	}
+	want := map[string]int{"Hi": 2, "system: Be terse. | user: Hi": 2}
+	if len(labels) != len(want) || labels["Hi"] != 2 || labels["system: Be terse. | user: Hi"] != 2 {
+		t.Errorf("table rows by prompt label %v, want %v", labels, want)
+	}
+	_, series, err := r.Plot("tokens", sweep.ByLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 2 {
+		t.Errorf("%d lines in the figure by layer, want one per chat (2)", len(series))
+	}
+}

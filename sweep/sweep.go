@@ -99,7 +99,8 @@ type Grid struct {
 // none.
 type Setting struct {
 	Prompt string `json:"prompt,omitempty"`
-	// Chat is the prompt as chat messages (Grid.Chats); Prompt then is its last user content.
+	// Chat is the prompt as chat messages (Grid.Chats); Prompt then labels it: the content of a
+	// chat that is one user message, else every message as "role: content" joined by " | ".
 	Chat    []chat.Message `json:"chat,omitempty"`
 	Steered bool           `json:"steered"`
 	// Addition names the addition by its prompt pairs (actadd.Addition.Name); "" unsteered.
