@@ -5,25 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/controlvector"
 	"github.com/actadd-go/actadd/experiments"
-	"github.com/actadd-go/actadd/hfhub"
-	"github.com/actadd-go/actadd/loader"
 )
 
 // ChatSteerAndExport steers a chat turn of the Llama-family stand-in through its template,
 // reproducibly, and writes a control vector llama.cpp's layout reads back: direction.{l−1}
 // holding the coefficient times the vector's last position.
 func TestChatSteerAndExport(t *testing.T) {
-	dir, err := loader.Locate("tiny-llama", hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := actadd.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := actaddtest.WithChatTemplate(t, "tiny-llama")
 	out := filepath.Join(t.TempDir(), "love-hate.gguf")
 	cfg := experiments.ChatSteer{Plus: "Love", Minus: "Hate", Prompt: "Tell me about your neighbours", System: "Be brief.",
 		Layer: 2, Coeff: 6, UserContent: true, N: 2, Tokens: 5, Seed: 1, Export: out}

@@ -2,28 +2,19 @@ package explorer_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/chat"
 	"github.com/actadd-go/actadd/explorer"
-	"github.com/actadd-go/actadd/hfhub"
-	"github.com/actadd-go/actadd/loader"
 )
 
 // With Chat, the explorer's columns are CompareChat's: the prompt and the steering prompts as
 // one user message each through the model's chat template, the vector at the user's content.
 func TestChatColumns(t *testing.T) {
-	dir, err := loader.Locate("tiny-llama", hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := actadd.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := actaddtest.WithChatTemplate(t, "tiny-llama")
 	s := settings()
 	s.Chat, s.Coeff = true, 8
 	cols, err := explorer.Generate(context.Background(), m, s, nil)

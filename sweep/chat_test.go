@@ -1,14 +1,12 @@
 package sweep_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/actadd-go/actadd/actadd"
+	"github.com/actadd-go/actadd/actadd/actaddtest"
 	"github.com/actadd-go/actadd/chat"
-	"github.com/actadd-go/actadd/hfhub"
-	"github.com/actadd-go/actadd/loader"
 	"github.com/actadd-go/actadd/runstore"
 	"github.com/actadd-go/actadd/sweep"
 )
@@ -17,14 +15,7 @@ import (
 // and its run-store keys hold the template and the positions: the same sweep is read back, a
 // chat addition at other positions or another template is computed anew.
 func TestGenerateChats(t *testing.T) {
-	dir, err := loader.Locate("tiny-llama", hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := actadd.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := actaddtest.WithChatTemplate(t, "tiny-llama")
 	st, err := runstore.Open(t.TempDir(), runstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -88,14 +79,7 @@ func TestGenerateChats(t *testing.T) {
 // Chats that differ only before their last user message (a system prompt) get different labels:
 // their own rows in the table, their own lines in figures.
 func TestChatLabels(t *testing.T) {
-	dir, err := loader.Locate("tiny-llama", hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := actadd.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := actaddtest.WithChatTemplate(t, "tiny-llama")
 	tokens := sweep.Mean("tokens", func(c actadd.Completion) float64 { return float64(len(c.Generated())) })
 	chats := [][]chat.Message{
 		{{Role: "user", Content: "Hi"}},

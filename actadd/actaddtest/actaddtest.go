@@ -1,6 +1,8 @@
 // Package actaddtest gives the tests of packages that use actadd (sweep, experiments, explorer)
 // the offline stand-in "tiny" built in memory (the config, seed and name actadd.Load("tiny")
-// uses), so that they touch no cache folder, once per test binary.
+// uses), so that they touch no cache folder, once per test binary (Get); the loader's other
+// stand-ins, once per test binary (StandIn); and a stand-in of the Llama family with its chat
+// template, one per test (WithChatTemplate).
 package actaddtest
 
 import (
@@ -66,5 +68,23 @@ func StandIn(t testing.TB, name string) *actadd.Model {
 		t.Fatal(err)
 	}
 	standIns[name] = m
+	return m
+}
+
+// WithChatTemplate returns a model of its own of the loader's stand-in called name, loaded by
+// actadd.Load from its checkpoint folder in a temporary cache: with the chat template its
+// tokenizer files carry (StandIn's models have none), and not shared, so that a test may change
+// it (SetChatTemplate). It fails t if the stand-in cannot be loaded.
+func WithChatTemplate(t testing.TB, name string) *actadd.Model {
+	t.Helper()
+	dir, err := loader.Locate(name, hfhub.Options{CacheDir: filepath.Join(t.TempDir(), "huggingface", "hub"), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actadd.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Finalize)
 	return m
 }
