@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -94,19 +95,8 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("llama: config.json is not a JSON object: %w", err)
 	}
 	var c Config
-	var errs []string
-	refuse := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	get := func(key string, dst any) bool {
-		msg, ok := raw[key]
-		if !ok || string(msg) == "null" {
-			return false
-		}
-		if err := json.Unmarshal(msg, dst); err != nil {
-			refuse("%s: %v", key, err)
-			return false
-		}
-		return true
-	}
+	r := &configReader{raw: raw}
+	refuse, get := r.refuse, r.get
 	get("model_type", &c.ModelType)
 	switch c.ModelType {
 	case "llama", "mistral", "qwen2", "qwen3":
@@ -216,7 +206,7 @@ func ParseConfig(data []byte) (Config, error) {
 			default:
 				refuse("layer_types[%d] = %q: only every layer alike (full_attention, or sliding_attention where sliding_window is set) is implemented", i, t)
 			}
-			if len(errs) > 0 {
+			if len(r.errs) > 0 {
 				break
 			}
 		}
@@ -247,28 +237,62 @@ func ParseConfig(data []byte) (Config, error) {
 		refuse("use_mrope: true: multimodal RoPE is not implemented")
 	}
 
-	handled := map[string]bool{
+	if err := r.finish(c.ModelType, map[string]bool{
 		"vocab_size": true, "hidden_size": true, "intermediate_size": true, "num_hidden_layers": true,
 		"num_attention_heads": true, "num_key_value_heads": true, "head_dim": true,
 		"max_position_embeddings": true, "rms_norm_eps": true, "tie_word_embeddings": true,
 		"hidden_act": true, "attention_bias": true, "mlp_bias": true, "sliding_window": true,
 		"use_sliding_window": true, "layer_types": true, "rope_theta": true, "rope_scaling": true,
 		"rope_parameters": true, "rope_interleaved": true, "use_mrope": true, "torch_dtype": true, "dtype": true,
+	}); err != nil {
+		return c, err
 	}
+	return c, c.Validate()
+}
+
+// configReader reads the fields of a config.json object, collecting every refusal so that the
+// error names them all.
+type configReader struct {
+	raw  map[string]json.RawMessage
+	errs []string
+}
+
+// refuse records why the config is refused.
+func (r *configReader) refuse(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// get unmarshals field key into dst and reports whether it was there (and not null); a value
+// that does not unmarshal is refused.
+func (r *configReader) get(key string, dst any) bool {
+	msg, ok := r.raw[key]
+	if !ok || string(msg) == "null" {
+		return false
+	}
+	if err := json.Unmarshal(msg, dst); err != nil {
+		r.refuse("%s: %v", key, err)
+		return false
+	}
+	return true
+}
+
+// finish refuses every field that is neither harmless nor in one of the known sets, and returns
+// the error naming all refusals (nil when there are none).
+func (r *configReader) finish(modelType string, known ...map[string]bool) error {
 	var unknown []string
-	for k := range raw {
-		if !handled[k] && !harmless[k] {
+	for k := range r.raw {
+		if !harmless[k] && !slices.ContainsFunc(known, func(m map[string]bool) bool { return m[k] }) {
 			unknown = append(unknown, k)
 		}
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		refuse("%s: not implemented (a field this loader does not know may change the model's arithmetic)", k)
+		r.refuse("%s: not implemented (a field this loader does not know may change the model's arithmetic)", k)
 	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("llama: config.json (%s) is refused: %s", c.ModelType, strings.Join(errs, "; "))
+	if len(r.errs) > 0 {
+		return fmt.Errorf("llama: config.json (%s) is refused: %s", modelType, strings.Join(r.errs, "; "))
 	}
-	return c, c.Validate()
+	return nil
 }
 
 // parseRope reads rope_scaling / rope_parameters.

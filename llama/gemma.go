@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
@@ -51,19 +49,8 @@ var gemmaHarmless = map[string]bool{
 func parseGemmaConfig(raw map[string]json.RawMessage, typ string) (Config, error) {
 	c := Config{ModelType: typ, Gemma: &GemmaConfig{}}
 	g := c.Gemma
-	var errs []string
-	refuse := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	get := func(key string, dst any) bool {
-		msg, ok := raw[key]
-		if !ok || string(msg) == "null" {
-			return false
-		}
-		if err := json.Unmarshal(msg, dst); err != nil {
-			refuse("%s: %v", key, err)
-			return false
-		}
-		return true
-	}
+	r := &configReader{raw: raw}
+	refuse, get := r.refuse, r.get
 	get("architectures", &c.Architectures)
 	if !get("dtype", &c.TorchDType) {
 		get("torch_dtype", &c.TorchDType)
@@ -198,24 +185,14 @@ func parseGemmaConfig(raw map[string]json.RawMessage, typ string) (Config, error
 		g.RopeLocalBaseFreq = 0
 	}
 
-	var unknown []string
-	for k := range raw {
-		if !gemmaHarmless[k] && !harmless[k] && !map[string]bool{
-			"vocab_size": true, "hidden_size": true, "intermediate_size": true, "num_hidden_layers": true,
-			"num_attention_heads": true, "num_key_value_heads": true, "head_dim": true,
-			"max_position_embeddings": true, "rms_norm_eps": true, "tie_word_embeddings": true,
-			"attention_bias": true, "rope_theta": true, "rope_scaling": true, "rope_parameters": true,
-			"torch_dtype": true, "dtype": true,
-		}[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		refuse("%s: not implemented (a field this loader does not know may change the model's arithmetic)", k)
-	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("llama: config.json (%s) is refused: %s", typ, strings.Join(errs, "; "))
+	if err := r.finish(typ, gemmaHarmless, map[string]bool{
+		"vocab_size": true, "hidden_size": true, "intermediate_size": true, "num_hidden_layers": true,
+		"num_attention_heads": true, "num_key_value_heads": true, "head_dim": true,
+		"max_position_embeddings": true, "rms_norm_eps": true, "tie_word_embeddings": true,
+		"attention_bias": true, "rope_theta": true, "rope_scaling": true, "rope_parameters": true,
+		"torch_dtype": true, "dtype": true,
+	}); err != nil {
+		return c, err
 	}
 	return c, c.Validate()
 }
