@@ -1,6 +1,7 @@
 package gpt2
 
 import (
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -18,9 +19,7 @@ import (
 // ScatterSum, which every backend implements. When the cache tensors are donated to the step
 // program (actadd does), the go backend updates them in place: a step writes one slot, not the
 // whole cache.
-type KVCache struct {
-	Keys, Values []*Node
-}
+type KVCache = lmrun.KVCache
 
 // maskedOut is the additive attention mask of positions that may not be attended to: large
 // enough that exp underflows to exactly 0, finite so that no NaN arises.

@@ -2,6 +2,7 @@ package gpt2
 
 import (
 	"github.com/actadd-go/actadd/lm"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	. "github.com/gomlx/gomlx/core/graph"
 )
 
@@ -24,19 +25,17 @@ func (m *Model) Compile(name string, packed bool, build func(g lm.Graph, inputs 
 	return m.family().Compile(name, packed, func(w *Weights) lm.Graph { return graph{w} }, build)
 }
 
-// graph is Weights as an lm.Graph: the KV cache travels as one list, every block's keys then
-// every block's values.
+// graph is Weights as an lm.Graph: the KV cache travels as one list (KVCache.List).
 type graph struct{ *Weights }
 
 func (g graph) Prefill(tokens, positions *Node, hook lm.Hook, capacity int) (*Node, lm.Cache) {
 	h, c := g.Weights.Prefill(tokens, positions, hook, capacity)
-	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+	return h, c.List()
 }
 
 func (g graph) Step(tokens, pos *Node, cache lm.Cache, hook lm.Hook) (*Node, lm.Cache) {
-	n := len(cache) / 2
-	h, c := g.Weights.Step(tokens, pos, &KVCache{Keys: cache[:n], Values: cache[n:]}, hook)
-	return h, append(append(lm.Cache{}, c.Keys...), c.Values...)
+	h, c := g.Weights.Step(tokens, pos, lmrun.SplitCache(cache), hook)
+	return h, c.List()
 }
 
 var _ lm.Model = (*Model)(nil)

@@ -2,6 +2,7 @@ package llama
 
 import (
 	"fmt"
+	"github.com/actadd-go/actadd/lm/lmrun"
 	"math"
 	"slices"
 
@@ -18,9 +19,7 @@ import (
 // shared by the Groups() query heads that read it. Slots past the current position hold zeros
 // and are masked out. As in package gpt2, a step adds its keys and values into the slot of its
 // position with ScatterSum; donated to the step program, the cache is updated in place.
-type KVCache struct {
-	Keys, Values []*Node
-}
+type KVCache = lmrun.KVCache
 
 // maskedOut is the additive attention mask of positions that may not be attended to: large
 // enough that exp underflows to exactly 0, finite so that no NaN arises.
