@@ -1159,6 +1159,15 @@ func timed(m *actadd.Model, fn func() error) (seconds float64, compiles int64, e
 
 // ParseModels parses "gpt2:5,gpt2-medium:3" (model:reps, reps defaulting to 3).
 func ParseModels(s string) ([]ModelReps, error) {
+	return parseModelReps(s, "model", 1, func(name string) error {
+		_, err := experiments.ShapeConfig(name)
+		return err
+	})
+}
+
+// parseModelReps parses a comma-separated list of name:reps (reps defaulting to 3, at least
+// minReps), each name checked by known; what names the list's items in messages.
+func parseModelReps(s, what string, minReps int, known func(name string) error) ([]ModelReps, error) {
 	var out []ModelReps
 	for f := range strings.SplitSeq(s, ",") {
 		f = strings.TrimSpace(f)
@@ -1168,11 +1177,11 @@ func ParseModels(s string) ([]ModelReps, error) {
 		name, reps, found := strings.Cut(f, ":")
 		mr := ModelReps{Model: name, Reps: 3}
 		if found {
-			if _, err := fmt.Sscanf(reps, "%d", &mr.Reps); err != nil || mr.Reps < 1 {
-				return nil, fmt.Errorf("bad repetition count in %q: want model:reps with reps ≥ 1", f)
+			if _, err := fmt.Sscanf(reps, "%d", &mr.Reps); err != nil || mr.Reps < minReps {
+				return nil, fmt.Errorf("bad repetition count in %q: want %s:reps with reps ≥ %d", f, what, minReps)
 			}
 		}
-		if _, err := experiments.ShapeConfig(name); err != nil {
+		if err := known(name); err != nil {
 			return nil, err
 		}
 		out = append(out, mr)

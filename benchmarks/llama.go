@@ -87,9 +87,9 @@ func llamaTorchArgs(c llama.Config) []string {
 // runLlama times the forward pass and greedy decoding of a random-weight model of shape mr.
 func (r *run) runLlama(mr ModelReps) (*LlamaResult, error) {
 	opts := r.opts
-	cfg, ok := LlamaShapes[mr.Model]
-	if !ok {
-		return nil, fmt.Errorf("unknown Llama-family shape %q: use one of %s", mr.Model, strings.Join(slices.Sorted(maps.Keys(LlamaShapes)), ", "))
+	cfg, err := llamaShape(mr.Model)
+	if err != nil {
+		return nil, err
 	}
 	t0 := time.Now()
 	m, err := llama.New(r.b, "random-weight "+mr.Model+"-shaped model", cfg, llama.RandomTensors(cfg, 1))
@@ -151,19 +151,11 @@ func (r *run) runLlama(mr ModelReps) (*LlamaResult, error) {
 			}
 		}
 		r.logf("llama forward %s %d×%d: warm-up %.2fs; %d timed pairs", mr.Model, opts.Batch, opts.Seq, res.WarmupForward, mr.Reps)
-		for i := range mr.Reps {
-			var g, t float64
-			if torchPass != nil {
-				g, t, err = abba.Pair(i, goPass, torchPass)
-				res.TorchForward = append(res.TorchForward, t)
-			} else {
-				g, err = goPass()
-			}
-			if err != nil {
-				return nil, err
-			}
-			res.Forward = append(res.Forward, g)
+		res.Forward, res.TorchForward, err = timePairs(mr.Reps, goPass, torchPass, func(i int, g, t float64) {
 			r.logf("llama forward %s pair %d/%d: Go %.3fs, PyTorch %.3fs", mr.Model, i+1, mr.Reps, g, t)
+		})
+		if err != nil {
+			return nil, err
 		}
 		res.ForwardGoMean = stat.Mean(res.Forward, nil)
 		if len(res.TorchForward) > 0 {
@@ -202,19 +194,11 @@ func (r *run) runLlama(mr ModelReps) (*LlamaResult, error) {
 		}
 		r.logf("llama greedy %s: warm-up batch %.2fs; %d batches of %d rows × %d new tokens", mr.Model, res.WarmupGreedy,
 			opts.LlamaGenBatches, opts.GenBatch, opts.GenNewTokens)
-		for k := range opts.LlamaGenBatches {
-			var g, t float64
-			if torchArm != nil {
-				g, t, err = abba.Pair(k, goArm, torchArm)
-				res.TorchGreedy = append(res.TorchGreedy, t)
-			} else {
-				g, err = goArm()
-			}
-			if err != nil {
-				return nil, err
-			}
-			res.Greedy = append(res.Greedy, g)
+		res.Greedy, res.TorchGreedy, err = timePairs(opts.LlamaGenBatches, goArm, torchArm, func(k int, g, t float64) {
 			r.logf("llama greedy %s batch %d/%d: Go %.2fs, PyTorch %.2fs", mr.Model, k+1, opts.LlamaGenBatches, g, t)
+		})
+		if err != nil {
+			return nil, err
 		}
 		tokens := float64(len(res.Greedy) * opts.GenBatch * opts.GenNewTokens)
 		res.GreedyTokensPerSecond = tokens / sum(res.Greedy)
@@ -225,6 +209,27 @@ func (r *run) runLlama(mr ModelReps) (*LlamaResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// timePairs times n interleaved pairs of goArm and torchArm (abba.Pair), or goArm alone when
+// torchArm is nil, calling logPair after each, and returns their seconds (torchs nil without
+// torchArm).
+func timePairs(n int, goArm, torchArm func() (float64, error), logPair func(i int, g, t float64)) (gos, torchs []float64, err error) {
+	for i := range n {
+		var g, t float64
+		if torchArm != nil {
+			g, t, err = abba.Pair(i, goArm, torchArm)
+			torchs = append(torchs, t)
+		} else {
+			g, err = goArm()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		gos = append(gos, g)
+		logPair(i, g, t)
+	}
+	return gos, torchs, nil
 }
 
 // randomTokenRows are batch rows of seq token ids drawn from a seeded stream.
@@ -367,24 +372,17 @@ func llamaSummary(res *Result) string {
 // ParseLlamaShapes parses a list such as "smollm2-135m:5,qwen2.5-0.5b:3" (shapes of LlamaShapes,
 // forward pairs each; 3 when omitted).
 func ParseLlamaShapes(s string) ([]ModelReps, error) {
-	var out []ModelReps
-	for f := range strings.SplitSeq(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		name, reps, found := strings.Cut(f, ":")
-		mr := ModelReps{Model: name, Reps: 3}
-		if found {
-			if _, err := fmt.Sscanf(reps, "%d", &mr.Reps); err != nil || mr.Reps < 0 {
-				return nil, fmt.Errorf("bad repetition count in %q: want shape:reps with reps ≥ 0", f)
-			}
-		}
-		if _, ok := LlamaShapes[name]; !ok {
-			known := slices.Sorted(maps.Keys(LlamaShapes))
-			return nil, fmt.Errorf("unknown Llama-family shape %q: use one of %s", name, strings.Join(known, ", "))
-		}
-		out = append(out, mr)
+	return parseModelReps(s, "shape", 0, func(name string) error {
+		_, err := llamaShape(name)
+		return err
+	})
+}
+
+// llamaShape is LlamaShapes[name], or an error naming the shapes there are.
+func llamaShape(name string) (llama.Config, error) {
+	cfg, ok := LlamaShapes[name]
+	if !ok {
+		return cfg, fmt.Errorf("unknown Llama-family shape %q: use one of %s", name, strings.Join(slices.Sorted(maps.Keys(LlamaShapes)), ", "))
 	}
-	return out, nil
+	return cfg, nil
 }
