@@ -8,11 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/actadd-go/actadd/internal/testbackend"
 	"github.com/actadd-go/actadd/llama"
-	"github.com/actadd-go/actadd/llama/internal/reference"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // gemmaVariants cover Gemma 2 (alternating sliding layers from layer 0, attention and final
@@ -56,82 +52,12 @@ func gemmaVariants() []variant {
 	}
 }
 
-// referenceModel is the float64 reference of either family.
-type referenceModel interface {
-	Forward(tokens []int, start int, adds map[string][][]float64) ([][]float64, map[string][][]float64)
-	Greedy(prompt []int, n int, adds map[string][][]float64) ([]int, [][]float64)
-}
-
-// loadReference loads dir with the reference of cfg's family.
-func loadReference(dir string, cfg llama.Config) (referenceModel, error) {
-	if cfg.Gemma != nil {
-		g, err := reference.LoadGemma(dir)
-		if err != nil {
-			return nil, err
-		}
-		return g, nil
-	}
-	m, err := reference.Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-func loadGemma(t *testing.T, v variant) (*llama.Model, *reference.Gemma) {
-	t.Helper()
-	dir := t.TempDir()
-	if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 7, DType: v.dtype, Shards: v.shards}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := llama.Load(testbackend.Get(t), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := reference.LoadGemma(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, ref
-}
-
 func TestGemmaLogitsAndResidPreMatchReference(t *testing.T) {
 	for _, v := range gemmaVariants() {
 		t.Run(v.name, func(t *testing.T) {
-			m, ref := loadGemma(t, v)
-			rows := randomRows(3, 2, 9, v.cfg.VocabSize) // 9 > the window of 3
-			var points []string
-			for l := range v.cfg.NumHiddenLayers {
-				points = append(points, llama.ResidPre(l))
-			}
-			points = append(points, llama.HookEmbed, llama.AttnOut(1), llama.MLPOut(2), llama.ResidMid(0), llama.ResidPost(3), llama.HookLnFinal)
-			out, err := m.Run(rows, points...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantLogits := make([][][]float64, len(rows))
-			wantHooks := map[string][][][]float64{}
-			for b, row := range rows {
-				lg, hooks := ref.Forward(row, 0, nil)
-				wantLogits[b] = lg
-				for _, p := range points {
-					wantHooks[p] = append(wantHooks[p], hooks[p])
-				}
-			}
-			e := relErr(t, out.Logits, wantLogits)
-			t.Logf("logits: relative error %.3g", e)
-			if e > tol {
-				t.Errorf("logits: relative error %.3g", e)
-			}
-			worst := 0.0
-			for _, p := range points {
-				e := relErr(t, out.Activations[p], wantHooks[p])
-				worst = max(worst, e)
-				if e > tol {
-					t.Errorf("%s: relative error %.3g", p, e)
-				}
-			}
-			t.Logf("hook points: worst relative error %.3g", worst)
+			m, ref := load(t, v)
+			// 9 tokens > the window of 3.
+			checkForward(t, m, ref, v.cfg, 9, llama.HookEmbed, llama.AttnOut(1), llama.MLPOut(2), llama.ResidMid(0), llama.ResidPost(3), llama.HookLnFinal)
 		})
 	}
 }
@@ -139,44 +65,8 @@ func TestGemmaLogitsAndResidPreMatchReference(t *testing.T) {
 func TestGemmaSteeredLogitsMatchReference(t *testing.T) {
 	for _, v := range gemmaVariants() {
 		t.Run(v.name, func(t *testing.T) {
-			m, ref := loadGemma(t, v)
-			rows := randomRows(5, 2, 7, v.cfg.VocabSize)
-			point := llama.ResidPre(1)
-			vec := steeringVector(9, 3, v.cfg.HiddenSize)
-			for i := range vec {
-				for j := range vec[i] {
-					vec[i][j] *= 5 // Gemma's stream is √d_model times larger than the embeddings
-				}
-			}
-			prog, err := m.NewProgram("steered", func(w *llama.Weights, in []*Node) []*Node {
-				return []*Node{w.Logits(w.Forward(in[0], in[1], steerHook(point, vec)))}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := m.TokensTensor(rows)
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs, err := prog.Call(tok, llama.PositionsTensor(2, 7, 0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want, plain [][][]float64
-			for _, row := range rows {
-				lg, _ := ref.Forward(row, 0, map[string][][]float64{point: vec})
-				want = append(want, lg)
-				lg, _ = ref.Forward(row, 0, nil)
-				plain = append(plain, lg)
-			}
-			e := relErr(t, outs[0], want)
-			t.Logf("steered logits: relative error %.3g", e)
-			if e > tol {
-				t.Errorf("steered logits: relative error %.3g", e)
-			}
-			if e := relErr(t, outs[0], plain); e < 1e-2 {
-				t.Errorf("steering changed the logits by only %.3g: the test would not see a missing addition", e)
-			}
+			m, ref := load(t, v)
+			checkSteered(t, m, ref, v.cfg, 7, 5) // Gemma's stream is √d_model times larger than the embeddings
 		})
 	}
 }
@@ -185,79 +75,11 @@ func TestGemmaSteeredLogitsMatchReference(t *testing.T) {
 // steered at the prompts' front positions, past the sliding window (5 + 7 tokens, window 3),
 // and compares tokens and every step's logits with the reference.
 func TestGemmaCachedGreedyMatchesReference(t *testing.T) {
-	const rows, promptLen, newTokens = 2, 5, 7
 	for i, v := range gemmaVariants() {
 		t.Run(v.name, func(t *testing.T) {
-			m, ref := loadGemma(t, v)
+			m, ref := load(t, v)
 			m.PackBlocks = i%2 == 1
-			prompts := randomRows(11, rows, promptLen, v.cfg.VocabSize)
-			point := llama.ResidPre(0)
-			vec := steeringVector(13, 2, v.cfg.HiddenSize)
-			capacity := promptLen + newTokens
-			nL := v.cfg.NumHiddenLayers
-			prefill, err := m.NewProgram("prefill", func(w *llama.Weights, in []*Node) []*Node {
-				h, c := w.Prefill(in[0], in[1], steerHook(point, vec), capacity)
-				last := SliceAxis(h, 1, AxisElem(promptLen-1))
-				return append([]*Node{w.Logits(Squeeze(last, 1))}, append(c.Keys, c.Values...)...)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			step, err := m.NewPackedProgram("step", func(w *llama.Weights, in []*Node) []*Node {
-				cache := &llama.KVCache{Keys: in[2 : 2+nL], Values: in[2+nL : 2+2*nL]}
-				h, c := w.Step(in[0], in[1], cache, nil)
-				byToken := w.LogitsByToken(Squeeze(h, 1))
-				return append([]*Node{Transpose(byToken, 0, 1)}, append(c.Keys, c.Values...)...)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, _ := m.TokensTensor(prompts)
-			outs, err := prefill.Call(tok, llama.PositionsTensor(rows, promptLen, 0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantTokens := make([][]int, rows)
-			wantLogits := make([][][]float64, rows)
-			for r, p := range prompts {
-				wantTokens[r], wantLogits[r] = ref.Greedy(p, newTokens, map[string][][]float64{point: vec})
-			}
-			worst := 0.0
-			for i := range newTokens {
-				logits := outs[0].Value().([][]float32)
-				want := make([][][]float64, rows)
-				next := make([]int32, rows)
-				for r := range rows {
-					want[r] = [][]float64{wantLogits[r][i]}
-					best := 0
-					for j, x := range logits[r] {
-						if x > logits[r][best] {
-							best = j
-						}
-					}
-					if best != wantTokens[r][i] {
-						t.Fatalf("row %d step %d: token %d, reference %d (tokens so far %v)", r, i, best, wantTokens[r][i], wantTokens[r][:i])
-					}
-					next[r] = int32(best)
-				}
-				e := relErr(t, outs[0], want)
-				worst = max(worst, e)
-				if e > tol {
-					t.Errorf("step %d: logits relative error %.3g", i, e)
-				}
-				if i == newTokens-1 {
-					break
-				}
-				args := []any{tensors.FromFlatDataAndDimensions(next, rows, 1), tensors.FromScalar(int32(promptLen + i))}
-				for _, c := range outs[1:] {
-					args = append(args, c)
-				}
-				outs, err = step.Call(args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			t.Logf("cached greedy: tokens %v, worst logits relative error %.3g", wantTokens, worst)
+			checkCachedGreedy(t, m, ref, v.cfg, 7)
 		})
 	}
 }

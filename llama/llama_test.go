@@ -48,8 +48,9 @@ func variants() []variant {
 	}
 }
 
-// load writes v's checkpoint and loads it with package llama and with the reference.
-func load(t *testing.T, v variant) (*llama.Model, *reference.Model) {
+// load writes v's checkpoint and loads it with package llama and with the float64 reference of
+// its family.
+func load(t *testing.T, v variant) (*llama.Model, referenceModel) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := llama.WriteRandom(dir, v.cfg, llama.RandomOptions{Seed: 7, DType: v.dtype, Shards: v.shards}); err != nil {
@@ -59,11 +60,33 @@ func load(t *testing.T, v variant) (*llama.Model, *reference.Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := reference.Load(dir)
+	ref, err := loadReference(dir, v.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m, ref
+}
+
+// referenceModel is the float64 reference of either family.
+type referenceModel interface {
+	Forward(tokens []int, start int, adds map[string][][]float64) ([][]float64, map[string][][]float64)
+	Greedy(prompt []int, n int, adds map[string][][]float64) ([]int, [][]float64)
+}
+
+// loadReference loads dir with the reference of cfg's family.
+func loadReference(dir string, cfg llama.Config) (referenceModel, error) {
+	if cfg.Gemma != nil {
+		g, err := reference.LoadGemma(dir)
+		if err != nil {
+			return nil, err
+		}
+		return g, nil
+	}
+	m, err := reference.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // relErr is max |got − want| / max |want| over a [batch, seq, n] tensor and per-row references.
@@ -104,35 +127,48 @@ func TestLogitsAndResidPreMatchReference(t *testing.T) {
 	for _, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
 			m, ref := load(t, v)
-			rows := randomRows(3, 2, 7, v.cfg.VocabSize)
-			var points []string
-			for l := range v.cfg.NumHiddenLayers {
-				points = append(points, llama.ResidPre(l))
-			}
-			points = append(points, llama.AttnOut(1), llama.MLPOut(2), llama.ResidPost(2), llama.HookLnFinal)
-			out, err := m.Run(rows, points...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantLogits := make([][][]float64, len(rows))
-			wantHooks := map[string][][][]float64{}
-			for b, row := range rows {
-				lg, hooks := ref.Forward(row, 0, nil)
-				wantLogits[b] = lg
-				for _, p := range points {
-					wantHooks[p] = append(wantHooks[p], hooks[p])
-				}
-			}
-			if e := relErr(t, out.Logits, wantLogits); e > tol {
-				t.Errorf("logits: relative error %.3g", e)
-			}
-			for _, p := range points {
-				if e := relErr(t, out.Activations[p], wantHooks[p]); e > tol {
-					t.Errorf("%s: relative error %.3g", p, e)
-				}
-			}
+			checkForward(t, m, ref, v.cfg, 7, llama.AttnOut(1), llama.MLPOut(2), llama.ResidPost(2), llama.HookLnFinal)
 		})
 	}
+}
+
+// checkForward runs two rows of seq random tokens and compares the logits, every block's
+// resid_pre and the extra hook points with the reference.
+func checkForward(t *testing.T, m *llama.Model, ref referenceModel, cfg llama.Config, seq int, extra ...string) {
+	t.Helper()
+	rows := randomRows(3, 2, seq, cfg.VocabSize)
+	var points []string
+	for l := range cfg.NumHiddenLayers {
+		points = append(points, llama.ResidPre(l))
+	}
+	points = append(points, extra...)
+	out, err := m.Run(rows, points...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLogits := make([][][]float64, len(rows))
+	wantHooks := map[string][][][]float64{}
+	for b, row := range rows {
+		lg, hooks := ref.Forward(row, 0, nil)
+		wantLogits[b] = lg
+		for _, p := range points {
+			wantHooks[p] = append(wantHooks[p], hooks[p])
+		}
+	}
+	e := relErr(t, out.Logits, wantLogits)
+	t.Logf("logits: relative error %.3g", e)
+	if e > tol {
+		t.Errorf("logits: relative error %.3g", e)
+	}
+	worst := 0.0
+	for _, p := range points {
+		e := relErr(t, out.Activations[p], wantHooks[p])
+		worst = max(worst, e)
+		if e > tol {
+			t.Errorf("%s: relative error %.3g", p, e)
+		}
+	}
+	t.Logf("hook points: worst relative error %.3g", worst)
 }
 
 // steerHook adds vec [front, d] to the stream at point over the first front positions of
@@ -169,37 +205,52 @@ func TestSteeredLogitsMatchReference(t *testing.T) {
 	for _, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
 			m, ref := load(t, v)
-			rows := randomRows(5, 2, 6, v.cfg.VocabSize)
-			point := llama.ResidPre(1)
-			vec := steeringVector(9, 3, v.cfg.HiddenSize)
-			prog, err := m.NewProgram("steered", func(w *llama.Weights, in []*Node) []*Node {
-				return []*Node{w.Logits(w.Forward(in[0], in[1], steerHook(point, vec)))}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := m.TokensTensor(rows)
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs, err := prog.Call(tok, llama.PositionsTensor(2, 6, 0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want, plain [][][]float64
-			for _, row := range rows {
-				lg, _ := ref.Forward(row, 0, map[string][][]float64{point: vec})
-				want = append(want, lg)
-				lg, _ = ref.Forward(row, 0, nil)
-				plain = append(plain, lg)
-			}
-			if e := relErr(t, outs[0], want); e > tol {
-				t.Errorf("steered logits: relative error %.3g", e)
-			}
-			if e := relErr(t, outs[0], plain); e < 1e-2 {
-				t.Errorf("steering changed the logits by only %.3g: the test would not see a missing addition", e)
-			}
+			checkSteered(t, m, ref, v.cfg, 6, 1)
 		})
+	}
+}
+
+// checkSteered compares the logits of two rows of seq random tokens, steered at resid_pre of
+// block 1 over their first 3 positions by a random vector times scale, with the reference, and
+// checks that the steering changed them.
+func checkSteered(t *testing.T, m *llama.Model, ref referenceModel, cfg llama.Config, seq int, scale float64) {
+	t.Helper()
+	rows := randomRows(5, 2, seq, cfg.VocabSize)
+	point := llama.ResidPre(1)
+	vec := steeringVector(9, 3, cfg.HiddenSize)
+	for i := range vec {
+		for j := range vec[i] {
+			vec[i][j] *= scale
+		}
+	}
+	prog, err := m.NewProgram("steered", func(w *llama.Weights, in []*Node) []*Node {
+		return []*Node{w.Logits(w.Forward(in[0], in[1], steerHook(point, vec)))}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.TokensTensor(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := prog.Call(tok, llama.PositionsTensor(2, seq, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, plain [][][]float64
+	for _, row := range rows {
+		lg, _ := ref.Forward(row, 0, map[string][][]float64{point: vec})
+		want = append(want, lg)
+		lg, _ = ref.Forward(row, 0, nil)
+		plain = append(plain, lg)
+	}
+	e := relErr(t, outs[0], want)
+	t.Logf("steered logits: relative error %.3g", e)
+	if e > tol {
+		t.Errorf("steered logits: relative error %.3g", e)
+	}
+	if e := relErr(t, outs[0], plain); e < 1e-2 {
+		t.Errorf("steering changed the logits by only %.3g: the test would not see a missing addition", e)
 	}
 }
 
@@ -207,77 +258,89 @@ func TestSteeredLogitsMatchReference(t *testing.T) {
 // prompt's front positions) and compares tokens and every step's logits with the reference,
 // which recomputes the whole sequence each time.
 func TestCachedGreedyMatchesReference(t *testing.T) {
-	const rows, promptLen, newTokens = 2, 5, 6
 	for i, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
 			m, ref := load(t, v)
 			m.PackBlocks = i%2 == 1 // the step with only the head built in, or every matrix
-			prompts := randomRows(11, rows, promptLen, v.cfg.VocabSize)
-			point := llama.ResidPre(0)
-			vec := steeringVector(13, 2, v.cfg.HiddenSize)
-			capacity := promptLen + newTokens
-			nL := v.cfg.NumHiddenLayers
-			prefill, err := m.NewProgram("prefill", func(w *llama.Weights, in []*Node) []*Node {
-				h, c := w.Prefill(in[0], in[1], steerHook(point, vec), capacity)
-				last := SliceAxis(h, 1, AxisElem(promptLen-1))
-				return append([]*Node{w.Logits(Squeeze(last, 1))}, append(c.Keys, c.Values...)...)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			step, err := m.NewPackedProgram("step", func(w *llama.Weights, in []*Node) []*Node {
-				cache := &llama.KVCache{Keys: in[2 : 2+nL], Values: in[2+nL : 2+2*nL]}
-				h, c := w.Step(in[0], in[1], cache, nil)
-				byToken := w.LogitsByToken(Squeeze(h, 1))
-				return append([]*Node{Transpose(byToken, 0, 1)}, append(c.Keys, c.Values...)...)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, _ := m.TokensTensor(prompts)
-			outs, err := prefill.Call(tok, llama.PositionsTensor(rows, promptLen, 0))
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantTokens := make([][]int, rows)
-			wantLogits := make([][][]float64, rows)
-			for r, p := range prompts {
-				wantTokens[r], wantLogits[r] = ref.Greedy(p, newTokens, map[string][][]float64{point: vec})
-			}
-			for i := range newTokens {
-				logits := outs[0].Value().([][]float32) // [rows, vocab]
-				want := make([][][]float64, rows)
-				next := make([]int32, rows)
-				for r := range rows {
-					want[r] = [][]float64{wantLogits[r][i]}
-					best := 0
-					for j, x := range logits[r] {
-						if x > logits[r][best] {
-							best = j
-						}
-					}
-					if best != wantTokens[r][i] {
-						t.Fatalf("row %d step %d: token %d, reference %d (tokens so far %v)", r, i, best, wantTokens[r][i], wantTokens[r][:i])
-					}
-					next[r] = int32(best)
-				}
-				if e := relErr(t, outs[0], want); e > tol {
-					t.Errorf("step %d: logits relative error %.3g", i, e)
-				}
-				if i == newTokens-1 {
-					break
-				}
-				args := []any{tensors.FromFlatDataAndDimensions(next, rows, 1), tensors.FromScalar(int32(promptLen + i))}
-				for _, c := range outs[1:] {
-					args = append(args, c)
-				}
-				outs, err = step.Call(args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
+			checkCachedGreedy(t, m, ref, v.cfg, 6)
 		})
 	}
+}
+
+// checkCachedGreedy decodes two rows of a 5-token random prompt greedily for newTokens tokens
+// with Prefill and Step, steered at resid_pre of block 0 over the first 2 positions, and
+// compares tokens and every step's logits with the reference's.
+func checkCachedGreedy(t *testing.T, m *llama.Model, ref referenceModel, cfg llama.Config, newTokens int) {
+	t.Helper()
+	const rows, promptLen = 2, 5
+	prompts := randomRows(11, rows, promptLen, cfg.VocabSize)
+	point := llama.ResidPre(0)
+	vec := steeringVector(13, 2, cfg.HiddenSize)
+	capacity := promptLen + newTokens
+	nL := cfg.NumHiddenLayers
+	prefill, err := m.NewProgram("prefill", func(w *llama.Weights, in []*Node) []*Node {
+		h, c := w.Prefill(in[0], in[1], steerHook(point, vec), capacity)
+		last := SliceAxis(h, 1, AxisElem(promptLen-1))
+		return append([]*Node{w.Logits(Squeeze(last, 1))}, append(c.Keys, c.Values...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := m.NewPackedProgram("step", func(w *llama.Weights, in []*Node) []*Node {
+		cache := &llama.KVCache{Keys: in[2 : 2+nL], Values: in[2+nL : 2+2*nL]}
+		h, c := w.Step(in[0], in[1], cache, nil)
+		byToken := w.LogitsByToken(Squeeze(h, 1))
+		return append([]*Node{Transpose(byToken, 0, 1)}, append(c.Keys, c.Values...)...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := m.TokensTensor(prompts)
+	outs, err := prefill.Call(tok, llama.PositionsTensor(rows, promptLen, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTokens := make([][]int, rows)
+	wantLogits := make([][][]float64, rows)
+	for r, p := range prompts {
+		wantTokens[r], wantLogits[r] = ref.Greedy(p, newTokens, map[string][][]float64{point: vec})
+	}
+	worst := 0.0
+	for i := range newTokens {
+		logits := outs[0].Value().([][]float32) // [rows, vocab]
+		want := make([][][]float64, rows)
+		next := make([]int32, rows)
+		for r := range rows {
+			want[r] = [][]float64{wantLogits[r][i]}
+			best := 0
+			for j, x := range logits[r] {
+				if x > logits[r][best] {
+					best = j
+				}
+			}
+			if best != wantTokens[r][i] {
+				t.Fatalf("row %d step %d: token %d, reference %d (tokens so far %v)", r, i, best, wantTokens[r][i], wantTokens[r][:i])
+			}
+			next[r] = int32(best)
+		}
+		e := relErr(t, outs[0], want)
+		worst = max(worst, e)
+		if e > tol {
+			t.Errorf("step %d: logits relative error %.3g", i, e)
+		}
+		if i == newTokens-1 {
+			break
+		}
+		args := []any{tensors.FromFlatDataAndDimensions(next, rows, 1), tensors.FromScalar(int32(promptLen + i))}
+		for _, c := range outs[1:] {
+			args = append(args, c)
+		}
+		outs, err = step.Call(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("cached greedy: tokens %v, worst logits relative error %.3g", wantTokens, worst)
 }
 
 func TestHookPoints(t *testing.T) {
