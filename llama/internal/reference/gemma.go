@@ -1,13 +1,8 @@
 package reference
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-
-	"github.com/actadd-go/actadd/checkpoint"
 )
 
 // Gemma is Gemma 2 (gemma2) or Gemma 3 text (gemma3_text) with float64 weights, written from
@@ -26,26 +21,17 @@ type Gemma struct {
 	sliding                    []bool
 	embedScale                 float64
 	globalFreq, localFreq      []float64
-	w                          map[string][]float64
+	weights
 }
 
 // LoadGemma reads a Gemma checkpoint folder.
 func LoadGemma(dir string) (*Gemma, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	c, w, err := readCheckpoint(dir)
 	if err != nil {
 		return nil, err
 	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, err
-	}
-	num := func(k string, def float64) float64 {
-		if v, ok := c[k].(float64); ok {
-			return v
-		}
-		return def
-	}
-	m := &Gemma{typ: c["model_type"].(string)}
+	num := c.num
+	m := &Gemma{typ: c["model_type"].(string), weights: w}
 	if m.typ != "gemma2" && m.typ != "gemma3_text" {
 		return nil, fmt.Errorf("reference: %q is not Gemma", m.typ)
 	}
@@ -103,26 +89,6 @@ func LoadGemma(dir string) (*Gemma, error) {
 			}
 		}
 	}
-	info, err := checkpoint.ListTensors(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for n := range info {
-		names = append(names, n)
-	}
-	ts, err := checkpoint.ReadTensors(dir, names)
-	if err != nil {
-		return nil, err
-	}
-	m.w = map[string][]float64{}
-	for n, t := range ts {
-		v := make([]float64, len(t.Data))
-		for i, x := range t.Data {
-			v[i] = float64(x)
-		}
-		m.w[n] = v
-	}
 	return m, nil
 }
 
@@ -131,14 +97,6 @@ func roundBits(x float64, bits int) float64 {
 	e := math.Floor(math.Log2(x))
 	step := math.Pow(2, e-float64(bits-1))
 	return math.RoundToEven(x/step) * step
-}
-
-func (m *Gemma) weight(name string) []float64 {
-	w, ok := m.w[name]
-	if !ok {
-		panic("reference: no weight " + name)
-	}
-	return w
 }
 
 // norm is Gemma's RMSNorm: x / sqrt(mean(x²) + eps) · (1 + w).
@@ -152,23 +110,6 @@ func (m *Gemma) norm(x []float64, name string) []float64 {
 	y := make([]float64, len(x))
 	for i, v := range x {
 		y[i] = v * r * (1 + w[i])
-	}
-	return y
-}
-
-func (m *Gemma) linear(x []float64, prefix string, out int) []float64 {
-	w := m.weight(prefix + ".weight")
-	b := m.w[prefix+".bias"]
-	y := make([]float64, out)
-	for o := range out {
-		s := 0.0
-		for i, v := range x {
-			s += w[o*len(x)+i] * v
-		}
-		if b != nil {
-			s += b[o]
-		}
-		y[o] = s
 	}
 	return y
 }
@@ -307,7 +248,7 @@ func (m *Gemma) Forward(tokens []int, start int, adds map[string][][]float64) (l
 	}
 	final = at("ln_final.hook_normalized", final)
 	head := "lm_head"
-	if _, ok := m.w["lm_head.weight"]; !ok {
+	if _, ok := m.weights["lm_head.weight"]; !ok {
 		head = "model.embed_tokens"
 	}
 	vocab := len(m.weight(head+".weight")) / m.d
@@ -325,21 +266,5 @@ func (m *Gemma) Forward(tokens []int, start int, adds map[string][][]float64) (l
 
 // Greedy is Model.Greedy for Gemma: n argmax tokens, recomputing the whole sequence each time.
 func (m *Gemma) Greedy(prompt []int, n int, adds map[string][][]float64) ([]int, [][]float64) {
-	seq := append([]int(nil), prompt...)
-	var out []int
-	var all [][]float64
-	for range n {
-		logits, _ := m.Forward(seq, 0, adds)
-		last := logits[len(logits)-1]
-		best := 0
-		for i, v := range last {
-			if v > last[best] {
-				best = i
-			}
-		}
-		out = append(out, best)
-		all = append(all, last)
-		seq = append(seq, best)
-	}
-	return out, all
+	return greedy(m.Forward, prompt, n, adds)
 }

@@ -5,13 +5,8 @@
 package reference
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-
-	"github.com/actadd-go/actadd/checkpoint"
 )
 
 // Model is a Llama-family model with float64 weights.
@@ -22,27 +17,18 @@ type Model struct {
 	eps, theta                 float64
 	window                     int
 	invFreq                    []float64
-	w                          map[string][]float64
-	tied                       bool
+	weights
+	tied bool
 }
 
 // Load reads the checkpoint folder dir (config.json and its safetensors, sharded or not).
 func Load(dir string) (*Model, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	c, w, err := readCheckpoint(dir)
 	if err != nil {
 		return nil, err
 	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, err
-	}
-	num := func(k string, def float64) float64 {
-		if v, ok := c[k].(float64); ok {
-			return v
-		}
-		return def
-	}
-	m := &Model{typ: c["model_type"].(string)}
+	num := c.num
+	m := &Model{typ: c["model_type"].(string), weights: w}
 	m.d = int(num("hidden_size", 0))
 	m.ffn = int(num("intermediate_size", 0))
 	m.layers = int(num("num_hidden_layers", 0))
@@ -84,54 +70,7 @@ func Load(dir string) (*Model, error) {
 			return nil, fmt.Errorf("reference: rope type %q", typ)
 		}
 	}
-	info, err := checkpoint.ListTensors(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for n := range info {
-		names = append(names, n)
-	}
-	ts, err := checkpoint.ReadTensors(dir, names)
-	if err != nil {
-		return nil, err
-	}
-	m.w = map[string][]float64{}
-	for n, t := range ts {
-		v := make([]float64, len(t.Data))
-		for i, x := range t.Data {
-			v[i] = float64(x)
-		}
-		m.w[n] = v
-	}
 	return m, nil
-}
-
-func (m *Model) weight(name string) []float64 {
-	w, ok := m.w[name]
-	if !ok {
-		panic("reference: no weight " + name)
-	}
-	return w
-}
-
-// linear is x·Wᵀ + b for nn.Linear's W [out, in]; b may be absent.
-func (m *Model) linear(x []float64, prefix string, out int) []float64 {
-	w := m.weight(prefix + ".weight")
-	b := m.w[prefix+".bias"]
-	in := len(x)
-	y := make([]float64, out)
-	for o := range out {
-		s := 0.0
-		for i := range in {
-			s += w[o*in+i] * x[i]
-		}
-		if b != nil {
-			s += b[o]
-		}
-		y[o] = s
-	}
-	return y
 }
 
 func rmsNorm(x, w []float64, eps float64) []float64 {
@@ -285,23 +224,7 @@ func (m *Model) Forward(tokens []int, start int, adds map[string][][]float64) (l
 // recomputing the whole sequence every time (no cache). adds apply to the front positions, as
 // in Forward. It returns the new tokens and the logits each was chosen from.
 func (m *Model) Greedy(prompt []int, n int, adds map[string][][]float64) ([]int, [][]float64) {
-	seq := append([]int(nil), prompt...)
-	var out []int
-	var all [][]float64
-	for range n {
-		logits, _ := m.Forward(seq, 0, adds)
-		last := logits[len(logits)-1]
-		best := 0
-		for i, v := range last {
-			if v > last[best] {
-				best = i
-			}
-		}
-		out = append(out, best)
-		all = append(all, last)
-		seq = append(seq, best)
-	}
-	return out, all
+	return greedy(m.Forward, prompt, n, adds)
 }
 
 func clone(x [][]float64) [][]float64 {
