@@ -72,26 +72,7 @@ func TestConfigFieldsMatchReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantLogits := make([][][]float64, len(rows))
-			wantActs := map[string][][][]float64{}
-			for b, row := range rows {
-				logits, hooks, err := ref.Forward(row, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				wantLogits[b] = logits
-				for _, p := range points {
-					wantActs[p] = append(wantActs[p], hooks[p])
-				}
-			}
-			if d := maxDiff(t, out.Logits, wantLogits); d > 1e-4 {
-				t.Errorf("logits differ from the float64 reference by %g", d)
-			}
-			for _, p := range points {
-				if d := maxDiff(t, out.Activations[p], wantActs[p]); d > 1e-4 {
-					t.Errorf("%s differs from the float64 reference by %g", p, d)
-				}
-			}
+			checkReference(t, out, ref, rows, points)
 			if cfg.NInner != 0 || sameFunction[name] {
 				return // other shapes, or the same function as GPT-2's
 			}

@@ -44,6 +44,32 @@ func randomRows(r *rand.Rand, batch, seq, vocab int) [][]int {
 }
 
 // maxDiff compares a [batch, seq, n] float32 tensor with per-row float64 references.
+// checkReference compares out, a forward pass on rows, with ref's on each row: the logits and
+// the activations at points, within 1e-4.
+func checkReference(t *testing.T, out *gpt2.Output, ref *reference.Model, rows [][]int, points []string) {
+	t.Helper()
+	wantLogits := make([][][]float64, len(rows))
+	wantActs := map[string][][][]float64{}
+	for b, row := range rows {
+		logits, hooks, err := ref.Forward(row, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLogits[b] = logits
+		for _, p := range points {
+			wantActs[p] = append(wantActs[p], hooks[p])
+		}
+	}
+	if d := maxDiff(t, out.Logits, wantLogits); d > 1e-4 {
+		t.Errorf("logits differ from the float64 reference by %g", d)
+	}
+	for _, p := range points {
+		if d := maxDiff(t, out.Activations[p], wantActs[p]); d > 1e-4 {
+			t.Errorf("%s differs from the float64 reference by %g", p, d)
+		}
+	}
+}
+
 func maxDiff(t *testing.T, got *tensors.Tensor, want [][][]float64) float64 {
 	t.Helper()
 	flat := tensors.MustCopyFlatData[float32](got)
@@ -75,26 +101,7 @@ func TestForwardMatchesFloat64Reference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				wantLogits := make([][][]float64, len(rows))
-				wantActs := map[string][][][]float64{}
-				for b, row := range rows {
-					logits, hooks, err := ref.Forward(row, nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					wantLogits[b] = logits
-					for _, p := range points {
-						wantActs[p] = append(wantActs[p], hooks[p])
-					}
-				}
-				if d := maxDiff(t, out.Logits, wantLogits); d > 1e-4 {
-					t.Errorf("logits differ from the float64 reference by %g", d)
-				}
-				for _, p := range points {
-					if d := maxDiff(t, out.Activations[p], wantActs[p]); d > 1e-4 {
-						t.Errorf("%s differs from the float64 reference by %g", p, d)
-					}
-				}
+				checkReference(t, out, ref, rows, points)
 			})
 		}
 	}
