@@ -192,38 +192,7 @@ func (m *Model) tokenize(prompt string) ([]int, error) {
 // tokensTensor checks a batch of token rows (equal lengths, ids in the vocabulary, within the
 // context) and packs it as an int32 [batch, seq] tensor.
 func (m *Model) tokensTensor(rows [][]int) (*tensors.Tensor, error) {
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("actadd: empty batch: give at least one row of tokens")
-	}
-	seq := len(rows[0])
-	if seq == 0 {
-		return nil, fmt.Errorf("actadd: empty token row: every prompt needs at least one token")
-	}
-	if seq > m.Context() {
-		return nil, fmt.Errorf("actadd: %d tokens exceed the model's context of %d positions: shorten the text", seq, m.Context())
-	}
-	flat := make([]int32, 0, len(rows)*seq)
-	for i, r := range rows {
-		if len(r) != seq {
-			return nil, fmt.Errorf("actadd: row %d has %d tokens but row 0 has %d: rows of a batch must have equal length (pad them)", i, len(r), seq)
-		}
-		for _, t := range r {
-			if t < 0 || t >= m.VocabSize() {
-				return nil, fmt.Errorf("actadd: token id %d in row %d is outside the vocabulary [0, %d)", t, i, m.VocabSize())
-			}
-			flat = append(flat, int32(t))
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(flat, len(rows), seq), nil
-}
-
-// positionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row.
-func positionsTensor(batch, seq, start int) *tensors.Tensor {
-	flat := make([]int32, batch*seq)
-	for i := range flat {
-		flat[i] = int32(start + i%seq)
-	}
-	return tensors.FromFlatDataAndDimensions(flat, batch, seq)
+	return lm.TokensTensor("actadd", "", m.VocabSize(), m.Context(), rows)
 }
 
 // capture runs token rows of equal length through the model (unsteered) and returns the
@@ -252,7 +221,7 @@ func (m *Model) capture(rows [][]int, points []string) ([]*tensors.Tensor, error
 	if err != nil {
 		return nil, err
 	}
-	outs, err := p.Call(tok, positionsTensor(len(rows), len(rows[0]), 0))
+	outs, err := p.Call(tok, lm.PositionsTensor(len(rows), len(rows[0]), 0))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/actadd-go/actadd/lm"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -206,7 +207,7 @@ func (m *Model) steeredInputs(prep *prepared, bt batch, seqs [][]int) ([]any, er
 	if err != nil {
 		return nil, err
 	}
-	inputs := []any{tok, positionsTensor(len(all), seq, 0)}
+	inputs := []any{tok, lm.PositionsTensor(len(all), seq, 0)}
 	if prep.k == 0 {
 		return inputs, nil
 	}

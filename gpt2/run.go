@@ -1,6 +1,7 @@
 package gpt2
 
 import (
+	"github.com/actadd-go/actadd/lm"
 	"github.com/actadd-go/actadd/lm/lmrun"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -79,5 +80,5 @@ func (m *Model) TokensTensor(rows [][]int) (*tensors.Tensor, error) {
 
 // PositionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row.
 func PositionsTensor(batch, seq, start int) *tensors.Tensor {
-	return lmrun.PositionsTensor(batch, seq, start)
+	return lm.PositionsTensor(batch, seq, start)
 }

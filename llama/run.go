@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"github.com/actadd-go/actadd/lm"
 	"github.com/actadd-go/actadd/lm/lmrun"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -85,5 +86,5 @@ func (m *Model) TokensTensor(rows [][]int) (*tensors.Tensor, error) {
 // PositionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row
 // (as gpt2.PositionsTensor).
 func PositionsTensor(batch, seq, start int) *tensors.Tensor {
-	return lmrun.PositionsTensor(batch, seq, start)
+	return lm.PositionsTensor(batch, seq, start)
 }

@@ -182,7 +182,7 @@ func (f Family[W]) Run(runs *Runs, tokens [][]int, capture ...string) (*Output, 
 	if err != nil {
 		return nil, err
 	}
-	outs, err := prog.Call(tok, PositionsTensor(len(tokens), len(tokens[0]), 0))
+	outs, err := prog.Call(tok, lm.PositionsTensor(len(tokens), len(tokens[0]), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -223,38 +223,7 @@ func (f Family[W]) runProgram(runs *Runs, capture []string) (*Program, error) {
 }
 
 // TokensTensor checks a batch of token rows (equal lengths, ids in the vocabulary, within the
-// context) and packs it as an int32 [batch, seq] tensor.
+// context) and packs it as an int32 [batch, seq] tensor (lm.TokensTensor).
 func (f Family[W]) TokensTensor(rows [][]int) (*tensors.Tensor, error) {
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: empty batch: give at least one row of tokens", f.Prefix)
-	}
-	seq := len(rows[0])
-	if seq == 0 {
-		return nil, fmt.Errorf("%s: empty token row: every prompt needs at least one token%s", f.Prefix, f.EmptyRowHint)
-	}
-	if seq > f.Context {
-		return nil, fmt.Errorf("%s: %d tokens exceed the model's context of %d positions: shorten the text", f.Prefix, seq, f.Context)
-	}
-	flat := make([]int32, 0, len(rows)*seq)
-	for i, r := range rows {
-		if len(r) != seq {
-			return nil, fmt.Errorf("%s: row %d has %d tokens but row 0 has %d: rows of a batch must have equal length (pad them)", f.Prefix, i, len(r), seq)
-		}
-		for _, t := range r {
-			if t < 0 || t >= f.Vocab {
-				return nil, fmt.Errorf("%s: token id %d in row %d is outside the vocabulary [0, %d)", f.Prefix, t, i, f.Vocab)
-			}
-			flat = append(flat, int32(t))
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(flat, len(rows), seq), nil
-}
-
-// PositionsTensor is the int32 [batch, seq] tensor of positions start, start+1, ... in every row.
-func PositionsTensor(batch, seq, start int) *tensors.Tensor {
-	flat := make([]int32, batch*seq)
-	for i := range flat {
-		flat[i] = int32(start + i%seq)
-	}
-	return tensors.FromFlatDataAndDimensions(flat, batch, seq)
+	return lm.TokensTensor(f.Prefix, f.EmptyRowHint, f.Vocab, f.Context, rows)
 }
