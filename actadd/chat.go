@@ -238,18 +238,13 @@ func (m *Model) chatVector(a Addition) (*Vector, error) {
 		}
 		// Right padding never reaches the vector's positions: attention is causal.
 		rows := [][]int{padRight(slices.Clone(p.Plus.IDs), n, m.Tok.Pad()), padRight(slices.Clone(p.Minus.IDs), n, m.Tok.Pad())}
-		points := make([]string, m.Layers())
-		for l := range points {
-			points[l] = pointName(key.point, l)
-		}
-		acts, err := m.capture(rows, points)
+		acts, err := m.captureLayers(rows, key.point)
 		if err != nil {
 			return nil, err
 		}
 		d := m.Width()
 		diffs = make([][]float32, m.Layers())
-		for l := range points {
-			h := take[float32](acts[l]) // [2, n, d]
+		for l, h := range acts { // h: [2, n, d]
 			diff := make([]float32, p.Len*d)
 			for j := range p.Len {
 				hp := h[(p.Plus.Start+j)*d : (p.Plus.Start+j+1)*d]

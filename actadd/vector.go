@@ -169,19 +169,14 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	if err != nil {
 		return nil, err
 	}
-	points := make([]string, m.Layers())
-	for l := range points {
-		points[l] = pointName(key.point, l)
-	}
-	acts, err := m.capture(rows, points)
+	acts, err := m.captureLayers(rows, key.point)
 	if err != nil {
 		return nil, err
 	}
 	d := m.Width()
 	diffs := make([][]float32, m.Layers())
 	scale := 1 / float32(len(pairs))
-	for l := range points {
-		h := take[float32](acts[l]) // [2·pairs, n, d]
+	for l, h := range acts { // h: [2·pairs, n, d]
 		diff := make([]float32, n*d)
 		for i := range pairs {
 			hp, hm := h[(2*i)*n*d:(2*i+1)*n*d], h[(2*i+1)*n*d:(2*i+2)*n*d]
@@ -195,6 +190,24 @@ func (m *Model) pairDifferences(key actsKey, pairs [][2]string) ([][]float32, er
 	m.acts[key] = diffs
 	m.mu.Unlock()
 	return diffs, nil
+}
+
+// captureLayers runs rows and returns the activations at point of every layer, each
+// [rows, seq, d] flattened.
+func (m *Model) captureLayers(rows [][]int, point string) ([][]float32, error) {
+	points := make([]string, m.Layers())
+	for l := range points {
+		points[l] = pointName(point, l)
+	}
+	acts, err := m.capture(rows, points)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float32, len(acts))
+	for l, a := range acts {
+		out[l] = take[float32](a)
+	}
+	return out, nil
 }
 
 // pairTokens tokenizes the prompts of pairs (p+, p− for each pair, in order) with BOS and
