@@ -116,6 +116,16 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		byteFallback, ignoreMerges                       bool
 		unk                                              any
 	)
+	// byteLevelWords appends the byte-level alphabet to the vocabulary and counts tinyText's
+	// words as the pre-tokenizer splits them, each word split into its runes.
+	byteLevelWords := func() {
+		for b := range 256 {
+			vocab = append(vocab, string(byteLevelAlphabet[b]))
+		}
+		split = splitRunes
+		pre, _ := buildPreTokenizer(toComponent(preTokenizer), &preTokInfo{})
+		words = countWords(pre, tinyText)
+	}
 	switch kind {
 	case TinyByteLevel, TinyByteLevelNoBOS:
 		pat := llama3Pattern
@@ -127,18 +137,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 			obj{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
 		}}
 		decoder = obj{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}
-		for b := range 256 {
-			vocab = append(vocab, string(byteLevelAlphabet[b]))
-		}
-		split = func(w string) []string {
-			var out []string
-			for _, r := range w {
-				out = append(out, string(r))
-			}
-			return out
-		}
-		pre, _ := buildPreTokenizer(toComponent(preTokenizer), &preTokInfo{})
-		words = countWords(pre, tinyText)
+		byteLevelWords()
 		if kind == TinyByteLevel {
 			ignoreMerges = true
 			added = []string{"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"}
@@ -168,18 +167,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		postProcessor = obj{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true}
 		added = []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
 		vocab = append(vocab, added...)
-		for b := range 256 {
-			vocab = append(vocab, string(byteLevelAlphabet[b]))
-		}
-		split = func(w string) []string {
-			var out []string
-			for _, r := range w {
-				out = append(out, string(r))
-			}
-			return out
-		}
-		pre, _ := buildPreTokenizer(toComponent(preTokenizer), &preTokInfo{})
-		words = countWords(pre, tinyText)
+		byteLevelWords()
 		for _, a := range added {
 			specialAdded[a] = true
 		}
@@ -229,13 +217,7 @@ func tinyFiles(kind TinyKind) (tokenizerJSON, tokenizerConfig []byte, err error)
 		for _, r := range rs {
 			vocab = append(vocab, string(r))
 		}
-		split = func(w string) []string {
-			var out []string
-			for _, r := range w {
-				out = append(out, string(r))
-			}
-			return out
-		}
+		split = splitRunes
 		// Training words: "▁" followed by each space-separated word (newlines left to byte
 		// fallback, as Llama 2's vocabulary has "<0x0A>" for them).
 		words = map[string]int{}
@@ -363,6 +345,15 @@ func countWords(pre preTokenizer, text string) map[string]int {
 		words[p.text]++
 	}
 	return words
+}
+
+// splitRunes splits a word into its runes, the initial symbols of a merge vocabulary.
+func splitRunes(w string) []string {
+	var out []string
+	for _, r := range w {
+		out = append(out, string(r))
+	}
+	return out
 }
 
 // learnMerges learns n merges over words, returning them and the new tokens in order.
