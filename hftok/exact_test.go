@@ -102,14 +102,7 @@ func TestExactAgainstTransformersJS(t *testing.T) {
 	}
 	for _, kind := range TinyKinds() {
 		t.Run("tiny-"+string(kind), func(t *testing.T) {
-			dir := t.TempDir()
-			if _, err := WriteTiny(dir, kind); err != nil {
-				t.Fatal(err)
-			}
-			tok, err := Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok, dir := loadTiny(t, kind)
 			compareTiny(t, "tiny "+string(kind), kind, tok, texts, runJS(t, npm, "transformers-onig", dir, texts))
 		})
 	}
@@ -346,15 +339,22 @@ func TestExactRandomTexts(t *testing.T) {
 	})
 	for _, kind := range TinyKinds() {
 		t.Run("tiny-"+string(kind), func(t *testing.T) {
-			dir := t.TempDir()
-			if _, err := WriteTiny(dir, kind); err != nil {
-				t.Fatal(err)
-			}
-			tok, err := Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok, dir := loadTiny(t, kind)
 			compareTiny(t, "tiny "+string(kind)+" random", kind, tok, texts, runJS(t, npm, "transformers-onig", dir, texts))
 		})
 	}
+}
+
+// loadTiny writes the tiny tokenizer of kind into a temporary folder and loads it from there.
+func loadTiny(t *testing.T, kind TinyKind) (*Tokenizer, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := WriteTiny(dir, kind); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, dir
 }
