@@ -351,15 +351,6 @@ func addGemmaShapes(out map[string][]int, c Config) {
 // gemmaConfigJSON renders cfg as Gemma2Config or Gemma3TextConfig (transformers 4.56) saves it.
 func gemmaConfigJSON(cfg Config, torchDType string) ([]byte, error) {
 	g := cfg.Gemma
-	ids := func(v []int) any {
-		switch len(v) {
-		case 0:
-			return nil
-		case 1:
-			return v[0]
-		}
-		return v
-	}
 	capOrNil := func(v float64) any {
 		if v == 0 {
 			return nil
@@ -371,9 +362,9 @@ func gemmaConfigJSON(cfg Config, torchDType string) ([]byte, error) {
 		"attention_bias":          cfg.AttentionBias,
 		"attention_dropout":       0.0,
 		"attn_logit_softcapping":  capOrNil(g.AttnLogitSoftcapping),
-		"bos_token_id":            ids(cfg.BosTokenID),
+		"bos_token_id":            tokenIDsJSON(cfg.BosTokenID),
 		"cache_implementation":    "hybrid",
-		"eos_token_id":            ids(cfg.EosTokenID),
+		"eos_token_id":            tokenIDsJSON(cfg.EosTokenID),
 		"final_logit_softcapping": capOrNil(g.FinalLogitSoftcapping),
 		"head_dim":                cfg.HeadDim,
 		"hidden_activation":       cfg.HiddenAct,

@@ -145,6 +145,18 @@ func WriteRandom(dir string, cfg Config, opts RandomOptions) error {
 	return os.WriteFile(filepath.Join(dir, checkpoint.WeightsIndexFile), append(ij, '\n'), 0o644)
 }
 
+// tokenIDsJSON writes bos_token_id or eos_token_id as transformers does: null, one id, or a
+// list.
+func tokenIDsJSON(v []int) any {
+	switch len(v) {
+	case 0:
+		return nil
+	case 1:
+		return v[0]
+	}
+	return v
+}
+
 // ConfigJSON renders cfg as the config.json that Hugging Face's config class of its family
 // (LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config) saves, with torch_dtype naming the
 // stored dtype.
@@ -156,20 +168,11 @@ func ConfigJSON(cfg Config, dtype string) ([]byte, error) {
 	if cfg.Gemma != nil {
 		return gemmaConfigJSON(cfg, torchDType)
 	}
-	ids := func(v []int) any {
-		switch len(v) {
-		case 0:
-			return nil
-		case 1:
-			return v[0]
-		}
-		return v
-	}
 	m := map[string]any{
 		"architectures":           cfg.Architectures,
 		"attention_dropout":       0.0,
-		"bos_token_id":            ids(cfg.BosTokenID),
-		"eos_token_id":            ids(cfg.EosTokenID),
+		"bos_token_id":            tokenIDsJSON(cfg.BosTokenID),
+		"eos_token_id":            tokenIDsJSON(cfg.EosTokenID),
 		"hidden_act":              "silu",
 		"hidden_size":             cfg.HiddenSize,
 		"initializer_range":       0.02,
