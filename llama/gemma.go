@@ -398,13 +398,7 @@ func gemmaConfigJSON(cfg Config, torchDType string) ([]byte, error) {
 		// Gemma3TextConfig saves the pattern it derives layer_types from (6 unless all alike).
 		m["_sliding_window_pattern"] = 6
 		if s := cfg.RopeScaling; s != nil {
-			rs := map[string]any{"rope_type": s.Type, "factor": s.Factor}
-			if s.Type == "llama3" {
-				rs["low_freq_factor"] = s.LowFreqFactor
-				rs["high_freq_factor"] = s.HighFreqFactor
-				rs["original_max_position_embeddings"] = s.OriginalMaxPositionEmbeddings
-			}
-			m["rope_scaling"] = rs
+			m["rope_scaling"] = s.json()
 		}
 	} else if cfg.RopeScaling != nil {
 		return nil, fmt.Errorf("llama: Gemma 2 has no RoPE scaling")

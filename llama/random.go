@@ -145,6 +145,17 @@ func WriteRandom(dir string, cfg Config, opts RandomOptions) error {
 	return os.WriteFile(filepath.Join(dir, checkpoint.WeightsIndexFile), append(ij, '\n'), 0o644)
 }
 
+// json is rope_scaling as transformers writes it in config.json.
+func (s *RopeScaling) json() map[string]any {
+	rs := map[string]any{"rope_type": s.Type, "factor": s.Factor}
+	if s.Type == "llama3" {
+		rs["low_freq_factor"] = s.LowFreqFactor
+		rs["high_freq_factor"] = s.HighFreqFactor
+		rs["original_max_position_embeddings"] = s.OriginalMaxPositionEmbeddings
+	}
+	return rs
+}
+
 // tokenIDsJSON writes bos_token_id or eos_token_id as transformers does: null, one id, or a
 // list.
 func tokenIDsJSON(v []int) any {
@@ -192,13 +203,7 @@ func ConfigJSON(cfg Config, dtype string) ([]byte, error) {
 		"vocab_size":              cfg.VocabSize,
 	}
 	if s := cfg.RopeScaling; s != nil {
-		rs := map[string]any{"rope_type": s.Type, "factor": s.Factor}
-		if s.Type == "llama3" {
-			rs["low_freq_factor"] = s.LowFreqFactor
-			rs["high_freq_factor"] = s.HighFreqFactor
-			rs["original_max_position_embeddings"] = s.OriginalMaxPositionEmbeddings
-		}
-		m["rope_scaling"] = rs
+		m["rope_scaling"] = s.json()
 	}
 	if len(cfg.Architectures) == 0 {
 		m["architectures"] = []string{map[string]string{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
